@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine (Debian/Ubuntu, Python 3.11+):
+#   make run    installs everything, builds the demo archive when the data folder is empty, starts the portal
+#   make test   installs everything and runs the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOME_DIR ?= $(or $(ARCHIVE_HOME),data)
+
+.PHONY: run test setup system-deps lint format bench clean-venv
+
+run: setup
+	$(BIN)/archive --home $(HOME_DIR) demo
+	$(BIN)/archive --home $(HOME_DIR) serve
+
+test: setup
+	$(BIN)/python -m pytest -q -ra
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/archive model install
+	touch $(STAMP)
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python bench/transcribe.py
+	$(BIN)/python bench/search.py --hours 10

@@ -1,0 +1,721 @@
+"""The catalog: one SQLite database (WAL) with versioned schema migrations.
+
+Tables: items, media (originals and derivatives, content-addressed), sources (the full yt-dlp
+metadata kept as evidence), transcripts (numbered revisions per item) with their segments, jobs.
+Every multi-row change runs in one transaction, so a killed process leaves the catalog as it was
+before the change or after it, never half-way.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from transcripts.segments import Segment
+
+from .config import ROLES, Settings
+from .errors import ConfigError, InputError, NotFoundError
+
+__all__ = [
+    "COLLECTIONS",
+    "LANGUAGES",
+    "Catalog",
+    "Item",
+    "Job",
+    "MediaFile",
+    "TranscriptRevision",
+    "now_utc",
+    "role_allows",
+]
+
+COLLECTIONS = ("webinar", "interview", "strike-anniversary", "other")
+LANGUAGES = ("auto", "yue", "zh", "en")
+VISIBILITIES = ROLES
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def role_allows(role: str, visibility: str) -> bool:
+    """Whether a viewer of ``role`` may see something marked ``visibility``."""
+    return ROLES.index(role) >= ROLES.index(visibility)
+
+
+# Each entry migrates the schema from version i to i+1. Never edit a released entry: add one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY,
+        title_zh TEXT NOT NULL DEFAULT '',
+        title_en TEXT NOT NULL DEFAULT '',
+        description_zh TEXT NOT NULL DEFAULT '',
+        description_en TEXT NOT NULL DEFAULT '',
+        collection TEXT NOT NULL DEFAULT 'other'
+            CHECK (collection IN ('webinar', 'interview', 'strike-anniversary', 'other')),
+        recorded_date TEXT,
+        speakers TEXT NOT NULL DEFAULT '[]',
+        tags TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT 'auto' CHECK (language IN ('auto', 'yue', 'zh', 'en')),
+        detected_language TEXT,
+        visibility TEXT NOT NULL DEFAULT 'staff'
+            CHECK (visibility IN ('public', 'members', 'staff')),
+        source_url TEXT,
+        uploader TEXT,
+        chapters TEXT NOT NULL DEFAULT '[]',
+        is_demo INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE media (
+        id INTEGER PRIMARY KEY,
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('original', 'audio')),
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        duration REAL,
+        container TEXT,
+        streams TEXT NOT NULL DEFAULT '[]',
+        mime TEXT,
+        path TEXT NOT NULL,
+        original_name TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (item_id, role)
+    );
+    CREATE UNIQUE INDEX media_original_sha ON media(sha256) WHERE role = 'original';
+    CREATE TABLE sources (
+        item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        url TEXT,
+        extractor TEXT,
+        info TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    );
+    CREATE TABLE transcripts (
+        id INTEGER PRIMARY KEY,
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        revision INTEGER NOT NULL,
+        origin TEXT NOT NULL,
+        model TEXT,
+        decode_language TEXT,
+        author TEXT NOT NULL DEFAULT 'system',
+        summary TEXT NOT NULL DEFAULT '',
+        changes TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        UNIQUE (item_id, revision)
+    );
+    CREATE TABLE segments (
+        transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        uid TEXT NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        text_zh TEXT NOT NULL DEFAULT '',
+        text_en TEXT NOT NULL DEFAULT '',
+        text_raw TEXT NOT NULL DEFAULT '',
+        lang TEXT NOT NULL DEFAULT '',
+        en_machine INTEGER NOT NULL DEFAULT 0,
+        speaker TEXT NOT NULL DEFAULT '',
+        reviewed INTEGER NOT NULL DEFAULT 0,
+        words TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (transcript_id, idx)
+    );
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        item_id TEXT REFERENCES items(id) ON DELETE SET NULL,
+        state TEXT NOT NULL DEFAULT 'queued'
+            CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        phase TEXT NOT NULL DEFAULT '',
+        progress REAL NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',
+        result TEXT NOT NULL DEFAULT '{}',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        worker TEXT,
+        created_by TEXT NOT NULL DEFAULT 'system',
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        heartbeat_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX jobs_state ON jobs(state);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _new_item_id() -> str:
+    # Random, not sequential: a staff-only item's id reveals nothing about how many items exist.
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    title_zh: str = ""
+    title_en: str = ""
+    description_zh: str = ""
+    description_en: str = ""
+    collection: str = "other"
+    recorded_date: str | None = None
+    speakers: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    language: str = "auto"
+    detected_language: str | None = None
+    visibility: str = "staff"
+    source_url: str | None = None
+    uploader: str | None = None
+    chapters: tuple[dict[str, Any], ...] = ()
+    is_demo: bool = False
+    created_at: str = ""
+    updated_at: str = ""
+
+    @property
+    def year(self) -> int | None:
+        if self.recorded_date and self.recorded_date[:4].isdigit():
+            return int(self.recorded_date[:4])
+        return None
+
+    @property
+    def title(self) -> str:
+        return self.title_en or self.title_zh or self.id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            f.name: (list(getattr(self, f.name)) if isinstance(getattr(self, f.name), tuple) else getattr(self, f.name))
+            for f in fields(self)
+        }
+
+
+ITEM_EDITABLE = (
+    "title_zh",
+    "title_en",
+    "description_zh",
+    "description_en",
+    "collection",
+    "recorded_date",
+    "speakers",
+    "tags",
+    "language",
+    "detected_language",
+    "visibility",
+    "source_url",
+    "uploader",
+    "chapters",
+    "is_demo",
+)
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    id: int
+    item_id: str
+    role: str  # "original" or "audio" (the playback/transcription derivative)
+    sha256: str
+    size: int
+    duration: float | None
+    container: str | None
+    streams: tuple[dict[str, Any], ...]
+    mime: str | None
+    path: str  # relative to the data folder
+    original_name: str | None
+    created_at: str
+
+    @property
+    def has_video(self) -> bool:
+        return any(s.get("codec_type") == "video" for s in self.streams)
+
+
+@dataclass(frozen=True)
+class TranscriptRevision:
+    id: int
+    item_id: str
+    revision: int
+    origin: str  # whisper | subtitles | edit | source-subtitles
+    model: str | None
+    decode_language: str | None
+    author: str
+    summary: str
+    changes: tuple[dict[str, Any], ...]
+    created_at: str
+    segments: tuple[Segment, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    item_id: str | None
+    state: str
+    phase: str
+    progress: float
+    message: str
+    error: str | None
+    payload: dict[str, Any]
+    result: dict[str, Any]
+    attempts: int
+    worker: str | None
+    created_by: str
+    created_at: str
+    started_at: str | None
+    heartbeat_at: str | None
+    finished_at: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _item_from_row(row: sqlite3.Row) -> Item:
+    data = dict(row)
+    data["speakers"] = tuple(json.loads(data["speakers"]))
+    data["tags"] = tuple(json.loads(data["tags"]))
+    data["chapters"] = tuple(json.loads(data["chapters"]))
+    data["is_demo"] = bool(data["is_demo"])
+    return Item(**data)
+
+
+def _media_from_row(row: sqlite3.Row) -> MediaFile:
+    data = dict(row)
+    data["streams"] = tuple(json.loads(data["streams"]))
+    return MediaFile(**data)
+
+
+def _job_from_row(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    data["payload"] = json.loads(data["payload"])
+    data["result"] = json.loads(data["result"])
+    return Job(**data)
+
+
+def _segment_from_row(row: sqlite3.Row) -> Segment:
+    from transcripts.segments import Word
+
+    return Segment(
+        start=row["start"],
+        end=row["end"],
+        text_zh=row["text_zh"],
+        text_en=row["text_en"],
+        lang=row["lang"],
+        text_raw=row["text_raw"],
+        en_machine=bool(row["en_machine"]),
+        speaker=row["speaker"],
+        reviewed=bool(row["reviewed"]),
+        uid=row["uid"],
+        words=tuple(Word(*w) for w in json.loads(row["words"])),
+    )
+
+
+class Catalog:
+    """The archive's catalog. One instance per process; connections are per thread.
+
+    >>> cat = Catalog.open(settings)
+    >>> item = cat.create_item(title_en="Dock strike, ten years on", collection="webinar")
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Catalog:
+        settings.ensure()
+        catalog = cls(settings.catalog_path)
+        catalog.migrate()
+        return catalog
+
+    # -- connections and transactions -------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; rolls back on any exception (nested calls join the outer one)."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> int:
+        with self.transaction() as conn:
+            version = self.schema_version()
+            if version > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the catalog has schema version {version}, newer than this software "
+                    f"({SCHEMA_VERSION}): upgrade the software"
+                )
+            for number in range(version, SCHEMA_VERSION):
+                for statement in _split_sql(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+        return SCHEMA_VERSION
+
+    # -- items ------------------------------------------------------------------------------
+    def create_item(self, **values: Any) -> Item:
+        values = _validate_item_values(values)
+        stamp = now_utc()
+        item_id = values.pop("id", None) or _new_item_id()
+        columns = ["id", "created_at", "updated_at", *values]
+        params = [item_id, stamp, stamp, *(_encode(v) for v in values.values())]
+        with self.transaction() as conn:
+            conn.execute(
+                f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                params,
+            )
+        return self.get_item(item_id)
+
+    def update_item(self, item_id: str, **values: Any) -> Item:
+        values = _validate_item_values(values)
+        if not values:
+            return self.get_item(item_id)
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                f"UPDATE items SET {assignments}, updated_at = ? WHERE id = ?",
+                [*(_encode(v) for v in values.values()), now_utc(), item_id],
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no item {item_id}")
+        return self.get_item(item_id)
+
+    def get_item(self, item_id: str) -> Item:
+        row = self.conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no item {item_id}")
+        return _item_from_row(row)
+
+    def find_item(self, item_id: str) -> Item | None:
+        row = self.conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        return _item_from_row(row) if row else None
+
+    def list_items(
+        self,
+        *,
+        role: str = "staff",
+        collection: str | None = None,
+        order: str = "recorded_date DESC, created_at DESC",
+        limit: int | None = None,
+    ) -> list[Item]:
+        allowed = [v for v in VISIBILITIES if role_allows(role, v)]
+        sql = f"SELECT * FROM items WHERE visibility IN ({', '.join('?' * len(allowed))})"
+        params: list[Any] = list(allowed)
+        if collection:
+            sql += " AND collection = ?"
+            params.append(collection)
+        sql += f" ORDER BY {order}"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_item_from_row(r) for r in self.conn.execute(sql, params)]
+
+    def delete_item(self, item_id: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM items WHERE id = ?", (item_id,))
+
+    def item_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM items ORDER BY created_at, id")]
+
+    # -- media and sources ------------------------------------------------------------------
+    def add_media(
+        self,
+        item_id: str,
+        *,
+        role: str,
+        sha256: str,
+        size: int,
+        path: str,
+        duration: float | None = None,
+        container: str | None = None,
+        streams: Sequence[dict[str, Any]] = (),
+        mime: str | None = None,
+        original_name: str | None = None,
+    ) -> MediaFile:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO media (item_id, role, sha256, size, duration, container, "
+                "streams, mime, path, original_name, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    item_id,
+                    role,
+                    sha256,
+                    size,
+                    duration,
+                    container,
+                    json.dumps(list(streams)),
+                    mime,
+                    path,
+                    original_name,
+                    now_utc(),
+                ),
+            )
+        media = self.get_media(item_id, role)
+        assert media is not None
+        return media
+
+    def get_media(self, item_id: str, role: str) -> MediaFile | None:
+        row = self.conn.execute(
+            "SELECT * FROM media WHERE item_id = ? AND role = ?", (item_id, role)
+        ).fetchone()
+        return _media_from_row(row) if row else None
+
+    def list_media(self, item_id: str | None = None) -> list[MediaFile]:
+        if item_id is None:
+            rows = self.conn.execute("SELECT * FROM media ORDER BY id")
+        else:
+            rows = self.conn.execute("SELECT * FROM media WHERE item_id = ? ORDER BY id", (item_id,))
+        return [_media_from_row(r) for r in rows]
+
+    def item_by_original_sha(self, sha256: str) -> Item | None:
+        row = self.conn.execute(
+            "SELECT item_id FROM media WHERE role = 'original' AND sha256 = ?", (sha256,)
+        ).fetchone()
+        return self.get_item(row[0]) if row else None
+
+    def set_source(self, item_id: str, *, url: str | None, extractor: str | None, info: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sources (item_id, url, extractor, info, fetched_at) VALUES (?,?,?,?,?)",
+                (item_id, url, extractor, json.dumps(info, ensure_ascii=False, default=str), now_utc()),
+            )
+
+    def get_source(self, item_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM sources WHERE item_id = ?", (item_id,)).fetchone()
+        if row is None:
+            return None
+        data = dict(row)
+        data["info"] = json.loads(data["info"])
+        return data
+
+    # -- transcripts ------------------------------------------------------------------------
+    def add_revision(
+        self,
+        item_id: str,
+        segments: Iterable[Segment],
+        *,
+        origin: str,
+        author: str = "system",
+        summary: str = "",
+        changes: Sequence[dict[str, Any]] = (),
+        model: str | None = None,
+        decode_language: str | None = None,
+    ) -> TranscriptRevision:
+        """Store a new numbered revision with all its segments, atomically."""
+        segments = sorted(segments, key=lambda s: (s.start, s.end))
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone() is None:
+                raise NotFoundError(f"no item {item_id}")
+            last = conn.execute(
+                "SELECT COALESCE(MAX(revision), 0) FROM transcripts WHERE item_id = ?", (item_id,)
+            ).fetchone()[0]
+            cur = conn.execute(
+                "INSERT INTO transcripts (item_id, revision, origin, model, decode_language, author, "
+                "summary, changes, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    item_id,
+                    last + 1,
+                    origin,
+                    model,
+                    decode_language,
+                    author,
+                    summary,
+                    json.dumps(list(changes), ensure_ascii=False),
+                    now_utc(),
+                ),
+            )
+            transcript_id = cur.lastrowid
+            conn.executemany(
+                "INSERT INTO segments (transcript_id, idx, uid, start, end, text_zh, text_en, text_raw, "
+                "lang, en_machine, speaker, reviewed, words) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        transcript_id,
+                        idx,
+                        s.uid,
+                        s.start,
+                        s.end,
+                        s.text_zh,
+                        s.text_en,
+                        s.text_raw,
+                        s.lang,
+                        int(s.en_machine),
+                        s.speaker,
+                        int(s.reviewed),
+                        json.dumps([[w.start, w.end, w.text, w.probability] for w in s.words], ensure_ascii=False),
+                    )
+                    for idx, s in enumerate(segments)
+                ],
+            )
+        return self.get_revision(item_id, last + 1)
+
+    def latest_revision_number(self, item_id: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT MAX(revision) FROM transcripts WHERE item_id = ?", (item_id,)
+        ).fetchone()
+        return row[0]
+
+    def get_revision(self, item_id: str, revision: int | None = None, *, with_segments: bool = True) -> TranscriptRevision:
+        """A revision of an item's transcript (the latest when ``revision`` is None)."""
+        if revision is None:
+            row = self.conn.execute(
+                "SELECT * FROM transcripts WHERE item_id = ? ORDER BY revision DESC LIMIT 1", (item_id,)
+            ).fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT * FROM transcripts WHERE item_id = ? AND revision = ?", (item_id, revision)
+            ).fetchone()
+        if row is None:
+            which = "a transcript" if revision is None else f"transcript revision {revision}"
+            raise NotFoundError(f"item {item_id} has no {which}")
+        segments: tuple[Segment, ...] = ()
+        if with_segments:
+            segments = tuple(
+                _segment_from_row(r)
+                for r in self.conn.execute(
+                    "SELECT * FROM segments WHERE transcript_id = ? ORDER BY idx", (row["id"],)
+                )
+            )
+        data = dict(row)
+        data["changes"] = tuple(json.loads(data["changes"]))
+        return TranscriptRevision(**data, segments=segments)
+
+    def list_revisions(self, item_id: str) -> list[TranscriptRevision]:
+        rows = self.conn.execute(
+            "SELECT * FROM transcripts WHERE item_id = ? ORDER BY revision", (item_id,)
+        ).fetchall()
+        out = []
+        for row in rows:
+            data = dict(row)
+            data["changes"] = tuple(json.loads(data["changes"]))
+            out.append(TranscriptRevision(**data))
+        return out
+
+    # -- jobs -------------------------------------------------------------------------------
+    def create_job(
+        self, kind: str, *, payload: dict[str, Any], item_id: str | None = None, created_by: str = "system"
+    ) -> Job:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO jobs (kind, item_id, payload, created_by, created_at) VALUES (?,?,?,?,?)",
+                (kind, item_id, json.dumps(payload, ensure_ascii=False), created_by, now_utc()),
+            )
+        return self.get_job(int(cur.lastrowid or 0))
+
+    def get_job(self, job_id: int) -> Job:
+        row = self.conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id}")
+        return _job_from_row(row)
+
+    def list_jobs(self, *, states: Sequence[str] | None = None, limit: int = 100) -> list[Job]:
+        sql = "SELECT * FROM jobs"
+        params: list[Any] = []
+        if states:
+            sql += f" WHERE state IN ({', '.join('?' * len(states))})"
+            params.extend(states)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return [_job_from_row(r) for r in self.conn.execute(sql, params)]
+
+    def update_job(self, job_id: int, **values: Any) -> None:
+        if "payload" in values or "result" in values:
+            for key in ("payload", "result"):
+                if key in values:
+                    values[key] = json.dumps(values[key], ensure_ascii=False)
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        with self.transaction() as conn:
+            conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id])
+
+    def claim_job(self, job_id: int, worker: str) -> Job | None:
+        """Mark a queued job running for ``worker``; None when someone else has it or it is not queued."""
+        stamp = now_utc()
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?, "
+                "attempts = attempts + 1, error = NULL WHERE id = ? AND state = 'queued'",
+                (worker, stamp, stamp, job_id),
+            )
+            if cur.rowcount == 0:
+                return None
+        return self.get_job(job_id)
+
+
+def _split_sql(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value), ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _validate_item_values(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(ITEM_EDITABLE) - {"id"}
+    if unknown:
+        raise InputError(f"unknown item field(s): {', '.join(sorted(unknown))}")
+    if "collection" in values and values["collection"] not in COLLECTIONS:
+        raise InputError(f"collection must be one of {', '.join(COLLECTIONS)}, not {values['collection']!r}")
+    if "visibility" in values and values["visibility"] not in VISIBILITIES:
+        raise InputError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {values['visibility']!r}")
+    if "language" in values and values["language"] not in LANGUAGES:
+        raise InputError(f"language must be one of {', '.join(LANGUAGES)}, not {values['language']!r}")
+    if values.get("recorded_date"):
+        values["recorded_date"] = normalise_date(values["recorded_date"])
+    for key in ("speakers", "tags"):
+        if key in values:
+            values[key] = [s.strip() for s in values[key] if s and s.strip()]
+    return values
+
+
+def normalise_date(text: str) -> str:
+    """Accept YYYY, YYYY-MM, YYYY-MM-DD or yt-dlp's YYYYMMDD; return the ISO form."""
+    raw = str(text).strip()
+    if len(raw) == 8 and raw.isdigit():
+        raw = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
+    for fmt, width in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
+        try:
+            datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        if len(raw) == width:
+            return raw
+    raise InputError(f"the date {text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the archive needs, only when one is missing.
+#   ffmpeg          probing and audio derivatives (and yt-dlp's merging)
+#   chromium, fonts-noto-cjk   the real-browser tests (and Chinese glyphs in them)
+#   redis-server    the shared task queue's test
+#   restic          offsite backup copies
+set -euo pipefail
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v restic >/dev/null 2>&1 || need+=(restic)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "installing system packages: ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
