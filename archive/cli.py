@@ -1,0 +1,146 @@
+"""The ``archive`` command line: a thin layer over the library.
+
+Errors are translated here, once: an :class:`ArchiveError` becomes one line on stderr starting with
+``error:`` and a non-zero exit; anything unexpected becomes ``error: internal error …`` with the
+details written to ``<home>/logs/errors.log``, never a traceback on the terminal.
+
+Commands owned by other packages are defined next to their code (``indexer/commands.py``,
+``archive/cite.py`` …) and registered in :data:`PLUGGED_COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings, load_settings
+from .errors import ArchiveError
+
+__all__ = ["main", "cli", "pass_ctx", "Context", "emit_json"]
+
+
+class Context:
+    """What every command needs: settings and a catalog, opened on first use."""
+
+    def __init__(self, home: str | None) -> None:
+        self._home = home
+        self._settings: Settings | None = None
+        self._catalog: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self._home)
+        return self._settings
+
+    @property
+    def catalog(self) -> Any:
+        if self._catalog is None:
+            from .catalog import Catalog
+
+            self._catalog = Catalog.open(self.settings)
+        return self._catalog
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--home",
+    envvar="ARCHIVE_HOME",
+    default=None,
+    metavar="DIR",
+    help="The data folder (default: $ARCHIVE_HOME or ./data).",
+)
+@click.version_option(package_name="hk-labour-archive", prog_name="archive")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """A bilingual (繁體中文 / English) archive of talks, interviews and strike-anniversary material.
+
+    \b
+    Example:
+      archive ingest talk.mp4 --title-en "Dock strike, ten years on" --collection webinar --wait
+      archive search 碼頭工人罷工
+    """
+    ctx.obj = Context(home)
+
+
+# Commands defined in other modules: "module:attribute" of a click command or group.
+PLUGGED_COMMANDS = [
+    "archive.commands:COMMANDS",
+    "transcripts.commands:COMMANDS",
+    "indexer.commands:COMMANDS",
+    "archive.cite:COMMANDS",
+    "archive.portal_commands:COMMANDS",
+]
+
+
+def _plug_commands() -> None:
+    for spec in PLUGGED_COMMANDS:
+        module_name, attr = spec.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # that part is not built yet
+            raise
+        for command in getattr(module, attr):
+            cli.add_command(command)
+
+
+_plug_commands()
+
+
+def _log_internal_error(exc: BaseException) -> Path | None:
+    try:
+        settings = load_settings(None)
+        log_dir = settings.home / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "errors.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except Exception:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        outcome = cli.main(args=argv, prog_name="archive", standalone_mode=False)
+    except ArchiveError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except click.exceptions.Abort:
+        click.echo("error: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code or 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: never a traceback to a user
+        where = _log_internal_error(exc)
+        detail = f" (details in {where})" if where else ""
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc}{detail}", err=True)
+        return 70
+    return outcome if isinstance(outcome, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
