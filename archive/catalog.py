@@ -69,6 +69,8 @@ MIGRATIONS: list[str] = [
         detected_language TEXT,
         visibility TEXT NOT NULL DEFAULT 'staff'
             CHECK (visibility IN ('public', 'members', 'staff')),
+        embargo_until TEXT,
+        embargo_visibility TEXT CHECK (embargo_visibility IN ('public', 'members', 'staff')),
         source_url TEXT,
         uploader TEXT,
         chapters TEXT NOT NULL DEFAULT '[]',
@@ -149,6 +151,33 @@ MIGRATIONS: list[str] = [
         finished_at TEXT
     );
     CREATE INDEX jobs_state ON jobs(state);
+    CREATE TABLE redactions (
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        uid TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, uid)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        item_id TEXT,
+        target TEXT NOT NULL DEFAULT '',
+        old_value TEXT,
+        new_value TEXT
+    );
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('members', 'staff')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        last_login_at TEXT
+    );
     """,
 ]
 
@@ -175,6 +204,8 @@ class Item:
     language: str = "auto"
     detected_language: str | None = None
     visibility: str = "staff"
+    embargo_until: str | None = None
+    embargo_visibility: str | None = None
     source_url: str | None = None
     uploader: str | None = None
     chapters: tuple[dict[str, Any], ...] = ()
@@ -211,6 +242,8 @@ ITEM_EDITABLE = (
     "language",
     "detected_language",
     "visibility",
+    "embargo_until",
+    "embargo_visibility",
     "source_url",
     "uploader",
     "chapters",
@@ -299,7 +332,7 @@ def _job_from_row(row: sqlite3.Row) -> Job:
     return Job(**data)
 
 
-def _segment_from_row(row: sqlite3.Row) -> Segment:
+def _segment_from_row(row: sqlite3.Row, redacted: set[str] | frozenset[str] = frozenset()) -> Segment:
     from transcripts.segments import Word
 
     return Segment(
@@ -312,6 +345,7 @@ def _segment_from_row(row: sqlite3.Row) -> Segment:
         en_machine=bool(row["en_machine"]),
         speaker=row["speaker"],
         reviewed=bool(row["reviewed"]),
+        redacted=row["uid"] in redacted,
         uid=row["uid"],
         words=tuple(Word(*w) for w in json.loads(row["words"])),
     )
@@ -605,8 +639,11 @@ class Catalog:
             raise NotFoundError(f"item {item_id} has no {which}")
         segments: tuple[Segment, ...] = ()
         if with_segments:
+            # Redactions are kept per segment uid, outside revisions: redacting a sentence hides
+            # it in every revision, old citable ones included.
+            redacted = self.redacted_uids(item_id)
             segments = tuple(
-                _segment_from_row(r)
+                _segment_from_row(r, redacted)
                 for r in self.conn.execute(
                     "SELECT * FROM segments WHERE transcript_id = ? ORDER BY idx", (row["id"],)
                 )
@@ -625,6 +662,9 @@ class Catalog:
             data["changes"] = tuple(json.loads(data["changes"]))
             out.append(TranscriptRevision(**data))
         return out
+
+    def redacted_uids(self, item_id: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT uid FROM redactions WHERE item_id = ?", (item_id,))}
 
     # -- jobs -------------------------------------------------------------------------------
     def create_job(
