@@ -219,6 +219,14 @@ class Item:
             return int(self.recorded_date[:4])
         return None
 
+    def effective_visibility(self, at: datetime | None = None) -> str:
+        """The level in force now: an embargoed item takes its chosen level once the date passes."""
+        if self.embargo_until and self.embargo_visibility:
+            moment = (at or datetime.now(UTC)).isoformat(timespec="seconds")
+            if moment >= _embargo_instant(self.embargo_until):
+                return self.embargo_visibility
+        return self.visibility
+
     @property
     def title(self) -> str:
         return self.title_en or self.title_zh or self.id
@@ -714,6 +722,11 @@ class Catalog:
             if cur.rowcount == 0:
                 return None
         return self.get_job(job_id)
+
+
+def _embargo_instant(value: str) -> str:
+    # A bare date means midnight UTC at the start of that day.
+    return f"{value}T00:00:00+00:00" if len(value) == 10 else value
 
 
 def _split_sql(script: str) -> list[str]:
