@@ -1,0 +1,206 @@
+"""The portal's two interface languages: gettext catalogs (compiled with Babel) and Babel formatting.
+
+English is the message id; ``locales/zh_Hant_HK/LC_MESSAGES/messages.po`` holds the Hong Kong
+Traditional Chinese. The ``.mo`` files are build products (git-ignored): :func:`compile_catalogs`
+writes them at start-up when they are missing or older than their ``.po``.
+
+Each session gets its own :class:`I18n` (never ``gettext.install()``, which is process-global and
+would switch every visitor's language at once). The translation objects themselves are read-only
+and shared.
+
+>>> t = I18n("zh")
+>>> t._("Search")
+'搜尋'
+>>> t.date("2013-04")
+'2013年4月'
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import tempfile
+import threading
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+__all__ = [
+    "BABEL_LOCALES",
+    "DEFAULT_LANG",
+    "LANGS",
+    "LOCALES_DIR",
+    "I18n",
+    "N_",
+    "compile_catalogs",
+    "detect_lang",
+    "normalise_lang",
+]
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+BABEL_LOCALES = {"zh": "zh_Hant_HK", "en": "en_GB"}
+LANG_NAMES = {"zh": "繁體中文", "en": "English"}
+DOMAIN = "messages"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+_compile_lock = threading.Lock()
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a string for extraction without translating it here."""
+    return message
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Compile every ``.po`` under ``locales_dir`` whose ``.mo`` is missing or stale.
+
+    Returns the ``.mo`` files written. Safe to call from several processes: each file is written
+    to a temporary name and renamed into place.
+    """
+    written: list[Path] = []
+    with _compile_lock:
+        for po_path in sorted(Path(locales_dir).glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            mo_path = po_path.with_suffix(".mo")
+            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh, locale=po_path.parent.parent.name)
+            fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    write_mo(fh, catalog, use_fuzzy=False)
+                os.replace(tmp, mo_path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(mo_path)
+    if written:
+        _translations.cache_clear()
+    return written
+
+
+@lru_cache(maxsize=8)
+def _translations(lang: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()
+    compile_catalogs()
+    return gettext.translation(
+        DOMAIN, localedir=str(LOCALES_DIR), languages=[BABEL_LOCALES[lang]], fallback=True
+    )
+
+
+def normalise_lang(value: str | None) -> str | None:
+    """``zh``/``en`` from a URL value or a browser locale (``zh-HK``, ``en-GB`` …); None if neither."""
+    if not value:
+        return None
+    low = str(value).strip().lower().replace("_", "-")
+    if low.startswith("zh") or low in ("繁體中文", "中文"):
+        return "zh"
+    if low.startswith("en") or low == "english":
+        return "en"
+    return None
+
+
+def detect_lang(query_value: str | None, browser_locale: str | None) -> str:
+    """The interface language: the URL's ``lang`` wins, then the browser's locale, then Chinese."""
+    return normalise_lang(query_value) or normalise_lang(browser_locale) or DEFAULT_LANG
+
+
+class I18n:
+    """One visitor's interface language: translation plus date, number and time formatting."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGS else DEFAULT_LANG
+        self.locale = BABEL_LOCALES[self.lang]
+        self._t = _translations(self.lang)
+
+    # -- translation ------------------------------------------------------------------------
+    def _(self, message: str) -> str:
+        return self._t.gettext(message)
+
+    gettext = _
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._t.ngettext(singular, plural, n)
+
+    def pick(self, zh: str | None, en: str | None) -> str:
+        """The text in the interface language, falling back to the other one."""
+        first, second = (zh, en) if self.lang == "zh" else (en, zh)
+        return (first or second or "").strip()
+
+    @property
+    def html_lang(self) -> str:
+        return "zh-Hant-HK" if self.lang == "zh" else "en-GB"
+
+    # -- numbers and dates ------------------------------------------------------------------
+    def number(self, value: float | int, *, decimals: int = 0) -> str:
+        fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return babel_numbers.format_decimal(value, format=fmt, locale=self.locale)
+
+    def date(self, value: str | date | None) -> str:
+        """A catalog date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) or a ``date`` in this locale."""
+        if value is None or value == "":
+            return self._("date unknown")
+        if isinstance(value, date):
+            return babel_dates.format_date(value, "medium", locale=self.locale)
+        text = str(value)
+        try:
+            parts = [int(p) for p in text[:10].split("-")]
+            if len(parts) == 1:
+                return babel_dates.format_skeleton("y", date(parts[0], 1, 1), locale=self.locale)
+            if len(parts) == 2:
+                return babel_dates.format_skeleton("yMMM", date(parts[0], parts[1], 1), locale=self.locale)
+            return babel_dates.format_date(date(*parts[:3]), "medium", locale=self.locale)
+        except (ValueError, TypeError):
+            return text
+
+    def year(self, year: int | str | None) -> str:
+        if year in (None, ""):
+            return self._("date unknown")
+        return babel_dates.format_skeleton("y", date(int(year), 1, 1), locale=self.locale)
+
+    def duration(self, seconds: float | None) -> str:
+        """A length of time in words: ``1 小時 5 分鐘`` / ``1 hr 5 min``."""
+        if seconds is None:
+            return self._("length unknown")
+        total = int(round(seconds))
+        hours, rest = divmod(total, 3600)
+        minutes, secs = divmod(rest, 60)
+        parts: list[str] = []
+        if hours:
+            parts.append(self.ngettext("{n} hr", "{n} hr", hours).format(n=self.number(hours)))
+        if minutes:
+            parts.append(self.ngettext("{n} min", "{n} min", minutes).format(n=self.number(minutes)))
+        if not hours and (secs or not parts):
+            parts.append(self.ngettext("{n} sec", "{n} sec", secs).format(n=self.number(secs)))
+        return " ".join(parts)
+
+    def hours(self, seconds: float) -> str:
+        return self._("{n} hours").format(n=self.number(seconds / 3600, decimals=1))
+
+    def language_name(self, code: str | None) -> str:
+        names = {
+            "yue": self._("Cantonese"),
+            "zh": self._("Mandarin"),
+            "en": self._("English"),
+            "auto": self._("Not specified"),
+        }
+        return names.get(code or "auto", code or "")
+
+    def locale_display(self) -> str:
+        return Locale.parse(self.locale).display_name or self.locale
+
+
+def clock(seconds: float | None) -> str:
+    """``H:MM:SS`` (or ``M:SS`` under an hour): the same in both languages."""
+    total = max(0, int(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

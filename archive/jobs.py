@@ -1,0 +1,378 @@
+"""Background jobs: downloads and transcription, run by ``archive worker``.
+
+The queue is huey's, not a home-made one: an embedded SQLite queue under the data folder by
+default, or Redis when ``ARCHIVE_QUEUE_URL=redis://host:port/db`` is set so several worker machines
+share the work (they must share the data folder too). The catalog's ``jobs`` table is the record a
+person sees: state (queued / running / done / failed / cancelled), phase, progress as a fraction of
+audio processed, a plain-words error.
+
+A queue message only carries a job id. Claiming is an atomic ``UPDATE … WHERE state='queued'`` in
+the catalog, so a message delivered twice runs once. A running job writes a heartbeat every few
+seconds; a worker that starts (and every minute after) puts back in the queue any job whose worker
+died: on this host, a dead process id; elsewhere, a heartbeat older than
+``ARCHIVE_JOB_STALE_SECONDS`` (default 120).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Job, now_utc
+from .config import Settings
+from .errors import ArchiveError, JobError, NotFoundError
+
+__all__ = [
+    "JobCancelled",
+    "Reporter",
+    "cancel_job",
+    "enqueue",
+    "queue_for",
+    "recover_stale_jobs",
+    "retry_job",
+    "run_job",
+    "run_worker",
+    "submit_ingest",
+    "submit_transcription",
+]
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+
+
+def stale_seconds() -> float:
+    return float(os.environ.get("ARCHIVE_JOB_STALE_SECONDS", "120"))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobCancelled(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside a running job when someone cancelled it."""
+
+
+@dataclass
+class Reporter:
+    """Progress from a running job to the catalog (throttled) and, optionally, a terminal bar."""
+
+    catalog: Catalog
+    job_id: int
+    display: Callable[[str, float], None] | None = None
+    _last_write: float = 0.0
+    _last_phase: str = ""
+    _last_cancel_check: float = 0.0
+
+    def __call__(self, phase: str, fraction: float) -> None:
+        fraction = max(0.0, min(1.0, fraction))
+        if self.display:
+            self.display(phase, fraction)
+        now = time.monotonic()
+        if phase != self._last_phase or now - self._last_write >= 0.5 or fraction >= 1.0:
+            self.catalog.update_job(self.job_id, phase=phase, progress=fraction, heartbeat_at=now_utc())
+            self._last_write = now
+            self._last_phase = phase
+        if now - self._last_cancel_check >= 1.0:
+            self._last_cancel_check = now
+            if self.catalog.get_job(self.job_id).state == "cancelled":
+                raise JobCancelled()
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def _handle_ingest(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+    from .ingest import IngestOptions, ingest
+
+    options = IngestOptions.from_payload(job.payload["options"])
+    source = job.payload["source"]
+    try:
+        outcome = ingest(settings, catalog, source, options, progress=report)
+    finally:
+        if job.payload.get("delete_source"):
+            # An upload handed over by the portal: ours to remove once it is archived or refused.
+            Path(source).unlink(missing_ok=True)
+    catalog.update_job(job.id, item_id=outcome.item.id)
+    result: dict[str, Any] = {"item_id": outcome.item.id, "duplicate": outcome.duplicate}
+    if outcome.needs_transcription:
+        follow = submit_transcription(
+            settings, catalog, outcome.item.id, translate=options.translate, created_by=job.created_by
+        )
+        result["transcribe_job"] = follow.id
+    else:
+        _reindex(settings, catalog, outcome.item.id)
+    return result
+
+
+def _handle_transcribe(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+    from .pipeline import transcribe_item
+
+    revision = transcribe_item(
+        settings, catalog, job.payload["item_id"], translate=job.payload.get("translate", True), progress=report
+    )
+    _reindex(settings, catalog, job.payload["item_id"])
+    return {"item_id": job.payload["item_id"], "revision": revision.revision, "segments": len(revision.segments)}
+
+
+HANDLERS: dict[str, Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]] = {
+    "ingest": _handle_ingest,
+    "transcribe": _handle_transcribe,
+}
+
+
+def register_handler(kind: str, handler: Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]) -> None:
+    """Let other parts of the archive (fixity, feeds …) add job kinds."""
+    HANDLERS[kind] = handler
+
+
+def _reindex(settings: Settings, catalog: Catalog, item_id: str) -> None:
+    from .pipeline import reindex_item
+
+    reindex_item(settings, catalog, item_id)
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+def run_job(
+    settings: Settings,
+    catalog: Catalog,
+    job_id: int,
+    *,
+    display: Callable[[str, float], None] | None = None,
+) -> Job:
+    """Claim and run one job in this process. Returns the job as it ended."""
+    job = catalog.claim_job(job_id, worker_name())
+    if job is None:
+        return catalog.get_job(job_id)  # someone else has it, or it is done/cancelled
+    handler = HANDLERS.get(job.kind)
+    stop = threading.Event()
+
+    def beat() -> None:
+        beat_catalog = Catalog(catalog.path)
+        try:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                beat_catalog.update_job(job_id, heartbeat_at=now_utc())
+        finally:
+            beat_catalog.close()
+
+    heart = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    heart.start()
+    try:
+        if handler is None:
+            raise JobError(f"unknown job kind {job.kind!r}")
+        result = handler(settings, catalog, job, Reporter(catalog, job_id, display))
+        catalog.update_job(
+            job_id, state="done", phase="done", progress=1.0, result=result, finished_at=now_utc(), error=None
+        )
+    except JobCancelled:
+        catalog.update_job(job_id, finished_at=now_utc(), message="cancelled while running")
+    except ArchiveError as exc:
+        catalog.update_job(job_id, state="failed", error=str(exc), finished_at=now_utc())
+    except Exception as exc:  # a bug: record it in plain words, keep the details in the log
+        log.error("job %s crashed:\n%s", job_id, traceback.format_exc())
+        _log_to_file(settings, f"job {job_id} crashed:\n{traceback.format_exc()}")
+        catalog.update_job(
+            job_id, state="failed", error=f"internal error ({type(exc).__name__}: {exc})", finished_at=now_utc()
+        )
+    finally:
+        stop.set()
+        heart.join(timeout=HEARTBEAT_SECONDS + 1)
+    return catalog.get_job(job_id)
+
+
+def _log_to_file(settings: Settings, text: str) -> None:
+    try:
+        folder = settings.home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "worker.log").open("a", encoding="utf-8") as fh:
+            fh.write(f"{now_utc()} {text}\n")
+    except OSError:
+        pass
+
+
+# -- the queue --------------------------------------------------------------------------------
+
+_QUEUES: dict[tuple[str, str | None], Any] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def queue_for(settings: Settings) -> Any:
+    """The huey instance for this data folder (SQLite) or the configured Redis URL."""
+    key = (str(settings.home), settings.queue_url)
+    with _QUEUES_LOCK:
+        if key in _QUEUES:
+            return _QUEUES[key]
+        from huey import RedisHuey, SqliteHuey, crontab
+
+        if settings.queue_url:
+            huey = RedisHuey("archive", url=settings.queue_url, results=False)
+        else:
+            settings.ensure()
+            huey = SqliteHuey("archive", filename=str(settings.queue_path), results=False)
+
+        @huey.task(name="archive.run_job")
+        def run_job_task(job_id: int) -> None:
+            catalog = Catalog.open(settings)
+            try:
+                run_job(settings, catalog, job_id)
+            finally:
+                catalog.close()
+
+        @huey.periodic_task(crontab(minute="*"), name="archive.recover")
+        def recover_task() -> None:
+            catalog = Catalog.open(settings)
+            try:
+                recover_stale_jobs(settings, catalog)
+            finally:
+                catalog.close()
+
+        huey.archive_run_job = run_job_task  # type: ignore[attr-defined]
+        _QUEUES[key] = huey
+        return huey
+
+
+def enqueue(settings: Settings, job: Job) -> None:
+    queue_for(settings).archive_run_job(job.id)
+
+
+def submit_ingest(
+    settings: Settings,
+    catalog: Catalog,
+    source: str,
+    options: Any,
+    *,
+    delete_source: bool = False,
+    created_by: str = "system",
+) -> Job:
+    """Queue an ingest; returns at once. Checks what can be checked without fetching first."""
+    from .ingest import check_local_source, is_url
+
+    if not is_url(source):
+        source = str(check_local_source(Path(source).expanduser()).resolve())
+    if options.subtitles:
+        from transcripts.subtitles import read_subtitles
+
+        read_subtitles(Path(options.subtitles))
+        options = type(options).from_payload({**options.to_payload(), "subtitles": str(Path(options.subtitles).resolve())})
+    job = catalog.create_job(
+        "ingest",
+        payload={"source": source, "options": options.to_payload(), "delete_source": delete_source},
+        created_by=created_by,
+    )
+    enqueue(settings, job)
+    return job
+
+
+def submit_transcription(
+    settings: Settings, catalog: Catalog, item_id: str, *, translate: bool = True, created_by: str = "system",
+    enqueue_now: bool = True,
+) -> Job:
+    catalog.get_item(item_id)
+    job = catalog.create_job(
+        "transcribe", payload={"item_id": item_id, "translate": translate}, item_id=item_id, created_by=created_by
+    )
+    if enqueue_now:
+        enqueue(settings, job)
+    return job
+
+
+def retry_job(settings: Settings, catalog: Catalog, job_id: int) -> Job:
+    job = catalog.get_job(job_id)
+    if job.state not in ("failed", "cancelled"):
+        raise JobError(f"job {job_id} is {job.state}: only failed or cancelled jobs can be retried")
+    catalog.update_job(job_id, state="queued", phase="", progress=0.0, error=None, message="", finished_at=None)
+    job = catalog.get_job(job_id)
+    enqueue(settings, job)
+    return job
+
+
+def cancel_job(catalog: Catalog, job_id: int) -> Job:
+    job = catalog.get_job(job_id)
+    if job.state not in ("queued", "running"):
+        raise JobError(f"job {job_id} is {job.state}: only queued or running jobs can be cancelled")
+    catalog.update_job(job_id, state="cancelled", finished_at=now_utc())
+    return catalog.get_job(job_id)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_stale_jobs(settings: Settings, catalog: Catalog) -> list[int]:
+    """Put back in the queue the running jobs whose worker died, and re-send queued ones."""
+    recovered = []
+    host = socket.gethostname()
+    limit = stale_seconds()
+    now = time.time()
+    from datetime import datetime
+
+    for job in catalog.list_jobs(states=["running"], limit=10_000):
+        dead = False
+        if job.worker and job.worker.rsplit(":", 1)[0] == host:
+            try:
+                dead = not _pid_alive(int(job.worker.rsplit(":", 1)[1]))
+            except ValueError:
+                dead = False
+        if not dead and job.heartbeat_at:
+            age = now - datetime.fromisoformat(job.heartbeat_at).timestamp()
+            dead = age > limit
+        if dead:
+            with catalog.transaction() as conn:
+                cur = conn.execute(
+                    "UPDATE jobs SET state = 'queued', phase = '', progress = 0, worker = NULL, "
+                    "message = 'restarted after its worker stopped' WHERE id = ? AND state = 'running' "
+                    "AND (worker IS ? OR worker IS NULL)",
+                    (job.id, job.worker),
+                )
+            if cur.rowcount:
+                recovered.append(job.id)
+                enqueue(settings, catalog.get_job(job.id))
+    return recovered
+
+
+def requeue_waiting(settings: Settings, catalog: Catalog) -> int:
+    """Send every queued job to the queue again (a lost queue file loses nothing; claims dedupe)."""
+    jobs = catalog.list_jobs(states=["queued"], limit=10_000)
+    for job in jobs:
+        enqueue(settings, job)
+    return len(jobs)
+
+
+def run_worker(settings: Settings, *, workers: int = 1, burst: bool = False) -> None:
+    """Consume the queue until interrupted (``burst``: until it is empty)."""
+    catalog = Catalog.open(settings)
+    recover_stale_jobs(settings, catalog)
+    requeue_waiting(settings, catalog)
+    huey = queue_for(settings)
+    if burst:
+        while True:
+            task = huey.dequeue()
+            if task is None:
+                break
+            huey.execute(task)
+        return
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer.run()
+
+
+def job_or_none(catalog: Catalog, job_id: int) -> Job | None:
+    try:
+        return catalog.get_job(job_id)
+    except NotFoundError:
+        return None

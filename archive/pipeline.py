@@ -1,0 +1,73 @@
+"""The stages after ingest, for one item: transcribe (+ convert, + English track), then index.
+
+Kept apart from the job machinery so that ``--wait``, the worker and the demo builder all run the
+same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .catalog import Catalog, TranscriptRevision
+from .config import Settings
+from .errors import NotFoundError
+from .media import SILENCE_MAX_VOLUME_DB
+
+__all__ = ["reindex_item", "transcribe_item"]
+
+
+def _is_silent(catalog: Catalog, item_id: str) -> bool:
+    audio = catalog.get_media(item_id, "audio")
+    if audio is None or not audio.streams:
+        return False
+    peak = audio.streams[0].get("max_volume_db")
+    return peak is not None and peak < SILENCE_MAX_VOLUME_DB
+
+
+def transcribe_item(
+    settings: Settings,
+    catalog: Catalog,
+    item_id: str,
+    *,
+    translate: bool = True,
+    progress: Callable[[str, float], None] | None = None,
+) -> TranscriptRevision:
+    """Run the speech model on an item's audio derivative and store the result as a new revision."""
+    from transcripts.model import model_name
+    from transcripts.transcribe import TranscribeOptions, transcribe
+
+    item = catalog.get_item(item_id)
+    audio = catalog.get_media(item_id, "audio")
+    if audio is None:
+        raise NotFoundError(f"item {item_id} has no audio to transcribe")
+    if _is_silent(catalog, item_id):
+        # A recording with no sound above -60 dBFS: nothing to hear, and Whisper would only
+        # invent text on silence. An empty transcript is the truthful result.
+        if progress:
+            progress("transcribe", 1.0)
+        return catalog.add_revision(
+            item_id, (), origin="whisper", model=model_name(settings), summary="no speech (silent recording)"
+        )
+    options = TranscribeOptions(language=item.language, translate=translate)
+    result = transcribe(settings.home / audio.path, options, settings=settings, on_progress=progress)
+    with catalog.transaction():
+        revision = catalog.add_revision(
+            item_id,
+            result.segments,
+            origin="whisper",
+            model=result.model_name,
+            decode_language=result.decode_language,
+            summary="machine transcript",
+        )
+        if result.decode_language:
+            catalog.update_item(item_id, detected_language=result.decode_language)
+    return revision
+
+
+def reindex_item(settings: Settings, catalog: Catalog, item_id: str) -> None:
+    """Bring the search index in step with the catalog for one item (incremental)."""
+    try:
+        from indexer import SearchIndex
+    except ImportError:  # the search index is not part of this build yet
+        return
+    SearchIndex.open(settings).update_item(catalog, item_id)

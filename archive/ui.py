@@ -1,0 +1,341 @@
+"""Shared pieces of the portal's pages: resources, the visitor's session, language, chrome, errors.
+
+Pages stay thin: they read the URL, call the packages (catalog, access, indexer, cite, subtitles)
+and lay out widgets. Everything a page reads goes through :mod:`archive.access` with the session's
+:class:`~archive.access.Viewer` (public visitors: ``Viewer("public")``; a later login sets another).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from .access import Viewer
+from .catalog import Catalog, Item, MediaFile
+from .config import Settings, load_settings
+from .errors import (
+    AccessDeniedError,
+    ArchiveError,
+    ConfigError,
+    IndexError_,
+    InputError,
+    NotFoundError,
+)
+from .i18n import LANG_NAMES, LANGS, I18n, N_, clock, compile_catalogs, detect_lang, normalise_lang
+from .web import TOKEN_TTL, media_url
+
+__all__ = [
+    "COLLECTION_LABELS",
+    "I18n",
+    "PAGES",
+    "catalog",
+    "chrome",
+    "clock",
+    "collection_label",
+    "guard",
+    "item_duration",
+    "page_i18n",
+    "playable_media",
+    "settings",
+    "signed_media_url",
+    "viewer",
+]
+
+log = logging.getLogger("archive.portal")
+
+COLLECTION_LABELS = {
+    "webinar": N_("Webinars"),
+    "interview": N_("Interviews"),
+    "strike-anniversary": N_("Strike anniversaries"),
+    "other": N_("Other"),
+}
+# Browser-playable containers: anything else is played from the audio derivative.
+PLAYABLE_VIDEO = ("video/mp4", "video/webm", "video/ogg")
+
+FONT_STACK = (
+    '"Source Sans", "Source Sans Pro", "Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", '
+    '"Noto Sans TC", "PingFang HK", "PingFang TC", "Microsoft JhengHei", "Heiti TC", '
+    '"Hiragino Sans CNS", sans-serif'
+)
+
+# The page files, by name: streamlit_app.py builds the navigation from these.
+PAGES = {
+    "search": "pages/search.py",
+    "browse": "pages/browse.py",
+    "item": "pages/item.py",
+    "about": "pages/about.py",
+}
+
+
+# -- resources (one per process) ------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    compile_catalogs()
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def catalog() -> Catalog:
+    return Catalog.open(settings())
+
+
+@st.cache_resource(show_spinner=False, ttl=60)
+def search_index() -> Any:
+    """The search index (``indexer.SearchIndex``), reopened every minute to see new items."""
+    from indexer import SearchIndex
+
+    return SearchIndex.open(settings())
+
+
+# -- the visitor's session ------------------------------------------------------------------
+def viewer() -> Viewer:
+    """The session's viewer: public until a login (a later issue) stores another."""
+    current = st.session_state.get("viewer")
+    if not isinstance(current, Viewer):
+        current = Viewer("public")
+        st.session_state["viewer"] = current
+    return current
+
+
+def current_lang() -> str:
+    """The interface language: ``?lang=`` wins, then this session's choice, then the browser."""
+    from_url = normalise_lang(st.query_params.get("lang"))
+    if from_url:
+        lang = from_url
+    elif st.session_state.get("lang") in LANGS:
+        lang = st.session_state["lang"]
+    else:
+        lang = detect_lang(None, _browser_locale())
+    st.session_state["lang"] = lang
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+    return lang
+
+
+def _browser_locale() -> str | None:
+    try:
+        return st.context.locale
+    except Exception:  # no browser (AppTest, bare mode)
+        return None
+
+
+def page_i18n() -> I18n:
+    """The session's :class:`I18n` (language decided by :func:`current_lang`)."""
+    lang = st.session_state.get("lang") or current_lang()
+    return I18n(lang)
+
+
+def _switch_lang() -> None:
+    chosen = st.session_state.get("lang_switch")
+    if chosen in LANGS:
+        st.session_state["lang"] = chosen
+        st.query_params["lang"] = chosen
+
+
+# -- chrome -------------------------------------------------------------------------------
+def css(t: I18n) -> str:
+    return f"""
+<style>
+html, body, .stApp, .stMarkdown, button, input, textarea, select {{
+  font-family: {FONT_STACK};
+}}
+:lang(zh), .zh {{ font-family: "Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", "PingFang HK",
+  "PingFang TC", "Microsoft JhengHei", {FONT_STACK}; }}
+mark {{ background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15em; }}
+.hk-snippet {{ line-height: 1.55; margin: .1rem 0 .35rem 0; }}
+.hk-snippet .en {{ color: #444; }}
+.hk-badge {{ display: inline-block; font-size: .75rem; padding: .05rem .45rem; border-radius: .6rem;
+  background: #f1e4e3; color: #7a1a14; margin-right: .3rem; white-space: nowrap; }}
+.hk-badge.demo {{ background: #fff3cd; color: #6b4e00; border: 1px solid #e6cf7a; }}
+.hk-other-title {{ color: #555; font-size: .95rem; margin-top: -.4rem; }}
+.hk-meta {{ color: #555; font-size: .9rem; }}
+@media (max-width: 640px) {{
+  .block-container {{ padding-left: .8rem; padding-right: .8rem; padding-top: 2.2rem; }}
+}}
+</style>
+"""
+
+
+def chrome(t: I18n, nav: dict[str, Any]) -> None:
+    """The header every page shares: name, page links (keeping the language), language switch."""
+    st.html(css(t))
+    # The document language picks the right CJK glyphs and tells screen readers what they read.
+    st.html(
+        f"<script>document.documentElement.lang = {t.html_lang!r};</script>",
+        unsafe_allow_javascript=True,
+    )
+    s = settings()
+    top = st.container(horizontal=True, vertical_alignment="center", gap="small", key="hk_header")
+    with top:
+        st.markdown(f"**{html.escape(t._(s.organisation))}**", width="content")
+        st.space("stretch")
+        for name, label, icon in (
+            ("search", N_("Search"), ":material/search:"),
+            ("browse", N_("Browse"), ":material/video_library:"),
+            ("about", N_("About"), ":material/info:"),
+        ):
+            st.page_link(nav[name], label=t._(label), icon=icon, query_params={"lang": t.lang})
+        if st.session_state.get("lang_switch") != t.lang:
+            st.session_state["lang_switch"] = t.lang
+        st.segmented_control(
+            t._("Interface language"),
+            LANGS,
+            format_func=LANG_NAMES.get,
+            key="lang_switch",
+            required=True,
+            on_change=_switch_lang,
+            label_visibility="collapsed",
+        )
+
+
+# -- errors ---------------------------------------------------------------------------------
+def error_message(t: I18n, exc: BaseException) -> str:
+    """A translated, plain-words message for an error from the packages (no traceback)."""
+    if isinstance(exc, NotFoundError):
+        return t._("We couldn't find that. It may have been moved, or it isn't public.")
+    if isinstance(exc, AccessDeniedError):
+        return t._("You don't have access to this.")
+    if isinstance(exc, IndexError_):
+        return t._("Search is temporarily unavailable. Please try again in a few minutes.")
+    if isinstance(exc, InputError):
+        return t._("That request wasn't understood. Please check it and try again.")
+    if isinstance(exc, ConfigError):
+        return t._("The archive is not set up correctly. Please tell the archive's staff.")
+    return t._("Something went wrong. Please try again; if it keeps happening, tell the archive's staff.")
+
+
+@contextmanager
+def guard(t: I18n, *, what: str | None = None) -> Iterator[None]:
+    """Show an archive error as one translated sentence; log anything unexpected, show no traceback."""
+    try:
+        yield
+    except ArchiveError as exc:
+        st.error(error_message(t, exc), icon=":material/error:")
+    except Exception as exc:  # the edge of the portal: never a traceback to a visitor
+        log.exception("portal error%s", f" in {what}" if what else "")
+        st.error(error_message(t, exc), icon=":material/error:")
+
+
+def on_script_error(exc: Exception) -> bool:
+    """``st.App`` hook: anything that still escapes a page is logged, not shown."""
+    log.error("uncaught portal error", exc_info=exc)
+    try:
+        t = page_i18n()
+        st.error(error_message(t, exc), icon=":material/error:")
+    except Exception:
+        st.error("Something went wrong. / 出現問題。")
+    return True
+
+
+# -- items and media --------------------------------------------------------------------------
+def collection_label(t: I18n, collection: str) -> str:
+    return t._(COLLECTION_LABELS.get(collection, COLLECTION_LABELS["other"]))
+
+
+def playable_media(cat: Catalog, item_id: str) -> MediaFile | None:
+    """What the player plays: a browser-playable video original, else the audio derivative."""
+    original = cat.get_media(item_id, "original")
+    if original is not None and original.has_video and (original.mime or "") in PLAYABLE_VIDEO:
+        return original
+    audio = cat.get_media(item_id, "audio")
+    if audio is not None:
+        return audio
+    if original is not None and (original.mime or "").startswith(("audio/", "video/")):
+        return original
+    return None
+
+
+def item_duration(cat: Catalog, item_id: str) -> float | None:
+    for role in ("audio", "original"):
+        media = cat.get_media(item_id, role)
+        if media is not None and media.duration:
+            return media.duration
+    return None
+
+
+def signed_media_url(item_id: str, role: str) -> str:
+    """A signed media URL for this session's viewer, kept stable (so the player doesn't reload)."""
+    who = viewer()
+    cache: dict[tuple[Any, ...], tuple[float, str]] = st.session_state.setdefault("_media_urls", {})
+    key = (item_id, role, who.role, who.username)
+    hit = cache.get(key)
+    if hit is None or time.time() - hit[0] > TOKEN_TTL / 2:
+        hit = (time.time(), media_url(settings(), item_id, role, who))
+        cache[key] = hit
+    return hit[1]
+
+
+def parse_time(value: str | None) -> float | None:
+    """``?t=`` as seconds: ``75``, ``75.5``, ``1:15``, ``1:02:03`` or ``1h2m3s``; None if unreadable."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().lower()
+    try:
+        if ":" in text:
+            total = 0.0
+            for part in text.split(":"):
+                total = total * 60 + float(part)
+            return max(0.0, total)
+        if text[-1:] in "hms" and not text.replace(".", "").isdigit():
+            total, number = 0.0, ""
+            for ch in text:
+                if ch.isdigit() or ch == ".":
+                    number += ch
+                elif ch in "hms" and number:
+                    total += float(number) * {"h": 3600, "m": 60, "s": 1}[ch]
+                    number = ""
+                else:
+                    return None
+            return max(0.0, total + (float(number) if number else 0))
+        return max(0.0, float(text))
+    except ValueError:
+        return None
+
+
+def item_badges(t: I18n, item: Item, duration: float | None = None) -> str:
+    parts = [f'<span class="hk-badge">{html.escape(collection_label(t, item.collection))}</span>']
+    if item.is_demo:
+        parts.append('<span class="hk-badge demo">Demo / 示範</span>')
+    meta = [t.date(item.recorded_date), t.language_name(item.language)]
+    if duration:
+        meta.append(t.duration(duration))
+    if item.speakers:
+        meta.append("、".join(item.speakers) if t.lang == "zh" else ", ".join(item.speakers))
+    return "".join(parts) + f'<span class="hk-meta">{html.escape(" · ".join(meta))}</span>'
+
+
+# -- URL <-> widget state --------------------------------------------------------------------
+def url_to_state(page: str, params: dict[str, tuple[str, Any, Callable[[str], Any]]]) -> None:
+    """Seed widget keys from the URL when the URL changed from outside (a link, back, a reload).
+
+    ``params`` maps a query parameter to ``(widget key, default, parse)``.
+    """
+    for param, (key, default, parse) in params.items():
+        raw = st.query_params.get(param)
+        marker = f"_url_{page}_{param}"
+        if marker not in st.session_state or st.session_state[marker] != raw:
+            try:
+                value = parse(raw) if raw not in (None, "") else default
+            except (ValueError, TypeError):
+                value = default
+            st.session_state[key] = value
+            st.session_state[marker] = raw
+
+
+def state_to_url(page: str, values: dict[str, tuple[Any, Any]]) -> None:
+    """Write widget values to the URL (``param -> (value, default)``); defaults are left out."""
+    for param, (value, default) in values.items():
+        text = None if value in (None, "", default) else str(value)
+        if st.query_params.get(param) != text:
+            if text is None:
+                if param in st.query_params:
+                    del st.query_params[param]
+            else:
+                st.query_params[param] = text
+        st.session_state[f"_url_{page}_{param}"] = text

@@ -1,0 +1,215 @@
+"""HTTP routes served beside the portal: media streaming and transcript downloads.
+
+Streamlit's own ``st.audio``/``st.video`` read a file whole into memory on every run and serve it to
+anyone who has the URL, so the portal never hands them archive files. Instead a page asks
+:func:`media_url` for a signed, expiring URL bound to the viewer; ``/files/media/{token}`` checks
+the signature, asks :mod:`archive.access` again whether that viewer may see the item *now*
+(visibility and embargoes can change), takes the path from the catalog (never from the request) and
+streams it with Starlette's ``FileResponse`` (Range, If-Range, ETag; constant memory).
+
+The signing key lives in ``<home>/secret.key`` (32 random bytes, hex, mode 0600), created on first
+use, so URLs survive restarts and every process of one archive agrees on them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .access import Viewer, visible_item, visible_revision
+from .catalog import Catalog
+from .config import Settings, load_settings
+from .errors import ArchiveError, ConfigError, NotFoundError
+
+__all__ = [
+    "MEDIA_PREFIX",
+    "SUBTITLE_PREFIX",
+    "TOKEN_TTL",
+    "UrlSigner",
+    "load_secret",
+    "media_url",
+    "routes",
+    "subtitle_url",
+]
+
+MEDIA_PREFIX = "/files/media/"
+SUBTITLE_PREFIX = "/files/subtitles/"
+TOKEN_TTL = 12 * 3600  # seconds a signed URL stays valid
+SUBTITLE_FORMATS = {
+    "srt": ("application/x-subrip; charset=utf-8", "srt"),
+    "vtt": ("text/vtt; charset=utf-8", "vtt"),
+    "txt": ("text/plain; charset=utf-8", "txt"),
+    "json": ("application/json; charset=utf-8", "json"),
+}
+SECRET_NAME = "secret.key"
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The archive's signing key, created (0600) on first use."""
+    path = Path(settings.home) / SECRET_NAME
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    except ValueError as exc:
+        raise ConfigError(f"{path} is damaged: delete it to make a new key (open links expire)") from exc
+    settings.ensure()
+    value = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return bytes.fromhex(value)
+
+
+@dataclass(frozen=True)
+class UrlSigner:
+    """Signs and checks the per-viewer tokens of the file routes."""
+
+    secret: bytes
+
+    def _serializer(self, salt: str) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret, salt=salt)
+
+    def sign(self, kind: str, payload: dict[str, Any], viewer: Viewer) -> str:
+        data = {**payload, "vr": viewer.role, "vu": viewer.username}
+        return str(self._serializer(kind).dumps(data))
+
+    def check(self, kind: str, token: str, max_age: int = TOKEN_TTL) -> tuple[dict[str, Any], Viewer]:
+        try:
+            data = self._serializer(kind).loads(token, max_age=max_age)
+        except SignatureExpired as exc:
+            raise NotFoundError("this link has expired: reload the page") from exc
+        except BadSignature as exc:
+            raise NotFoundError("no such file") from exc
+        if not isinstance(data, dict):
+            raise NotFoundError("no such file")
+        viewer = Viewer(role=data.pop("vr", "public"), username=data.pop("vu", None))
+        return data, viewer
+
+
+def media_url(settings: Settings, item_id: str, role: str, viewer: Viewer) -> str:
+    """A signed URL (path only, same origin) that streams one media file of an item to ``viewer``."""
+    token = UrlSigner(load_secret(settings)).sign("media", {"i": item_id, "m": role}, viewer)
+    return MEDIA_PREFIX + token
+
+
+def subtitle_url(
+    settings: Settings, item_id: str, revision: int, fmt: str, track: str, viewer: Viewer
+) -> str:
+    token = UrlSigner(load_secret(settings)).sign(
+        "subtitles", {"i": item_id, "r": revision, "f": fmt, "t": track}, viewer
+    )
+    return SUBTITLE_PREFIX + token
+
+
+def _not_found(message: str = "Not found") -> Response:
+    return PlainTextResponse(message, status_code=404, headers={"Cache-Control": "no-store"})
+
+
+class _Files:
+    """The route handlers, bound to one archive (settings and catalog opened lazily)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings
+        self._catalog: Catalog | None = None
+        self._signer: UrlSigner | None = None
+        self.opened_at = time.time()
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog.open(self.settings)
+        return self._catalog
+
+    @property
+    def signer(self) -> UrlSigner:
+        if self._signer is None:
+            self._signer = UrlSigner(load_secret(self.settings))
+        return self._signer
+
+    def _resolve_media(self, token: str) -> tuple[Path, str | None]:
+        data, viewer = self.signer.check("media", token)
+        item_id, role = str(data.get("i", "")), str(data.get("m", ""))
+        visible_item(self.catalog, item_id, viewer)  # access re-checked at every request
+        media = self.catalog.get_media(item_id, role) if role in ("audio", "original") else None
+        if media is None:
+            raise NotFoundError("no such file")
+        home = Path(self.settings.home).resolve()
+        path = (home / media.path).resolve()
+        if not path.is_relative_to(home) or not path.is_file():
+            raise NotFoundError("no such file")
+        return path, media.mime
+
+    async def media(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            path, mime = self._resolve_media(token)
+        except ArchiveError:
+            return _not_found()
+        return FileResponse(
+            path,
+            media_type=mime or "application/octet-stream",
+            headers={
+                "Cache-Control": "private, max-age=3600",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+            content_disposition_type="inline",
+        )
+
+    async def subtitles(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            data, viewer = self.signer.check("subtitles", token)
+            fmt, track = str(data.get("f")), str(data.get("t"))
+            if fmt not in SUBTITLE_FORMATS or track not in ("zh", "en"):
+                raise NotFoundError("no such file")
+            item, rev = visible_revision(self.catalog, str(data.get("i")), viewer, int(data.get("r") or 0) or None)
+            body = export_transcript(rev.segments, fmt, track)
+        except ArchiveError:
+            return _not_found()
+        mime, ext = SUBTITLE_FORMATS[fmt]
+        name = f"{item.id}.r{rev.revision}.{track}.{ext}"
+        return Response(
+            body.encode("utf-8"),
+            media_type=mime,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
+def export_transcript(segments: Any, fmt: str, track: str) -> str:
+    """One track of a transcript as SRT, WebVTT, plain text or JSON (``transcripts.subtitles``)."""
+    from transcripts.subtitles import export
+
+    return export(list(segments), fmt, track)
+
+
+def routes(settings: Settings | None = None) -> list[Route]:
+    """The extra routes of the portal's ASGI app (``asgi.py``)."""
+    files = _Files(settings)
+    return [
+        Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),
+        Route(SUBTITLE_PREFIX + "{token}", files.subtitles, methods=["GET"]),
+    ]
