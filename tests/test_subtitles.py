@@ -282,6 +282,11 @@ def test_tracks_by_language(lines, language, expected):
     assert [s.text_raw for s in segments] == lines
 
 
+def test_subtitle_text_instead_of_a_path_is_an_input_error():
+    with pytest.raises(InputError, match="path or bytes"):
+        read_subtitles("1\n00:00:01,000 --> 00:00:02,000\nx\n")
+
+
 def test_unknown_language_hint_is_an_input_error():
     with pytest.raises(InputError, match="fr"):
         parse_subtitles(b"1\n00:00:01,000 --> 00:00:02,000\nx\n", language="fr")

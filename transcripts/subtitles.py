@@ -153,6 +153,11 @@ def import_subtitles(
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         data = bytes(path_or_bytes)
         name = filename or "The file"
+    elif isinstance(path_or_bytes, str) and ("\n" in path_or_bytes or "-->" in path_or_bytes):
+        # A str is a path; subtitle text passed by mistake would give a baffling "no such file".
+        raise InputError(
+            "read_subtitles takes a path or bytes, not subtitle text: pass text.encode()."
+        )
     else:
         path = Path(path_or_bytes)
         name = filename or path.name
@@ -249,7 +254,9 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             try:
                 return data[len(bom) :].decode(codec.removesuffix("-sig")), codec
             except UnicodeDecodeError as exc:
-                raise _not_subtitle(name, f"it starts like {codec} text but is not valid {codec}") from exc
+                raise _not_subtitle(
+                    name, f"it starts like {codec} text but is not valid {codec}"
+                ) from exc
     if b"\x00" in data[:8192]:
         # Text never holds NUL bytes, except UTF-16 without a byte-order mark (ASCII in it is
         # half NULs). Accept that reading only if it yields subtitle-looking text.
