@@ -10,6 +10,7 @@ one transaction. Whatever fails before that last step leaves the catalog as it w
 from __future__ import annotations
 
 import logging
+import re
 import os
 import shutil
 import sqlite3
@@ -194,7 +195,7 @@ def _download(settings: Settings, url: str, workdir: Path, progress: ProgressFn 
 
     logger = _YtdlpLogger()
     options: dict[str, Any] = {
-        "outtmpl": {"default": "media.%(ext)s", "subtitle": "subs.%(ext)s"},
+        "outtmpl": {"default": "media.%(ext)s"},
         "paths": {"home": str(workdir), "temp": str(workdir)},
         # The best complete recording: archive quality, not a streaming rendition.
         "format": "bv*+ba/b",
@@ -237,9 +238,9 @@ def _download(settings: Settings, url: str, workdir: Path, progress: ProgressFn 
         raise MediaError(f"the file downloaded from {url} is empty")
     subtitles: list[tuple[str, Path]] = []
     for lang, sub in (info.get("requested_subtitles") or {}).items():
-        sub_path = sub.get("filepath")
-        if sub_path and Path(sub_path).exists():
-            subtitles.append((lang, Path(sub_path)))
+        sub_path = Path(sub.get("filepath") or workdir / f"media.{lang}.{sub.get('ext', 'vtt')}")
+        if sub_path.exists() and sub_path.stat().st_size > 0:
+            subtitles.append((lang, sub_path))
     clean.pop("http_headers", None)  # may carry cookies; the rest is kept as evidence
     name = urllib.parse.unquote(Path(urllib.parse.urlsplit(url).path).name) or url
     return FetchedSource(
@@ -298,6 +299,9 @@ def _metadata_from_source(options: IngestOptions, fetched: FetchedSource) -> dic
         "source_url": fetched.url,
     }
     source_title = (info.get("title") or "").strip()
+    if (fetched.extractor or "").lower() in ("generic", "html5", "html5mediaembed"):
+        # The html5 extractor numbers the media of a page: "Title (1)".
+        source_title = re.sub(r"\s\(\d+\)$", "", source_title)
     if not (values["title_zh"] or values["title_en"]):
         if source_title and source_title != Path(fetched.original_name).stem:
             values["title_zh" if _looks_chinese(source_title) else "title_en"] = source_title
@@ -392,11 +396,12 @@ def ingest(
         existing = catalog.item_by_original_sha(sha)
         if existing is not None:
             return IngestOutcome(item=existing, duplicate=True, needs_transcription=False)
-        info = probe(fetched.path)
+        info = probe(fetched.path, fetched.original_name)
         derivative = make_audio_derivative(
             settings,
             fetched.path,
             expected_duration=info.duration,
+            name=fetched.original_name,
             progress=(lambda f: progress("store", f)) if progress else None,
         )
         try:

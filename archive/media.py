@@ -99,8 +99,9 @@ def hash_file(path: Path, progress: Callable[[int], None] | None = None) -> tupl
     return digest.hexdigest(), size
 
 
-def probe(path: Path) -> Probe:
+def probe(path: Path, name: str | None = None) -> Probe:
     """Container, duration and streams read from the file itself (not its name)."""
+    name = name or path.name
     ffprobe = _require("ffprobe")
     result = subprocess.run(
         [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
@@ -110,7 +111,7 @@ def probe(path: Path) -> Probe:
     )
     if result.returncode != 0:
         reason = _ffmpeg_reason(result.stderr)
-        raise MediaError(f"{path.name} is not a playable audio or video file ({reason})")
+        raise MediaError(f"{name} is not a playable audio or video file ({reason})")
     data = json.loads(result.stdout or "{}")
     fmt = data.get("format") or {}
     streams = tuple(
@@ -130,13 +131,13 @@ def probe(path: Path) -> Probe:
     container = fmt.get("format_name") or ""
     if not any(s["codec_type"] == "audio" for s in streams):
         kind = "video without a sound track" if streams else "not audio or video"
-        raise MediaError(f"{path.name} has no audio to archive ({kind})")
+        raise MediaError(f"{name} has no audio to archive ({kind})")
     try:
         duration = float(fmt.get("duration") or 0)
     except ValueError:
         duration = 0.0
     if duration <= 0 or container in ("tty", "image2"):
-        raise MediaError(f"{path.name} is not a playable audio or video file (no duration)")
+        raise MediaError(f"{name} is not a playable audio or video file (no duration)")
     mime = _CONTAINER_MIME.get(container, "application/octet-stream")
     has_video = any(s["codec_type"] == "video" and not s["attached_pic"] for s in streams)
     if mime == "video/mp4" and not has_video:
@@ -194,12 +195,14 @@ def make_audio_derivative(
     *,
     expected_duration: float,
     progress: Callable[[float], None] | None = None,
+    name: str | None = None,
 ) -> Derivative:
     """Encode mono AAC for playback and transcription; measure the peak level on the way.
 
     The decode also proves the file is whole: a truncated recording decodes to less audio than
     its header promises, and is refused.
     """
+    name = name or source.name
     ffmpeg = _require("ffmpeg")
     fd, tmp_name = tempfile.mkstemp(dir=settings.tmp_dir, prefix="derive-", suffix=".m4a")
     os.close(fd)
@@ -226,12 +229,12 @@ def make_audio_derivative(
             reader.join()
         stderr = "".join(stderr_lines)
         if proc.returncode != 0:
-            raise MediaError(f"{source.name} could not be decoded ({_ffmpeg_reason(stderr)})")
+            raise MediaError(f"{name} could not be decoded ({_ffmpeg_reason(stderr)})")
         decoded = probe(tmp).duration
         # Containers round durations and encoders pad; a real truncation loses far more.
         if expected_duration > 0 and decoded < expected_duration * 0.95 - 1.0:
             raise MediaError(
-                f"{source.name} is truncated or damaged: only {decoded:.1f} s of "
+                f"{name} is truncated or damaged: only {decoded:.1f} s of "
                 f"{expected_duration:.1f} s could be decoded"
             )
         match = _VOLUME_RE.search(stderr)
