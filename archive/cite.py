@@ -15,6 +15,7 @@ written by ``pybtex`` (which also LaTeX-escapes the fields); RIS written by ``ri
 
 from __future__ import annotations
 
+import codecs
 import copy
 import json
 import math
@@ -267,7 +268,9 @@ def build_citation(
     medium = None
     if media is not None:
         medium = "Video recording" if media.has_video else "Audio recording"
-    csl = _csl_item(item, settings, link=link, revision=rev_number, at=at, medium=medium, quote=quote)
+    csl = _csl_item(
+        item, settings, link=link, revision=rev_number, at=at, medium=medium, quote=quote
+    )
     return Citation(
         item_id=item.id,
         revision=rev_number,
@@ -363,6 +366,7 @@ def _for_citeproc(citation: Citation, style: str) -> dict[str, Any]:
     - No style prints ``version`` for a speech, so the transcript revision goes into ``medium``,
       which all three print.
     - MLA 9 dates a talk by when it was given (``event-date``), not by ``issued``.
+    - An item with no speakers is authored by the organisation.
     - ``note`` (which holds the quote) and ``language`` (which switches off title case) are left out.
     """
     data = copy.deepcopy(citation.csl)
@@ -372,7 +376,13 @@ def _for_citeproc(citation: Citation, style: str) -> dict[str, Any]:
         data.pop(key, None)
     if citation.revision is not None:
         revision = f"transcript revision {citation.revision}"
-        data["medium"] = f"{data['medium']}, {revision}" if data.get("medium") else revision.capitalize()
+        data["medium"] = (
+            f"{data['medium']}, {revision}" if data.get("medium") else revision.capitalize()
+        )
+    if not data.get("author"):
+        # The organisation stands as corporate author: with no author citeproc-py substitutes the
+        # title and then prints it a second time.
+        data["author"] = [{"literal": data["publisher"]}]
     if style == "mla" and "issued" in data:
         data["event-date"] = data["issued"]
     return data
@@ -395,7 +405,9 @@ def _render_csl(citation: Citation, style: str) -> str:
         bib.register(CpCitation([CitationItem("item")]))
         reference = str(bib.bibliography()[0])
         # The note / in-text form carries the moment as a CSL "timestamp" locator.
-        extra = {"locator": Locator("timestamp", citation.timestamp)} if citation.at is not None else {}
+        extra = (
+            {"locator": Locator("timestamp", citation.timestamp)} if citation.at is not None else {}
+        )
         short_bib = CitationStylesBibliography(csl_style, CiteProcJSON([data]), formatter.plain)
         short = CpCitation([CitationItem("item", **extra)])
         short_bib.register(short)
@@ -416,6 +428,7 @@ def _bibtex_key(citation: Citation) -> str:
 
 
 def _render_bibtex(citation: Citation) -> str:
+    import latexcodec  # noqa: F401  (registers the "ulatex" codec; a pybtex dependency)
     from pybtex.database import BibliographyData, Entry, Person
     from pybtex.database.output.bibtex import Writer
 
@@ -453,12 +466,17 @@ def _render_bibtex(citation: Citation) -> str:
     if citation.quote is not None:
         # annote: kept with the reference by reference managers, printed only by annotated styles.
         fields["annote"] = " / ".join(
-            t for t in (citation.quote.text_zh, citation.quote.text_zh_hans, citation.quote.text_en) if t
+            t
+            for t in (citation.quote.text_zh, citation.quote.text_zh_hans, citation.quote.text_en)
+            if t
         )
     persons = {}
     if csl.get("author"):
         # Outer braces make each name one unit: BibTeX must not split "Lee Cheuk-yan".
-        persons["author"] = [Person("{" + a["literal"].replace("{", "").replace("}", "") + "}") for a in csl["author"]]
+        # pybtex writes names as given, so they are LaTeX-escaped here.
+        persons["author"] = [
+            Person("{" + codecs.encode(a["literal"], "ulatex+utf8") + "}") for a in csl["author"]
+        ]
     entry = Entry("misc", fields=fields, persons=persons)
     data = BibliographyData({_bibtex_key(citation): entry})
     return _Writer(encoding="UTF-8").to_string(data).strip()
@@ -473,7 +491,9 @@ def _render_ris(citation: Citation) -> str:
 
     csl = citation.csl
     medium = csl.get("medium", "")
-    kind = "VIDEO" if medium.startswith("Video") else "SOUND" if medium.startswith("Audio") else "GEN"
+    kind = (
+        "VIDEO" if medium.startswith("Video") else "SOUND" if medium.startswith("Audio") else "GEN"
+    )
     record: dict[str, Any] = {
         "type_of_reference": kind,
         "title": csl["title"],
@@ -497,7 +517,8 @@ def _render_ris(citation: Citation) -> str:
         record["notes"] = notes
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a field rispy would silently drop is a bug here
-        return rispy.dumps([record], implementation=_RisWriter).strip()
+        # Keep "ER  - " whole: the trailing space belongs to the RIS tag syntax.
+        return rispy.dumps([record], implementation=_RisWriter).strip("\n")
 
 
 def render(citation: Citation, style: str) -> str:
@@ -522,36 +543,50 @@ def render(citation: Citation, style: str) -> str:
 class _MomentType(click.ParamType):
     name = "SECONDS|HH:MM:SS"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
             return parse_moment(value)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 
 
-def _cli_parts() -> tuple[Any, Any]:
-    from .cli import emit_json, pass_ctx
-
-    return emit_json, pass_ctx
-
-
-_emit_json, _pass_ctx = _cli_parts()
-
-
 @click.command("cite")
 @click.argument("item_id", metavar="ID")
 @click.option("--at", "at", type=_MomentType(), default=None, help="The moment to cite and quote.")
 @click.option(
-    "--style", type=click.Choice(STYLES), default="chicago", show_default=True, help="Citation style."
+    "--style",
+    type=click.Choice(STYLES),
+    default="chicago",
+    show_default=True,
+    help="Citation style.",
 )
-@click.option("--rev", "revision", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Transcript revision to cite (default: the latest, named in the citation).")
-@click.option("--role", type=click.Choice(ROLES), default="public", show_default=True,
-              help="Cite as a viewer with this role: a private item is not found below its level.")
-@click.option("--base-url", default=None, metavar="URL",
-              help="Portal address for the permalink (default: $ARCHIVE_PUBLIC_URL, else relative).")
+@click.option(
+    "--rev",
+    "revision",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Transcript revision to cite (default: the latest, named in the citation).",
+)
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="public",
+    show_default=True,
+    help="Cite as a viewer with this role: a private item is not found below its level.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Portal address for the permalink (default: $ARCHIVE_PUBLIC_URL, else relative).",
+)
 @click.option("--json", "as_json", is_flag=True, help="The citation's parts and the text as JSON.")
-@_pass_ctx
+# click.pass_obj hands over the CLI's Context (what archive.cli.pass_ctx finds too). Importing
+# archive.cli here would be circular: it imports this module to plug the command in.
+@click.pass_obj
 def cite_command(
     ctx: Any,
     item_id: str,
@@ -572,15 +607,25 @@ def cite_command(
       archive cite k7m2p9qrst --at 754 --style bibtex --rev 2 --role staff
     """
     citation = build_citation(
-        ctx.catalog, ctx.settings, item_id, at=at, viewer=Viewer(role), revision=revision, base_url=base_url
+        ctx.catalog,
+        ctx.settings,
+        item_id,
+        at=at,
+        viewer=Viewer(role),
+        revision=revision,
+        base_url=base_url,
     )
     text = render(citation, style)
     if as_json:
-        _emit_json({**citation.to_dict(), "style": style, "text": text})
+        from .cli import emit_json
+
+        emit_json({**citation.to_dict(), "style": style, "text": text})
         return
     click.echo(text)
     if citation.quote_redacted:
-        click.echo(f"note: the passage at {citation.timestamp} is redacted and is not quoted", err=True)
+        click.echo(
+            f"note: the passage at {citation.timestamp} is redacted and is not quoted", err=True
+        )
 
 
 COMMANDS = [cite_command]
