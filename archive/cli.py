@@ -55,7 +55,28 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class PluggedGroup(click.Group):
+    """A group that loads the commands of other modules on first use (no import cycles)."""
+
+    _plugged = False
+
+    def _ensure(self) -> None:
+        if not PluggedGroup._plugged:
+            PluggedGroup._plugged = True
+            _plug_commands()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=PluggedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "--home",
     envvar="ARCHIVE_HOME",
@@ -97,9 +118,6 @@ def _plug_commands() -> None:
             raise
         for command in getattr(module, attr):
             cli.add_command(command)
-
-
-_plug_commands()
 
 
 def _log_internal_error(exc: BaseException) -> Path | None:

@@ -34,7 +34,6 @@ def transcribe_item(
 ) -> TranscriptRevision:
     """Run the speech model on an item's audio derivative and store the result as a new revision."""
     from transcripts.model import model_name
-    from transcripts.transcribe import TranscribeOptions, transcribe
 
     item = catalog.get_item(item_id)
     audio = catalog.get_media(item_id, "audio")
@@ -48,6 +47,8 @@ def transcribe_item(
         return catalog.add_revision(
             item_id, (), origin="whisper", model=model_name(settings), summary="no speech (silent recording)"
         )
+    from transcripts.transcribe import TranscribeOptions, transcribe
+
     options = TranscribeOptions(language=item.language, translate=translate)
     result = transcribe(settings.home / audio.path, options, settings=settings, on_progress=progress)
     with catalog.transaction():
