@@ -1,0 +1,191 @@
+"""The bilingual glossary of labour-movement terms used to expand queries across languages.
+
+The data is a plain tab-separated file that staff edit by hand: ``indexer/glossary.tsv`` ships with
+the software, and ``<home>/glossary.tsv`` in the data folder (optional) adds local entries. Format::
+
+    # comment lines start with '#'; blank lines are ignored
+    category<TAB>zh forms<TAB>en forms<TAB>note
+    union	香港職工會聯盟|職工盟|职工盟	Hong Kong Confederation of Trade Unions|HKCTU|CTU	…
+
+``zh`` and ``en`` are ``|``-separated lists of forms, the first being the canonical one. A line that
+cannot be used (too few columns, no form at all) is skipped with a warning that names the file and
+line, never an exception: one typo must not switch the search off. A line typed with runs of spaces
+instead of tabs is accepted, with a warning.
+
+Matching works on analysed tokens (see :mod:`indexer.analysis`), so ``碼頭工人罷工``, ``码头工人罢工``
+and ``dock strikes`` all find the entry written ``碼頭工人罷工 / dock strike``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .analysis import analyze
+
+__all__ = ["BUILTIN_GLOSSARY", "Glossary", "GlossaryEntry", "GlossaryMatch", "load_glossary"]
+
+log = logging.getLogger(__name__)
+
+BUILTIN_GLOSSARY = Path(__file__).with_name("glossary.tsv")
+_SPACES_RE = re.compile(r" {2,}|\t")
+
+
+def form_key(form: str) -> tuple[str, ...]:
+    """The token sequence that identifies a form (folded, stemmed; no tail unigrams)."""
+    return tuple(t.text for t in analyze(form, tail_unigrams=False))
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    category: str
+    zh: tuple[str, ...]
+    en: tuple[str, ...]
+    note: str = ""
+    source: str = ""  # "file:line", for warnings and for staff tracing an odd expansion
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return self.zh + self.en
+
+
+@dataclass(frozen=True)
+class GlossaryMatch:
+    """An entry found in a token sequence at ``[start, end)``."""
+
+    start: int
+    end: int
+    entry: GlossaryEntry
+    matched_form: str
+
+
+@dataclass(frozen=True)
+class Glossary:
+    entries: tuple[GlossaryEntry, ...] = ()
+    warnings: tuple[str, ...] = ()
+    _index: dict[tuple[str, ...], list[tuple[GlossaryEntry, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _max_len: int = 0
+
+    @classmethod
+    def from_entries(
+        cls, entries: Iterable[GlossaryEntry], warnings: Sequence[str] = ()
+    ) -> Glossary:
+        entries = tuple(entries)
+        index: dict[tuple[str, ...], list[tuple[GlossaryEntry, str]]] = {}
+        for entry in entries:
+            for form in entry.forms:
+                key = form_key(form)
+                if key:
+                    index.setdefault(key, []).append((entry, form))
+        max_len = max((len(k) for k in index), default=0)
+        return cls(entries, tuple(warnings), index, max_len)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def lookup(self, text: str) -> list[GlossaryEntry]:
+        """Entries that have ``text`` (any script, any listed form) as one of their forms."""
+        return [entry for entry, _ in self._index.get(form_key(text), [])]
+
+    def find(self, keys: Sequence[str]) -> list[GlossaryMatch]:
+        """Non-overlapping entries in a token sequence, longest first from left to right."""
+        out: list[GlossaryMatch] = []
+        i = 0
+        while i < len(keys):
+            for length in range(min(self._max_len, len(keys) - i), 0, -1):
+                hits = self._index.get(tuple(keys[i : i + length]))
+                if hits:
+                    # Several entries may share a form (e.g. "CTU"): use the first as written.
+                    entry, form = hits[0]
+                    out.append(GlossaryMatch(i, i + length, entry, form))
+                    i += length
+                    break
+            else:
+                i += 1
+        return out
+
+
+def parse_glossary(text: str, source: str = "<glossary>") -> tuple[list[GlossaryEntry], list[str]]:
+    entries: list[GlossaryEntry] = []
+    warnings: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip("\ufeff").rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where = f"{source}:{number}"
+        columns = line.split("\t")
+        if len(columns) < 3:
+            columns = _SPACES_RE.split(line.strip())
+            if len(columns) >= 3:
+                warnings.append(f"{where}: columns separated by spaces, not tabs; read anyway")
+        if len(columns) < 3:
+            warnings.append(
+                f"{where}: skipped: expected 'category<TAB>zh<TAB>en<TAB>note', got {line.strip()[:60]!r}"
+            )
+            continue
+        category, zh, en = (c.strip() for c in columns[:3])
+        note = "\t".join(columns[3:]).strip()
+        zh_forms = tuple(f.strip() for f in zh.split("|") if f.strip())
+        en_forms = tuple(f.strip() for f in en.split("|") if f.strip())
+        unusable = [f for f in zh_forms + en_forms if not form_key(f)]
+        if unusable:
+            warnings.append(f"{where}: ignored form(s) with no letters or characters: {unusable}")
+            zh_forms = tuple(f for f in zh_forms if form_key(f))
+            en_forms = tuple(f for f in en_forms if form_key(f))
+        if not zh_forms and not en_forms:
+            warnings.append(f"{where}: skipped: no Chinese or English form")
+            continue
+        if not zh_forms or not en_forms:
+            # Still useful (it merges spellings within one language), but likely a mistake.
+            missing = "Chinese" if not zh_forms else "English"
+            warnings.append(f"{where}: no {missing} form; the entry only joins its other forms")
+        entries.append(GlossaryEntry(category or "term", zh_forms, en_forms, note, where))
+    return entries, warnings
+
+
+_CACHE: dict[tuple[tuple[str, float], ...], Glossary] = {}
+
+
+def load_glossary(home: Path | None = None, paths: Sequence[Path] | None = None) -> Glossary:
+    """The shipped glossary plus ``<home>/glossary.tsv`` when it exists (or exactly ``paths``).
+
+    Results are cached per (file, modification time): an edit is picked up by the next search.
+    """
+    if paths is None:
+        paths = [BUILTIN_GLOSSARY]
+        if home is not None:
+            paths.append(Path(home) / "glossary.tsv")
+    stamps: list[tuple[str, float]] = []
+    for path in paths:
+        try:
+            stamps.append((str(path), path.stat().st_mtime))
+        except OSError:
+            continue  # an absent extra file is normal
+    key = tuple(stamps)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    entries: list[GlossaryEntry] = []
+    warnings: list[str] = []
+    for name, _ in stamps:
+        path = Path(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            warnings.append(f"{path}: not read: {exc}")
+            continue
+        more, more_warnings = parse_glossary(text, str(path))
+        entries.extend(more)
+        warnings.extend(more_warnings)
+    for warning in warnings:
+        log.warning("glossary: %s", warning)
+    glossary = Glossary.from_entries(entries, warnings)
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    _CACHE[key] = glossary
+    return glossary

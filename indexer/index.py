@@ -1,0 +1,732 @@
+"""The search index: opening, searching, incremental updates, rebuilds and verification.
+
+Layout of ``<home>/index``::
+
+    CURRENT        the name of the generation readers use, replaced atomically (write + rename)
+    gen-<stamp>/   a complete Whoosh index (one generation); a rebuild writes a new one beside it
+    write.lock     held (flock) by whichever process is writing: writers queue, readers never look
+
+Why it is safe:
+
+* **Readers never see half an index.** Whoosh writes a segment's files before the table of
+  contents that names them, so a reader opens either the previous commit or the new one. A
+  rebuild writes a whole new generation and then renames ``CURRENT``; readers switch on their
+  next search.
+* **Readers never get a lock error.** Only writers lock. Writers (``update_item``,
+  ``remove_item``, the swap at the end of ``rebuild``) serialise on ``write.lock`` with
+  ``fcntl.flock``, so a second writer waits instead of raising Whoosh's ``LockError``; the
+  kernel releases the lock when a process dies, so a crash never leaves a stale lock.
+* **A crash is detectable.** One item is replaced in one commit (its old documents deleted and its
+  new ones added together), and the item document records the catalog state it was built from
+  (revision, visibility, redactions, details, segment count). If the catalog changed and indexing
+  crashed before the commit, ``verify`` sees the difference; ``rebuild`` repairs it (and
+  ``update_item`` for that one item).
+
+Performance notes (700k segments, 2 cores): the role restriction is a single ``visible_to`` term
+ANDed into the query; years are terms, not ``NumericRange`` (which reads every document in range);
+searchers are cached and only refreshed when the index changed, and per-searcher data (column
+readers, item titles) is built once per refresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import math
+import os
+import shutil
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from archive.errors import IndexError_, NotFoundError
+
+from .glossary import load_glossary
+from .highlight import highlight_html
+from .query import ParsedQuery, filter_queries, parse_query
+from .schema import ROLES, CatalogState, catalog_state, item_documents, make_schema
+
+__all__ = [
+    "Hit",
+    "ItemGroup",
+    "SearchFilters",
+    "SearchIndex",
+    "SearchResults",
+    "VerifyProblem",
+    "search",
+]
+
+HITS_PER_ITEM = 3
+WRITE_LOCK_TIMEOUT = 120.0  # a one-item update takes under a second; a swap a few seconds
+MAX_PER_PAGE = 100
+
+
+# -- values handed to callers -------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchFilters:
+    collection: str | None = None
+    year: int | str | None = None  # 2019 or "2014-2019"
+    lang: str | None = None  # zh | en
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    item_id: str
+    start: float
+    end: float
+    text_zh: str
+    text_en: str
+    lang: str
+    title_zh: str
+    title_en: str
+    permalink: str
+    score: float
+    highlights: dict[str, str]
+    speaker: str = ""
+    uid: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "start": self.start,
+            "end": self.end,
+            "text_zh": self.text_zh,
+            "text_en": self.text_en,
+            "lang": self.lang,
+            "speaker": self.speaker,
+            "uid": self.uid,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "permalink": self.permalink,
+            "score": self.score,
+            "highlights": dict(self.highlights),
+        }
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    item_id: str
+    title_zh: str
+    title_en: str
+    collection: str
+    year: int | None
+    score: float
+    hits: list[Hit]
+    title_highlight: dict[str, str] | None = None
+    hit_count: int = 0  # matching segments in this item (``hits`` shows the best few)
+    permalink: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "collection": self.collection,
+            "year": self.year,
+            "score": self.score,
+            "hit_count": self.hit_count,
+            "permalink": self.permalink,
+            "title_highlight": self.title_highlight,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    notice: str | None
+    expansions: list[str]
+    total_items: int
+    total_hits: int
+    page: int
+    pages: int
+    groups: list[ItemGroup]
+    facets: dict[str, list[tuple[str, int]]]
+    role: str = "public"
+
+    @property
+    def hits(self) -> list[Hit]:
+        return [h for g in self.groups for h in g.hits]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "role": self.role,
+            "notice": self.notice,
+            "expansions": list(self.expansions),
+            "total_items": self.total_items,
+            "total_hits": self.total_hits,
+            "page": self.page,
+            "pages": self.pages,
+            "groups": [g.to_dict() for g in self.groups],
+            "facets": {k: [list(p) for p in v] for k, v in self.facets.items()},
+        }
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    item_id: str  # "" for a problem with the whole index
+    problem: str
+
+
+@dataclass(frozen=True)
+class _ItemMeta:
+    title_zh: str
+    title_en: str
+    collection: str
+    year: int | None
+    lang: str
+    speakers: tuple[str, ...]
+    state: CatalogState | None
+
+
+@dataclass
+class _View:
+    """A searcher and what is derived from it once per index version."""
+
+    searcher: Searcher
+    generation: str
+    _items: dict[str, _ItemMeta] | None = None
+    _columns: dict[str, Any] = field(default_factory=dict)
+
+    def column(self, name: str) -> Any:
+        if name not in self._columns:
+            self._columns[name] = self.searcher.reader().column_reader(name)
+        return self._columns[name]
+
+    @property
+    def items(self) -> dict[str, _ItemMeta]:
+        if self._items is None:
+            items: dict[str, _ItemMeta] = {}
+            for docnum in self.searcher.document_numbers(kind="item"):
+                f = self.searcher.stored_fields(docnum)
+                import json
+
+                meta = json.loads(f.get("meta") or "{}")
+                year = f.get("year") or ""
+                items[f["item_id"]] = _ItemMeta(
+                    f.get("title_zh", ""),
+                    f.get("title_en", ""),
+                    f.get("collection", ""),
+                    int(year) if year.isdigit() else None,
+                    f.get("lang", ""),
+                    tuple(meta.get("speakers", ())),
+                    CatalogState.from_json(f["state"]) if f.get("state") else None,
+                )
+            self._items = items
+        return self._items
+
+
+# -- locking ----------------------------------------------------------------------------------
+_THREAD_LOCKS: dict[str, threading.RLock] = defaultdict(threading.RLock)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
+    """Exclusive across threads (RLock) and processes (flock); waits up to ``timeout`` seconds."""
+    with _THREAD_LOCKS[str(path)]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexError_(
+                            f"another process has been {what} for over {timeout:.0f} s; "
+                            "try again later"
+                        ) from None
+                    time.sleep(0.05)  # polling a kernel lock, not synchronising tests
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+# -- the index --------------------------------------------------------------------------------
+_OPEN: dict[str, SearchIndex] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+class SearchIndex:
+    """The archive's search index. Obtain with :meth:`open`; safe to share between threads."""
+
+    def __init__(self, root: Path, home: Path | None = None) -> None:
+        self.root = Path(root)
+        self.home = home
+        self._lock = threading.RLock()
+        self._view: _View | None = None
+
+    # ---- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Any) -> SearchIndex:
+        """The index of ``settings.home`` (created empty when missing); cached per folder."""
+        root = Path(settings.index_dir)
+        key = str(root.resolve())
+        with _OPEN_LOCK:
+            index = _OPEN.get(key)
+            if index is None:
+                index = cls(root, Path(settings.home))
+                _OPEN[key] = index
+        index._ensure()
+        return index
+
+    @property
+    def _current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    @property
+    def _write_lock_file(self) -> Path:
+        return self.root / "write.lock"
+
+    def _write_lock(self) -> contextlib.AbstractContextManager[None]:
+        return _file_lock(self._write_lock_file, WRITE_LOCK_TIMEOUT, "writing the search index")
+
+    def current_generation(self) -> str | None:
+        try:
+            name = self._current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name).is_dir() else None
+
+    def _ensure(self) -> None:
+        if self.current_generation() is not None:
+            return
+        with self._write_lock():
+            if self.current_generation() is not None:
+                return
+            name = self._new_generation_name()
+            path = self.root / name
+            path.mkdir(parents=True)
+            windex.create_in(str(path), make_schema())
+            self._set_current(name)
+
+    def _new_generation_name(self) -> str:
+        return f"gen-{time.time_ns():020d}-{os.getpid()}"
+
+    def _set_current(self, name: str) -> None:
+        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(name + "\n", encoding="utf-8")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._current_file)
+
+    def _open_generation(self, name: str) -> windex.Index:
+        try:
+            return windex.open_dir(str(self.root / name))
+        except (windex.EmptyIndexError, OSError) as exc:
+            raise IndexError_(
+                f"the search index in {self.root} cannot be opened ({exc}); "
+                "run 'archive index rebuild'"
+            ) from exc
+
+    def _view_now(self) -> _View:
+        """The current searcher, refreshed if the index changed since the last call."""
+        with self._lock:
+            generation = self.current_generation()
+            if generation is None:
+                self._ensure()
+                generation = self.current_generation()
+            assert generation is not None
+            view = self._view
+            if view is not None and view.generation == generation:
+                if view.searcher.up_to_date():
+                    return view
+                for attempt in range(3):
+                    try:
+                        view = _View(view.searcher.refresh(), generation)
+                        break
+                    except OSError:
+                        # A merge removed files between reading the table of contents and
+                        # opening them: open again from the newer table of contents.
+                        if attempt == 2:
+                            raise
+                self._view = view
+                return view
+            ix = self._open_generation(generation)
+            self._view = _View(ix.searcher(), generation)
+            return self._view
+
+    # ---- writing -------------------------------------------------------------------------------
+    def update_item(self, catalog: Any, item_id: str) -> int:
+        """Re-index one item from the catalog (removing it if it is gone); returns documents written."""
+        with self._write_lock():
+            docs = _documents_for(catalog, item_id)
+            return self._replace_locked(item_id, docs)
+
+    def remove_item(self, item_id: str) -> None:
+        with self._write_lock():
+            self._replace_locked(item_id, None)
+
+    def _replace_locked(self, item_id: str, docs: list[dict[str, Any]] | None) -> int:
+        generation = self.current_generation()
+        if generation is None:
+            raise IndexError_("the search index has not been created; run 'archive index rebuild'")
+        ix = self._open_generation(generation)
+        writer = ix.writer(timeout=WRITE_LOCK_TIMEOUT)
+        try:
+            writer.delete_by_term("item_id", item_id)
+            for doc in docs or ():
+                writer.add_document(**doc)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return len(docs or ())
+
+    def rebuild(self, catalog: Any, progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every catalog item into a new generation, then switch readers to it atomically.
+
+        Updates made while the rebuild runs go to the old generation; after the switch, any
+        item whose catalog state differs from the new generation is re-indexed, so none is lost.
+        Returns the number of documents indexed.
+        """
+        rebuild_lock = self.root / "rebuild.lock"
+        with _file_lock(rebuild_lock, 0.0, "rebuilding the search index"):
+            name = self._new_generation_name()
+            path = self.root / name
+            path.mkdir(parents=True)
+            ix = windex.create_in(str(path), make_schema())
+            ids = catalog.item_ids()
+            big = len(ids) > 200
+            cpus = os.cpu_count() or 1
+            writer = (
+                ix.writer(procs=min(2, cpus), limitmb=256, multisegment=True)
+                if big and cpus > 1
+                else ix.writer(limitmb=256)
+            )
+            count = 0
+            try:
+                for done, item_id in enumerate(ids, start=1):
+                    for doc in _documents_for(catalog, item_id) or ():
+                        writer.add_document(**doc)
+                        count += 1
+                    if progress is not None:
+                        progress(done, len(ids))
+            except BaseException:
+                writer.cancel()
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            writer.commit()
+            with self._write_lock():
+                previous = self.current_generation()
+                self._set_current(name)
+                # Catch up with changes made while the new generation was being written.
+                for problem in self._compare(catalog, self._view_now()):
+                    if problem.item_id:
+                        self._replace_locked(
+                            problem.item_id, _documents_for(catalog, problem.item_id)
+                        )
+                self._remove_old_generations(keep={name, previous})
+            return count
+
+    def _remove_old_generations(self, keep: set[str | None]) -> None:
+        # The previous generation is kept: a reader that opened it just before the switch may
+        # still be reading it. Anything older (or left by a crashed rebuild) goes.
+        for child in self.root.iterdir():
+            if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    # ---- verification ---------------------------------------------------------------------------
+    def verify(self, catalog: Any) -> list[VerifyProblem]:
+        """Every item whose indexed state differs from the catalog, in plain words."""
+        try:
+            view = self._view_now()
+        except IndexError_ as exc:
+            return [VerifyProblem("", str(exc))]
+        return self._compare(catalog, view)
+
+    def _compare(self, catalog: Any, view: _View) -> list[VerifyProblem]:
+        problems: list[VerifyProblem] = []
+        indexed = view.items
+        seg_counts: Counter[str] = Counter()
+        reader = view.searcher.reader()
+        item_col = view.column("item_id")
+        kind_col = view.column("kind")
+        for docnum in reader.all_doc_ids():
+            if kind_col[docnum] == "seg":
+                seg_counts[item_col[docnum]] += 1
+        catalog_ids = catalog.item_ids()
+        for item_id in catalog_ids:
+            try:
+                item = catalog.get_item(item_id)
+            except NotFoundError:
+                continue
+            expected = catalog_state(item, _latest_revision(catalog, item_id))
+            meta = indexed.get(item_id)
+            if meta is None or meta.state is None:
+                problems.append(VerifyProblem(item_id, "not in the search index"))
+                continue
+            got = meta.state
+            if got.revision != expected.revision:
+                problems.append(
+                    VerifyProblem(
+                        item_id,
+                        f"indexed transcript revision {got.revision}, the catalog has revision "
+                        f"{expected.revision}",
+                    )
+                )
+            if got.visibility != expected.visibility:
+                problems.append(
+                    VerifyProblem(
+                        item_id,
+                        f"indexed as visible to {got.visibility}, the catalog says {expected.visibility}",
+                    )
+                )
+            if got.redactions != expected.redactions:
+                problems.append(
+                    VerifyProblem(item_id, "its redactions changed since it was indexed")
+                )
+            if got.details != expected.details:
+                problems.append(
+                    VerifyProblem(
+                        item_id,
+                        "its title, description or other details changed since it was indexed",
+                    )
+                )
+            if seg_counts.get(item_id, 0) != expected.segments:
+                problems.append(
+                    VerifyProblem(
+                        item_id,
+                        f"{seg_counts.get(item_id, 0)} of its {expected.segments} transcript "
+                        "segments are in the search index",
+                    )
+                )
+        for item_id in sorted(set(indexed) - set(catalog_ids)):
+            problems.append(
+                VerifyProblem(item_id, "in the search index but no longer in the catalog")
+            )
+        return problems
+
+    # ---- searching -----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        *,
+        role: str = "public",
+        filters: SearchFilters | None = None,
+        page: int = 1,
+        per_page: int = 10,
+        hits_per_item: int = HITS_PER_ITEM,
+    ) -> SearchResults:
+        """Search as a viewer of ``role``; never raises for any query text."""
+        if role not in ROLES:
+            from archive.errors import InputError
+
+            raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        filters = filters or SearchFilters()
+        page = max(1, int(page))
+        per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
+        extra, filter_notes = filter_queries(
+            collection=filters.collection,
+            year=filters.year,
+            lang=filters.lang,
+            speaker=filters.speaker,
+        )
+        glossary = load_glossary(self.home)
+        parsed = parse_query(query, glossary, extra)
+        notice = _join_notes(parsed.notice, filter_notes)
+        empty = SearchResults(
+            query, notice, list(parsed.expansions), 0, 0, page, 0, [], _empty_facets(), role
+        )
+        if parsed.query is None:
+            return empty
+        q: wq.Query = parsed.query
+        if role != "staff":
+            # The role restriction is part of the index query itself: documents above the role
+            # are never matched, so they cannot be returned, counted or highlighted.
+            q = wq.And([q, wq.Term("visible_to", role)])
+        view = self._view_now()
+        results = view.searcher.search(q, limit=None)
+        return self._assemble(
+            view, parsed, results.top_n, role, page, per_page, hits_per_item, notice
+        )
+
+    def _assemble(
+        self,
+        view: _View,
+        parsed: ParsedQuery,
+        top: list[tuple[float, int]],
+        role: str,
+        page: int,
+        per_page: int,
+        hits_per_item: int,
+        notice: str | None,
+    ) -> SearchResults:
+        item_col = view.column("item_id")
+        kind_col = view.column("kind")
+        lang_col = view.column("lang")
+        speaker_col = view.column("speaker_facet")
+        items = view.items
+        best: dict[str, float] = {}
+        seg_docs: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        item_doc: dict[str, tuple[float, int]] = {}
+        langs: dict[str, set[str]] = defaultdict(set)
+        speakers: dict[str, set[str]] = defaultdict(set)
+        total_hits = 0
+        for score, docnum in top:  # best first
+            item_id = item_col[docnum]
+            if item_id not in best:
+                best[item_id] = score
+            if kind_col[docnum] == "seg":
+                total_hits += 1
+                seg_docs[item_id].append((score, docnum))
+                lang = lang_col[docnum]
+                if lang:
+                    langs[item_id].add(lang)
+                speaker = speaker_col[docnum]
+                if speaker:
+                    speakers[item_id].add(speaker)
+            else:
+                item_doc[item_id] = (score, docnum)
+                meta = items.get(item_id)
+                if meta is not None:
+                    if meta.lang:
+                        langs[item_id].add(meta.lang)
+                    speakers[item_id].update(meta.speakers)
+        # An item ranks by its best document, nudged up by further matching segments (a talk
+        # that keeps returning to the subject beats one passing mention of equal strength).
+        scored = {
+            item_id: score * (1.0 + 0.1 * math.log1p(max(0, len(seg_docs.get(item_id, ())) - 1)))
+            for item_id, score in best.items()
+        }
+        order = sorted(scored, key=lambda i: (-scored[i], i))
+        pages = max(1, math.ceil(len(order) / per_page)) if order else 0
+        groups: list[ItemGroup] = []
+        spec = parsed.highlight
+        for item_id in order[(page - 1) * per_page : page * per_page]:
+            meta = items.get(item_id) or _ItemMeta("", "", "", None, "", (), None)
+            hits: list[Hit] = []
+            for score, docnum in seg_docs.get(item_id, [])[:hits_per_item]:
+                f = view.searcher.stored_fields(docnum)
+                start = float(f.get("start") or 0.0)
+                text_zh = f.get("text_zh", "")
+                text_en = f.get("text_en", "")
+                hits.append(
+                    Hit(
+                        item_id=item_id,
+                        start=start,
+                        end=float(f.get("end") or start),
+                        text_zh=text_zh,
+                        text_en=text_en,
+                        lang=f.get("lang", ""),
+                        title_zh=meta.title_zh,
+                        title_en=meta.title_en,
+                        permalink=permalink(item_id, start),
+                        score=round(score, 4),
+                        highlights={
+                            "zh": highlight_html(text_zh, spec),
+                            "en": highlight_html(text_en, spec),
+                        },
+                        speaker=f.get("speaker", ""),
+                        uid=f.get("uid", ""),
+                    )
+                )
+            title_highlight = None
+            if item_id in item_doc:
+                title_highlight = {
+                    "zh": highlight_html(meta.title_zh, spec),
+                    "en": highlight_html(meta.title_en, spec),
+                }
+            groups.append(
+                ItemGroup(
+                    item_id=item_id,
+                    title_zh=meta.title_zh,
+                    title_en=meta.title_en,
+                    collection=meta.collection,
+                    year=meta.year,
+                    score=round(scored[item_id], 4),
+                    hits=hits,
+                    title_highlight=title_highlight,
+                    hit_count=len(seg_docs.get(item_id, ())),
+                    permalink=f"?item={item_id}",
+                )
+            )
+        facets = _facets(order, items, langs, speakers)
+        return SearchResults(
+            parsed.text,
+            notice,
+            list(parsed.expansions),
+            len(order),
+            total_hits,
+            page,
+            pages,
+            groups,
+            facets,
+            role,
+        )
+
+    def doc_count(self) -> int:
+        return self._view_now().searcher.doc_count()
+
+
+def permalink(item_id: str, start: float) -> str:
+    return f"?item={item_id}&t={max(0, int(start))}"
+
+
+def _facets(
+    order: list[str],
+    items: dict[str, _ItemMeta],
+    langs: dict[str, set[str]],
+    speakers: dict[str, set[str]],
+) -> dict[str, list[tuple[str, int]]]:
+    """Counts of matching *items* per value (what a viewer gets by choosing the value)."""
+    counters: dict[str, Counter[str]] = {
+        k: Counter() for k in ("collection", "year", "lang", "speaker")
+    }
+    for item_id in order:
+        meta = items.get(item_id)
+        if meta is not None:
+            if meta.collection:
+                counters["collection"][meta.collection] += 1
+            if meta.year:
+                counters["year"][str(meta.year)] += 1
+        counters["lang"].update(langs.get(item_id, ()))
+        counters["speaker"].update(speakers.get(item_id, ()))
+    return {
+        name: sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        for name, counter in counters.items()
+    }
+
+
+def _empty_facets() -> dict[str, list[tuple[str, int]]]:
+    return {"collection": [], "year": [], "lang": [], "speaker": []}
+
+
+def _join_notes(notice: str | None, more: list[str]) -> str | None:
+    parts = [p for p in [notice, *(m[0].upper() + m[1:] + "." for m in more)] if p]
+    return " ".join(parts) if parts else None
+
+
+def _latest_revision(catalog: Any, item_id: str) -> Any | None:
+    try:
+        return catalog.get_revision(item_id)
+    except NotFoundError:
+        return None
+
+
+def _documents_for(catalog: Any, item_id: str) -> list[dict[str, Any]] | None:
+    try:
+        item = catalog.get_item(item_id)
+    except NotFoundError:
+        return None
+    return item_documents(item, _latest_revision(catalog, item_id))
+
+
+def search(settings: Any, query: str, **kwargs: Any) -> SearchResults:
+    """``SearchIndex.open(settings).search(query, **kwargs)``."""
+    return SearchIndex.open(settings).search(query, **kwargs)
