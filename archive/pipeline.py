@@ -56,7 +56,7 @@ def transcribe_item(
             item_id,
             result.segments,
             origin="whisper",
-            model=result.model_name,
+            model=result.model,
             decode_language=result.decode_language,
             summary="machine transcript",
         )
