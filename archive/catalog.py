@@ -179,6 +179,62 @@ MIGRATIONS: list[str] = [
         last_login_at TEXT
     );
     """,
+    # 2: the webinar hub — series (of items and events) and announced events.
+    """
+    CREATE TABLE series (
+        id TEXT PRIMARY KEY,
+        title_zh TEXT NOT NULL DEFAULT '',
+        title_en TEXT NOT NULL DEFAULT '',
+        description_zh TEXT NOT NULL DEFAULT '',
+        description_en TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE items ADD COLUMN series_id TEXT REFERENCES series(id) ON DELETE SET NULL;
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        title_zh TEXT NOT NULL DEFAULT '',
+        title_en TEXT NOT NULL DEFAULT '',
+        description_zh TEXT NOT NULL DEFAULT '',
+        description_en TEXT NOT NULL DEFAULT '',
+        start_utc TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        duration_minutes INTEGER NOT NULL CHECK (duration_minutes > 0),
+        languages TEXT NOT NULL DEFAULT '[]',
+        speakers TEXT NOT NULL DEFAULT '[]',
+        series_id TEXT REFERENCES series(id) ON DELETE SET NULL,
+        place_kind TEXT NOT NULL DEFAULT 'online' CHECK (place_kind IN ('online', 'in-person')),
+        city TEXT NOT NULL DEFAULT '',
+        venue TEXT NOT NULL DEFAULT '',
+        join_url TEXT,
+        poster_path TEXT,
+        poster_mime TEXT,
+        visibility TEXT NOT NULL DEFAULT 'staff' CHECK (visibility IN ('public', 'members', 'staff')),
+        status TEXT NOT NULL DEFAULT 'scheduled'
+            CHECK (status IN ('scheduled', 'postponed', 'cancelled', 'held')),
+        previous_start_utc TEXT,
+        item_id TEXT REFERENCES items(id) ON DELETE SET NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX events_start ON events(start_utc);
+    """,
+    # 3: preservation — every fixity check of every media file.
+    """
+    CREATE TABLE fixity_checks (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        media_id INTEGER,
+        item_id TEXT,
+        path TEXT NOT NULL,
+        expected_sha256 TEXT NOT NULL,
+        actual_sha256 TEXT,
+        result TEXT NOT NULL CHECK (result IN ('ok', 'changed', 'missing', 'unreadable'))
+    );
+    CREATE INDEX fixity_checks_run ON fixity_checks(run_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -256,6 +312,7 @@ ITEM_EDITABLE = (
     "uploader",
     "chapters",
     "is_demo",
+    "series_id",
 )
 
 
