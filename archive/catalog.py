@@ -268,6 +268,7 @@ class Item:
     is_demo: bool = False
     created_at: str = ""
     updated_at: str = ""
+    series_id: str | None = None
 
     @property
     def year(self) -> int | None:
