@@ -27,7 +27,7 @@ from .errors import (
     InputError,
     NotFoundError,
 )
-from .i18n import LANG_NAMES, LANGS, I18n, N_, clock, compile_catalogs, detect_lang, normalise_lang
+from .i18n import LANG_NAMES, LANGS, N_, I18n, clock, compile_catalogs, detect_lang, normalise_lang
 from .web import TOKEN_TTL, media_url
 
 __all__ = [
@@ -339,3 +339,66 @@ def state_to_url(page: str, values: dict[str, tuple[Any, Any]]) -> None:
             else:
                 st.query_params[param] = text
         st.session_state[f"_url_{page}_{param}"] = text
+
+
+# -- the player --------------------------------------------------------------------------------
+_ASSETS = __import__("pathlib").Path(__file__).resolve().parent
+PLAYER_HTML = (
+    '<div class="hkp"><div class="hkp-grid"><div class="hkp-media"></div>'
+    '<div class="hkp-cues" role="list" aria-busy="true"></div></div></div>'
+)
+
+
+@st.cache_resource(show_spinner=False)
+def _player_component() -> Any:
+    return st.components.v2.component(
+        "hk_archive.player",
+        html=PLAYER_HTML,  # constant: the media element lives across reruns
+        css=(_ASSETS / "portal_player.css").read_text(encoding="utf-8"),
+        js=(_ASSETS / "portal_player.js").read_text(encoding="utf-8"),
+    )
+
+
+def player(
+    *,
+    key: str,
+    src: str | None,
+    kind: str,
+    cues_url: str | None,
+    seek: dict[str, Any] | None,
+    mode: str,
+    find: str,
+    labels: dict[str, str],
+    on_position: Callable[[], None] | None = None,
+) -> Any:
+    """Mount the player; returns its state (``.position``: the last position the visitor chose)."""
+    component = _player_component()
+    return component(
+        key=key,
+        data={
+            "src": src,
+            "kind": kind,
+            "cues_url": cues_url,
+            "seek": seek,
+            "mode": mode,
+            "find": find,
+            "labels": labels,
+        },
+        default={"position": None},
+        on_position_change=on_position or (lambda: None),
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def favicon() -> Any:
+    """The tab icon, drawn here: Streamlit fetches Material and emoji icons from another host."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((2, 2, 62, 62), radius=14, fill=(179, 38, 30, 255))
+    draw.rounded_rectangle((25, 12, 39, 38), radius=7, fill=(255, 255, 255, 255))
+    draw.arc((17, 22, 47, 46), start=0, end=180, fill=(255, 255, 255, 255), width=4)
+    draw.rectangle((30, 45, 34, 53), fill=(255, 255, 255, 255))
+    draw.rectangle((23, 51, 41, 54), fill=(255, 255, 255, 255))
+    return image

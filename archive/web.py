@@ -13,6 +13,8 @@ use, so URLs survive restarts and every process of one archive agrees on them.
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import secrets
 import time
@@ -39,10 +41,13 @@ __all__ = [
     "media_url",
     "routes",
     "subtitle_url",
+    "transcript_payload",
+    "transcript_url",
 ]
 
 MEDIA_PREFIX = "/files/media/"
 SUBTITLE_PREFIX = "/files/subtitles/"
+TRANSCRIPT_PREFIX = "/files/transcript/"
 TOKEN_TTL = 12 * 3600  # seconds a signed URL stays valid
 SUBTITLE_FORMATS = {
     "srt": ("application/x-subrip; charset=utf-8", "srt"),
@@ -114,6 +119,22 @@ def subtitle_url(
     return SUBTITLE_PREFIX + token
 
 
+def transcript_url(settings: Settings, item_id: str, revision: int, viewer: Viewer) -> str:
+    """A signed URL of one revision's segments as compact JSON, for the portal's player."""
+    token = UrlSigner(load_secret(settings)).sign("transcript", {"i": item_id, "r": revision}, viewer)
+    return TRANSCRIPT_PREFIX + token
+
+
+def transcript_payload(segments: Any) -> dict[str, Any]:
+    """``{"cues": [[start, end, zh, en, lang, speaker, redacted], ...]}`` (what the player reads)."""
+    return {
+        "cues": [
+            [round(s.start, 2), round(s.end, 2), s.text_zh, s.text_en, s.lang, s.speaker, int(s.redacted)]
+            for s in segments
+        ]
+    }
+
+
 def _not_found(message: str = "Not found") -> Response:
     return PlainTextResponse(message, status_code=404, headers={"Cache-Control": "no-store"})
 
@@ -175,6 +196,27 @@ class _Files:
             content_disposition_type="inline",
         )
 
+    async def transcript(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            data, viewer = self.signer.check("transcript", token)
+            _item, rev = visible_revision(
+                self.catalog, str(data.get("i")), viewer, int(data.get("r") or 0) or None
+            )
+        except ArchiveError:
+            return _not_found()
+        body = json.dumps(transcript_payload(rev.segments), ensure_ascii=False, separators=(",", ":"))
+        raw = body.encode("utf-8")
+        headers = {
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Vary": "Accept-Encoding",
+        }
+        if "gzip" in request.headers.get("accept-encoding", "") and len(raw) > 2048:
+            raw = gzip.compress(raw, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        return Response(raw, media_type="application/json", headers=headers)
+
     async def subtitles(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
@@ -212,4 +254,5 @@ def routes(settings: Settings | None = None) -> list[Route]:
     return [
         Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),
         Route(SUBTITLE_PREFIX + "{token}", files.subtitles, methods=["GET"]),
+        Route(TRANSCRIPT_PREFIX + "{token}", files.transcript, methods=["GET"]),
     ]

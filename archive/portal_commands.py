@@ -1,0 +1,77 @@
+"""``archive serve``: start the portal (Streamlit plus the archive's file routes, one process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from .cli import Context, pass_ctx
+from .errors import ConfigError
+
+__all__ = ["COMMANDS", "serve_command", "serve_argv"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ASGI = ROOT / "asgi.py"
+
+
+def serve_argv(port: int, address: str) -> list[str]:
+    """The ``streamlit run`` command line of the portal."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ASGI),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--client.showErrorDetails",
+        "none",
+    ]
+
+
+@click.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to listen on.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface, e.g. behind a reverse proxy).",
+)
+@pass_ctx
+def serve_command(ctx: Context, port: int, address: str) -> None:
+    """Start the public portal on the data folder (search, browse, play, cite).
+
+    \b
+    Example:
+      archive --home ./data serve --port 8501
+      then open http://127.0.0.1:8501/
+    """
+    settings = ctx.settings.ensure()
+    if not ASGI.is_file():
+        raise ConfigError(f"the portal's files are missing ({ASGI}): reinstall the archive")
+    from .i18n import compile_catalogs
+
+    compile_catalogs()
+    env = dict(os.environ, ARCHIVE_HOME=str(settings.home), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    click.echo(f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.", err=True)
+    try:
+        completed = subprocess.run(serve_argv(port, address), cwd=ROOT, env=env, check=False)
+    except KeyboardInterrupt:
+        return
+    if completed.returncode not in (0, -2, 130):
+        raise click.exceptions.Exit(completed.returncode)
+
+
+COMMANDS = [serve_command]

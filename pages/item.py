@@ -1,0 +1,334 @@
+"""One recording: the player starting at ``?t=``, the transcript following it, downloads, citation.
+
+URL: ``/item?item=ID&t=SECONDS&rev=N&lang=zh|en&track=zh|en|both``. ``rev`` pins a transcript
+revision (citations link to one); without it the latest is shown.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from archive import ui
+from archive.access import visible_item, visible_revision
+from archive.errors import ArchiveError, NotFoundError
+from archive.i18n import N_, clock
+from archive.web import transcript_url
+
+t = ui.page_i18n()
+_ = t._
+cat = ui.catalog()
+who = ui.viewer()
+
+TRACKS = ("zh", "en", "both")
+TRACK_LABELS = {"zh": N_("Chinese"), "en": N_("English"), "both": N_("Both")}
+STYLES = ("chicago", "apa", "mla", "bibtex", "ris", "csl-json")
+STYLE_LABELS = {
+    "chicago": "Chicago",
+    "apa": "APA",
+    "mla": "MLA",
+    "bibtex": "BibTeX",
+    "ris": "RIS",
+    "csl-json": "CSL-JSON",
+}
+STYLE_CODE_LANG = {"bibtex": "latex", "csl-json": "json", "ris": None}
+FORMATS = (("srt", "SRT"), ("vtt", "WebVTT"), ("txt", N_("Text")), ("json", "JSON"))
+MIME = {
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt",
+    "txt": "text/plain",
+    "json": "application/json",
+}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+item_id = (st.query_params.get("item") or "").strip()
+if not item_id:
+    st.info(_("Choose a recording from Search or Browse."), icon=":material/info:")
+    st.page_link(ui.PAGES["browse"], label=_("Browse the archive"), query_params={"lang": t.lang})
+    st.stop()
+
+try:
+    item = visible_item(cat, item_id, who)
+except NotFoundError:
+    st.error(_("We couldn't find that recording. It may have been moved, or it isn't public."))
+    st.page_link(ui.PAGES["search"], label=_("Search the archive"), query_params={"lang": t.lang})
+    st.stop()
+
+# -- which revision --------------------------------------------------------------------------
+asked_rev = _int_or_none(st.query_params.get("rev"))
+rev = None
+rev_note = None
+try:
+    item, rev = visible_revision(cat, item_id, who, asked_rev)
+except NotFoundError:
+    if asked_rev is not None:
+        rev_note = _("Transcript revision {rev} doesn't exist; showing the latest.").format(rev=asked_rev)
+        try:
+            item, rev = visible_revision(cat, item_id, who, None)
+        except NotFoundError:
+            rev = None
+latest_rev = cat.latest_revision_number(item_id)
+segments = rev.segments if rev is not None else ()
+
+# -- title and metadata -----------------------------------------------------------------------
+title = t.pick(item.title_zh, item.title_en)
+other_title = item.title_en if t.lang == "zh" else item.title_zh
+st.title(title, anchor=False)
+if other_title and other_title != title:
+    st.markdown(
+        f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
+        f"{html.escape(other_title)}</p>",
+        unsafe_allow_html=True,
+    )
+duration = ui.item_duration(cat, item_id)
+st.markdown(ui.item_badges(t, item, duration), unsafe_allow_html=True)
+if rev_note:
+    st.warning(rev_note, icon=":material/history:")
+if rev is not None and latest_rev and rev.revision != latest_rev:
+    st.info(
+        _("You are reading transcript revision {rev}, as cited. The latest is revision {latest}.").format(
+            rev=t.number(rev.revision), latest=t.number(latest_rev)
+        ),
+        icon=":material/history:",
+    )
+    st.page_link(
+        ui.PAGES["item"],
+        label=_("Show the latest revision"),
+        query_params={"item": item_id, "lang": t.lang},
+    )
+
+# -- URL state: start time, track, find -----------------------------------------------------
+requested_t = ui.parse_time(st.query_params.get("t"))
+ui.url_to_state(
+    "item",
+    {
+        "track": ("item_track", "both", lambda v: v if v in TRACKS else "both"),
+        "find": ("item_find", "", str),
+    },
+)
+
+controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key="item_controls")
+with controls:
+    track = st.segmented_control(
+        _("Transcript"),
+        TRACKS,
+        format_func=lambda v: _(TRACK_LABELS[v]),
+        key="item_track",
+        required=True,
+    )
+    find = st.text_input(
+        _("Find in transcript"),
+        key="item_find",
+        placeholder=_("A word or phrase"),
+        width=320,
+    )
+find = (find or "").strip()
+ui.state_to_url("item", {"track": (track, "both"), "find": (find, "")})
+
+if find:
+    needle = find.lower()
+    count = sum(
+        1
+        for s in segments
+        if needle in ((s.text_zh if track != "en" else "") + "\n" + (s.text_en if track != "zh" else "")).lower()
+    )
+    st.caption(t.ngettext("{n} segment matches", "{n} segments match", count).format(n=t.number(count)))
+
+# -- the player -------------------------------------------------------------------------------
+# A seek is sent to the browser only when the URL's time changed from outside (a search hit, a
+# citation, a chapter): reruns caused by the player itself never move it.
+seek_state = st.session_state.setdefault("item_seek", {"key": None, "t": None, "n": 0})
+player_key = f"player_{item_id}"
+reported = None
+state = st.session_state.get(player_key)
+if state is not None:
+    try:
+        reported = state.get("position")
+    except AttributeError:
+        reported = None
+page_key = (item_id, rev.revision if rev else None)
+if seek_state["key"] != page_key or (requested_t != seek_state["t"] and requested_t != reported):
+    seek_state.update(key=page_key, t=requested_t, n=seek_state["n"] + 1, play=requested_t is not None)
+
+media = ui.playable_media(cat, item_id)
+src = ui.signed_media_url(item_id, media.role) if media else None
+cues = transcript_url(ui.settings(), item_id, rev.revision, who) if rev is not None else None
+if rev is not None:
+    cues_key = ("cues", item_id, rev.revision, who.role, who.username)
+    cached = st.session_state.setdefault("_cues_urls", {})
+    cues = cached.setdefault(cues_key, cues)
+
+result = ui.player(
+    key=player_key,
+    src=src,
+    kind="video" if media and media.has_video else "audio",
+    cues_url=cues,
+    seek={"t": seek_state["t"] or 0, "n": seek_state["n"], "play": bool(seek_state.get("play"))},
+    mode=track,
+    find=find,
+    labels={
+        "transcript": _("Transcript"),
+        "player": _("Player"),
+        "play_from": _("Play from"),
+        "no_zh": _("(no Chinese text)"),
+        "no_en": _("(no English text)"),
+        "redacted": _("[This passage has been removed from the public transcript.]"),
+        "no_matches": _("No segment matches your search."),
+        "empty": _("This recording has no transcript yet."),
+        "load_error": _("The transcript could not be loaded. Please reload the page."),
+        "no_media": _("This recording can't be played here."),
+    },
+)
+position = getattr(result, "position", None)
+if position is not None and position != requested_t:
+    moment = float(position)
+    st.query_params["t"] = str(int(moment))
+    seek_state["t"] = float(int(moment))
+else:
+    moment = float(requested_t or 0)
+
+if not media:
+    st.warning(_("This recording can't be played here."), icon=":material/volume_off:")
+if rev is None:
+    st.info(_("This recording has no transcript yet."), icon=":material/subtitles_off:")
+else:
+    current = None
+    for seg in segments:
+        if seg.start <= moment + 0.05:
+            current = seg
+        else:
+            break
+    if current is not None and (current.text_zh or current.text_en):
+        st.caption(
+            _("At {time}: {text}").format(
+                time=clock(moment), text=t.pick(current.text_zh, current.text_en)
+            )
+        )
+
+# -- chapters -------------------------------------------------------------------------------
+if item.chapters:
+    with st.expander(_("Chapters"), icon=":material/toc:"):
+        for chapter in item.chapters:
+            start = float(chapter.get("start") or chapter.get("start_time") or 0)
+            label = t.pick(chapter.get("title_zh"), chapter.get("title_en")) or chapter.get("title") or ""
+            st.page_link(
+                ui.PAGES["item"],
+                label=f"{clock(start)} {label}",
+                query_params={"item": item_id, "t": str(int(start)), "lang": t.lang}
+                | ({"rev": str(rev.revision)} if asked_rev and rev else {}),
+            )
+
+# -- about this recording ----------------------------------------------------------------------
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader(_("About this recording"), anchor=False)
+    description = t.pick(item.description_zh, item.description_en)
+    if description:
+        st.markdown(html.escape(description).replace("\n", "  \n"), unsafe_allow_html=True)
+    facts = [
+        (_("Collection"), ui.collection_label(t, item.collection)),
+        (_("Recorded"), t.date(item.recorded_date)),
+        (_("Language"), t.language_name(item.language)),
+        (_("Duration"), t.duration(duration)),
+        (_("Speakers"), ("、" if t.lang == "zh" else ", ").join(item.speakers) or _("Not recorded")),
+    ]
+    if item.tags:
+        facts.append((_("Tags"), ("、" if t.lang == "zh" else ", ").join(item.tags)))
+    if rev is not None:
+        facts.append(
+            (
+                _("Transcript"),
+                _("revision {rev} of {latest}, {count} segments").format(
+                    rev=t.number(rev.revision),
+                    latest=t.number(latest_rev or rev.revision),
+                    count=t.number(len(segments)),
+                ),
+            )
+        )
+    if item.is_demo:
+        facts.append((_("Note"), "Demo / 示範 — " + _("a demonstration item, not archive material")))
+    st.markdown(
+        "\n".join(f"- **{html.escape(k)}:** {html.escape(str(v))}" for k, v in facts),
+        unsafe_allow_html=True,
+    )
+    if item.source_url:
+        st.markdown(
+            f"**{html.escape(_('Source'))}:** <a href=\"{html.escape(item.source_url, quote=True)}\" "
+            f'rel="noopener noreferrer nofollow" target="_blank">{html.escape(item.source_url)}</a>',
+            unsafe_allow_html=True,
+        )
+        st.caption(_("The source link leads to another website."))
+
+with right:
+    st.subheader(_("Download the transcript"), anchor=False)
+    if rev is None:
+        st.caption(_("Nothing to download yet."))
+    else:
+        dl_track = st.segmented_control(
+            _("Track"),
+            ("zh", "en"),
+            format_func=lambda v: _(TRACK_LABELS[v]),
+            key="item_dl_track",
+            default="zh" if t.lang == "zh" else "en",
+            required=True,
+        )
+        row = st.container(horizontal=True, gap="small", key="item_downloads")
+        from archive.web import export_transcript
+
+        for fmt, label in FORMATS:
+
+            def make(fmt: str = fmt, track: str = dl_track) -> bytes:
+                return export_transcript(segments, fmt, track).encode("utf-8")
+
+            with row:
+                st.download_button(
+                    _(label) if fmt == "txt" else label,
+                    data=make,
+                    file_name=f"{item_id}.r{rev.revision}.{dl_track}.{fmt}",
+                    mime=MIME[fmt],
+                    key=f"dl_{fmt}",
+                    on_click="ignore",
+                    icon=":material/download:",
+                )
+
+    # -- cite this -------------------------------------------------------------------------
+    st.subheader(_("Cite this"), anchor=False)
+    style = st.segmented_control(
+        _("Citation style"),
+        STYLES,
+        format_func=STYLE_LABELS.get,
+        key="item_cite_style",
+        default="chicago",
+        required=True,
+    )
+    try:
+        from archive.cite import build_citation, render
+
+        settings = ui.settings()
+        citation = build_citation(
+            cat,
+            settings,
+            item_id,
+            at=moment,
+            viewer=who,
+            revision=rev.revision if rev is not None else None,
+            base_url=settings.public_url or None,
+        )
+        st.code(render(citation, style), language=STYLE_CODE_LANG.get(style), wrap_lines=True)
+        st.caption(
+            _("Points to {time} in transcript revision {rev}.").format(
+                time=clock(moment), rev=t.number(rev.revision) if rev is not None else "—"
+            )
+        )
+    except ImportError:
+        st.caption(_("Citations are not available yet."))
+    except ArchiveError as exc:
+        st.error(ui.error_message(t, exc))
