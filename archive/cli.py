@@ -104,6 +104,9 @@ PLUGGED_COMMANDS = [
     "indexer.commands:COMMANDS",
     "archive.cite:COMMANDS",
     "archive.portal_commands:COMMANDS",
+    "archive.staff_commands:COMMANDS",
+    "archive.hub_commands:COMMANDS",
+    "archive.preserve_commands:COMMANDS",
 ]
 
 
