@@ -31,20 +31,22 @@ Tokens:
   (``strike``/``strikes``/``striking`` → ``strike``). Hyphens and apostrophes split words, so
   ``Cheuk-yan`` is ``cheuk yan`` at consecutive positions: ``Lee Cheuk-yan`` = ``Lee Cheuk Yan``.
 
-Bigrams versus the alternatives, measured on the labelled test set in
-``tests/test_search_analysis.py`` (``ANALYSIS_CASES``: 24 Chinese queries in three scripts over 18
-transcript segments, 58 expected (query, segment) hits; see ``measure_recall`` there)::
+Bigrams versus the alternatives, measured on the labelled set in ``tests/test_search_analysis.py``
+(``MEASURE_QUERIES``: 30 Chinese queries in Traditional, Simplified and HK variant forms over the 21
+transcript segments of the test corpus; a segment is an expected hit when it contains the query
+word in any script: 68 expected (query, segment) pairs; positional phrase matching as Whoosh does)::
 
-    analyzer                              recall   false hits
-    Whoosh default (whole Han run = 1 token)   9/58      0
-    jieba 0.42 word segmentation             41/58      2
-    character unigrams, phrase query         58/58      0
-    character bigrams, phrase query          58/58      0
+    how Chinese text is cut into terms           expected hits found   false hits
+    Whoosh default (a whole Han run is one term)          0 / 68            0
+    jieba 0.42.1 word segmentation                       58 / 68            0
+    character unigrams, phrase query                     68 / 68            0
+    character bigrams, phrase query (this module)        68 / 68            0
 
-The whole-run default only matches a query equal to an entire run between punctuation; jieba splits
-the same characters differently in a query and in a sentence (``工人罷工`` vs ``碼頭工人罷工``) and
-misses those. Unigrams find what bigrams find but every unigram posting list is long (a common
-character is in a third of all segments), so phrase queries are several times slower: bigrams.
+The default only matches a query equal to a whole run between punctuation, which in speech
+transcripts is almost never. jieba cuts the same characters differently in a short query and in a
+sentence (``罷工工人`` alone vs inside ``支援罷工工人``) and then misses. Unigrams find what bigrams
+find, but every term is a single character whose posting list covers a large share of all segments,
+so each phrase query intersects much longer lists; bigram terms are far more selective.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import query as wq
 
@@ -410,7 +411,7 @@ class _Build:
                 out.append(self.forms_query(original, match.entry.forms, typed))  # type: ignore[attr-defined]
                 i = last + 1
                 continue
-            if i in partial:
+            if i in partial and _leaves_words(atoms[i][3], bounds[i][0], partial[i]):
                 out.append(self._split_han(atoms[i], bounds[i][0], partial[i]))
             else:
                 node = self.word(atoms[i][0])
@@ -560,6 +561,21 @@ class _Build:
             return None
         keys = [t.text for t in toks]
         return wq.Term(field_name, keys[0]) if len(keys) == 1 else wq.Phrase(field_name, keys)
+
+
+def _leaves_words(run: str, offset: int, matches: list[Any]) -> bool:
+    """Whether splitting a Chinese run at its glossary terms leaves only pieces of 2+ characters.
+
+    ``李卓人講話`` splits into ``李卓人`` + ``講話`` (both words); ``頭工人`` would leave ``頭``, a
+    fragment of the word before it, so it is searched as typed.
+    """
+    pos = 0
+    for match in matches:
+        s, e = match.start - offset, match.end - offset + 1
+        if 0 < s - pos < 2:
+            return False
+        pos = e
+    return not 0 < len(run) - pos < 2
 
 
 def _han_contiguous(raw: str) -> bool:
