@@ -204,3 +204,24 @@ def clock(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# Files whose strings the portal shows, and the gettext keywords they use.
+UI_SOURCES = ("streamlit_app.py", "archive/ui.py", "archive/i18n.py", "pages/*.py")
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+
+
+def extract_messages(root: Path = LOCALES_DIR.parent) -> dict[str | tuple[str, str], list[str]]:
+    """Every message id the portal's code marks for translation, with where it is used.
+
+    A plural message is a ``(singular, plural)`` tuple. Used by the tests (every id must have a
+    Hong Kong Chinese translation) and to refresh ``messages.po`` when strings change.
+    """
+    from babel.messages.extract import extract_from_file
+
+    found: dict[str | tuple[str, str], list[str]] = {}
+    for pattern in UI_SOURCES:
+        for path in sorted(Path(root).glob(pattern)):
+            for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=KEYWORDS):
+                found.setdefault(message, []).append(f"{path.relative_to(root)}:{lineno}")
+    return found

@@ -58,11 +58,6 @@ COLLECTION_LABELS = {
 # Browser-playable containers: anything else is played from the audio derivative.
 PLAYABLE_VIDEO = ("video/mp4", "video/webm", "video/ogg")
 
-FONT_STACK = (
-    '"Source Sans", "Source Sans Pro", "Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", '
-    '"Noto Sans TC", "PingFang HK", "PingFang TC", "Microsoft JhengHei", "Heiti TC", '
-    '"Hiragino Sans CNS", sans-serif'
-)
 
 # The page files, by name: streamlit_app.py builds the navigation from these.
 PAGES = {
@@ -83,14 +78,6 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def catalog() -> Catalog:
     return Catalog.open(settings())
-
-
-@st.cache_resource(show_spinner=False, ttl=60)
-def search_index() -> Any:
-    """The search index (``indexer.SearchIndex``), reopened every minute to see new items."""
-    from indexer import SearchIndex
-
-    return SearchIndex.open(settings())
 
 
 # -- the visitor's session ------------------------------------------------------------------
@@ -118,6 +105,20 @@ def current_lang() -> str:
     return lang
 
 
+def request_origin() -> str | None:
+    """``scheme://host[:port]`` of the page as the visitor's browser sees it (for permalinks)."""
+    from urllib.parse import urlsplit
+
+    try:
+        url = st.context.url
+    except Exception:
+        return None
+    parts = urlsplit(url or "")
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
 def _browser_locale() -> str | None:
     try:
         return st.context.locale
@@ -140,24 +141,21 @@ def _switch_lang() -> None:
 
 # -- chrome -------------------------------------------------------------------------------
 def css(t: I18n) -> str:
-    return f"""
+    return """
 <style>
-html, body, .stApp, .stMarkdown, button, input, textarea, select {{
-  font-family: {FONT_STACK};
-}}
-:lang(zh), .zh {{ font-family: "Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", "PingFang HK",
-  "PingFang TC", "Microsoft JhengHei", {FONT_STACK}; }}
-mark {{ background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15em; }}
-.hk-snippet {{ line-height: 1.55; margin: .1rem 0 .35rem 0; }}
-.hk-snippet .en {{ color: #444; }}
-.hk-badge {{ display: inline-block; font-size: .75rem; padding: .05rem .45rem; border-radius: .6rem;
-  background: #f1e4e3; color: #7a1a14; margin-right: .3rem; white-space: nowrap; }}
-.hk-badge.demo {{ background: #fff3cd; color: #6b4e00; border: 1px solid #e6cf7a; }}
-.hk-other-title {{ color: #555; font-size: .95rem; margin-top: -.4rem; }}
-.hk-meta {{ color: #555; font-size: .9rem; }}
-@media (max-width: 640px) {{
-  .block-container {{ padding-left: .8rem; padding-right: .8rem; padding-top: 2.2rem; }}
-}}
+.zh { font-family: "Source Sans", "Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", "PingFang HK",
+  "PingFang TC", "Microsoft JhengHei", sans-serif; }
+mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15em; }
+.hk-snippet { line-height: 1.55; margin: .1rem 0 .35rem 0; }
+.hk-snippet .en { color: #444; }
+.hk-badge { display: inline-block; font-size: .75rem; padding: .05rem .45rem; border-radius: .6rem;
+  background: #f1e4e3; color: #7a1a14; margin-right: .3rem; white-space: nowrap; }
+.hk-badge.demo { background: #fff3cd; color: #6b4e00; border: 1px solid #e6cf7a; }
+.hk-other-title { color: #555; font-size: .95rem; margin-top: -.4rem; }
+.hk-meta { color: #555; font-size: .9rem; }
+@media (max-width: 640px) {
+  .block-container { padding-left: .8rem; padding-right: .8rem; padding-top: 2.2rem; }
+}
 </style>
 """
 

@@ -260,8 +260,9 @@ with left:
         unsafe_allow_html=True,
     )
     if item.source_url:
+        source_label = _("Source")
         st.markdown(
-            f"**{html.escape(_('Source'))}:** <a href=\"{html.escape(item.source_url, quote=True)}\" "
+            f"**{html.escape(source_label)}:** <a href=\"{html.escape(item.source_url, quote=True)}\" "
             f'rel="noopener noreferrer nofollow" target="_blank">{html.escape(item.source_url)}</a>',
             unsafe_allow_html=True,
         )
@@ -313,14 +314,15 @@ with right:
         from archive.cite import build_citation, render
 
         settings = ui.settings()
+        cite_at = min(moment, duration) if duration else moment
         citation = build_citation(
             cat,
             settings,
             item_id,
-            at=moment,
+            at=cite_at,
             viewer=who,
             revision=rev.revision if rev is not None else None,
-            base_url=settings.public_url or None,
+            base_url=settings.public_url or ui.request_origin(),
         )
         st.code(render(citation, style), language=STYLE_CODE_LANG.get(style), wrap_lines=True)
         st.caption(

@@ -106,9 +106,9 @@ if not query:
     st.stop()
 
 try:
-    from indexer import SearchFilters
+    from indexer import SearchFilters, SearchIndex
 
-    index = ui.search_index()
+    index = SearchIndex.open(ui.settings())
     filters = SearchFilters(
         collection=chosen["collection"],
         year=int(chosen["year"]) if chosen["year"] else None,
@@ -134,7 +134,7 @@ def _facet_label(param: str, value: str) -> str:
     if param == "collection":
         return ui.collection_label(t, value)
     if param == "lang":
-        return t.language_name(value)
+        return {"zh": _("Chinese speech"), "en": _("English speech")}.get(value, value)
     if param == "year":
         return t.year(value)
     return value
@@ -187,14 +187,11 @@ if not results.total_items:
     st.stop()
 
 st.caption(
-    t.ngettext(
-        "{hits} passage in {items} recording",
-        "{hits} passages in {items} recordings",
-        results.total_hits,
-    ).format(hits=t.number(results.total_hits), items=t.number(results.total_items))
-    if results.total_items != 1
-    else t.ngettext("{hits} passage in 1 recording", "{hits} passages in 1 recording", results.total_hits).format(
-        hits=t.number(results.total_hits)
+    _("{hits} in {items}").format(
+        hits=t.ngettext("{n} passage", "{n} passages", results.total_hits).format(n=t.number(results.total_hits)),
+        items=t.ngettext("{n} recording", "{n} recordings", results.total_items).format(
+            n=t.number(results.total_items)
+        ),
     )
 )
 
@@ -204,6 +201,8 @@ for g, group in enumerate(results.groups):
     with st.container(border=True, key=f"result_{g}"):
         title = t.pick(group.title_zh, group.title_en)
         other = group.title_en if t.lang == "zh" else group.title_zh
+        marked = group.title_highlight or {}
+        marked_other = marked.get("en" if t.lang == "zh" else "zh")
         st.page_link(
             ui.PAGES["item"],
             label=f"**{title}**",
@@ -213,7 +212,8 @@ for g, group in enumerate(results.groups):
         item = cat.find_item(group.item_id)
         badges = ui.item_badges(t, item) if item is not None and who.may_see(item) else ""
         if other and other != title:
-            badges = f'<span class="hk-meta">{html.escape(other)}</span><br>' + badges
+            shown_other = marked_other if marked_other and "<mark>" in marked_other else html.escape(other)
+            badges = f'<span class="hk-meta">{shown_other}</span><br>' + badges
         st.markdown(badges, unsafe_allow_html=True)
         for h, hit in enumerate(group.hits):
             line = st.container(horizontal=True, gap="small", vertical_alignment="top", key=f"hit_{g}_{h}")

@@ -226,5 +226,8 @@ def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None)
                       container="mp3", mime="audio/mpeg", streams=[{"codec_type": "audio"}])
         cat.add_revision(talk.id, long_segments(), origin="whisper")
         arch.ids["long"] = talk.id
+    from indexer import SearchIndex
+
+    SearchIndex.open(settings).rebuild(cat)
     cat.close()
     return arch
