@@ -28,6 +28,7 @@ __all__ = [
     "han_count",
     "han_share",
     "has_han",
+    "hk_punctuation",
     "is_chinese_text",
     "strip_punctuation",
     "to_hk",
@@ -75,6 +76,20 @@ def to_hk(text: str) -> str:
     if not text or not has_han(text):
         return text
     return _converter("s2hk").convert(text)
+
+
+_FULL_WIDTH = {",": "，", "!": "！", "?": "？", ";": "；", ":": "：", ".": "。"}
+# ASCII punctuation right after a Chinese character ("." only when no digit follows: 9.5).
+_ASCII_AFTER_HAN = re.compile(rf"(?<=[{_HAN_RANGES}])(?:[,!?;:]|\.(?!\d))")
+
+
+def hk_punctuation(text: str) -> str:
+    """Full-width punctuation after Chinese characters, as Hong Kong text is written.
+
+    Whisper often ends a Chinese clause with an ASCII comma ("早上9點,至下午5點"). One character
+    replaces one, so offsets into the text stay valid.
+    """
+    return _ASCII_AFTER_HAN.sub(lambda m: _FULL_WIDTH[m.group(0)], text)
 
 
 def to_simplified(text: str) -> str:

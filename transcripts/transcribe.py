@@ -48,7 +48,7 @@ import numpy as np
 from archive.config import Settings
 from archive.errors import InputError, TranscriptionError
 
-from .chinese import fold, has_han, is_chinese_text, strip_punctuation, to_hk
+from .chinese import fold, has_han, hk_punctuation, is_chinese_text, strip_punctuation, to_hk
 from .model import load_model, model_name
 from .segments import Segment, Word
 from .translate import SAMPLE_RATE, TranslateOptions, collapse_repeats, translate_segments
@@ -382,7 +382,7 @@ def _words(raw_words: list[object] | None, converted: str | None, lo: float, hi:
     texts = [w.word for w in raw_words]  # type: ignore[attr-defined]
     if converted is not None:
         joined = "".join(texts)
-        hk = to_hk(joined)
+        hk = _zh_display(joined)
         if len(hk) == len(joined):
             pos, sliced = 0, []
             for t in texts:
@@ -390,13 +390,18 @@ def _words(raw_words: list[object] | None, converted: str | None, lo: float, hi:
                 pos += len(t)
             texts = sliced
         else:
-            texts = [to_hk(t) for t in texts]
+            texts = [_zh_display(t) for t in texts]
     words = []
     for w, text in zip(raw_words, texts, strict=True):
         start = min(max(float(w.start), lo), hi)  # type: ignore[attr-defined]
         end = min(max(float(w.end), start), hi)  # type: ignore[attr-defined]
         words.append(Word(start=round(start, 3), end=round(end, 3), text=text, probability=round(float(w.probability), 4)))  # type: ignore[attr-defined]
     return tuple(words)
+
+
+def _zh_display(text: str) -> str:
+    """Decoder Chinese as shown: Hong Kong characters and full-width punctuation."""
+    return hk_punctuation(to_hk(text))
 
 
 def _segment_lang(text: str, decode_language: str) -> str:
@@ -418,7 +423,7 @@ def _to_segment(raw: object, offset: float, decode_language: str, lo: float, hi:
         for w in (raw.words or ())  # type: ignore[attr-defined]
     ]
     if lang == "zh":
-        text_zh = to_hk(collapse_repeats(text))
+        text_zh = _zh_display(collapse_repeats(text))
         words = _words(shifted, text_zh, start, end)
         return Segment(start=round(start, 3), end=round(end, 3), text_zh=text_zh, lang="zh", text_raw=text, words=words)
     words = _words(shifted, None, start, end)
