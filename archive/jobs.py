@@ -202,6 +202,36 @@ def _log_to_file(settings: Settings, text: str) -> None:
 
 # -- the queue --------------------------------------------------------------------------------
 
+# Periodic work run by the worker: (name, crontab fields, "module:function(settings, catalog)").
+PERIODIC_TASKS: list[tuple[str, dict[str, str], str]] = [
+    ("archive.recover", {"minute": "*"}, "archive.jobs:recover_stale_jobs"),
+    ("archive.embargoes", {"minute": "*/10"}, "archive.visibility:apply_embargoes"),
+    ("archive.fixity", {"day_of_week": "0", "hour": "3", "minute": "0"}, "archive.fixity:periodic_fixity"),
+]
+
+
+def _periodic_runner(settings: Settings, target: str) -> Callable[[], None]:
+    module_name, function_name = target.split(":")
+
+    def run() -> None:
+        import importlib
+
+        try:
+            function = getattr(importlib.import_module(module_name), function_name)
+        except (ModuleNotFoundError, AttributeError):
+            return  # that part of the archive is not installed
+        catalog = Catalog.open(settings)
+        try:
+            function(settings, catalog)
+        except Exception:
+            _log_to_file(settings, f"periodic task {target} failed:\n{traceback.format_exc()}")
+        finally:
+            catalog.close()
+
+    run.__name__ = function_name
+    return run
+
+
 _QUEUES: dict[tuple[str, str | None], Any] = {}
 _QUEUES_LOCK = threading.Lock()
 
@@ -228,13 +258,8 @@ def queue_for(settings: Settings) -> Any:
             finally:
                 catalog.close()
 
-        @huey.periodic_task(crontab(minute="*"), name="archive.recover")
-        def recover_task() -> None:
-            catalog = Catalog.open(settings)
-            try:
-                recover_stale_jobs(settings, catalog)
-            finally:
-                catalog.close()
+        for name, schedule, target in PERIODIC_TASKS:
+            huey.periodic_task(crontab(**schedule), name=name)(_periodic_runner(settings, target))
 
         huey.archive_run_job = run_job_task  # type: ignore[attr-defined]
         _QUEUES[key] = huey
