@@ -80,8 +80,10 @@ class Glossary:
         for entry in entries:
             for form in entry.forms:
                 key = form_key(form)
-                if key:
-                    index.setdefault(key, []).append((entry, form))
+                bucket = index.setdefault(key, []) if key else None
+                # Two forms of one entry may fold to the same key (繁/简 spellings): keep one.
+                if bucket is not None and all(e is not entry for e, _ in bucket):
+                    bucket.append((entry, form))
         max_len = max((len(k) for k in index), default=0)
         return cls(entries, tuple(warnings), index, max_len)
 

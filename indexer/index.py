@@ -200,7 +200,11 @@ class _View:
 
     def column(self, name: str) -> Any:
         if name not in self._columns:
-            self._columns[name] = self.searcher.reader().column_reader(name)
+            reader = self.searcher.reader()
+            # An empty index (no segment yet) has no columns at all.
+            self._columns[name] = (
+                reader.column_reader(name) if reader.has_column(name) else defaultdict(str)
+            )
         return self._columns[name]
 
     @property
@@ -343,23 +347,23 @@ class SearchIndex:
                 generation = self.current_generation()
             assert generation is not None
             view = self._view
-            if view is not None and view.generation == generation:
-                if view.searcher.up_to_date():
-                    return view
-                for attempt in range(3):
-                    try:
-                        view = _View(view.searcher.refresh(), generation)
-                        break
-                    except OSError:
-                        # A merge removed files between reading the table of contents and
-                        # opening them: open again from the newer table of contents.
-                        if attempt == 2:
-                            raise
-                self._view = view
+            if view is not None and view.generation == generation and view.searcher.up_to_date():
                 return view
-            ix = self._open_generation(generation)
-            self._view = _View(ix.searcher(), generation)
-            return self._view
+            # A new searcher from scratch, never ``Searcher.refresh()``: whoosh-reloaded 2.7.5
+            # reuses the old segment readers there, with their old deletions, and even adds back
+            # segments a merge has removed, so a refreshed searcher can return a deleted
+            # (e.g. just hidden) document. Opening a segment reader is cheap (files are mapped).
+            for attempt in range(3):
+                try:
+                    ix = self._open_generation(generation)
+                    self._view = _View(ix.searcher(), generation)
+                    return self._view
+                except (OSError, IndexError_):
+                    # A writer's merge removed a segment between our reading the table of
+                    # contents and opening its files: read the newer table of contents.
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
     # ---- writing -------------------------------------------------------------------------------
     def update_item(self, catalog: Any, item_id: str) -> int:
