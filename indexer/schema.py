@@ -73,7 +73,7 @@ def make_schema() -> Schema:
         title_en=TEXT(analyzer=text, stored=True, phrase=True),
         description_zh=TEXT(analyzer=text, stored=False, phrase=True),
         description_en=TEXT(analyzer=text, stored=False, phrase=True),
-        people=TEXT(analyzer=names, phrase=True),  # item doc: the item's speakers, searchable words
+        people=TEXT(analyzer=text, phrase=True),  # item doc: its speakers, as searchable words
         tags=TEXT(analyzer=text, phrase=True),
         # Filters and facets.
         speaker=TEXT(analyzer=names, phrase=True, stored=True),  # "speaker:" filter
