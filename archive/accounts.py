@@ -1,0 +1,424 @@
+"""Staff and member accounts: passwords, log-in with back-off, and signed portal sessions.
+
+Two roles have accounts, ``members`` and ``staff``; the public needs none. Passwords are hashed with
+Argon2id (argon2-cffi's ``PasswordHasher``, its recommended parameters) and re-hashed on the next
+successful log-in whenever those parameters change. A password never leaves this module in any
+form but the hash: not in an exception, a log line, an audit row, a repr or the command line.
+
+Log-in (:func:`authenticate`) gives one answer for an unknown name and a wrong password, and
+spends the same hashing time on both, so neither the message nor the timing tells whether an
+account exists. After :data:`MAX_FAILURES` failures in a row the account is locked for 30 s,
+doubling with each further failure up to 15 minutes; while locked even the right password is
+refused. A successful log-in clears the count.
+
+A portal session is a token signed with the archive's key (``<home>/secret.key``, see
+:func:`archive.web.load_secret`) that names the user. :func:`check_session` re-reads the account on
+every call, so removing a user, changing their role or their password ends their sessions at once.
+
+>>> add_user(catalog, "alice", "staff", "correct horse battery", actor="cli:root")
+>>> account = authenticate(catalog, "alice", "correct horse battery")
+>>> token = create_session(catalog, settings, account)
+>>> check_session(catalog, settings, token)
+Viewer(role='staff', username='alice')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import os
+import re
+import sqlite3
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from .access import Viewer
+from .audit import write_audit
+from .catalog import Catalog
+from .errors import AccessDeniedError, InputError, NotFoundError
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+__all__ = [
+    "ACCOUNT_ROLES",
+    "MAX_FAILURES",
+    "MIN_PASSWORD_LENGTH",
+    "Account",
+    "add_user",
+    "authenticate",
+    "check_password_policy",
+    "check_session",
+    "check_username",
+    "create_session",
+    "get_user",
+    "list_users",
+    "lockout_seconds",
+    "remove_user",
+    "session_max_age",
+    "set_password",
+    "set_role",
+    "unlock_user",
+]
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_ROLES = ("members", "staff")
+MIN_PASSWORD_LENGTH = 10
+# Argon2 hashes whatever it is given; a cap keeps a megabyte "password" from being a cheap DoS.
+MAX_PASSWORD_LENGTH = 1024
+MAX_FAILURES = 5
+FIRST_LOCK_SECONDS = 30
+MAX_LOCK_SECONDS = 15 * 60
+SESSION_SALT = "archive.session"
+DEFAULT_SESSION_HOURS = 12.0
+WRONG_CREDENTIALS = "wrong user name or password"
+
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the rest of the archive sees it: no password hash, ever."""
+
+    username: str
+    role: str
+    created_at: str
+    last_login_at: str | None = None
+    failed_logins: int = 0
+    locked_until: str | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(role=self.role, username=self.username)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "username": self.username,
+            "role": self.role,
+            "created_at": self.created_at,
+            "last_login_at": self.last_login_at,
+            "failed_logins": self.failed_logins,
+            "locked_until": self.locked_until,
+        }
+
+
+def _account(row: sqlite3.Row) -> Account:
+    return Account(
+        username=row["username"],
+        role=row["role"],
+        created_at=row["created_at"],
+        last_login_at=row["last_login_at"],
+        failed_logins=row["failed_logins"],
+        locked_until=row["locked_until"],
+    )
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+# -- validation -------------------------------------------------------------------------------
+def check_username(username: str) -> str:
+    """The canonical (lower-case) form of a user name, or InputError.
+
+    2–40 characters of a–z, 0–9, dot, dash, underscore, starting with a letter or digit: names
+    end up in audit rows, URLs and terminal output, so nothing that needs quoting is allowed.
+    """
+    name = unicodedata.normalize("NFKC", str(username or "")).strip().lower()
+    if not _USERNAME_RE.match(name):
+        raise InputError(
+            "a user name is 2-40 characters of a-z, 0-9, '.', '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+def check_password_policy(password: str) -> str:
+    if not isinstance(password, str):
+        raise InputError("a password must be text")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError(f"a password may have at most {MAX_PASSWORD_LENGTH} characters")
+    if password.strip() == "" or "\x00" in password:
+        raise InputError("a password cannot be blank or contain a NUL character")
+    return password
+
+
+def _check_role(role: str) -> str:
+    if role not in ACCOUNT_ROLES:
+        raise InputError(f"an account's role is members or staff, not {role!r}")
+    return role
+
+
+# -- account management ----------------------------------------------------------------------
+def add_user(catalog: Catalog, username: str, role: str, password: str, *, actor: str = "system") -> Account:
+    """Create an account. InputError if the name is taken, invalid, or the password too short."""
+    name = check_username(username)
+    _check_role(role)
+    password_hash = _hasher.hash(check_password_policy(password))
+    with catalog.transaction() as conn:
+        if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
+            raise InputError(f"there is already a user {name}")
+        conn.execute(
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?,?,?,?)",
+            (name, role, password_hash, _stamp(_now(None))),
+        )
+        write_audit(conn, actor=actor, action="user.add", target=name, new_value=role)
+    log.info("account %s added (%s)", name, role)
+    return get_user(catalog, name)
+
+
+def get_user(catalog: Catalog, username: str) -> Account:
+    name = check_username(username)
+    row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no user {name}")
+    return _account(row)
+
+
+def list_users(catalog: Catalog) -> list[Account]:
+    return [_account(r) for r in catalog.conn.execute("SELECT * FROM users ORDER BY username")]
+
+
+def remove_user(catalog: Catalog, username: str, *, actor: str = "system") -> None:
+    """Delete an account; its open portal sessions stop working at their next request."""
+    name = check_username(username)
+    with catalog.transaction() as conn:
+        row = conn.execute("SELECT role FROM users WHERE username = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no user {name}")
+        conn.execute("DELETE FROM users WHERE username = ?", (name,))
+        write_audit(conn, actor=actor, action="user.remove", target=name, old_value=row["role"])
+    log.info("account %s removed", name)
+
+
+def set_password(catalog: Catalog, username: str, password: str, *, actor: str = "system") -> None:
+    """Replace a password (ends the user's other sessions, clears any lock)."""
+    name = check_username(username)
+    password_hash = _hasher.hash(check_password_policy(password))
+    with catalog.transaction() as conn:
+        cur = conn.execute(
+            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
+            (password_hash, name),
+        )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"no user {name}")
+        # The audit says that it changed, never what to.
+        write_audit(conn, actor=actor, action="user.passwd", target=name)
+    log.info("password of %s changed", name)
+
+
+def set_role(catalog: Catalog, username: str, role: str, *, actor: str = "system") -> Account:
+    name = check_username(username)
+    _check_role(role)
+    with catalog.transaction() as conn:
+        row = conn.execute("SELECT role FROM users WHERE username = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no user {name}")
+        if row["role"] != role:
+            conn.execute("UPDATE users SET role = ? WHERE username = ?", (role, name))
+            write_audit(conn, actor=actor, action="user.role", target=name, old_value=row["role"], new_value=role)
+    return get_user(catalog, name)
+
+
+def unlock_user(catalog: Catalog, username: str, *, actor: str = "system") -> Account:
+    """Clear a lock-out early (after checking with the person that it was them)."""
+    name = check_username(username)
+    with catalog.transaction() as conn:
+        cur = conn.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (name,)
+        )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"no user {name}")
+        write_audit(conn, actor=actor, action="user.unlock", target=name)
+    return get_user(catalog, name)
+
+
+# -- log-in ---------------------------------------------------------------------------------
+def lockout_seconds(failures: int) -> int:
+    """How long an account stays locked after ``failures`` failures in a row (0: not locked)."""
+    if failures < MAX_FAILURES:
+        return 0
+    return min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** (failures - MAX_FAILURES))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against when the user does not exist, so an unknown name costs as much as a
+    # wrong password (the hash of a random value nobody knows).
+    return _hasher.hash(os.urandom(16).hex())
+
+
+def authenticate(catalog: Catalog, username: str, password: str, *, now: datetime | None = None) -> Account:
+    """The account if the name and password match; AccessDeniedError otherwise.
+
+    ``now`` is for tests (lock-out expiry without sleeping); the portal leaves it out.
+    """
+    moment = _now(now)
+    try:
+        name = check_username(username)
+    except InputError:
+        name = None
+    row = None
+    if name is not None:
+        row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+    if row is None or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        _verify(_dummy_hash(), password if isinstance(password, str) else "")
+        log.info("failed log-in for an unknown or invalid user name")
+        raise AccessDeniedError(WRONG_CREDENTIALS)
+    _refuse_if_locked(row["locked_until"], moment)
+    ok = _verify(row["password_hash"], password)
+    if not ok:
+        _record_failure(catalog, name, moment)  # type: ignore[arg-type]
+        raise AccessDeniedError(WRONG_CREDENTIALS)
+    new_hash = None
+    try:
+        if _hasher.check_needs_rehash(row["password_hash"]):
+            new_hash = _hasher.hash(password)
+    except InvalidHashError:
+        new_hash = _hasher.hash(password)
+    with catalog.transaction() as conn:
+        # Re-read under the write lock: a parallel wrong guess may have locked the account while
+        # this password was being verified, and a lock must win.
+        current = conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+        if current is None:
+            raise AccessDeniedError(WRONG_CREDENTIALS)
+        _refuse_if_locked(current["locked_until"], moment)
+        conn.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ?"
+            + (", password_hash = ?" if new_hash else "")
+            + " WHERE username = ?",
+            (_stamp(moment), *((new_hash,) if new_hash else ()), name),
+        )
+    log.info("log-in: %s", name)
+    return get_user(catalog, name)  # type: ignore[arg-type]
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _refuse_if_locked(locked_until: str | None, moment: datetime) -> None:
+    if not locked_until:
+        return
+    until = datetime.fromisoformat(locked_until)
+    if until > moment:
+        minutes = max(1, math.ceil((until - moment).total_seconds() / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        raise AccessDeniedError(f"too many failed attempts: try again in {minutes} {unit}")
+
+
+def _record_failure(catalog: Catalog, name: str, moment: datetime) -> None:
+    with catalog.transaction() as conn:
+        row = conn.execute("SELECT failed_logins FROM users WHERE username = ?", (name,)).fetchone()
+        if row is None:
+            return
+        failures = row["failed_logins"] + 1
+        seconds = lockout_seconds(failures)
+        locked_until = _stamp(moment + timedelta(seconds=seconds)) if seconds else None
+        conn.execute(
+            "UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
+            (failures, locked_until, name),
+        )
+        if seconds:
+            write_audit(
+                conn, actor="system:login", action="user.locked", target=name,
+                new_value=f"{failures} failed log-ins: locked for {seconds} s",
+            )  # fmt: skip
+    log.warning("failed log-in for %s (%d in a row)", name, failures)
+
+
+# -- portal sessions --------------------------------------------------------------------------
+def session_max_age() -> float:
+    """Seconds a session lasts: ``ARCHIVE_SESSION_HOURS`` (default 12)."""
+    raw = os.environ.get("ARCHIVE_SESSION_HOURS", "")
+    try:
+        hours = float(raw) if raw else DEFAULT_SESSION_HOURS
+    except ValueError:
+        hours = DEFAULT_SESSION_HOURS
+    return max(60.0, hours * 3600)
+
+
+def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
+    from itsdangerous import URLSafeTimedSerializer
+
+    from .web import load_secret
+
+    return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT)
+
+
+def _hash_tag(password_hash: str) -> str:
+    # A short fingerprint of the stored hash: a changed password makes old tokens fail, and the
+    # tag reveals nothing usable about the hash (a truncated one-way digest of it).
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def create_session(catalog: Catalog, settings: Settings, account: Account) -> str:
+    """A signed session token for a logged-in account (keep it in the portal's session state).
+
+    The token names the user, the role and a fingerprint of the password hash at log-in.
+    """
+    row = catalog.conn.execute(
+        "SELECT password_hash FROM users WHERE username = ?", (account.username,)
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no user {account.username}")
+    tag = _hash_tag(row["password_hash"])
+    return str(_serializer(settings).dumps({"u": account.username, "r": account.role, "p": tag}))
+
+
+def check_session(
+    catalog: Catalog,
+    settings: Settings,
+    token: str | None,
+    *,
+    max_age: float | None = None,
+    now: float | None = None,
+) -> Viewer | None:
+    """The viewer a session token stands for, or None when it is missing, forged, expired, or its
+    account was removed, changed role or changed password since. Never raises for a bad token.
+
+    ``now`` (a Unix time) is for tests.
+    """
+    from itsdangerous import BadData
+
+    if not token or not isinstance(token, str) or len(token) > 4096:
+        return None
+    try:
+        data, signed_at = _serializer(settings).loads(token, return_timestamp=True)
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    age = (now if now is not None else time.time()) - signed_at.timestamp()
+    if age > (max_age if max_age is not None else session_max_age()) or age < -300:
+        return None
+    try:
+        name = check_username(str(data.get("u", "")))
+    except InputError:
+        return None
+    row = catalog.conn.execute("SELECT role, password_hash FROM users WHERE username = ?", (name,)).fetchone()
+    if row is None or row["role"] != data.get("r"):
+        return None
+    tag = str(data.get("p") or "")
+    if not hmac.compare_digest(tag, _hash_tag(row["password_hash"])):
+        return None
+    return Viewer(role=row["role"], username=name)
