@@ -156,7 +156,9 @@ class I18n:
             if len(parts) == 1:
                 return babel_dates.format_skeleton("y", date(parts[0], 1, 1), locale=self.locale)
             if len(parts) == 2:
-                return babel_dates.format_skeleton("yMMM", date(parts[0], parts[1], 1), locale=self.locale)
+                return babel_dates.format_skeleton(
+                    "yMMM", date(parts[0], parts[1], 1), locale=self.locale
+                )
             return babel_dates.format_date(date(*parts[:3]), "medium", locale=self.locale)
         except (ValueError, TypeError):
             return text
@@ -177,7 +179,9 @@ class I18n:
         if hours:
             parts.append(self.ngettext("{n} hr", "{n} hr", hours).format(n=self.number(hours)))
         if minutes:
-            parts.append(self.ngettext("{n} min", "{n} min", minutes).format(n=self.number(minutes)))
+            parts.append(
+                self.ngettext("{n} min", "{n} min", minutes).format(n=self.number(minutes))
+            )
         if not hours and (secs or not parts):
             parts.append(self.ngettext("{n} sec", "{n} sec", secs).format(n=self.number(secs)))
         return " ".join(parts)
@@ -222,6 +226,8 @@ def extract_messages(root: Path = LOCALES_DIR.parent) -> dict[str | tuple[str, s
     found: dict[str | tuple[str, str], list[str]] = {}
     for pattern in UI_SOURCES:
         for path in sorted(Path(root).glob(pattern)):
-            for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=KEYWORDS):
+            for lineno, message, _comments, _context in extract_from_file(
+                "python", str(path), keywords=KEYWORDS
+            ):
                 found.setdefault(message, []).append(f"{path.relative_to(root)}:{lineno}")
     return found

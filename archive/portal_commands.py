@@ -42,7 +42,13 @@ def serve_argv(port: int, address: str) -> list[str]:
 
 
 @click.command("serve")
-@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    show_default=True,
+    help="Port to listen on.",
+)
 @click.option(
     "--address",
     default="127.0.0.1",
@@ -64,8 +70,13 @@ def serve_command(ctx: Context, port: int, address: str) -> None:
     from .i18n import compile_catalogs
 
     compile_catalogs()
-    env = dict(os.environ, ARCHIVE_HOME=str(settings.home), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    click.echo(f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.", err=True)
+    env = dict(
+        os.environ, ARCHIVE_HOME=str(settings.home), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false"
+    )
+    click.echo(
+        f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.",
+        err=True,
+    )
     try:
         completed = subprocess.run(serve_argv(port, address), cwd=ROOT, env=env, check=False)
     except KeyboardInterrupt:

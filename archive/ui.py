@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -153,6 +154,11 @@ mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15e
 .hk-badge.demo { background: #fff3cd; color: #6b4e00; border: 1px solid #e6cf7a; }
 .hk-other-title { color: #555; font-size: .95rem; margin-top: -.4rem; }
 .hk-meta { color: #555; font-size: .9rem; }
+.hk-dls { display: flex; flex-wrap: wrap; gap: .5rem; }
+.hk-dl { display: inline-block; padding: .35rem .8rem; border: 1px solid rgba(49, 51, 63, .2);
+  border-radius: .5rem; text-decoration: none; color: inherit !important; font-size: .9rem; }
+.hk-dl::before { content: "⤓ "; }
+.hk-dl:hover { border-color: #b3261e; color: #b3261e !important; }
 @media (max-width: 640px) {
   .block-container { padding-left: .8rem; padding-right: .8rem; padding-top: 2.2rem; }
 }
@@ -205,7 +211,9 @@ def error_message(t: I18n, exc: BaseException) -> str:
         return t._("That request wasn't understood. Please check it and try again.")
     if isinstance(exc, ConfigError):
         return t._("The archive is not set up correctly. Please tell the archive's staff.")
-    return t._("Something went wrong. Please try again; if it keeps happening, tell the archive's staff.")
+    return t._(
+        "Something went wrong. Please try again; if it keeps happening, tell the archive's staff."
+    )
 
 
 @contextmanager
@@ -294,6 +302,49 @@ def parse_time(value: str | None) -> float | None:
         return max(0.0, float(text))
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class BrowseRow:
+    id: str
+    title_zh: str
+    title_en: str
+    collection: str
+    recorded_date: str | None
+    year: int | None
+    language: str
+    speakers: tuple[str, ...]
+    tags: tuple[str, ...]
+    is_demo: bool
+    duration: float | None
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
+def browse_rows(role: str) -> list[BrowseRow]:
+    """Every item this role may see, with its duration (cached for half a minute)."""
+    cat = catalog()
+    who = Viewer(role)
+    durations: dict[str, float] = {}
+    for media in cat.list_media():
+        if media.duration and (media.role == "audio" or media.item_id not in durations):
+            durations[media.item_id] = media.duration
+    return [
+        BrowseRow(
+            id=item.id,
+            title_zh=item.title_zh,
+            title_en=item.title_en,
+            collection=item.collection,
+            recorded_date=item.recorded_date,
+            year=item.year,
+            language=item.language,
+            speakers=item.speakers,
+            tags=item.tags,
+            is_demo=item.is_demo,
+            duration=durations.get(item.id),
+        )
+        for item in cat.list_items(role=role)
+        if who.may_see(item)  # embargoes: list_items knows only the stored level
+    ]
 
 
 def item_badges(t: I18n, item: Item, duration: float | None = None) -> str:

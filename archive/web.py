@@ -66,7 +66,9 @@ def load_secret(settings: Settings) -> bytes:
     except FileNotFoundError:
         pass
     except ValueError as exc:
-        raise ConfigError(f"{path} is damaged: delete it to make a new key (open links expire)") from exc
+        raise ConfigError(
+            f"{path} is damaged: delete it to make a new key (open links expire)"
+        ) from exc
     settings.ensure()
     value = secrets.token_hex(32)
     try:
@@ -91,7 +93,9 @@ class UrlSigner:
         data = {**payload, "vr": viewer.role, "vu": viewer.username}
         return str(self._serializer(kind).dumps(data))
 
-    def check(self, kind: str, token: str, max_age: int = TOKEN_TTL) -> tuple[dict[str, Any], Viewer]:
+    def check(
+        self, kind: str, token: str, max_age: int = TOKEN_TTL
+    ) -> tuple[dict[str, Any], Viewer]:
         try:
             data = self._serializer(kind).loads(token, max_age=max_age)
         except SignatureExpired as exc:
@@ -121,7 +125,9 @@ def subtitle_url(
 
 def transcript_url(settings: Settings, item_id: str, revision: int, viewer: Viewer) -> str:
     """A signed URL of one revision's segments as compact JSON, for the portal's player."""
-    token = UrlSigner(load_secret(settings)).sign("transcript", {"i": item_id, "r": revision}, viewer)
+    token = UrlSigner(load_secret(settings)).sign(
+        "transcript", {"i": item_id, "r": revision}, viewer
+    )
     return TRANSCRIPT_PREFIX + token
 
 
@@ -129,7 +135,15 @@ def transcript_payload(segments: Any) -> dict[str, Any]:
     """``{"cues": [[start, end, zh, en, lang, speaker, redacted], ...]}`` (what the player reads)."""
     return {
         "cues": [
-            [round(s.start, 2), round(s.end, 2), s.text_zh, s.text_en, s.lang, s.speaker, int(s.redacted)]
+            [
+                round(s.start, 2),
+                round(s.end, 2),
+                s.text_zh,
+                s.text_en,
+                s.lang,
+                s.speaker,
+                int(s.redacted),
+            ]
             for s in segments
         ]
     }
@@ -205,7 +219,9 @@ class _Files:
             )
         except ArchiveError:
             return _not_found()
-        body = json.dumps(transcript_payload(rev.segments), ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(
+            transcript_payload(rev.segments), ensure_ascii=False, separators=(",", ":")
+        )
         raw = body.encode("utf-8")
         headers = {
             "Cache-Control": "private, max-age=3600",
@@ -224,7 +240,9 @@ class _Files:
             fmt, track = str(data.get("f")), str(data.get("t"))
             if fmt not in SUBTITLE_FORMATS or track not in ("zh", "en"):
                 raise NotFoundError("no such file")
-            item, rev = visible_revision(self.catalog, str(data.get("i")), viewer, int(data.get("r") or 0) or None)
+            item, rev = visible_revision(
+                self.catalog, str(data.get("i")), viewer, int(data.get("r") or 0) or None
+            )
             body = export_transcript(rev.segments, fmt, track)
         except ArchiveError:
             return _not_found()

@@ -23,13 +23,19 @@ st.markdown(
     "\n".join(
         f"- {line}"
         for line in (
-            _("Search in Chinese or English: every transcript has both, so a search in one language "
-              "also finds the other."),
-            _("Click a time in the results to hear the talk from that moment; the transcript follows "
-              "along and you can click any line to jump there."),
+            _(
+                "Search in Chinese or English: every transcript has both, so a search in one language "
+                "also finds the other."
+            ),
+            _(
+                "Click a time in the results to hear the talk from that moment; the transcript follows "
+                "along and you can click any line to jump there."
+            ),
             _("Download a transcript as subtitles (SRT, WebVTT), plain text or JSON."),
-            _("“Cite this” gives a citation that points to the moment you are listening to and to the "
-              "exact transcript revision, so your citation keeps working when the transcript is corrected."),
+            _(
+                "“Cite this” gives a citation that points to the moment you are listening to and to the "
+                "exact transcript revision, so your citation keeps working when the transcript is corrected."
+            ),
         )
     )
 )
@@ -38,11 +44,15 @@ st.markdown(
     "\n".join(
         f"- {line}"
         for line in (
-            _("Pages and recordings come only from this archive's own server: no outside fonts, "
-              "analytics, trackers or embedded players."),
+            _(
+                "Pages and recordings come only from this archive's own server: no outside fonts, "
+                "analytics, trackers or embedded players."
+            ),
             _("Searches are not logged with your address."),
-            _("English translations marked as machine translations may contain errors; the recording "
-              "is the authoritative source."),
+            _(
+                "English translations marked as machine translations may contain errors; the recording "
+                "is the authoritative source."
+            ),
         )
     )
 )

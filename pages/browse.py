@@ -6,7 +6,6 @@ URL: ``/browse?collection=…&year=…&language=…&speaker=…&tag=…&sort=…
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
@@ -30,55 +29,7 @@ SORTS = {
 }
 
 
-@dataclass(frozen=True)
-class Row:
-    id: str
-    title_zh: str
-    title_en: str
-    collection: str
-    recorded_date: str | None
-    year: int | None
-    language: str
-    speakers: tuple[str, ...]
-    tags: tuple[str, ...]
-    is_demo: bool
-    duration: float | None
-
-
-@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
-def load_rows(role: str) -> list[Row]:
-    """Every item this role may see, with its duration (one query, cached for half a minute)."""
-    from archive.access import Viewer
-
-    cat = ui.catalog()
-    viewer = Viewer(role)
-    durations: dict[str, float] = {}
-    for media in cat.list_media():
-        if media.duration and (media.role == "audio" or media.item_id not in durations):
-            durations[media.item_id] = media.duration
-    rows = []
-    for item in cat.list_items(role=role):
-        if not viewer.may_see(item):  # embargoes: list_items knows only the stored level
-            continue
-        rows.append(
-            Row(
-                id=item.id,
-                title_zh=item.title_zh,
-                title_en=item.title_en,
-                collection=item.collection,
-                recorded_date=item.recorded_date,
-                year=item.year,
-                language=item.language,
-                speakers=item.speakers,
-                tags=item.tags,
-                is_demo=item.is_demo,
-                duration=durations.get(item.id),
-            )
-        )
-    return rows
-
-
-rows = load_rows(who.role)
+rows = ui.browse_rows(who.role)
 
 ui.url_to_state(
     "browse",
@@ -105,7 +56,9 @@ if st.session_state.get("browse_collection") not in (None, *present):
 collection = st.pills(
     _("Collection"),
     present,
-    format_func=lambda c: f"{ui.collection_label(t, c)} ({t.number(sum(1 for r in rows if r.collection == c))})",
+    format_func=lambda c: (
+        f"{ui.collection_label(t, c)} ({t.number(sum(1 for r in rows if r.collection == c))})"
+    ),
     key="browse_collection",
     on_change=_reset_page,
 )
@@ -125,16 +78,52 @@ for key, options in (
 
 filters = st.container(horizontal=True, gap="small", key="browse_filters")
 with filters:
-    year = st.selectbox(_("Year"), years, index=None, key="browse_year", placeholder=_("Any"),
-                        format_func=t.year, on_change=_reset_page, width=150)
-    language = st.selectbox(_("Language"), languages, index=None, key="browse_language",
-                            placeholder=_("Any"), format_func=t.language_name, on_change=_reset_page, width=160)
-    speaker = st.selectbox(_("Speaker"), speakers, index=None, key="browse_speaker", placeholder=_("Any"),
-                           on_change=_reset_page, width=200)
-    tag = st.selectbox(_("Tag"), tags, index=None, key="browse_tag", placeholder=_("Any"),
-                       on_change=_reset_page, width=200)
-    sort = st.selectbox(_("Sort by"), list(SORTS), key="browse_sort", format_func=lambda s: _(SORTS[s]),
-                        on_change=_reset_page, width=190)
+    year = st.selectbox(
+        _("Year"),
+        years,
+        index=None,
+        key="browse_year",
+        placeholder=_("Any"),
+        format_func=t.year,
+        on_change=_reset_page,
+        width=150,
+    )
+    language = st.selectbox(
+        _("Language"),
+        languages,
+        index=None,
+        key="browse_language",
+        placeholder=_("Any"),
+        format_func=t.language_name,
+        on_change=_reset_page,
+        width=160,
+    )
+    speaker = st.selectbox(
+        _("Speaker"),
+        speakers,
+        index=None,
+        key="browse_speaker",
+        placeholder=_("Any"),
+        on_change=_reset_page,
+        width=200,
+    )
+    tag = st.selectbox(
+        _("Tag"),
+        tags,
+        index=None,
+        key="browse_tag",
+        placeholder=_("Any"),
+        on_change=_reset_page,
+        width=200,
+    )
+    sort = st.selectbox(
+        _("Sort by"),
+        list(SORTS),
+        key="browse_sort",
+        format_func=lambda s: _(SORTS[s]),
+        on_change=_reset_page,
+        width=190,
+    )
 
 shown = [
     r
@@ -147,7 +136,7 @@ shown = [
 ]
 
 
-def _sort_key(r: Row) -> tuple:
+def _sort_key(r: ui.BrowseRow) -> tuple:
     date_key = r.recorded_date or ""
     if sort == "oldest":
         return (date_key == "", date_key)
@@ -194,12 +183,16 @@ chart_rows = [
 ]
 total_hours = sum((r.duration or 0) for r in shown) / 3600
 with st.expander(
-    _("Archive hours by year and collection ({hours} in total)").format(hours=t.hours(total_hours * 3600)),
+    _("Archive hours by year and collection ({hours} in total)").format(
+        hours=t.hours(total_hours * 3600)
+    ),
     icon=":material/bar_chart:",
     expanded=False,
 ):
     if chart_rows:
-        frame = pd.DataFrame(chart_rows).groupby(["year", "collection"], as_index=False)["hours"].sum()
+        frame = (
+            pd.DataFrame(chart_rows).groupby(["year", "collection"], as_index=False)["hours"].sum()
+        )
         chart = (
             alt.Chart(frame)
             .mark_bar()
@@ -221,13 +214,22 @@ with st.expander(
 
 # -- the list ----------------------------------------------------------------------------------
 if not rows:
-    st.info(_("The archive is empty so far. Recordings appear here once they are added."), icon=":material/inbox:")
+    st.info(
+        _("The archive is empty so far. Recordings appear here once they are added."),
+        icon=":material/inbox:",
+    )
     st.stop()
 if not shown:
     st.info(_("No recordings match these filters."), icon=":material/filter_alt_off:")
 
     def _clear() -> None:
-        for key in ("browse_collection", "browse_year", "browse_language", "browse_speaker", "browse_tag"):
+        for key in (
+            "browse_collection",
+            "browse_year",
+            "browse_language",
+            "browse_speaker",
+            "browse_tag",
+        ):
             st.session_state[key] = None
         _reset_page()
 
@@ -274,10 +276,28 @@ if pages > 1:
     def _go(delta: int) -> None:
         st.session_state["browse_page"] = max(1, min(pages, page + delta))
 
-    nav = st.container(horizontal=True, vertical_alignment="center", gap="medium", key="browse_paging")
+    nav = st.container(
+        horizontal=True, vertical_alignment="center", gap="medium", key="browse_paging"
+    )
     with nav:
-        st.button(_("Previous"), key="browse_prev", disabled=page <= 1, on_click=_go, args=(-1,),
-                  icon=":material/chevron_left:")
-        st.markdown(_("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)), width="content")
-        st.button(_("Next"), key="browse_next", disabled=page >= pages, on_click=_go, args=(1,),
-                  icon=":material/chevron_right:", icon_position="right")
+        st.button(
+            _("Previous"),
+            key="browse_prev",
+            disabled=page <= 1,
+            on_click=_go,
+            args=(-1,),
+            icon=":material/chevron_left:",
+        )
+        st.markdown(
+            _("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)),
+            width="content",
+        )
+        st.button(
+            _("Next"),
+            key="browse_next",
+            disabled=page >= pages,
+            on_click=_go,
+            args=(1,),
+            icon=":material/chevron_right:",
+            icon_position="right",
+        )

@@ -14,7 +14,7 @@ from archive import ui
 from archive.access import visible_item, visible_revision
 from archive.errors import ArchiveError, NotFoundError
 from archive.i18n import N_, clock
-from archive.web import transcript_url
+from archive.web import subtitle_url, transcript_url
 
 t = ui.page_i18n()
 _ = t._
@@ -34,12 +34,6 @@ STYLE_LABELS = {
 }
 STYLE_CODE_LANG = {"bibtex": "latex", "csl-json": "json", "ris": None}
 FORMATS = (("srt", "SRT"), ("vtt", "WebVTT"), ("txt", N_("Text")), ("json", "JSON"))
-MIME = {
-    "srt": "application/x-subrip",
-    "vtt": "text/vtt",
-    "txt": "text/plain",
-    "json": "application/json",
-}
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -70,7 +64,9 @@ try:
     item, rev = visible_revision(cat, item_id, who, asked_rev)
 except NotFoundError:
     if asked_rev is not None:
-        rev_note = _("Transcript revision {rev} doesn't exist; showing the latest.").format(rev=asked_rev)
+        rev_note = _("Transcript revision {rev} doesn't exist; showing the latest.").format(
+            rev=asked_rev
+        )
         try:
             item, rev = visible_revision(cat, item_id, who, None)
         except NotFoundError:
@@ -94,9 +90,9 @@ if rev_note:
     st.warning(rev_note, icon=":material/history:")
 if rev is not None and latest_rev and rev.revision != latest_rev:
     st.info(
-        _("You are reading transcript revision {rev}, as cited. The latest is revision {latest}.").format(
-            rev=t.number(rev.revision), latest=t.number(latest_rev)
-        ),
+        _(
+            "You are reading transcript revision {rev}, as cited. The latest is revision {latest}."
+        ).format(rev=t.number(rev.revision), latest=t.number(latest_rev)),
         icon=":material/history:",
     )
     st.page_link(
@@ -115,7 +111,9 @@ ui.url_to_state(
     },
 )
 
-controls = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key="item_controls")
+controls = st.container(
+    horizontal=True, vertical_alignment="bottom", gap="medium", key="item_controls"
+)
 with controls:
     track = st.segmented_control(
         _("Transcript"),
@@ -138,9 +136,14 @@ if find:
     count = sum(
         1
         for s in segments
-        if needle in ((s.text_zh if track != "en" else "") + "\n" + (s.text_en if track != "zh" else "")).lower()
+        if needle
+        in (
+            (s.text_zh if track != "en" else "") + "\n" + (s.text_en if track != "zh" else "")
+        ).lower()
     )
-    st.caption(t.ngettext("{n} segment matches", "{n} segments match", count).format(n=t.number(count)))
+    st.caption(
+        t.ngettext("{n} segment matches", "{n} segments match", count).format(n=t.number(count))
+    )
 
 # -- the player -------------------------------------------------------------------------------
 # A seek is sent to the browser only when the URL's time changed from outside (a search hit, a
@@ -156,7 +159,9 @@ if state is not None:
         reported = None
 page_key = (item_id, rev.revision if rev else None)
 if seek_state["key"] != page_key or (requested_t != seek_state["t"] and requested_t != reported):
-    seek_state.update(key=page_key, t=requested_t, n=seek_state["n"] + 1, play=requested_t is not None)
+    seek_state.update(
+        key=page_key, t=requested_t, n=seek_state["n"] + 1, play=requested_t is not None
+    )
 
 media = ui.playable_media(cat, item_id)
 src = ui.signed_media_url(item_id, media.role) if media else None
@@ -218,7 +223,11 @@ if item.chapters:
     with st.expander(_("Chapters"), icon=":material/toc:"):
         for chapter in item.chapters:
             start = float(chapter.get("start") or chapter.get("start_time") or 0)
-            label = t.pick(chapter.get("title_zh"), chapter.get("title_en")) or chapter.get("title") or ""
+            label = (
+                t.pick(chapter.get("title_zh"), chapter.get("title_en"))
+                or chapter.get("title")
+                or ""
+            )
             st.page_link(
                 ui.PAGES["item"],
                 label=f"{clock(start)} {label}",
@@ -238,7 +247,10 @@ with left:
         (_("Recorded"), t.date(item.recorded_date)),
         (_("Language"), t.language_name(item.language)),
         (_("Duration"), t.duration(duration)),
-        (_("Speakers"), ("、" if t.lang == "zh" else ", ").join(item.speakers) or _("Not recorded")),
+        (
+            _("Speakers"),
+            ("、" if t.lang == "zh" else ", ").join(item.speakers) or _("Not recorded"),
+        ),
     ]
     if item.tags:
         facts.append((_("Tags"), ("、" if t.lang == "zh" else ", ").join(item.tags)))
@@ -254,7 +266,9 @@ with left:
             )
         )
     if item.is_demo:
-        facts.append((_("Note"), "Demo / 示範 — " + _("a demonstration item, not archive material")))
+        facts.append(
+            (_("Note"), "Demo / 示範 — " + _("a demonstration item, not archive material"))
+        )
     st.markdown(
         "\n".join(f"- **{html.escape(k)}:** {html.escape(str(v))}" for k, v in facts),
         unsafe_allow_html=True,
@@ -262,7 +276,7 @@ with left:
     if item.source_url:
         source_label = _("Source")
         st.markdown(
-            f"**{html.escape(source_label)}:** <a href=\"{html.escape(item.source_url, quote=True)}\" "
+            f'**{html.escape(source_label)}:** <a href="{html.escape(item.source_url, quote=True)}" '
             f'rel="noopener noreferrer nofollow" target="_blank">{html.escape(item.source_url)}</a>',
             unsafe_allow_html=True,
         )
@@ -281,24 +295,17 @@ with right:
             default="zh" if t.lang == "zh" else "en",
             required=True,
         )
-        row = st.container(horizontal=True, gap="small", key="item_downloads")
-        from archive.web import export_transcript
-
+        # Served by the archive's own route (archive.web): signed for this viewer, access checked
+        # again when fetched, made on request (nothing kept in memory per visitor).
+        anchors = []
         for fmt, label in FORMATS:
-
-            def make(fmt: str = fmt, track: str = dl_track) -> bytes:
-                return export_transcript(segments, fmt, track).encode("utf-8")
-
-            with row:
-                st.download_button(
-                    _(label) if fmt == "txt" else label,
-                    data=make,
-                    file_name=f"{item_id}.r{rev.revision}.{dl_track}.{fmt}",
-                    mime=MIME[fmt],
-                    key=f"dl_{fmt}",
-                    on_click="ignore",
-                    icon=":material/download:",
-                )
+            url = subtitle_url(ui.settings(), item_id, rev.revision, fmt, dl_track, who)
+            name = f"{item_id}.r{rev.revision}.{dl_track}.{fmt}"
+            anchors.append(
+                f'<a class="hk-dl" href="{html.escape(url, quote=True)}" download="{name}" '
+                f'data-format="{fmt}">{html.escape(_(label) if fmt == "txt" else label)}</a>'
+            )
+        st.markdown('<div class="hk-dls">' + "".join(anchors) + "</div>", unsafe_allow_html=True)
 
     # -- cite this -------------------------------------------------------------------------
     st.subheader(_("Cite this"), anchor=False)

@@ -70,7 +70,9 @@ with st.form("search_form", border=False, enter_to_submit=True):
             placeholder=_("Search talks in Chinese or English, e.g. 碼頭罷工 or dock strike"),
             max_chars=300,
         )
-        st.form_submit_button(_("Search"), type="primary", icon=":material/search:", on_click=_submit)
+        st.form_submit_button(
+            _("Search"), type="primary", icon=":material/search:", on_click=_submit
+        )
 
 query = (st.session_state.get("search_q") or "").strip()
 page = max(1, int(st.session_state.get("search_page") or 1))
@@ -100,8 +102,10 @@ if not query:
         for n, text in enumerate(SUGGESTIONS):
             st.button(text, key=f"suggest_{n}", on_click=_set_query, args=(text,), type="tertiary")
     st.caption(
-        _('Tips: put a phrase in quotes ("dock strike"); a search in Chinese also finds the English '
-          "translation and the other way round.")
+        _(
+            'Tips: put a phrase in quotes ("dock strike"); a search in Chinese also finds the English '
+            "translation and the other way round."
+        )
     )
     st.stop()
 
@@ -118,16 +122,23 @@ try:
     with st.spinner(_("Searching…"), show_time=False):
         results = index.search(query, role=who.role, filters=filters, page=page, per_page=PER_PAGE)
 except ImportError:
-    st.warning(_("Search is not available yet. You can still browse the archive."), icon=":material/construction:")
+    st.warning(
+        _("Search is not available yet. You can still browse the archive."),
+        icon=":material/construction:",
+    )
     st.page_link(ui.PAGES["browse"], label=_("Browse the archive"), query_params={"lang": t.lang})
     st.stop()
 except (ArchiveError, ValueError) as exc:
-    st.error(ui.error_message(t, exc if isinstance(exc, ArchiveError) else ArchiveError()), icon=":material/error:")
+    st.error(
+        ui.error_message(t, exc if isinstance(exc, ArchiveError) else ArchiveError()),
+        icon=":material/error:",
+    )
     st.stop()
 
 if results.pages and page > results.pages:
     page = results.pages
 _url()
+
 
 # -- facets --------------------------------------------------------------------------------
 def _facet_label(param: str, value: str) -> str:
@@ -163,12 +174,18 @@ with st.expander(label, icon=":material/filter_list:", expanded=bool(active)):
                 ),
             )
     if active:
-        st.button(_("Clear filters"), key="search_clear", on_click=_clear_filters, icon=":material/close:")
+        st.button(
+            _("Clear filters"), key="search_clear", on_click=_clear_filters, icon=":material/close:"
+        )
 
 # -- summary, notices -------------------------------------------------------------------------
 if results.notice:
-    st.info(_("Your search had a character the search doesn't understand, so it was read as plain words."),
-            icon=":material/info:")
+    st.info(
+        _(
+            "Your search had a character the search doesn't understand, so it was read as plain words."
+        ),
+        icon=":material/info:",
+    )
 if results.expansions:
     st.caption(_("Also searched: {terms}").format(terms=" · ".join(results.expansions)))
 
@@ -183,12 +200,16 @@ if not results.total_items:
     st.markdown("\n".join(f"- {html.escape(tip)}" for tip in tips))
     if active:
         st.button(_("Clear filters"), key="search_clear_empty", on_click=_clear_filters)
-    st.page_link(ui.PAGES["browse"], label=_("Browse all recordings"), query_params={"lang": t.lang})
+    st.page_link(
+        ui.PAGES["browse"], label=_("Browse all recordings"), query_params={"lang": t.lang}
+    )
     st.stop()
 
 st.caption(
     _("{hits} in {items}").format(
-        hits=t.ngettext("{n} passage", "{n} passages", results.total_hits).format(n=t.number(results.total_hits)),
+        hits=t.ngettext("{n} passage", "{n} passages", results.total_hits).format(
+            n=t.number(results.total_hits)
+        ),
         items=t.ngettext("{n} recording", "{n} recordings", results.total_items).format(
             n=t.number(results.total_items)
         ),
@@ -212,11 +233,15 @@ for g, group in enumerate(results.groups):
         item = cat.find_item(group.item_id)
         badges = ui.item_badges(t, item) if item is not None and who.may_see(item) else ""
         if other and other != title:
-            shown_other = marked_other if marked_other and "<mark>" in marked_other else html.escape(other)
+            shown_other = (
+                marked_other if marked_other and "<mark>" in marked_other else html.escape(other)
+            )
             badges = f'<span class="hk-meta">{shown_other}</span><br>' + badges
         st.markdown(badges, unsafe_allow_html=True)
         for h, hit in enumerate(group.hits):
-            line = st.container(horizontal=True, gap="small", vertical_alignment="top", key=f"hit_{g}_{h}")
+            line = st.container(
+                horizontal=True, gap="small", vertical_alignment="top", key=f"hit_{g}_{h}"
+            )
             with line:
                 st.page_link(
                     ui.PAGES["item"],
@@ -244,10 +269,28 @@ if pages > 1:
     def _go(delta: int) -> None:
         st.session_state["search_page"] = max(1, min(pages, page + delta))
 
-    nav = st.container(horizontal=True, vertical_alignment="center", gap="medium", key="search_paging")
+    nav = st.container(
+        horizontal=True, vertical_alignment="center", gap="medium", key="search_paging"
+    )
     with nav:
-        st.button(_("Previous"), key="search_prev", disabled=page <= 1, on_click=_go, args=(-1,),
-                  icon=":material/chevron_left:")
-        st.markdown(_("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)), width="content")
-        st.button(_("Next"), key="search_next", disabled=page >= pages, on_click=_go, args=(1,),
-                  icon=":material/chevron_right:", icon_position="right")
+        st.button(
+            _("Previous"),
+            key="search_prev",
+            disabled=page <= 1,
+            on_click=_go,
+            args=(-1,),
+            icon=":material/chevron_left:",
+        )
+        st.markdown(
+            _("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)),
+            width="content",
+        )
+        st.button(
+            _("Next"),
+            key="search_next",
+            disabled=page >= pages,
+            on_click=_go,
+            args=(1,),
+            icon=":material/chevron_right:",
+            icon_position="right",
+        )

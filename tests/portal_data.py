@@ -18,7 +18,9 @@ from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from transcripts.segments import Segment
 
-FIXTURES = Path(os.environ.get("ARCHIVE_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures"))
+FIXTURES = Path(
+    os.environ.get("ARCHIVE_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures")
+)
 if not FIXTURES.is_dir():
     FIXTURES = Path("/work/shared/fixtures")
 
@@ -26,20 +28,41 @@ if not FIXTURES.is_dir():
 DOCK_LINES = [
     ("二零一三年碼頭工人罷工持續四十天。", "The 2013 dock strike lasted forty days."),
     ("工人要求加薪同埋改善工作環境。", "The workers demanded a pay rise and better conditions."),
-    ("貨櫃碼頭的工人每日工作二十四小時輪班。", "Container terminal workers worked twenty-four hour shifts."),
-    ("罷工得到市民廣泛支持，捐款超過八百萬元。", "The strike won wide public support, with over eight million dollars donated."),
+    (
+        "貨櫃碼頭的工人每日工作二十四小時輪班。",
+        "Container terminal workers worked twenty-four hour shifts.",
+    ),
+    (
+        "罷工得到市民廣泛支持，捐款超過八百萬元。",
+        "The strike won wide public support, with over eight million dollars donated.",
+    ),
     ("最後資方同意加薪百分之九點八。", "In the end the employers agreed to a 9.8 per cent raise."),
-    ("工會的角色好重要，佢哋組織糾察線。", "The union's role was crucial: it organised the picket lines."),
+    (
+        "工會的角色好重要，佢哋組織糾察線。",
+        "The union's role was crucial: it organised the picket lines.",
+    ),
 ]
 BAR_LINES = [
-    ("二零零七年紮鐵工人罷工爭取八小時工作。", "In 2007 the bar-benders struck for an eight-hour day."),
-    ("紮鐵工人喺烈日下工作，非常辛苦。", "Bar-benders work under the burning sun; it is very hard work."),
-    ("罷工維持三十六日，最後達成協議。", "The strike lasted thirty-six days and ended in an agreement."),
+    (
+        "二零零七年紮鐵工人罷工爭取八小時工作。",
+        "In 2007 the bar-benders struck for an eight-hour day.",
+    ),
+    (
+        "紮鐵工人喺烈日下工作，非常辛苦。",
+        "Bar-benders work under the burning sun; it is very hard work.",
+    ),
+    (
+        "罷工維持三十六日，最後達成協議。",
+        "The strike lasted thirty-six days and ended in an agreement.",
+    ),
 ]
 INTERVIEW_LINES = [
     ("我喺一九九零年代開始參與工會工作。", "I started working with the union in the 1990s."),
     ("集體談判權係勞工權益嘅核心。", "Collective bargaining is at the heart of labour rights."),
-    ("流亡之後，我哋繼續記錄香港工人的故事。", "In exile we keep recording the stories of Hong Kong workers."),
+    (
+        "流亡之後，我哋繼續記錄香港工人的故事。",
+        "In exile we keep recording the stories of Hong Kong workers.",
+    ),
 ]
 LONG_TOPICS = [
     ("最低工資", "minimum wage"),
@@ -115,8 +138,21 @@ def make_long_audio(target: Path, seconds: int = 7200) -> Path:
         tmp = target.with_suffix(".tmp.mp3")
         subprocess.run(
             [
-                "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono",
-                "-t", str(seconds), "-c:a", "libmp3lame", "-b:a", "8k", str(tmp),
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "anullsrc=r=8000:cl=mono",
+                "-t",
+                str(seconds),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "8k",
+                str(tmp),
             ],
             check=True,
         )
@@ -124,7 +160,9 @@ def make_long_audio(target: Path, seconds: int = 7200) -> Path:
     return target
 
 
-def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None) -> DemoArchive:
+def build(
+    home: Path, *, long_talk: bool = True, long_audio: Path | None = None, extra: int = 12
+) -> DemoArchive:
     """Build the test archive in ``home`` (an empty folder)."""
     settings = load_settings(home)
     cat = Catalog.open(settings)
@@ -144,12 +182,26 @@ def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None)
         visibility="public",
         source_url="https://example.org/webinars/dock-strike-10",
         is_demo=True,
-        chapters=[{"start": 0, "title_zh": "開場", "title_en": "Opening"}, {"start": 6, "title_zh": "工會", "title_en": "The union"}],
+        chapters=[
+            {"start": 0, "title_zh": "開場", "title_en": "Opening"},
+            {"start": 6, "title_zh": "工會", "title_en": "The union"},
+        ],
     )
     path, sha, size = _store(settings, FIXTURES / "en" / "jfk.flac")
-    cat.add_media(dock.id, role="audio", sha256=sha, size=size, path=path, duration=11.0,
-                  container="flac", mime="audio/flac", streams=[{"codec_type": "audio", "codec_name": "flac"}])
-    cat.add_revision(dock.id, _segments(DOCK_LINES, step=1.8, speaker="李卓人"), origin="whisper", model="base")
+    cat.add_media(
+        dock.id,
+        role="audio",
+        sha256=sha,
+        size=size,
+        path=path,
+        duration=11.0,
+        container="flac",
+        mime="audio/flac",
+        streams=[{"codec_type": "audio", "codec_name": "flac"}],
+    )
+    cat.add_revision(
+        dock.id, _segments(DOCK_LINES, step=1.8, speaker="李卓人"), origin="whisper", model="base"
+    )
     arch.ids["dock"] = dock.id
 
     # 2. An interview (video).
@@ -165,10 +217,23 @@ def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None)
         is_demo=True,
     )
     path, sha, size = _store(settings, FIXTURES / "video" / "auto-editor_example.mp4")
-    cat.add_media(interview.id, role="original", sha256=sha, size=size, path=path, duration=42.45,
-                  container="mp4", mime="video/mp4",
-                  streams=[{"codec_type": "video", "codec_name": "h264"}, {"codec_type": "audio", "codec_name": "aac"}])
-    cat.add_revision(interview.id, _segments(INTERVIEW_LINES, step=12.0, speaker="Carol Ng"), origin="whisper")
+    cat.add_media(
+        interview.id,
+        role="original",
+        sha256=sha,
+        size=size,
+        path=path,
+        duration=42.45,
+        container="mp4",
+        mime="video/mp4",
+        streams=[
+            {"codec_type": "video", "codec_name": "h264"},
+            {"codec_type": "audio", "codec_name": "aac"},
+        ],
+    )
+    cat.add_revision(
+        interview.id, _segments(INTERVIEW_LINES, step=12.0, speaker="Carol Ng"), origin="whisper"
+    )
     arch.ids["interview"] = interview.id
 
     # 3. A strike anniversary (Cantonese audio), two revisions: citations pin revision 1.
@@ -184,11 +249,22 @@ def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None)
         is_demo=True,
     )
     path, sha, size = _store(settings, FIXTURES / "yue" / "sensevoice_test_yue.wav")
-    cat.add_media(bar.id, role="audio", sha256=sha, size=size, path=path, duration=5.148,
-                  container="wav", mime="audio/wav", streams=[{"codec_type": "audio"}])
+    cat.add_media(
+        bar.id,
+        role="audio",
+        sha256=sha,
+        size=size,
+        path=path,
+        duration=5.148,
+        container="wav",
+        mime="audio/wav",
+        streams=[{"codec_type": "audio"}],
+    )
     first = _segments(BAR_LINES, step=1.6)
     cat.add_revision(bar.id, first, origin="whisper")
-    edited = [s.with_(text_zh=s.text_zh.replace("三十六日", "三十六天"), reviewed=True) for s in first]
+    edited = [
+        s.with_(text_zh=s.text_zh.replace("三十六日", "三十六天"), reviewed=True) for s in first
+    ]
     cat.add_revision(bar.id, edited, origin="edit", author="editor", summary="wording")
     arch.ids["bar"] = bar.id
 
@@ -202,10 +278,22 @@ def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None)
         language="yue",
     )
     path, sha, size = _store(settings, FIXTURES / "zh" / "sensevoice_test_zh.wav")
-    cat.add_media(secret.id, role="audio", sha256=sha, size=size, path=path, duration=5.6,
-                  container="wav", mime="audio/wav", streams=[{"codec_type": "audio"}])
-    cat.add_revision(secret.id, _segments([("碼頭罷工內部討論。", "Internal dock strike discussion.")], step=2.0),
-                     origin="whisper")
+    cat.add_media(
+        secret.id,
+        role="audio",
+        sha256=sha,
+        size=size,
+        path=path,
+        duration=5.6,
+        container="wav",
+        mime="audio/wav",
+        streams=[{"codec_type": "audio"}],
+    )
+    cat.add_revision(
+        secret.id,
+        _segments([("碼頭罷工內部討論。", "Internal dock strike discussion.")], step=2.0),
+        origin="whisper",
+    )
     arch.ids["secret"] = secret.id
 
     # 5. A two-hour talk with 1,500 segments.
@@ -222,10 +310,47 @@ def build(home: Path, *, long_talk: bool = True, long_audio: Path | None = None)
             is_demo=True,
         )
         path, sha, size = _store(settings, audio)
-        cat.add_media(talk.id, role="audio", sha256=sha, size=size, path=path, duration=7200.0,
-                      container="mp3", mime="audio/mpeg", streams=[{"codec_type": "audio"}])
+        cat.add_media(
+            talk.id,
+            role="audio",
+            sha256=sha,
+            size=size,
+            path=path,
+            duration=7200.0,
+            container="mp3",
+            mime="audio/mpeg",
+            streams=[{"codec_type": "audio"}],
+        )
         cat.add_revision(talk.id, long_segments(), origin="whisper")
         arch.ids["long"] = talk.id
+    # 6. Enough short interviews that search results and the browse list have more than one page.
+    path, sha, size = _store(settings, FIXTURES / "zh" / "sensevoice_sample.wav")
+    for n in range(extra):
+        small = cat.create_item(
+            title_zh=f"工會口述歷史 第{n + 1}集",
+            title_en=f"Union oral history, part {n + 1}",
+            collection="interview",
+            recorded_date=f"{2010 + n % 10}-0{1 + n % 9}",
+            speakers=[f"Speaker {n % 4 + 1}"],
+            tags=["oral history"],
+            language="zh" if n % 2 else "yue",
+            visibility="public",
+            is_demo=True,
+        )
+        cat.add_media(
+            small.id,
+            role="audio",
+            sha256=sha,
+            size=size,
+            path=path,
+            duration=300.0 + 60 * n,
+            container="wav",
+            mime="audio/wav",
+            streams=[{"codec_type": "audio"}],
+        )
+        cat.add_revision(small.id, _segments(INTERVIEW_LINES[1:], step=3.0), origin="whisper")
+        arch.ids[f"extra{n}"] = small.id
+
     from indexer import SearchIndex
 
     SearchIndex.open(settings).rebuild(cat)
