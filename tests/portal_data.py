@@ -356,3 +356,85 @@ def build(
     SearchIndex.open(settings).rebuild(cat)
     cat.close()
     return arch
+
+
+# -- running the real portal ---------------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Portal:
+    """``archive --home HOME serve`` in a child process, on a free 127.0.0.1 port."""
+
+    def __init__(self, home: Path, *, port: int | None = None, log: Path | None = None) -> None:
+        import sys
+
+        self.home = Path(home)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log or (self.home / "portal.log")
+        self._log = self.log_path.open("wb")
+        archive_cmd = Path(sys.executable).with_name("archive")
+        cmd = [str(archive_cmd)] if archive_cmd.exists() else [sys.executable, "-m", "archive"]
+        env = dict(os.environ, ARCHIVE_HOME=str(self.home))
+        self.process = subprocess.Popen(
+            [
+                *cmd,
+                "--home",
+                str(self.home),
+                "serve",
+                "--port",
+                str(self.port),
+                "--address",
+                "127.0.0.1",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> Portal:
+        """Poll the health endpoint until it answers (bounded), or fail with the log."""
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"the portal did not start: {self.log_path.read_text(errors='replace')[-3000:]}"
+        )
+
+    def stop(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self._log.close()
+
+    def __enter__(self) -> Portal:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

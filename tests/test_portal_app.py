@@ -8,10 +8,9 @@ import os
 import re
 from pathlib import Path
 
+import portal_data
 import pytest
 from streamlit.testing.v1 import AppTest
-
-import portal_data
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -304,7 +303,7 @@ def test_cite_this_points_to_the_moment_in_every_style(archive):
         at.segmented_control(key="item_cite_style").set_value(style).run()
         assert not at.exception
         seen[style] = at.code[0].value
-        assert f"t=5" in seen[style]
+        assert "t=5" in seen[style]
     assert seen["bibtex"].lstrip().startswith("@")
     assert re.search(r"^TY  - ", seen["ris"], re.M)
     assert json.loads(seen["csl-json"])[0]["URL"].endswith(f"item={item}&t=5&rev=1")
