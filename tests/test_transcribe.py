@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures_audio import FIXTURES, REFERENCES, cer, make_silence, wer
 
 from archive.config import Settings
 from archive.errors import InputError, TranscriptionError
-from fixtures_audio import FIXTURES, REFERENCES, cer, make_silence, wer
 from transcripts.chinese import has_han, hk_punctuation, to_hk
 from transcripts.segments import Segment
 from transcripts.transcribe import (
@@ -212,7 +212,7 @@ def test_progress_is_monotonic_per_phase_and_finishes(runs: dict[str, Run], name
     for phase in phases:
         fractions = [f for p, f in events if p == phase]
         assert fractions == sorted(fractions) and len(set(fractions)) == len(fractions)
-        assert 0.0 <= fractions[0] and fractions[-1] == 1.0
+        assert fractions[0] >= 0.0 and fractions[-1] == 1.0
 
 
 # -------------------------------------------------------------------------- silence, long audio
