@@ -61,6 +61,8 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as _porter_stem
 
 __all__ = [
+    "POSITION_GAP",
+    "TRACK_SEPARATOR",
     "BilingualAnalyzer",
     "Tok",
     "analyze",
@@ -74,6 +76,8 @@ __all__ = [
 _HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TOKEN_RE = re.compile(rf"(?P<han>[{_HAN_RANGES}]+)|(?P<word>[^\W_{_HAN_RANGES}]+)")
 _HAN_RE = re.compile(rf"[{_HAN_RANGES}]")
+TRACK_SEPARATOR = "\u2029"  # PARAGRAPH SEPARATOR: joins texts indexed in one field
+POSITION_GAP = 100
 
 
 def is_han(ch: str) -> bool:
@@ -150,8 +154,23 @@ def analyze(text: str, *, stem: bool = True, tail_unigrams: bool = True) -> list
     ``tail_unigrams=False`` is for queries: the extra unigram at the end of a Han run is only
     needed in the index (a query run of two or more characters is matched by its bigrams alone).
     """
+    if TRACK_SEPARATOR in text:
+        # Several texts in one field (a segment's two tracks): a position gap between them, so
+        # no phrase runs from the end of one into the start of the next.
+        out: list[Tok] = []
+        offset = 0
+        next_pos = 0
+        for part in text.split(TRACK_SEPARATOR):
+            toks = analyze(part, stem=stem, tail_unigrams=tail_unigrams)
+            out.extend(
+                Tok(t.text, t.pos + next_pos, t.start + offset, t.end + offset, t.han) for t in toks
+            )
+            if toks:
+                next_pos = out[-1].pos + 1 + POSITION_GAP
+            offset += len(part) + 1
+        return out
     folded = fold(text)
-    out: list[Tok] = []
+    out = []
     pos = 0
     for match in _TOKEN_RE.finditer(folded):
         start, end = match.span()

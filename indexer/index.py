@@ -30,6 +30,7 @@ readers, item titles) is built once per refresh.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import math
@@ -39,12 +40,13 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.idsets import DocIdSet
 from whoosh.searching import Searcher
 
 from archive.errors import IndexError_, NotFoundError
@@ -67,6 +69,7 @@ __all__ = [
 HITS_PER_ITEM = 3
 WRITE_LOCK_TIMEOUT = 120.0  # a one-item update takes under a second; a swap a few seconds
 MAX_PER_PAGE = 100
+MAX_SCORED = 1000
 
 
 # -- values handed to callers -------------------------------------------------------------------
@@ -152,6 +155,7 @@ class SearchResults:
     groups: list[ItemGroup]
     facets: dict[str, list[tuple[str, int]]]
     role: str = "public"
+    exact: bool = True  # False: more than MAX_SCORED segments matched; counts cover the best ones
 
     @property
     def hits(self) -> list[Hit]:
@@ -169,6 +173,7 @@ class SearchResults:
             "pages": self.pages,
             "groups": [g.to_dict() for g in self.groups],
             "facets": {k: [list(p) for p in v] for k, v in self.facets.items()},
+            "exact": self.exact,
         }
 
 
@@ -230,6 +235,33 @@ class _View:
         return self._items
 
 
+class _RoleDocs(DocIdSet):
+    """Global document numbers visible to a role, kept as per-segment sets of local numbers."""
+
+    def __init__(self, leaves: list[tuple[int, frozenset[int]]]) -> None:
+        self._offsets = [offset for offset, _ in leaves]
+        self._sets = [docs for _, docs in leaves]
+        self._count = sum(len(d) for d in self._sets)
+
+    def __contains__(self, docnum: object) -> bool:
+        i = bisect.bisect_right(self._offsets, docnum) - 1  # type: ignore[call-overload]
+        return i >= 0 and (docnum - self._offsets[i]) in self._sets[i]  # type: ignore[operator]
+
+    def __bool__(self) -> bool:
+        # Whoosh treats a false filter as "no filter": this one must never look empty to it.
+        return True
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[int]:
+        for offset, docs in zip(self._offsets, self._sets, strict=True):
+            yield from sorted(offset + d for d in docs)
+
+    def empty(self) -> bool:
+        return self._count == 0
+
+
 # -- locking ----------------------------------------------------------------------------------
 _THREAD_LOCKS: dict[str, threading.RLock] = defaultdict(threading.RLock)
 
@@ -274,6 +306,7 @@ class SearchIndex:
         self.home = home
         self._lock = threading.RLock()
         self._view: _View | None = None
+        self._role_cache: dict[tuple[str, str | None, str], frozenset[int]] = {}
 
     # ---- opening -------------------------------------------------------------------------------
     @classmethod
@@ -550,15 +583,52 @@ class SearchIndex:
         if parsed.query is None:
             return empty
         q: wq.Query = parsed.query
-        if role != "staff":
-            # The role restriction is part of the index query itself: documents above the role
-            # are never matched, so they cannot be returned, counted or highlighted.
-            q = wq.And([q, wq.Term("visible_to", role)])
         view = self._view_now()
-        results = view.searcher.search(q, limit=None)
-        return self._assemble(
+        allowed = self._allowed(view, role)
+        if allowed is not None and allowed.empty():
+            return empty  # nothing at all is visible to this role
+        # Score only the best MAX_SCORED documents: Whoosh can then skip blocks that cannot make
+        # the cut, and grouping/facets stay bounded for a word found in 100,000 segments. Below
+        # that size (nearly every real query) counts and facets are exact; above it they cover
+        # the best MAX_SCORED segments and ``exact`` is False.
+        # The role restriction is applied by the index while it matches: documents above the
+        # role never reach the collector, so they are never returned, counted or highlighted.
+        results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
+        exact = results.scored_length() < MAX_SCORED
+        out = self._assemble(
             view, parsed, results.top_n, role, page, per_page, hits_per_item, notice
         )
+        if exact:
+            return out
+        return replace(
+            out, total_hits=max(out.total_hits, results.estimated_min_length()), exact=False
+        )
+
+    def _allowed(self, view: _View, role: str) -> _RoleDocs | None:
+        """The documents ``role`` may see, as a filter (None for staff: everything).
+
+        Built per Whoosh segment and cached by segment id: segments never change once written
+        (deletions only hide documents, which then never match), so after an incremental update
+        only the new small segment is read, not the whole index. Passing a ready set as the
+        filter avoids Whoosh rebuilding it from a query on every search.
+        """
+        if role == "staff":
+            return None
+        leaves = []
+        live_keys = set()
+        for leaf, offset in view.searcher.leaf_searchers():
+            segment = leaf.reader().segment() if hasattr(leaf.reader(), "segment") else None
+            key = (view.generation, segment.segment_id() if segment is not None else None, role)
+            docs = self._role_cache.get(key) if key[1] is not None else None
+            if docs is None:
+                docs = frozenset(leaf.docs_for_query(wq.Term("visible_to", role)))
+                if key[1] is not None:
+                    self._role_cache[key] = docs
+            live_keys.add(key)
+            leaves.append((offset, docs))
+        for key in [k for k in self._role_cache if k[2] == role and k not in live_keys]:
+            del self._role_cache[key]  # segments merged away
+        return _RoleDocs(leaves)
 
     def _assemble(
         self,
@@ -582,7 +652,11 @@ class SearchIndex:
         langs: dict[str, set[str]] = defaultdict(set)
         speakers: dict[str, set[str]] = defaultdict(set)
         total_hits = 0
+        vis_col = view.column("visibility")
+        rank = ROLES.index(role)
         for score, docnum in top:  # best first
+            if ROLES.index(vis_col[docnum] or "staff") > rank:
+                continue  # cannot happen (the filter excludes it); a second lock on the door
             item_id = item_col[docnum]
             if item_id not in best:
                 best[item_id] = score

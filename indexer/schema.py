@@ -29,7 +29,7 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import BilingualAnalyzer
+from .analysis import TRACK_SEPARATOR, BilingualAnalyzer
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -47,18 +47,19 @@ ROLES = ("public", "members", "staff")
 # Fields a plain word is looked for in, with their query-time boosts: titles rank above
 # descriptions, which rank above transcript text.
 DEFAULT_FIELDS: dict[str, float] = {
-    "text_zh": 1.0,
-    "text_en": 1.0,
-    "title_zh": 4.0,
-    "title_en": 4.0,
-    "description_zh": 1.5,
-    "description_en": 1.5,
+    "body": 1.0,  # a segment's Chinese and English tracks
+    "title": 4.0,  # an item's Chinese and English titles
+    "description": 1.5,
     "people": 2.0,
     "tags": 2.0,
 }
 
 
 def make_schema() -> Schema:
+    # Few indexed fields on purpose: every query word is looked up in each default field, so
+    # both tracks share ``body`` (with a position gap, see TRACK_SEPARATOR) and both titles share
+    # ``title``; this halves the work per word against one field per language. The original
+    # texts are kept in stored-only fields for display and highlighting.
     text = BilingualAnalyzer(stem=True)
     names = BilingualAnalyzer(stem=False)  # speaker names are not English words to stem
     return Schema(
@@ -67,12 +68,13 @@ def make_schema() -> Schema:
         uid=STORED(),
         start=STORED(),
         end=STORED(),
-        text_zh=TEXT(analyzer=text, stored=True, phrase=True),
-        text_en=TEXT(analyzer=text, stored=True, phrase=True),
-        title_zh=TEXT(analyzer=text, stored=True, phrase=True),
-        title_en=TEXT(analyzer=text, stored=True, phrase=True),
-        description_zh=TEXT(analyzer=text, stored=False, phrase=True),
-        description_en=TEXT(analyzer=text, stored=False, phrase=True),
+        body=TEXT(analyzer=text, phrase=True),
+        text_zh=STORED(),
+        text_en=STORED(),
+        title=TEXT(analyzer=text, phrase=True),
+        title_zh=STORED(),
+        title_en=STORED(),
+        description=TEXT(analyzer=text, phrase=True),
         people=TEXT(analyzer=text, phrase=True),  # item doc: its speakers, as searchable words
         tags=TEXT(analyzer=text, phrase=True),
         # Filters and facets.
@@ -81,7 +83,7 @@ def make_schema() -> Schema:
         lang=ID(stored=True, sortable=True),
         collection=ID(stored=True),
         year=ID(stored=True),
-        visibility=ID(stored=True),
+        visibility=ID(stored=True, sortable=True),
         visible_to=KEYWORD(),
         # Item documents only: what verify compares with the catalog.
         state=STORED(),
@@ -175,13 +177,13 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
         {
             "kind": "item",
             "item_id": item.id,
+            "title": f"{item.title_zh or ''}{TRACK_SEPARATOR}{item.title_en or ''}",
             "title_zh": item.title_zh or "",
             "title_en": item.title_en or "",
-            "description_zh": item.description_zh or "",
-            "description_en": item.description_en or "",
-            "people": "\n".join(speakers),
-            "tags": "\n".join(item.tags),
-            "speaker": "\n".join(speakers),
+            "description": f"{item.description_zh or ''}{TRACK_SEPARATOR}{item.description_en or ''}",
+            "people": TRACK_SEPARATOR.join(speakers),
+            "tags": TRACK_SEPARATOR.join(item.tags),
+            "speaker": TRACK_SEPARATOR.join(speakers),
             "speaker_facet": speakers[0] if speakers else "",
             "lang": item_lang,
             "collection": item.collection,
@@ -207,7 +209,7 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
         # A redacted segment stays searchable for staff (who must be able to find what they
         # redacted) and is invisible to everyone else.
         seg_visibility = _stricter("staff", visibility) if seg.redacted else visibility
-        speaker = seg.speaker or ("\n".join(speakers) if len(speakers) == 1 else "")
+        speaker = seg.speaker or (TRACK_SEPARATOR.join(speakers) if len(speakers) == 1 else "")
         lang = normalise_lang(seg.lang) or ("zh" if seg.text_zh and not seg.text_en else item_lang)
         docs.append(
             {
@@ -216,6 +218,7 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
                 "uid": seg.uid,
                 "start": float(seg.start),
                 "end": float(seg.end),
+                "body": f"{seg.text_zh}{TRACK_SEPARATOR}{seg.text_en}",
                 "text_zh": seg.text_zh,
                 "text_en": seg.text_en,
                 "speaker": speaker,

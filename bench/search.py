@@ -1,0 +1,396 @@
+"""Search benchmark: a synthetic archive through the real catalog and index, and tantivy beside it.
+
+    python bench/search.py [--hours N] [--queries N] [--json] [--workdir DIR] [--keep]
+
+Builds ``N`` hours of synthetic transcripts (700 Whisper-sized segments an hour, about 60 % Chinese
+/ 40 % English, both tracks, labour-movement vocabulary drawn with Zipf weights from a fixed seed)
+into a real SQLite catalog, then measures, through :class:`indexer.SearchIndex`:
+
+* full rebuild from the catalog (``rebuild_s``; indexing throughput = documents / rebuild time),
+* index size on disk,
+* one-item incremental update (a new transcript revision of one item), and the same plus the first
+  search that sees it (the searcher is reopened),
+* p50/p95 latency of 200 mixed queries (single words and phrases in Traditional, Simplified and
+  English, field filters) as the public role, including grouping, facets and highlighting.
+
+The same documents (Chinese pre-cut into the same bigrams, English pre-stemmed, because tantivy's
+``ngram`` tokenizer puts every gram at position 0 and phrases would not work) and the same queries
+go through tantivy as a reference. Its figures are for top-10 retrieval only (no grouping, facets or
+highlighting), i.e. a floor rather than a like-for-like comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from archive.catalog import Catalog  # noqa: E402
+from archive.config import load_settings  # noqa: E402
+from indexer import SearchFilters, SearchIndex  # noqa: E402
+from indexer.analysis import analyze  # noqa: E402
+from transcripts.segments import Segment  # noqa: E402
+
+SEGMENTS_PER_HOUR = 700
+SEGMENTS_PER_ITEM = 700  # one-hour talks
+
+ZH_WORDS = ["罷工", "工人", "碼頭", "工會", "職工盟", "政府", "老闆", "工資", "加薪", "工時", "勞工", "權益", "集體談判", "外判", "紮鐵", "地盤", "貨櫃", "葵涌", "中環", "香港", "國安法", "解散", "幹事", "會員", "代表", "爭取", "支援", "團結", "抗議", "集會", "遊行", "示威", "警察", "拘捕", "法庭", "判刑", "坐監", "流亡", "海外", "倫敦", "英國", "台灣", "記者", "新聞", "自由", "民主", "運動", "歷史", "檔案", "記錄", "訪問", "口述", "紀念", "十周年", "六四", "維園", "燭光", "晚會", "教協", "護士", "社工", "巴士", "司機", "清潔", "工友", "保安", "飲食", "酒店", "零售", "建造業", "安全", "意外", "死亡", "賠償", "強積金", "最低工資", "標準工時", "侍產假", "病假", "年假", "解僱", "欠薪", "勞資", "審裁處", "勞工處", "我哋", "佢哋", "你哋", "今日", "當時", "之後", "之前", "因為", "所以", "但係", "其實", "真係", "好多", "一齊", "繼續", "開始", "結束", "知道", "記得", "覺得", "話", "講", "做", "去", "嚟", "有", "冇", "係", "唔", "都", "就", "會", "要", "可以", "已經", "仲", "喺", "同", "嘅", "咗", "過", "啲", "呢", "嗰", "個", "好", "大", "細"]
+
+EN_WORDS = ["strike", "strikes", "striking", "workers", "worker", "union", "unions", "dock", "docks", "terminal", "container", "pay", "rise", "wage", "wages", "hours", "overtime", "employer", "employers", "government", "police", "arrest", "arrested", "court", "trial", "prison", "exile", "london", "britain", "taiwan", "journalist", "press", "freedom", "democracy", "movement", "history", "archive", "record", "interview", "oral", "anniversary", "vigil", "candle", "rally", "march", "protest", "solidarity", "support", "organise", "organised", "organiser", "confederation", "trade", "bar", "benders", "steel", "fixers", "construction", "site", "sites", "safety", "accident", "compensation", "minimum", "standard", "working", "leave", "sick", "annual", "dismissal", "unpaid", "tribunal", "labour", "department", "collective", "bargaining", "rights", "member", "members", "delegate", "leader", "leaders", "meeting", "meetings", "fund", "funds", "negotiate", "negotiation", "negotiations", "outsourced", "contractor", "contractors", "subcontractor", "cleaners", "security", "guards", "drivers", "nurses", "social", "teachers", "retail", "catering", "hotel", "the", "the", "the", "the", "of", "of", "of", "and", "and", "and", "to", "to", "a", "a", "in", "in", "we", "we", "they", "they", "was", "were", "it", "that", "this", "for", "on", "with", "at", "as", "by", "from", "but", "not", "all", "our", "their", "said", "told", "asked", "remember", "remembered", "years", "days", "night", "every", "many", "more", "first", "last", "long", "hard"]
+
+COLLECTIONS = ("webinar", "interview", "strike-anniversary", "other")
+VISIBILITIES = ("public", "public", "public", "members", "staff")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    zh_weights: list[float]
+    en_weights: list[float]
+
+
+_FUNCTION_ZH = set(
+    ["我哋", "佢哋", "你哋", "今日", "當時", "之後", "之前", "因為", "所以", "但係", "其實", "真係", "好多", "一齊", "繼續", "開始", "結束", "知道", "記得", "覺得", "話", "講", "做", "去", "嚟", "有", "冇", "係", "唔", "都", "就", "會", "要", "可以", "已經", "仲", "喺", "同", "嘅", "咗", "過", "啲", "呢", "嗰", "個", "好", "大", "細"]
+)
+_FUNCTION_EN = set(
+    ["the", "of", "and", "to", "a", "in", "we", "they", "was", "were", "it", "that", "this", "for", "on", "with", "at", "as", "by", "from", "but", "not", "all", "our", "their", "said", "told", "asked"]
+)
+
+
+def _ranked(words: list[str], function: set[str], seed: int) -> list[str]:
+    """Function words first (most frequent in speech), content words after in a fixed shuffle."""
+    content = sorted({w for w in words if w not in function})
+    random.Random(seed).shuffle(content)
+    return [w for w in dict.fromkeys(words) if w in function] + content
+
+
+ZH_WORDS = _ranked(ZH_WORDS, _FUNCTION_ZH, 1)
+EN_WORDS = _ranked(EN_WORDS, _FUNCTION_EN, 2)
+
+
+def _zipf(n: int, s: float = 1.05) -> list[float]:
+    return [1.0 / (rank**s) for rank in range(1, n + 1)]
+
+
+def _zh_sentence(rng: random.Random, w: list[float]) -> str:
+    words = rng.choices(ZH_WORDS, weights=w, k=rng.randint(5, 12))
+    out = ""
+    for i, word in enumerate(words):
+        out += word
+        if i and i % 5 == 0 and i < len(words) - 1:
+            out += "，"
+    return out + "。"
+
+
+def _en_sentence(rng: random.Random, w: list[float]) -> str:
+    words = rng.choices(EN_WORDS, weights=w, k=rng.randint(8, 18))
+    return " ".join(words).capitalize() + "."
+
+
+def build_catalog(catalog: Catalog, hours: float, seed: int = 20130328) -> tuple[int, list[str]]:
+    rng = random.Random(seed)
+    zw, ew = _zipf(len(ZH_WORDS)), _zipf(len(EN_WORDS))
+    total = int(hours * SEGMENTS_PER_HOUR)
+    ids: list[str] = []
+    made = 0
+    number = 0
+    while made < total:
+        count = min(SEGMENTS_PER_ITEM, total - made)
+        chinese_item = rng.random() < 0.6
+        item = catalog.create_item(
+            title_zh=_zh_sentence(rng, zw)[:12],
+            title_en=_en_sentence(rng, ew)[:60],
+            description_en=_en_sentence(rng, ew),
+            collection=rng.choice(COLLECTIONS),
+            recorded_date=f"{rng.randint(2000, 2024)}-{rng.randint(1, 12):02d}-01",
+            speakers=[f"Speaker {rng.randint(1, 60)}"],
+            language="yue" if chinese_item else "en",
+            visibility=rng.choice(VISIBILITIES),
+        )
+        segments = []
+        t = 0.0
+        for _ in range(count):
+            dur = rng.uniform(2.5, 7.5)
+            # 60 % of segments Chinese overall: most in Chinese talks, some switching.
+            zh = rng.random() < (0.85 if chinese_item else 0.22)
+            if zh:
+                text_zh = _zh_sentence(rng, zw)
+                text_en = _en_sentence(rng, ew) if rng.random() < 0.7 else ""
+            else:
+                text_en = _en_sentence(rng, ew)
+                text_zh = _zh_sentence(rng, zw) if rng.random() < 0.5 else ""
+            segments.append(
+                Segment(t, t + dur, text_zh, text_en, "zh" if zh else "en", uid=f"s{number}-{_}")
+            )
+            t += dur
+        catalog.add_revision(item.id, segments, origin="whisper")
+        ids.append(item.id)
+        made += count
+        number += 1
+    return made, ids
+
+
+@dataclass(frozen=True)
+class BenchQuery:
+    text: str  # as typed into the archive
+    clauses: tuple[tuple[str, ...], ...]  # token sequences, for the reference engine
+    filter: tuple[str, str] | None = None  # (field, value)
+
+
+def make_queries(n: int, seed: int = 4) -> list[BenchQuery]:
+    import opencc
+
+    to_simplified = opencc.OpenCC("hk2s")
+    rng = random.Random(seed)
+    content_zh = [w for w in ZH_WORDS if w not in _FUNCTION_ZH and len(w) >= 2]
+    content_en = [w for w in EN_WORDS if w not in _FUNCTION_EN and len(w) >= 4]
+
+    def toks(text: str) -> tuple[str, ...]:
+        return tuple(t.text for t in analyze(text, tail_unigrams=False))
+
+    out: list[BenchQuery] = []
+    kinds = (
+        ["zh"] * 5
+        + ["zh_s"] * 2
+        + ["en"] * 4
+        + ["zh_phrase"] * 3
+        + ["en_phrase"] * 3
+        + ["filter"] * 3
+    )
+    while len(out) < n:
+        kind = rng.choice(kinds)
+        if kind == "zh":
+            w = rng.choice(content_zh)
+            out.append(BenchQuery(w, (toks(w),)))
+        elif kind == "zh_s":
+            w = to_simplified.convert(rng.choice(content_zh))
+            out.append(BenchQuery(w, (toks(w),)))
+        elif kind == "en":
+            w = rng.choice(content_en)
+            out.append(BenchQuery(w, (toks(w),)))
+        elif kind == "zh_phrase":
+            w = rng.choice(content_zh) + rng.choice(content_zh)
+            out.append(BenchQuery(f'"{w}"', (toks(w),)))
+        elif kind == "en_phrase":
+            a, b = rng.choice(content_en), rng.choice(content_en)
+            out.append(BenchQuery(f'"{a} {b}"', (toks(f"{a} {b}"),)))
+        else:
+            w = rng.choice(content_zh + content_en)
+            which = rng.choice(["year", "collection", "lang"])
+            value = {
+                "year": str(rng.randint(2000, 2024)),
+                "collection": rng.choice(COLLECTIONS),
+                "lang": rng.choice(["zh", "en"]),
+            }[which]
+            out.append(BenchQuery(f"{w} {which}:{value}", (toks(w),), (which, value)))
+    return out
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    p50 = statistics.median(values)
+    p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return p50, p95
+
+
+def _dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024**2
+
+
+def run_reference(
+    catalog: Catalog, ids: list[str], queries: list[BenchQuery], workdir: Path
+) -> dict[str, float]:
+    import tantivy
+
+    from indexer.schema import item_documents
+
+    sb = tantivy.SchemaBuilder()
+    for name in ("text_zh", "text_en"):
+        sb.add_text_field(name, stored=False, tokenizer_name="whitespace", index_option="position")
+    for name in ("visible_to", "year", "collection", "lang"):
+        sb.add_text_field(name, stored=False, tokenizer_name="raw")
+    sb.add_text_field("item_id", stored=True, tokenizer_name="raw")
+    schema = sb.build()
+    path = workdir / "tantivy"
+    path.mkdir()
+    index = tantivy.Index(schema, path=str(path))
+    writer = index.writer(heap_size=512_000_000, num_threads=2)
+    started = time.perf_counter()
+    docs = 0
+    for item_id in ids:
+        item = catalog.get_item(item_id)
+        revision = catalog.get_revision(item_id)
+        for doc in item_documents(item, revision):
+            if doc["kind"] != "seg":
+                continue
+            writer.add_document(
+                tantivy.Document(
+                    text_zh=" ".join(t.text for t in analyze(doc["text_zh"], tail_unigrams=False)),
+                    text_en=" ".join(t.text for t in analyze(doc["text_en"], tail_unigrams=False)),
+                    visible_to=doc["visible_to"].split()[0],
+                    year=doc["year"],
+                    collection=doc["collection"],
+                    lang=doc["lang"],
+                    item_id=doc["item_id"],
+                )
+            )
+            docs += 1
+    writer.commit()
+    writer.wait_merging_threads()
+    index_s = time.perf_counter() - started
+    index.reload()
+    searcher = index.searcher()
+    occur = tantivy.Occur
+    visible = ["public"]  # a public document is indexed with visible_to "public" first
+
+    def build(q: BenchQuery) -> object:
+        must = []
+        for clause in q.clauses:
+            per_field = []
+            for field in ("text_zh", "text_en"):
+                if len(clause) == 1:
+                    per_field.append(
+                        (occur.Should, tantivy.Query.term_query(schema, field, clause[0]))
+                    )
+                else:
+                    per_field.append(
+                        (occur.Should, tantivy.Query.phrase_query(schema, field, list(clause)))
+                    )
+            must.append((occur.Must, tantivy.Query.boolean_query(per_field)))
+        must.append((occur.Must, tantivy.Query.term_query(schema, "visible_to", visible[0])))
+        if q.filter:
+            must.append((occur.Must, tantivy.Query.term_query(schema, q.filter[0], q.filter[1])))
+        return tantivy.Query.boolean_query(must)
+
+    for q in queries[:10]:
+        searcher.search(build(q), 10)
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        searcher.search(build(q), 10)
+        times.append((time.perf_counter() - t0) * 1000)
+    p50, p95 = _percentiles(times)
+    return {
+        "ref_index_s": index_s,
+        "ref_docs": docs,
+        "ref_mb": _dir_mb(path),
+        "ref_p50_ms": p50,
+        "ref_p95_ms": p95,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hours", type=float, default=1000.0)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--no-reference", action="store_true", help="skip tantivy")
+    args = parser.parse_args(argv)
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-search-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings = load_settings(workdir / "home").ensure()
+        catalog = Catalog.open(settings)
+        t0 = time.perf_counter()
+        segments, ids = build_catalog(catalog, args.hours)
+        say(f"catalog: {len(ids)} items, {segments} segments in {time.perf_counter() - t0:.0f} s")
+
+        index = SearchIndex.open(settings)
+        t0 = time.perf_counter()
+        documents = index.rebuild(catalog)
+        rebuild_s = time.perf_counter() - t0
+        index_mb = _dir_mb(settings.index_dir)
+        say(
+            f"rebuild: {documents} documents in {rebuild_s:.1f} s ({documents / rebuild_s:.0f} docs/s), {index_mb:.0f} MB"
+        )
+
+        queries = make_queries(args.queries)
+        for q in queries[:10]:  # warm-up: open the searcher, load per-searcher data
+            index.search(q.text)
+        times = []
+        for q in queries:
+            t1 = time.perf_counter()
+            index.search(q.text, role="public")
+            times.append((time.perf_counter() - t1) * 1000)
+        p50, p95 = _percentiles(times)
+        slowest = sorted(zip(times, (q.text for q in queries), strict=True), reverse=True)[:5]
+        say(
+            f"search: p50 {p50:.1f} ms, p95 {p95:.1f} ms; slowest: "
+            + ", ".join(f"{t:.0f} ms {q!r}" for t, q in slowest)
+        )
+
+        # One-item incremental update: a transcript edit of one talk.
+        target = ids[len(ids) // 2]
+        revision = catalog.get_revision(target)
+        edited = [s.with_(text_en=s.text_en + " edited") for s in revision.segments]
+        catalog.add_revision(target, edited, origin="edit")
+        t0 = time.perf_counter()
+        index.update_item(catalog, target)
+        update_s = time.perf_counter() - t0
+        index.search("edited", role="staff", filters=SearchFilters())
+        update_visible_s = time.perf_counter() - t0
+        say(
+            f"update: one item ({len(edited)} segments) {update_s:.2f} s; visible to the next search after {update_visible_s:.2f} s"
+        )
+
+        verify_t0 = time.perf_counter()
+        problems = index.verify(catalog)
+        verify_s = time.perf_counter() - verify_t0
+        say(f"verify: {len(problems)} problem(s) in {verify_s:.1f} s")
+
+        result: dict[str, float | int | None] = {
+            "hours": args.hours,
+            "documents": documents,
+            "segments": segments,
+            "index_docs_per_s": round(documents / rebuild_s, 1),
+            "index_mb": round(index_mb, 1),
+            "rebuild_s": round(rebuild_s, 1),
+            "update_s": round(update_s, 3),
+            "update_visible_s": round(update_visible_s, 3),
+            "verify_s": round(verify_s, 1),
+            "p50_ms": round(p50, 2),
+            "p95_ms": round(p95, 2),
+            "ref_p50_ms": None,
+            "ref_p95_ms": None,
+        }
+        if not args.no_reference:
+            ref = run_reference(catalog, ids, queries, workdir)
+            result.update({k: round(v, 2) for k, v in ref.items()})
+            say(
+                f"tantivy: indexed {ref['ref_docs']:.0f} segments in {ref['ref_index_s']:.1f} s, "
+                f"{ref['ref_mb']:.0f} MB; p50 {ref['ref_p50_ms']:.2f} ms, p95 {ref['ref_p95_ms']:.2f} ms"
+            )
+            say(
+                f"ratios whoosh/tantivy: p50 {p50 / max(ref['ref_p50_ms'], 1e-6):.0f}x, "
+                f"p95 {p95 / max(ref['ref_p95_ms'], 1e-6):.0f}x, "
+                f"indexing time {rebuild_s / max(ref['ref_index_s'], 1e-6):.1f}x"
+            )
+        if args.json:
+            print(json.dumps(result))
+        else:
+            say(json.dumps(result))
+        return 0
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    raise SystemExit(main())
