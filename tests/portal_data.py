@@ -7,6 +7,7 @@ into the data folder, content-addressed like the media store does, with bilingua
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -422,10 +423,8 @@ class Portal:
         import signal
 
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
