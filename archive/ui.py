@@ -159,8 +159,10 @@ mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15e
   border-radius: .5rem; text-decoration: none; color: inherit !important; font-size: .9rem; }
 .hk-dl::before { content: "⤓ "; }
 .hk-dl:hover { border-color: #b3261e; color: #b3261e !important; }
+[data-testid="InputInstructions"] { display: none; }
 @media (max-width: 640px) {
-  .block-container { padding-left: .8rem; padding-right: .8rem; padding-top: 2.2rem; }
+  .block-container { padding-left: .8rem; padding-right: .8rem; padding-top: 4rem; }
+  h1 { font-size: 1.75rem !important; }
 }
 </style>
 """

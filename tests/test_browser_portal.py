@@ -199,6 +199,9 @@ def test_search_in_chinese_open_a_hit_and_hear_it_from_that_second(portal, brows
             has_text="段符合"
         ).first.wait_for()
         s.shot("04-item-find-zh")
+        # Searches are not logged (no query, no address) by the portal's process.
+        logged = running.log_path.read_text(encoding="utf-8", errors="replace")
+        assert "碼頭工人" not in logged and "127.0.0.1:" + str(running.port) + "/?" not in logged
         assert not s.errors, s.errors
         assert not s.outside_requests(), s.outside_requests()
     finally:

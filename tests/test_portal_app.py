@@ -90,7 +90,7 @@ def test_search_in_chinese_shows_grouped_highlighted_results(archive):
     assert "<mark>碼頭</mark>" in shown
     assert "碼頭工人罷工十周年" in shown  # the title, in the interface language first
     assert "Dock strike, ten years on" in shown  # and the other one
-    assert "在2 個錄音中找到" in shown  # the summary is Chinese
+    assert "在 2 個錄音中找到" in shown  # the summary is Chinese
     assert "內部會議記錄" not in shown and "Internal meeting" not in shown  # staff only
     hits = [link for link in links(at) if "t" in link]
     assert hits and all(link["item"] in archive.ids.values() for link in hits)
@@ -185,7 +185,7 @@ def test_language_switch_in_one_click_is_kept_in_the_url(archive):
     assert not at.exception
     assert at.query_params["lang"] == "zh"
     assert "搜尋檔案館" in [w.label for w in at.text_input]
-    assert "在2 個錄音中找到" in texts(at)
+    assert "在 2 個錄音中找到" in texts(at)
 
 
 def test_language_comes_from_the_url_and_defaults_to_chinese(archive):
