@@ -39,8 +39,9 @@ def item_with_media(settings, catalog, fixtures_dir: Path, relative: str, segmen
 def max_volume_db(path: Path, start: float, end: float) -> float:
     """The peak level (dBFS) of ``path`` between ``start`` and ``end`` seconds, decoded by ffmpeg."""
     result = subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(path), "-ss", f"{start:.3f}", "-to", f"{end:.3f}",
-         "-af", "volumedetect", "-vn", "-f", "null", "-"],
+        ["ffmpeg", "-nostdin", "-hide_banner", "-i", str(path), "-vn",
+         # atrim cuts the decoded samples themselves (an output -ss would trim after the filter).
+         "-af", f"atrim=start={start:.3f}:end={end:.3f},volumedetect", "-f", "null", "-"],
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     for line in result.stderr.splitlines():
