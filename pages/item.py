@@ -240,8 +240,16 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(_("About this recording"), anchor=False)
     description = t.pick(item.description_zh, item.description_en)
+    other_description = item.description_en if t.lang == "zh" else item.description_zh
     if description:
-        st.markdown(html.escape(description).replace("\n", "  \n"), unsafe_allow_html=True)
+        st.markdown(html.escape(description).replace("\n", "<br>"), unsafe_allow_html=True)
+    if other_description and other_description != description:
+        st.markdown(
+            f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
+            + html.escape(other_description).replace("\n", "<br>")
+            + "</p>",
+            unsafe_allow_html=True,
+        )
     facts = [
         (_("Collection"), ui.collection_label(t, item.collection)),
         (_("Recorded"), t.date(item.recorded_date)),

@@ -211,6 +211,8 @@ def test_item_page_starts_at_t_with_the_transcript(archive):
     assert "Demo / 示範" in shown
     assert "2023年3月28日" in shown and "粵語" in shown and "李卓人" in shown
     assert "https://example.org/webinars/dock-strike-10" in shown
+    assert "二零一三年葵涌貨櫃碼頭罷工十周年網上研討會。" in shown  # both descriptions
+    assert "A webinar marking ten years since the 2013 Kwai Chung" in shown
 
 
 def test_item_video_and_track_toggle_and_find(archive):
