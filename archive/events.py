@@ -614,7 +614,7 @@ def get_series(catalog: Catalog, series_id: str) -> Series:
 def list_series(catalog: Catalog) -> list[Series]:
     return [
         _series_from_row(r)
-        for r in catalog.conn.execute("SELECT * FROM series ORDER BY created_at, id")
+        for r in catalog.conn.execute("SELECT * FROM series ORDER BY created_at, rowid")
     ]
 
 
