@@ -54,7 +54,15 @@ from archive.errors import IndexError_, NotFoundError
 from .glossary import load_glossary
 from .highlight import highlight_html
 from .query import ParsedQuery, filter_queries, parse_query
-from .schema import ROLES, CatalogState, catalog_state, item_documents, make_schema
+from .schema import (
+    ITEM_FIELDS,
+    ROLES,
+    SEGMENT_FIELDS,
+    CatalogState,
+    catalog_state,
+    item_documents,
+    make_schema,
+)
 
 __all__ = [
     "Hit",
@@ -575,34 +583,45 @@ class SearchIndex:
             speaker=filters.speaker,
         )
         glossary = load_glossary(self.home)
-        parsed = parse_query(query, glossary, extra)
+        # Two queries from one reading of the text: transcript segments (their one ``body``
+        # field) and item documents (titles, descriptions, speakers, tags). Looking for each word
+        # in one field instead of five keeps the big search's matcher tree narrow; the item
+        # search is over a few thousand small documents and costs next to nothing.
+        parsed = parse_query(query, glossary, extra, fields=SEGMENT_FIELDS)
         notice = _join_notes(parsed.notice, filter_notes)
         empty = SearchResults(
             query, notice, list(parsed.expansions), 0, 0, page, 0, [], _empty_facets(), role
         )
         if parsed.query is None:
             return empty
-        q: wq.Query = parsed.query
         view = self._view_now()
         allowed = self._allowed(view, role)
         if allowed is not None and allowed.empty():
             return empty  # nothing at all is visible to this role
-        # Score only the best MAX_SCORED documents: Whoosh can then skip blocks that cannot make
-        # the cut, and grouping/facets stay bounded for a word found in 100,000 segments. Below
-        # that size (nearly every real query) counts and facets are exact; above it they cover
-        # the best MAX_SCORED segments and ``exact`` is False.
+        if parsed.filters_only:
+            queries = [parsed.query]
+        else:
+            item_query = parse_query(query, glossary, extra, fields=ITEM_FIELDS).query
+            queries = [parsed.query] + ([item_query] if item_query is not None else [])
+        # Score only the best MAX_SCORED documents of each: grouping and facets stay bounded
+        # for a word found in 100,000 segments. Below that (nearly every real query) counts and
+        # facets are exact; above it they cover the best MAX_SCORED segments, ``exact`` is False.
         # The role restriction is applied by the index while it matches: documents above the
         # role never reach the collector, so they are never returned, counted or highlighted.
-        results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
-        exact = results.scored_length() < MAX_SCORED
-        out = self._assemble(
-            view, parsed, results.top_n, role, page, per_page, hits_per_item, notice
-        )
+        top: list[tuple[float, int]] = []
+        exact = True
+        at_least = 0
+        for q in queries:
+            results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
+            top.extend(results.top_n)
+            if results.scored_length() >= MAX_SCORED:
+                exact = False
+                at_least += results.estimated_min_length()
+        top.sort(key=lambda pair: (-pair[0], pair[1]))
+        out = self._assemble(view, parsed, top, role, page, per_page, hits_per_item, notice)
         if exact:
             return out
-        return replace(
-            out, total_hits=max(out.total_hits, results.estimated_min_length()), exact=False
-        )
+        return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
 
     def _allowed(self, view: _View, role: str) -> _RoleDocs | None:
         """The documents ``role`` may see, as a filter (None for staff: everything).

@@ -294,6 +294,7 @@ class ParsedQuery:
 @dataclass
 class _Build:
     glossary: Glossary | None
+    fields: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIELDS))
     notes: list[str] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
@@ -309,9 +310,9 @@ class _Build:
         toks = tuple(tokens)
         if len(toks) == 1:
             self.terms.add(toks[0])
-            return wq.Or([wq.Term(f, toks[0], boost=b * boost) for f, b in DEFAULT_FIELDS.items()])
+            return wq.Or([wq.Term(f, toks[0], boost=b * boost) for f, b in self.fields.items()])
         self.phrases.append(toks)
-        return wq.Or([wq.Phrase(f, list(toks), boost=b * boost) for f, b in DEFAULT_FIELDS.items()])
+        return wq.Or([wq.Phrase(f, list(toks), boost=b * boost) for f, b in self.fields.items()])
 
     def prefix_node(self, prefix: str, han: bool) -> wq.Query:
         self.count += 1
@@ -319,7 +320,7 @@ class _Build:
             self.han_chars.add(prefix)
         else:
             self.prefixes.append(prefix)
-        return wq.Or([wq.Prefix(f, prefix, boost=b) for f, b in DEFAULT_FIELDS.items()])
+        return wq.Or([wq.Prefix(f, prefix, boost=b) for f, b in self.fields.items()])
 
     def add_expansions(self, forms: Iterable[str], typed_keys: set[tuple[str, ...]]) -> list[str]:
         added: list[str] = []
@@ -423,7 +424,7 @@ class _Build:
         if len(latin) >= 2 and len(latin) == len(atoms):
             phrase = [k for a in latin for k in a[1]]
             boost = wq.Or(
-                [wq.Phrase(f, phrase, boost=b * PHRASE_BOOST) for f, b in DEFAULT_FIELDS.items()]
+                [wq.Phrase(f, phrase, boost=b * PHRASE_BOOST) for f, b in self.fields.items()]
             )
             return [wq.AndMaybe(wq.And(out) if len(out) > 1 else out[0], boost)]
         return out
@@ -636,8 +637,14 @@ def parse_query(
     text: str,
     glossary: Glossary | None = None,
     extra_filters: Sequence[wq.Query] = (),
+    fields: dict[str, float] | None = None,
 ) -> ParsedQuery:
-    """Parse ``text``; never raises. ``extra_filters`` (from the filter controls) are ANDed in."""
+    """Parse ``text``; never raises. ``extra_filters`` (from the filter controls) are ANDed in.
+
+    ``fields`` (name → boost) are where words are looked for; the default is every searchable
+    field (:data:`indexer.schema.DEFAULT_FIELDS`).
+    """
+    fields = dict(fields or DEFAULT_FIELDS)
     raw = text or ""
     notes: list[str] = []
     if len(raw) > MAX_QUERY_CHARS:
@@ -645,7 +652,7 @@ def parse_query(
         notes.append(f"only the first {MAX_QUERY_CHARS} characters were searched")
     if not raw.strip():
         return ParsedQuery(text, None, "Type a word or a phrase to search for.")
-    build = _Build(glossary)
+    build = _Build(glossary, fields)
     query: wq.Query | None
     filters: list[wq.Query]
     try:
@@ -655,7 +662,7 @@ def parse_query(
         query, filters = build.build(tree)
     except (QuerySyntaxError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, QuerySyntaxError) else "it is nested too deeply"
-        build = _Build(glossary)
+        build = _Build(glossary, fields)
         words = _plain_words(raw)
         query = _and(build.word_run(words)) if words else None
         filters = []

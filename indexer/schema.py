@@ -33,6 +33,8 @@ from .analysis import TRACK_SEPARATOR, BilingualAnalyzer
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "ITEM_FIELDS",
+    "SEGMENT_FIELDS",
     "ROLES",
     "CatalogState",
     "catalog_state",
@@ -53,6 +55,8 @@ DEFAULT_FIELDS: dict[str, float] = {
     "people": 2.0,
     "tags": 2.0,
 }
+SEGMENT_FIELDS = {"body": 1.0}
+ITEM_FIELDS = {k: v for k, v in DEFAULT_FIELDS.items() if k != "body"}
 
 
 def make_schema() -> Schema:
