@@ -6,8 +6,8 @@ three can never disagree about what a "word" is.
 Folding (:func:`fold`) maps every character to one canonical character, *one character at a time*:
 
 * Han characters: Hong Kong / Taiwan / OpenCC-standard Traditional and Simplified forms all fold to
-  Simplified (OpenCC ``hk2s`` then ``tw2s``, so ``碼``/``码``, ``裏``/``裡``/``里``, ``綫``/``線``,
-  ``著``/``着`` meet). Simplified is the target because Traditional→Simplified is many-to-one: it
+  Simplified (``transcripts.chinese.fold``: OpenCC ``hk2s`` then ``t2s`` per character, so
+  ``碼``/``码``, ``裏``/``裡``/``里``, ``綫``/``線``, ``著``/``着`` meet). Simplified is the target because Traditional→Simplified is many-to-one: it
   merges variants, the other direction would have to guess.
 * Latin: NFKC (full-width ``ＨＫＣＴＵ`` → ``hkctu``), lower case, accents stripped (``café`` → ``cafe``).
 
@@ -16,8 +16,8 @@ as long as the original, so every token's ``start``/``end`` are offsets into the
 highlights land on the Traditional text the speaker's transcript shows, never on the folded form.
 OpenCC's phrase tables (which can change a phrase's length) are deliberately not used; what matters
 for search is that index and query fold the same way, which per-character folding guarantees.
-``transcripts.chinese.fold`` (the transcript side's folding) may later replace :func:`fold_char`'s
-table; keep that swap to this one function.
+All of it lives in :func:`fold_char`. Changing the folding changes the indexed terms: run
+``archive index rebuild`` after such a change.
 
 Tokens:
 
@@ -60,6 +60,11 @@ from functools import lru_cache
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as _porter_stem
 
+try:
+    from transcripts.chinese import fold as _transcripts_fold
+except ImportError:  # pragma: no cover - only if the transcripts package is absent
+    _transcripts_fold = None
+
 __all__ = [
     "POSITION_GAP",
     "TRACK_SEPARATOR",
@@ -92,22 +97,37 @@ def _converters() -> tuple[object, object]:
 
 
 def fold_char(ch: str) -> str:
-    """The canonical form of one character; always exactly one character long."""
+    """The canonical form of one character; always exactly one character long.
+
+    The transcript side's :func:`transcripts.chinese.fold` (per character, length-preserving:
+    Traditional/HK/Taiwan → Simplified, NFKC, lower case) is the base, so search and the rest of
+    the archive agree on what "the same character" means; accents are stripped on top of it,
+    because a search for ``cafe`` should find ``café``.
+    """
     if ch.isascii():
         return ch.lower()
+    out = _base_fold(ch)
+    if len(out) != 1:
+        out = ch
+    if not is_han(out):
+        # Strip accents: é → e, but keep letters whose decomposition is not base + marks.
+        decomposed = unicodedata.normalize("NFKD", out)
+        if len(decomposed) > 1 and all(unicodedata.combining(c) for c in decomposed[1:]):
+            out = decomposed[0]
+        lowered = out.lower()
+        out = lowered if len(lowered) == 1 else out
+    return out
+
+
+def _base_fold(ch: str) -> str:
+    if _transcripts_fold is not None:
+        return _transcripts_fold(ch)
     if is_han(ch):
         hk2s, tw2s = _converters()
         out = tw2s.convert(hk2s.convert(ch))  # type: ignore[attr-defined]
         return out if len(out) == 1 else ch
     out = unicodedata.normalize("NFKC", ch)
-    if len(out) != 1:
-        return ch.lower() if len(ch.lower()) == 1 else ch
-    # Strip accents: é → e, but keep letters whose decomposition is not base + combining marks.
-    decomposed = unicodedata.normalize("NFKD", out)
-    if len(decomposed) > 1 and all(unicodedata.combining(c) for c in decomposed[1:]):
-        out = decomposed[0]
-    lowered = out.lower()
-    return lowered if len(lowered) == 1 else out
+    return out if len(out) == 1 else ch
 
 
 class _FoldTable(dict[int, str]):
