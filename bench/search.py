@@ -527,6 +527,7 @@ def make_queries(n: int, seed: int = 4) -> list[BenchQuery]:
         return tuple(t.text for t in analyze(text, tail_unigrams=False))
 
     out: list[BenchQuery] = []
+    seen: set[str] = set()  # every query distinct: no query is answered from a warm cache
     kinds = (
         ["zh"] * 5
         + ["zh_s"] * 2
@@ -536,6 +537,10 @@ def make_queries(n: int, seed: int = 4) -> list[BenchQuery]:
         + ["filter"] * 3
     )
     while len(out) < n:
+        if out and out[-1].text in seen:
+            out.pop()
+        elif out:
+            seen.add(out[-1].text)
         kind = rng.choice(kinds)
         if kind == "zh":
             w = rng.choice(content_zh)
@@ -561,6 +566,8 @@ def make_queries(n: int, seed: int = 4) -> list[BenchQuery]:
                 "lang": rng.choice(["zh", "en"]),
             }[which]
             out.append(BenchQuery(f"{w} {which}:{value}", (toks(w),), (which, value)))
+        if len(out) == n and out[-1].text in seen:
+            out.pop()
     return out
 
 

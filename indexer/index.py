@@ -78,6 +78,7 @@ HITS_PER_ITEM = 3
 WRITE_LOCK_TIMEOUT = 120.0  # a one-item update takes under a second; a swap a few seconds
 MAX_PER_PAGE = 100
 MAX_SCORED = 1000
+RANKED_CACHE = 32  # ranked lists kept per index version, for paging
 
 
 # -- values handed to callers -------------------------------------------------------------------
@@ -210,6 +211,7 @@ class _View:
     generation: str
     _items: dict[str, _ItemMeta] | None = None
     _columns: dict[str, Any] = field(default_factory=dict)
+    ranked: dict[Any, tuple[list[tuple[float, int]], bool, int]] = field(default_factory=dict)
 
     def column(self, name: str) -> Any:
         if name not in self._columns:
@@ -608,16 +610,27 @@ class SearchIndex:
         # facets are exact; above it they cover the best MAX_SCORED segments, ``exact`` is False.
         # The role restriction is applied by the index while it matches: documents above the
         # role never reach the collector, so they are never returned, counted or highlighted.
-        top: list[tuple[float, int]] = []
-        exact = True
-        at_least = 0
-        for q in queries:
-            results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
-            top.extend(results.top_n)
-            if results.scored_length() >= MAX_SCORED:
-                exact = False
-                at_least += results.estimated_min_length()
-        top.sort(key=lambda pair: (-pair[0], pair[1]))
+        # Paging through results repeats the same search: keep the last few ranked lists for
+        # the current index version (a new searcher means a new version and an empty cache).
+        key = (query, role, filters)
+        cached = view.ranked.get(key)
+        if cached is None:
+            top: list[tuple[float, int]] = []
+            exact = True
+            at_least = 0
+            for q in queries:
+                results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
+                top.extend(results.top_n)
+                if results.scored_length() >= MAX_SCORED:
+                    exact = False
+                    at_least += results.estimated_min_length()
+            top.sort(key=lambda pair: (-pair[0], pair[1]))
+            with self._lock:
+                if len(view.ranked) >= RANKED_CACHE:
+                    view.ranked.pop(next(iter(view.ranked)))
+                view.ranked[key] = (top, exact, at_least)
+        else:
+            top, exact, at_least = cached
         out = self._assemble(view, parsed, top, role, page, per_page, hits_per_item, notice)
         if exact:
             return out
