@@ -115,9 +115,11 @@ def search_command(
     if not results.total_items:
         click.echo("No results.")
         return
+    about = "" if results.exact else "at least "
     click.echo(
-        f"{results.total_items} item(s), {results.total_hits} matching segment(s); "
+        f"{about}{results.total_items} item(s), {about}{results.total_hits} matching segment(s); "
         f"page {results.page} of {results.pages}"
+        + ("" if results.exact else " (counts cover the best-scoring matches)")
     )
     for number, group in enumerate(results.groups, start=(results.page - 1) * limit + 1):
         title = " / ".join(t for t in (group.title_zh, group.title_en) if t) or group.item_id
