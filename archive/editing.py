@@ -394,6 +394,8 @@ def apply_edits(
     revision is made and the current one is returned. InputError if the transcript has moved on
     since ``base_revision`` (someone else saved): reload and redo the edits.
     """
+    from .pipeline import reindex_item
+
     author = check_actor(author)
     if not edits:
         raise InputError("there are no edits to save")
@@ -434,10 +436,11 @@ def apply_edits(
                 conn, actor=author, action="redact", item_id=item_id, target=uid,
                 old_value="visible", new_value=f"redacted: {reason}", at=stamp,
             )  # fmt: skip
-    from .pipeline import reindex_item
+        # Indexed before the commit: an edit often removes words (a name corrected away, a
+        # redacted half split off); if the index cannot follow, the save fails and can be retried.
+        reindex_item(settings, catalog, item_id)
     from .redaction import refresh_public_media
 
-    reindex_item(settings, catalog, item_id)
     if catalog.redacted_uids(item_id):
         # A split or merge can move a redacted span; new silenced copies are made on first request.
         refresh_public_media(settings, catalog, item_id, build=False)

@@ -129,6 +129,7 @@ def set_visibility(
                 f"an embargo opens an item up: after it the level must be wider than {visibility}"
             )
         embargo_until = _check_embargo_date(embargo_until, moment)
+    widening = False
     with catalog.transaction() as conn:
         before = catalog.get_item(item_id)
         wanted = (visibility, embargo_until or None, embargo_visibility or None)
@@ -140,7 +141,17 @@ def set_visibility(
                 conn, actor=actor, action="visibility", item_id=item_id,
                 old_value=_describe(before), new_value=describe_visibility(*wanted),
             )  # fmt: skip
-    _reindex(settings, catalog, item_id)
+            after = catalog.get_item(item_id)
+            # Wider: the new level lets in a lower role than the old one did.
+            widening = ROLES.index(after.effective_visibility()) < ROLES.index(before.effective_visibility())
+            if not widening:
+                # Hiding: the index is updated before the change commits, so a failed index
+                # update undoes the change (an error to retry) instead of leaving the item
+                # findable by people who may no longer see it.
+                _reindex(settings, catalog, item_id)
+    if widening:
+        # Opening up: index after the commit; if that fails the index errs on hiding.
+        _reindex(settings, catalog, item_id)
     return catalog.get_item(item_id)
 
 
@@ -218,10 +229,9 @@ def _uid_exists(catalog: Catalog, item_id: str, uid: str) -> bool:
     )
 
 
-def _after_redaction_change(settings: Settings, catalog: Catalog, item_id: str, rebuild_media: bool) -> None:
+def _refresh_media(settings: Settings, catalog: Catalog, item_id: str, rebuild_media: bool) -> None:
     from .redaction import refresh_public_media
 
-    _reindex(settings, catalog, item_id)
     # Stale silenced copies go at once either way (a new name is computed from the new spans, so
     # they would never be served again); building the new ones can wait for the first listener.
     refresh_public_media(settings, catalog, item_id, build=rebuild_media)
@@ -258,7 +268,10 @@ def redact(
             conn, actor=actor, action="redact", item_id=item_id, target=uid,
             old_value="visible", new_value=f"redacted: {reason}" if reason else "redacted", at=stamp,
         )  # fmt: skip
-    _after_redaction_change(settings, catalog, item_id, rebuild_media)
+        # Indexed before the commit: if the index cannot be updated, the redaction is not made
+        # (an error to retry) rather than made while the sentence stays searchable.
+        _reindex(settings, catalog, item_id)
+    _refresh_media(settings, catalog, item_id, rebuild_media)
     return Redaction(item_id, uid, reason, actor, stamp)
 
 
@@ -285,4 +298,6 @@ def unredact(
             conn, actor=actor, action="unredact", item_id=item_id, target=uid,
             old_value=f"redacted: {row['reason']}" if row["reason"] else "redacted", new_value="visible",
         )  # fmt: skip
-    _after_redaction_change(settings, catalog, item_id, rebuild_media)
+    # Showing text again: indexed after the commit (a failure leaves it hidden, not exposed).
+    _reindex(settings, catalog, item_id)
+    _refresh_media(settings, catalog, item_id, rebuild_media)

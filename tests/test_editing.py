@@ -210,3 +210,21 @@ def test_the_search_index_follows_an_edit(catalog, settings, item) -> None:
     assert index.search("fourteen", role="public").total_items == 0
     found = index.search("sixteen", role="public")
     assert [g.item_id for g in found.groups] == [item.id]
+
+
+def test_a_failed_index_update_saves_nothing(catalog, settings, item) -> None:
+    from archive.errors import IndexError_
+
+    pytest.importorskip("indexer").SearchIndex.open(settings)
+    current = settings.index_dir / "CURRENT"
+    good = current.read_text()
+    (settings.index_dir / "gen-broken").mkdir()
+    current.write_text("gen-broken\n")
+    try:
+        with pytest.raises(IndexError_):
+            apply_edits(catalog, settings, item.id, [EditText("cccccccccccc", text_en="Someone says so.")],
+                        author="alice", base_revision=1)  # fmt: skip
+    finally:
+        current.write_text(good)
+    assert catalog.latest_revision_number(item.id) == 1
+    assert apply_edits(catalog, settings, item.id, [MarkReviewed("cccccccccccc")], author="a", base_revision=1).revision == 2

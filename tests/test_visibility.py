@@ -158,3 +158,25 @@ def test_audit_log_is_staff_only(catalog, settings, item) -> None:
         with pytest.raises(AccessDeniedError):
             audit_log(catalog, item.id, viewer=Viewer(role))
     assert len(audit_log(catalog, item.id, viewer=Viewer("staff", "alice"))) == 1
+
+
+def test_a_failed_index_update_undoes_a_redaction_or_a_hiding(catalog, settings, item) -> None:
+    from archive.errors import IndexError_
+
+    set_visibility(catalog, settings, item.id, "public", actor="alice")
+    current = settings.index_dir / "CURRENT"
+    good = current.read_text()
+    (settings.index_dir / "gen-broken").mkdir()
+    current.write_text("gen-broken\n")  # a generation that is no index: every update fails
+    try:
+        with pytest.raises(IndexError_):
+            redact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice")
+        with pytest.raises(IndexError_):
+            set_visibility(catalog, settings, item.id, "staff", actor="alice")
+    finally:
+        current.write_text(good)
+    # Nothing was half-done: no redaction, no level change, no audit row claiming either.
+    assert catalog.redacted_uids(item.id) == set()
+    assert catalog.get_item(item.id).visibility == "public"
+    assert [e.action for e in audit_log(catalog, item.id)] == ["visibility"]
+    assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 1
