@@ -65,6 +65,7 @@ __all__ = [
     "lockout_seconds",
     "remove_user",
     "session_max_age",
+    "session_viewer",
     "set_password",
     "set_role",
     "unlock_user",
@@ -422,3 +423,8 @@ def check_session(
     if not hmac.compare_digest(tag, _hash_tag(row["password_hash"])):
         return None
     return Viewer(role=row["role"], username=name)
+
+
+def session_viewer(catalog: Catalog, settings: Settings, token: str | None) -> Viewer:
+    """What each portal page calls: the session's viewer, or an anonymous (public) one."""
+    return check_session(catalog, settings, token) or Viewer()

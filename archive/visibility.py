@@ -155,12 +155,13 @@ def set_visibility(
     return catalog.get_item(item_id)
 
 
-def apply_embargoes(catalog: Catalog, settings: Settings, *, now: datetime | None = None) -> list[str]:
+def apply_embargoes(settings: Settings, catalog: Catalog, *, now: datetime | None = None) -> list[str]:
     """Open every item whose embargo date has passed; returns their ids.
 
     The item takes its after-embargo level for good (the embargo fields are cleared, an
     ``embargo-lifted`` audit row written by ``system:embargo``) and is re-indexed, so the search
     index, lists and feeds that read the stored level all agree. Safe to run as often as liked.
+    The worker runs it every ten minutes (``archive.jobs.PERIODIC_TASKS``).
     """
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     stamp = moment.isoformat(timespec="seconds")
@@ -194,7 +195,7 @@ def apply_embargoes(catalog: Catalog, settings: Settings, *, now: datetime | Non
 
 def embargo_job(settings: Settings, catalog: Catalog, job: Any, report: Any) -> dict[str, Any]:
     """Job handler (kind ``embargoes``): :func:`apply_embargoes` as a queued job."""
-    return {"opened": apply_embargoes(catalog, settings)}
+    return {"opened": apply_embargoes(settings, catalog)}
 
 
 # -- redactions ---------------------------------------------------------------------------------

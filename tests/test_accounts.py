@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from staff_helpers import run_cli_input as run_cli
 
 from archive import accounts
+from archive.access import Viewer
 from archive.accounts import (
     MAX_FAILURES,
     WRONG_CREDENTIALS,
@@ -21,6 +22,7 @@ from archive.accounts import (
     list_users,
     lockout_seconds,
     remove_user,
+    session_viewer,
     set_password,
     set_role,
     unlock_user,
@@ -173,6 +175,8 @@ def test_session_round_trip_and_tampering(catalog, settings) -> None:
     ).decode().rstrip("=")
     for bad in (f"{forged}.{rest}", token[:-3], "", None, "x" * 5000, "a.b.c"):
         assert check_session(catalog, settings, bad) is None
+        assert session_viewer(catalog, settings, bad) == Viewer("public")
+    assert session_viewer(catalog, settings, token) == Viewer("members", "alice")
     secret = (settings.home / "secret.key").stat()
     assert secret.st_mode & 0o777 == 0o600
 

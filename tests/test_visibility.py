@@ -87,18 +87,18 @@ def test_embargo_opens_the_item_and_the_index_follows(catalog, settings, item) -
     set_visibility(catalog, settings, item.id, "staff", actor="alice", embargo_until=future,
                    embargo_visibility="public")  # fmt: skip
     assert audit_log(catalog, item.id)[0].new_value == f"staff until {future}, then public"
-    assert apply_embargoes(catalog, settings) == []  # not yet
+    assert apply_embargoes(settings, catalog) == []  # not yet
     assert _search(settings, "wages", "public").total_items == 0
     with pytest.raises(NotFoundError):
         visible_item(catalog, item.id, Viewer("public"))
     later = datetime.now(UTC) + timedelta(days=31)
-    assert apply_embargoes(catalog, settings, now=later) == [item.id]
+    assert apply_embargoes(settings, catalog, now=later) == [item.id]
     opened = catalog.get_item(item.id)
     assert (opened.visibility, opened.embargo_until, opened.embargo_visibility) == ("public", None, None)
     assert _search(settings, "wages", "public").total_items == 1
     top = audit_log(catalog, item.id)[0]
     assert (top.actor, top.action, top.new_value) == ("system:embargo", "embargo-lifted", "public")
-    assert apply_embargoes(catalog, settings, now=later) == []  # idempotent
+    assert apply_embargoes(settings, catalog, now=later) == []  # idempotent
 
 
 def test_setting_visibility_without_embargo_clears_it(catalog, settings, item) -> None:
@@ -180,3 +180,16 @@ def test_a_failed_index_update_undoes_a_redaction_or_a_hiding(catalog, settings,
     assert catalog.get_item(item.id).visibility == "public"
     assert [e.action for e in audit_log(catalog, item.id)] == ["visibility"]
     assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 1
+
+
+def test_the_worker_periodic_task_lifts_a_passed_embargo(catalog, settings, item) -> None:
+    from archive.jobs import PERIODIC_TASKS, _periodic_runner
+
+    target = next(t for _, _, t in PERIODIC_TASKS if t.endswith(":apply_embargoes"))
+    # An embargo whose date has passed (written directly: set_visibility refuses past dates).
+    catalog.update_item(item.id, embargo_until="2020-01-01", embargo_visibility="members")
+    assert _search(settings, "wages", "members").total_items == 0  # the index snapshot is stale
+    _periodic_runner(settings, target)()
+    assert catalog.get_item(item.id).visibility == "members"
+    assert _search(settings, "wages", "members").total_items == 1
+    assert audit_log(catalog, item.id)[0].actor == "system:embargo"
