@@ -141,3 +141,16 @@ def test_failed_stream_leaves_nothing(settings) -> None:
     with pytest.raises(ConnectionResetError):
         write_upload_stream(settings, broken(), "talk.mp4", max_bytes=1024**2)
     assert os.listdir(upload_dir(settings)) == []
+
+
+def test_an_upload_is_ingested_under_its_display_name(settings, catalog, fixtures_dir) -> None:
+    from archive.ingest import IngestOptions, ingest
+
+    upload = write_upload_stream(settings, _chunks(fixtures_dir / "en/jfk.flac"), "../../訪問 JFK.flac")
+    outcome = ingest(settings, catalog, str(upload.path),
+                     IngestOptions(transcribe=False, original_name=upload.display_name))  # fmt: skip
+    media = catalog.get_media(outcome.item.id, "original")
+    assert media.original_name == "訪問 JFK.flac"
+    stored = (settings.home / media.path).resolve()
+    assert stored.is_relative_to(settings.media_dir.resolve())
+    assert stored.read_bytes() == (fixtures_dir / "en/jfk.flac").read_bytes()
