@@ -473,11 +473,9 @@ class SearchIndex:
                 previous = self.current_generation()
                 self._set_current(name)
                 # Catch up with changes made while the new generation was being written.
-                for problem in self._compare(catalog, self._view_now()):
-                    if problem.item_id:
-                        self._replace_locked(
-                            problem.item_id, _documents_for(catalog, problem.item_id)
-                        )
+                problems = self._compare(catalog, self._view_now())
+                for item_id in dict.fromkeys(p.item_id for p in problems if p.item_id):
+                    self._replace_locked(item_id, _documents_for(catalog, item_id))
                 self._remove_old_generations(keep={name, previous})
             return count
 
