@@ -215,11 +215,14 @@ def _description(
         lines.append(f"講者 Speakers: {', '.join(event.speakers)}")
     if series is not None:
         lines.append(f"系列 Series: {_both(series.title_zh, series.title_en)}")
-    times = format_event_time(event, event.tz, "en_GB")
+    zh = format_event_time(event, event.tz, "zh_Hant_HK")
+    en = format_event_time(event, event.tz, "en_GB")
     # Calendars show the start in the reader's zone; the organiser's own time is written out.
-    lines.append(f"主辦方時間 Organiser's time: {times['organiser']} ({event.tz})")
+    lines.append(f"主辦方時間：{zh['organiser']}")
+    lines.append(f"Organiser's time: {en['organiser']} ({event.tz})")
     if event.status == "postponed" and event.previous_start_utc:
-        lines.append(f"已延期 Postponed from: {times['previous_organiser']}")
+        lines.append(f"已延期，原定：{zh['previous_organiser']}")
+        lines.append(f"Postponed from: {en['previous_organiser']}")
     if event.status == "cancelled":
         lines.append("已取消 Cancelled")
     if include_join and event.join_url and event.status != "cancelled":
