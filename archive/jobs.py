@@ -102,6 +102,11 @@ def _handle_ingest(settings: Settings, catalog: Catalog, job: Job, report: Repor
             # An upload handed over by the portal: ours to remove once it is archived or refused.
             Path(source).unlink(missing_ok=True)
     catalog.update_job(job.id, item_id=outcome.item.id)
+    if job.payload.get("event_id"):
+        # A recording attached to an announced event: link them as soon as the item exists.
+        from .events import link_recording
+
+        link_recording(catalog, job.payload["event_id"], outcome.item.id)
     result: dict[str, Any] = {"item_id": outcome.item.id, "duplicate": outcome.duplicate}
     if outcome.needs_transcription:
         follow = submit_transcription(
