@@ -36,6 +36,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -75,6 +76,10 @@ CHUNK = 4 * 1024 * 1024
 # Earlier bags consulted for media to hard-link: the newest few are enough (each holds everything).
 PREVIOUS_BAGS = 3
 MAX_NAMED_PROBLEMS = 20
+
+# bagit.py logs each problem it finds as a warning; our message names them all in one line, so
+# its records go to the application's logging set-up, if any, and never raw to the terminal.
+logging.getLogger("bagit").addHandler(logging.NullHandler())
 
 # phase, done, total (bytes for "media", files or items elsewhere)
 ProgressFn = Callable[[str, int, int], None]

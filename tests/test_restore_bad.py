@@ -1,0 +1,150 @@
+"""Restore given a bad bag or a bad place: refused before anything is written, the file named."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import bagit
+import pytest
+from conftest import run_cli
+from preserve_data import sample_copy
+
+from archive.catalog import SCHEMA_VERSION
+from archive.preserve import backup
+
+
+@pytest.fixture(scope="module")
+def good_bag(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("restore-bad")
+    sample = sample_copy(folder)
+    try:
+        backup(sample.settings, folder / "bag")
+    finally:
+        sample.catalog.close()
+    return folder / "bag"
+
+
+@pytest.fixture
+def bag(good_bag: Path, tmp_path: Path) -> Path:
+    """A copy of the good bag, to damage."""
+    copy = tmp_path / "bag"
+    shutil.copytree(good_bag, copy)
+    return copy
+
+
+def _refused(bag: Path, target: Path) -> str:
+    result = run_cli(target.parent / "no-home", "restore", str(bag), "--home", str(target))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert not target.exists() or not any(target.iterdir())
+    assert not list(target.parent.glob(f".{target.name}.restoring-*"))
+    return lines[0]
+
+
+def _bagit_says_invalid(bag: Path) -> bool:
+    check = subprocess.run([sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True)
+    return check.returncode != 0
+
+
+def test_the_good_bag_restores(good_bag: Path, tmp_path: Path) -> None:
+    # The control for every test below: the same bag, undamaged, restores.
+    result = run_cli(tmp_path / "no-home", "restore", str(good_bag), "--check-only")
+    assert result.returncode == 0, result.stderr
+    assert "complete, unchanged backup" in result.stdout
+    result = run_cli(tmp_path / "no-home", "restore", str(good_bag), "--home", str(tmp_path / "restored"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "restored" / "catalog.sqlite").is_file()
+
+
+def test_one_flipped_byte_in_a_media_file_is_found_and_named(bag: Path, tmp_path: Path) -> None:
+    victim = sorted((bag / "data" / "media").rglob("*.m4a"))[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    victim.write_bytes(bytes(data))
+    line = _refused(bag, tmp_path / "restored")
+    rel = victim.relative_to(bag).as_posix()
+    assert f"{rel} has changed" in line and "nothing was restored" in line
+    assert _bagit_says_invalid(bag)  # the standard tool agrees
+
+
+def test_a_missing_payload_file_is_named(bag: Path, tmp_path: Path) -> None:
+    victim = sorted((bag / "data" / "transcripts").glob("*.json"))[0]
+    victim.unlink()
+    line = _refused(bag, tmp_path / "restored")
+    assert f"{victim.relative_to(bag).as_posix()} is missing" in line
+
+
+def test_an_extra_payload_file_is_named(bag: Path, tmp_path: Path) -> None:
+    (bag / "data" / "media" / "smuggled.m4a").write_bytes(b"not from the archive")
+    line = _refused(bag, tmp_path / "restored")
+    assert "data/media/smuggled.m4a is not in the manifest" in line
+    assert _bagit_says_invalid(bag)
+
+
+def test_a_changed_bag_info_is_caught_by_the_tag_manifest(bag: Path, tmp_path: Path) -> None:
+    info = bag / "bag-info.txt"
+    info.write_text(info.read_text().replace("Archive-Item-Count: 5", "Archive-Item-Count: 4"))
+    line = _refused(bag, tmp_path / "restored")
+    assert "bag-info.txt has changed" in line
+
+
+@pytest.mark.parametrize("where", ["bag-info and catalog", "catalog only"])
+def test_a_bag_from_a_newer_schema_is_refused(bag: Path, tmp_path: Path, where: str) -> None:
+    newer = SCHEMA_VERSION + 1
+    conn = sqlite3.connect(bag / "data" / "catalog.sqlite")
+    conn.execute(f"PRAGMA user_version = {newer}")
+    conn.close()
+    opened = bagit.Bag(str(bag))
+    if where == "bag-info and catalog":
+        opened.info["Archive-Schema-Version"] = str(newer)
+    opened.save(manifests=True)  # otherwise a perfectly valid bag
+    assert opened.is_valid()
+    line = _refused(bag, tmp_path / "restored")
+    assert f"catalog schema {newer}" in line and "newer version of the software" in line
+
+
+def test_a_folder_with_files_is_not_restored_into(good_bag: Path, tmp_path: Path) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "keep.txt").write_text("precious")
+    result = run_cli(tmp_path / "no-home", "restore", str(good_bag), "--home", str(target))
+    assert result.returncode == 1
+    assert "is not empty" in result.stderr
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    assert (target / "keep.txt").read_text() == "precious"
+
+
+def test_an_empty_folder_may_be_restored_into(good_bag: Path, tmp_path: Path) -> None:
+    target = tmp_path / "empty"
+    target.mkdir()
+    result = run_cli(tmp_path / "no-home", "restore", str(good_bag), "--home", str(target))
+    assert result.returncode == 0, result.stderr
+    assert (target / "catalog.sqlite").is_file()
+
+
+def test_a_folder_that_is_not_a_bag_is_refused(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    (plain / "data").mkdir(parents=True)
+    line = _refused(plain, tmp_path / "restored")
+    assert "is not a BagIt bag" in line
+
+
+def test_a_bag_that_is_not_an_archive_backup_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+    bagit.make_bag(str(other), {"Source-Organization": "someone else"}, checksums=["sha256"])
+    line = _refused(other, tmp_path / "restored")
+    assert "not a backup made by `archive backup`" in line
+
+
+def test_archive_home_before_restore_names_the_new_folder(good_bag: Path, tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "no-home", "restore", str(good_bag))
+    # The group's --home (here a folder that does not exist yet) names the new folder.
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "no-home" / "catalog.sqlite").is_file()
