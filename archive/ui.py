@@ -267,16 +267,29 @@ def item_duration(cat: Catalog, item_id: str) -> float | None:
     return None
 
 
-def signed_media_url(item_id: str, role: str) -> str:
-    """A signed media URL for this session's viewer, kept stable (so the player doesn't reload)."""
+def stable_url(key: tuple[Any, ...], make: Callable[[], str]) -> str:
+    """A signed URL kept for this session and viewer until half its life is gone.
+
+    Signatures carry a timestamp, so a fresh one differs on every run; the player must get the
+    same URL on every rerun or it reloads the media.
+    """
     who = viewer()
-    cache: dict[tuple[Any, ...], tuple[float, str]] = st.session_state.setdefault("_media_urls", {})
-    key = (item_id, role, who.role, who.username)
-    hit = cache.get(key)
+    cache: dict[tuple[Any, ...], tuple[float, str]] = st.session_state.setdefault(
+        "_signed_urls", {}
+    )
+    full_key = (*key, who.role, who.username)
+    hit = cache.get(full_key)
     if hit is None or time.time() - hit[0] > TOKEN_TTL / 2:
-        hit = (time.time(), media_url(settings(), item_id, role, who))
-        cache[key] = hit
+        hit = (time.time(), make())
+        cache[full_key] = hit
     return hit[1]
+
+
+def signed_media_url(item_id: str, role: str) -> str:
+    """The signed URL streaming one media file of an item to this session's viewer."""
+    return stable_url(
+        ("media", item_id, role), lambda: media_url(settings(), item_id, role, viewer())
+    )
 
 
 def parse_time(value: str | None) -> float | None:

@@ -165,11 +165,14 @@ if seek_state["key"] != page_key or (requested_t != seek_state["t"] and requeste
 
 media = ui.playable_media(cat, item_id)
 src = ui.signed_media_url(item_id, media.role) if media else None
-cues = transcript_url(ui.settings(), item_id, rev.revision, who) if rev is not None else None
-if rev is not None:
-    cues_key = ("cues", item_id, rev.revision, who.role, who.username)
-    cached = st.session_state.setdefault("_cues_urls", {})
-    cues = cached.setdefault(cues_key, cues)
+cues = (
+    ui.stable_url(
+        ("cues", item_id, rev.revision),
+        lambda: transcript_url(ui.settings(), item_id, rev.revision, who),
+    )
+    if rev is not None
+    else None
+)
 
 result = ui.player(
     key=player_key,
