@@ -190,11 +190,12 @@ def _sentence(rng: random.Random, i: int) -> tuple[str, str]:
 
 def build_synthetic(home: Path, hours: int, echo) -> str:
     """The synthetic archive of ``hours`` hours (two-hour talks); the id of the 1,500-segment one."""
-    done = home / ".bench-complete"
-    if not done.exists():
-        from indexer import SearchIndex
-        from transcripts.segments import Segment
+    from indexer import SearchIndex
+    from transcripts.segments import Segment
 
+    done = home / ".bench-complete"
+    catalog_done = home / ".bench-catalog"
+    if not catalog_done.exists():
         shutil.rmtree(home, ignore_errors=True)
         settings = load_settings(home)
         cat = Catalog.open(settings)
@@ -240,6 +241,11 @@ def build_synthetic(home: Path, hours: int, echo) -> str:
                     )
                 )
             cat.add_revision(item.id, segs, origin="whisper")
+        catalog_done.write_text("ok")
+    if not done.exists():
+        settings = load_settings(home)
+        cat = Catalog.open(settings)
+        shutil.rmtree(settings.index_dir, ignore_errors=True)
         echo("indexing (this is the slow part) …")
         started = time.monotonic()
         SearchIndex.open(settings).rebuild(cat)
