@@ -54,8 +54,20 @@ def cer(reference: str, hypothesis: str) -> float:
 def make_silence(path: Path, seconds: float) -> Path:
     """A silent recording made by ffmpeg's null source (what a muted webinar export sounds like)."""
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-         "anullsrc=r=44100:cl=stereo", "-t", str(seconds), str(path)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=44100:cl=stereo",
+            "-t",
+            str(seconds),
+            str(path),
+        ],
         check=True,
         timeout=120,
     )

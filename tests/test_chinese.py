@@ -55,7 +55,13 @@ def test_to_hk_is_idempotent(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("碼頭工人罷工", "码头工人罢工"), ("裏面", "里面"), ("頭髮", "头发"), ("dock 碼頭", "dock 码头"), ("", "")],
+    [
+        ("碼頭工人罷工", "码头工人罢工"),
+        ("裏面", "里面"),
+        ("頭髮", "头发"),
+        ("dock 碼頭", "dock 码头"),
+        ("", ""),
+    ],
 )
 def test_to_simplified(text: str, expected: str) -> None:
     assert to_simplified(text) == expected
@@ -116,7 +122,9 @@ def test_fold_is_consistent_across_threads() -> None:
     text = "碼頭工人罷工，裏面 ＤＯＣＫ " * 50
     expected = fold(text)
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(fold(text) + to_hk(text))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(fold(text) + to_hk(text))) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -126,7 +134,14 @@ def test_fold_is_consistent_across_threads() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("罷工", True), ("dock strike", False), ("2013", False), ("", False), ("strike 罷", True), ("𠝹", True)],
+    [
+        ("罷工", True),
+        ("dock strike", False),
+        ("2013", False),
+        ("", False),
+        ("strike 罷", True),
+        ("𠝹", True),
+    ],
 )
 def test_has_han(text: str, expected: bool) -> None:
     assert has_han(text) is expected

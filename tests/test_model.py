@@ -85,11 +85,16 @@ def test_a_killed_install_leaves_no_model_and_is_cleaned_up(tmp_path: Path) -> N
     assert verify_model_dir(target) == []
 
 
-def test_cache_folder_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_folder_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ARCHIVE_MODEL_CACHE", str(tmp_path / "cache"))
     assert default_model_dir() == (tmp_path / "cache").resolve()
     monkeypatch.delenv("ARCHIVE_MODEL_CACHE")
-    assert default_model_dir() == Path.home() / ".cache" / "hk-labour-archive" / "models" / "whisper-base"
+    assert (
+        default_model_dir()
+        == Path.home() / ".cache" / "hk-labour-archive" / "models" / "whisper-base"
+    )
 
 
 def test_info_before_and_after_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

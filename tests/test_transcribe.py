@@ -66,11 +66,15 @@ DURATION = {  # from fixtures/SOURCES.md
     "yue/sensevoice_test_yue.wav": 5.15,
 }
 # Characters that exist only in Simplified Chinese; none may reach text_zh.
-SIMPLIFIED_ONLY = set("问区这们个说时间点开为对发实会过样么东车马门书长话语让给经认识议办员务师学习产动态还够")
+SIMPLIFIED_ONLY = set(
+    "问区这们个说时间点开为对发实会过样么东车马门书长话语让给经认识议办员务师学习产动态还够"
+)
 
 
 class Run:
-    def __init__(self, transcription: Transcription, progress: list[tuple[str, float]], seconds: float):
+    def __init__(
+        self, transcription: Transcription, progress: list[tuple[str, float]], seconds: float
+    ):
         self.t = transcription
         self.progress = progress
         self.seconds = seconds
@@ -124,7 +128,9 @@ def test_chinese_character_error_rate(runs: dict[str, Run], name: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHINESE)
-def test_chinese_track_is_hong_kong_traditional_and_raw_is_kept(runs: dict[str, Run], name: str) -> None:
+def test_chinese_track_is_hong_kong_traditional_and_raw_is_kept(
+    runs: dict[str, Run], name: str
+) -> None:
     for seg in runs[name].t.segments:
         assert seg.lang == "zh"
         assert seg.text_zh and seg.text_raw
@@ -175,7 +181,9 @@ def test_spoken_language_recorded_apart_from_decoding_language(runs: dict[str, R
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(LANGUAGE))
-def test_segment_timestamps_are_ordered_and_inside_the_recording(runs: dict[str, Run], name: str) -> None:
+def test_segment_timestamps_are_ordered_and_inside_the_recording(
+    runs: dict[str, Run], name: str
+) -> None:
     t = runs[name].t
     assert t.duration == pytest.approx(DURATION[name], abs=0.05)
     previous_end = 0.0
@@ -219,7 +227,9 @@ def test_progress_is_monotonic_per_phase_and_finishes(runs: dict[str, Run], name
 
 
 @pytest.mark.slow
-def test_silence_gives_an_empty_transcript_quickly(speech_settings: Settings, tmp_path: Path) -> None:
+def test_silence_gives_an_empty_transcript_quickly(
+    speech_settings: Settings, tmp_path: Path
+) -> None:
     silent = make_silence(tmp_path / "silent.wav", 60)
     events: list[tuple[str, float]] = []
     started = time.perf_counter()
@@ -233,25 +243,44 @@ def test_silence_gives_an_empty_transcript_quickly(speech_settings: Settings, tm
 
 
 @pytest.mark.slow
-def test_long_recording_in_windows_keeps_recording_time(speech_settings: Settings, tmp_path: Path) -> None:
-    # JFK seven times over (77 s) in one-minute windows: the second window's segments must be
+def test_long_recording_in_windows_keeps_recording_time(
+    speech_settings: Settings, tmp_path: Path
+) -> None:
+    # JFK six times over (66 s) in one-minute windows: the second window's segments must be
     # offset into recording time and nothing may be lost at the cut.
-    long = tmp_path / "jfk7.wav"
+    long = tmp_path / "jfk6.wav"
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "6", "-i",
-         str(FIXTURES / "en/jfk.flac"), "-ac", "1", "-ar", "16000", str(long)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "5",
+            "-i",
+            str(FIXTURES / "en/jfk.flac"),
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            str(long),
+        ],
         check=True,
         timeout=120,
     )
-    options = TranscribeOptions(language="en", translate=False, window_seconds=60, word_timestamps=False)
+    # Greedy, no word times: this test is about windows, not accuracy, and should be quick.
+    options = TranscribeOptions(
+        language="en", translate=False, window_seconds=60, word_timestamps=False, beam_size=1
+    )
     t = transcribe(long, options, settings=speech_settings)
-    assert t.duration == pytest.approx(77.0, abs=0.1)
+    assert t.duration == pytest.approx(66.0, abs=0.1)
     previous_end = 0.0
     for seg in t.segments:
         assert previous_end <= seg.start <= seg.end <= t.duration
         previous_end = seg.end
     assert any(seg.start > 60 for seg in t.segments)
-    assert t.text_en.lower().count("your country") >= 12  # 14 spoken, allow two lost to cuts
+    assert t.text_en.lower().count("your country") >= 10  # 12 spoken, allow two lost to the cut
 
 
 def test_windows_reassemble_to_the_decoded_audio() -> None:
@@ -273,10 +302,14 @@ def test_windows_reassemble_to_the_decoded_audio() -> None:
 
 
 @pytest.mark.slow
-def test_stream_then_translate_later_matches_one_pass(runs: dict[str, Run], speech_settings: Settings) -> None:
+def test_stream_then_translate_later_matches_one_pass(
+    runs: dict[str, Run], speech_settings: Settings
+) -> None:
     name = "zh/cosyvoice_zero_shot_prompt.wav"
     info, stream = transcribe_stream(
-        FIXTURES / name, TranscribeOptions(language="auto", translate=False), settings=speech_settings
+        FIXTURES / name,
+        TranscribeOptions(language="auto", translate=False),
+        settings=speech_settings,
     )
     assert (info.spoken_language, info.decode_language) == ("zh", "zh")  # known before decoding
     segments = tuple(stream)
@@ -291,11 +324,15 @@ def test_stream_then_translate_later_matches_one_pass(runs: dict[str, Run], spee
 
 
 @pytest.mark.slow
-def test_translate_later_leaves_english_and_redacted_segments_alone(speech_settings: Settings) -> None:
+def test_translate_later_leaves_english_and_redacted_segments_alone(
+    speech_settings: Settings,
+) -> None:
     name = "yue/sensevoice_test_yue.wav"
     english = Segment(start=0.0, end=0.5, text_en="Good evening.", lang="en")
     redacted = Segment(start=0.56, end=3.8, text_zh="這幾個字", lang="zh", redacted=True)
-    out = translate_file(FIXTURES / name, [english, redacted], settings=speech_settings, language="yue")
+    out = translate_file(
+        FIXTURES / name, [english, redacted], settings=speech_settings, language="yue"
+    )
     assert out == (english, redacted)
 
 
@@ -316,7 +353,13 @@ def test_a_text_file_is_a_transcription_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"language": "fr"}, {"language": "cantonese"}, {"temperatures": (0.4, 0.8)}, {"beam_size": 0}, {"window_seconds": 10}],
+    [
+        {"language": "fr"},
+        {"language": "cantonese"},
+        {"temperatures": (0.4, 0.8)},
+        {"beam_size": 0},
+        {"window_seconds": 10},
+    ],
 )
 def test_bad_options_are_input_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(InputError):
@@ -329,13 +372,19 @@ def test_bad_options_are_input_errors(kwargs: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("text", "looped"),
     [
-        ("And so my fellow Americans, ask not what your country can do for you, "
-         "ask what you can do for your country.", False),
+        (
+            "And so my fellow Americans, ask not what your country can do for you, "
+            "ask what you can do for your country.",
+            False,
+        ),
         ("I want to ask that I have a room in the military center.", False),
         ("Strike! Strike!", False),
         ("", False),
         ("I'm going to go to the hospital. " * 6, True),
-        ("the military center of the military center of the military center of the military center", True),
+        (
+            "the military center of the military center of the military center of the military center",
+            True,
+        ),
         ("Thank you. Thank you. Thank you. Thank you. Thank you.", True),
         ("我們我們我們我們我們我們我們我們", True),
     ],

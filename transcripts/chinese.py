@@ -53,12 +53,7 @@ def _converter(config: str) -> opencc.OpenCC:
 
 # CJK Unified Ideographs with extensions A-H, compatibility ideographs, and 〇 (U+3007).
 _HAN_RANGES = (
-    "\u3007"
-    "\u3400-\u4dbf"
-    "\u4e00-\u9fff"
-    "\uf900-\ufaff"
-    "\U00020000-\U0002fa1f"
-    "\U00030000-\U000323af"
+    "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f\U00030000-\U000323af"
 )
 _HAN = re.compile(f"[{_HAN_RANGES}]")
 # A run of letters that are not Han: one Latin (or other alphabetic) word.
@@ -104,7 +99,9 @@ class _FoldTable(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        folded = unicodedata.normalize("NFKC", char)  # full-width Ａ１ → A1, compatibility ideographs
+        folded = unicodedata.normalize(
+            "NFKC", char
+        )  # full-width Ａ１ → A1, compatibility ideographs
         if len(folded) != 1:  # e.g. ﬁ → fi, ㈱ → (株): keep one character per character
             folded = char
         if _HAN.match(folded):

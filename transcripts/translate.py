@@ -100,6 +100,7 @@ def collapse_repeats(text: str, *, keep: int = 3) -> str:
 
     For transcripts: the speech is kept (a chant of 罷工 stays a chant of three), the loop is not.
     """
+
     def shorten(match: re.Match[str]) -> str:
         unit = match.group(1)
         if not unit.strip():
@@ -109,7 +110,9 @@ def collapse_repeats(text: str, *, keep: int = 3) -> str:
     return re.sub(rf"(.{{1,40}}?)\1{{{keep},}}", shorten, text, flags=re.DOTALL)
 
 
-def _span(seg: Segment, prev_end: float | None, next_start: float | None, pad: float) -> tuple[float, float]:
+def _span(
+    seg: Segment, prev_end: float | None, next_start: float | None, pad: float
+) -> tuple[float, float]:
     """A segment's audio span, padded but never past half-way to its neighbours."""
     lo, hi = seg.start - pad, seg.end + pad
     if prev_end is not None:
