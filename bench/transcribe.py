@@ -99,8 +99,14 @@ def _duration(path: Path) -> float:
     return float(out.stdout.strip())
 
 
-def _run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, int]:
-    """Run a child process; return (wall seconds, its peak RSS in MB, stdout, exit status)."""
+def _run_child(
+    args: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, str, int, float]:
+    """Run a child; return (wall seconds, peak RSS in MB, stdout, exit status, CPU seconds).
+
+    CPU seconds (user + system, the child and what it waited for) are reported beside wall time
+    because on a shared machine wall time mostly measures the neighbours.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(
         args,
@@ -117,7 +123,8 @@ def _run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[floa
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         sys.stderr.write(err[-2000:])
-    return wall, usage.ru_maxrss / 1024, out, proc.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss / 1024, out, proc.returncode, cpu
 
 
 # ---------------------------------------------------------------------------------- child work
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         me = [sys.executable, str(Path(__file__).resolve())]
         result: dict[str, object] = {"audio_seconds": round(seconds, 2)}
 
-        wall, peak, out, code = _run_child(
+        wall, peak, out, code, cpu = _run_child(
             [*me, "--child", "bare", "--recording", str(recording), "--language", args.language]
         )
         if code != 0:
@@ -216,12 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         result |= {
             "rtf_bare": round(wall / seconds, 4),
             "rtf_bare_transcribe_only": round(bare["transcribe_seconds"] / seconds, 4),
+            "cpu_rtf_bare": round(cpu / seconds, 4),
             "peak_mb_bare": round(peak, 1),
             "segments_bare": bare["segments"],
         }
 
         if not args.skip_ours:
-            wall, peak, out, code = _run_child(
+            wall, peak, out, code, cpu = _run_child(
                 [*me, "--child", "ours", "--recording", str(recording), "--language", args.language]
             )
             if code == 0:
@@ -232,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                         ours["transcribe_seconds"] / bare["transcribe_seconds"], 3
                     ),
                     "rtf_translate": round(ours["translate_seconds"] / seconds, 4),
+                    "cpu_rtf_ours": round(cpu / seconds, 4),
                     "peak_mb_ours": round(peak, 1),
                     "segments_ours": ours["segments"],
                     "english_segments": ours["english_segments"],
@@ -241,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.skip_pipeline:
             home = folder / "home"
-            wall, peak, out, code = _run_child(
+            wall, peak, out, code, cpu = _run_child(
                 [
                     sys.executable,
                     "-m",
@@ -261,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
                 result |= {
                     "rtf_pipeline": round(wall / seconds, 4),
                     "ratio": round(wall / seconds / result["rtf_bare"], 3),  # type: ignore[operator]
+                    "cpu_rtf_pipeline": round(cpu / seconds, 4),
                     "peak_mb": round(peak, 1),
                 }
             else:

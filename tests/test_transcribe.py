@@ -404,3 +404,51 @@ def test_is_looped(text: str, looped: bool) -> None:
 )
 def test_collapse_repeats(text: str, expected: str) -> None:
     assert collapse_repeats(text) == expected
+
+
+def test_a_video_without_sound_is_a_transcription_error(tmp_path: Path) -> None:
+    mute = tmp_path / "mute.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x64:rate=5",
+            "-t",
+            "1",
+            str(mute),
+        ],
+        check=True,
+        timeout=60,
+    )
+    with pytest.raises(TranscriptionError, match="mute.mp4 has no sound track"):
+        list(iter_audio_windows(mute))
+
+
+# ------------------------------------------------------------------------- hallucination filter
+
+
+@pytest.mark.parametrize(
+    ("text", "no_speech_prob", "avg_logprob", "dropped"),
+    [
+        ("字幕由Amara.org社区提供", 0.01, -0.2, True),  # a subtitle credit is never speech
+        ("請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目", 0.05, -0.3, True),
+        ("Thank you for watching!", 0.7, -0.4, True),  # a typical hallucination, and doubtful
+        ("Thank you for watching!", 0.02, -0.3, False),  # said clearly at the end of a webinar
+        ("謝謝。", 0.55, -0.5, True),
+        ("碼頭工人罷工四十日", 0.7, -0.5, False),  # doubtful, but real-looking text is kept
+        ("碼頭工人罷工四十日", 0.7, -0.9, True),  # Whisper's own rule, per segment
+        ("，。", 0.0, -0.1, True),  # punctuation only
+    ],
+)
+def test_silence_hallucinations_are_dropped(
+    text: str, no_speech_prob: float, avg_logprob: float, dropped: bool
+) -> None:
+    from transcripts.transcribe import _is_hallucination
+
+    assert _is_hallucination(text, no_speech_prob, avg_logprob) is dropped
