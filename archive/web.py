@@ -181,17 +181,20 @@ class _Files:
         return self._signer
 
     def _resolve_media(self, token: str) -> tuple[Path, str | None]:
+        from .redaction import media_for_viewer
+
         data, viewer = self.signer.check("media", token)
         item_id, role = str(data.get("i", "")), str(data.get("m", ""))
-        visible_item(self.catalog, item_id, viewer)  # access re-checked at every request
-        media = self.catalog.get_media(item_id, role) if role in ("audio", "original") else None
-        if media is None:
+        if role not in ("audio", "original"):
             raise NotFoundError("no such file")
+        # Access is re-checked at every request, and below staff the file is the copy with the
+        # redacted spans silenced, never the original.
+        path, mime = media_for_viewer(self.settings, self.catalog, item_id, viewer, role)
         home = Path(self.settings.home).resolve()
-        path = (home / media.path).resolve()
+        path = Path(path).resolve()
         if not path.is_relative_to(home) or not path.is_file():
             raise NotFoundError("no such file")
-        return path, media.mime
+        return path, mime
 
     async def media(self, request: Request) -> Response:
         token = request.path_params["token"]

@@ -150,11 +150,6 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(settings, catalog,
     assert max(max_volume_db(path, 6.4, 12.0), max_volume_db(path, 0.0, 1.6)) > LOUD_DB
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="archive/web.py _resolve_media still serves the original file: it must call "
-    "archive.redaction.media_for_viewer (portal engineer); remove this mark when it does",
-)
 def test_the_portal_media_route_serves_the_silenced_copy(settings, catalog, jfk) -> None:
     from archive.web import MEDIA_PREFIX, _Files, media_url
 
