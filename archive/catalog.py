@@ -533,17 +533,20 @@ class Catalog:
         order: str = "recorded_date DESC, created_at DESC",
         limit: int | None = None,
     ) -> list[Item]:
-        allowed = [v for v in VISIBILITIES if role_allows(role, v)]
-        sql = f"SELECT * FROM items WHERE visibility IN ({', '.join('?' * len(allowed))})"
-        params: list[Any] = list(allowed)
+        # An embargo can open an item up on a date, so the stored level alone does not decide:
+        # filter on the level in force now.
+        sql = "SELECT * FROM items"
+        params: list[Any] = []
         if collection:
-            sql += " AND collection = ?"
+            sql += " WHERE collection = ?"
             params.append(collection)
         sql += f" ORDER BY {order}"
-        if limit:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [_item_from_row(r) for r in self.conn.execute(sql, params)]
+        items = [
+            item
+            for item in (_item_from_row(r) for r in self.conn.execute(sql, params))
+            if role_allows(role, item.effective_visibility())
+        ]
+        return items[:limit] if limit else items
 
     def delete_item(self, item_id: str) -> None:
         with self.transaction() as conn:

@@ -95,6 +95,8 @@ def cli(ctx: click.Context, home: str | None) -> None:
       archive search 碼頭工人罷工
     """
     ctx.obj = Context(home)
+    global _HOME_GIVEN
+    _HOME_GIVEN = home
 
 
 # Commands defined in other modules: "module:attribute" of a click command or group.
@@ -123,9 +125,12 @@ def _plug_commands() -> None:
             cli.add_command(command)
 
 
+_HOME_GIVEN: str | None = None
+
+
 def _log_internal_error(exc: BaseException) -> Path | None:
     try:
-        settings = load_settings(None)
+        settings = load_settings(_HOME_GIVEN)
         log_dir = settings.home / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         path = log_dir / "errors.log"

@@ -67,9 +67,11 @@ def item_document(catalog: Catalog, item_id: str, viewer: Viewer, revision: int 
     item = visible_item(catalog, item_id, viewer)
     data = item.to_dict()
     data["visibility"] = item.effective_visibility()
+    # Below staff, media are described, never located: paths and hashes are for staff tools.
+    fields = ("role", "sha256", "size", "duration", "container", "mime", "path") if viewer.is_staff else (
+        "role", "duration", "mime")
     data["media"] = [
-        {k: getattr(m, k) for k in ("role", "sha256", "size", "duration", "container", "mime", "path")}
-        | {"streams": list(m.streams)}
+        {k: getattr(m, k) for k in fields} | ({"streams": list(m.streams)} if viewer.is_staff else {})
         for m in catalog.list_media(item_id)
     ]
     try:

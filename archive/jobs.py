@@ -128,9 +128,23 @@ def _handle_transcribe(settings: Settings, catalog: Catalog, job: Job, report: R
     return {"item_id": job.payload["item_id"], "revision": revision.revision, "segments": len(revision.segments)}
 
 
+def _handle_public_media(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+    from .redaction import public_media_job
+
+    return public_media_job(settings, catalog, job, report)
+
+
+def _handle_embargoes(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+    from .visibility import embargo_job
+
+    return embargo_job(settings, catalog, job, report)
+
+
 HANDLERS: dict[str, Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]] = {
     "ingest": _handle_ingest,
     "transcribe": _handle_transcribe,
+    "public-media": _handle_public_media,
+    "embargoes": _handle_embargoes,
 }
 
 
