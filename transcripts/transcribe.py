@@ -16,7 +16,7 @@ Decisions, and why:
   of the window's last 30 s so that no word is split, and offset timestamps by the window's
   start. A ten-hour recording needs the same memory as a thirty-minute one.
 * **VAD before the model.** Silero VAD runs first; a window without speech never reaches Whisper,
-  so silence costs only decoding and VAD (seconds per hour) and cannot be hallucinated into
+  so silence costs only decoding and VAD (about 15 s for an hour here) and cannot turn into
   "Thank you for watching". Segments that survive are still checked: a high no-speech
   probability with a weak decode, or a known silence hallucination, is dropped.
 * **Temperature.** Greedy/beam decoding at temperature 0 first; sampling at 0.4 and 0.8 only when
@@ -28,7 +28,8 @@ Decisions, and why:
   token, so ``yue`` is decoded as ``zh`` (a model that has ``<|yue|>``, such as large-v3, decodes
   it as ``yue``); the spoken language (what the user said, or detection found) is recorded apart
   from the decoding language. ``auto`` detects on up to 90 s of speech, choosing only between
-  Chinese and English (base often calls Cantonese Japanese or Korean otherwise). A segment whose
+  Chinese and English: a small model's detector can rank another language first on accented or
+  noisy speech, and decoding a Cantonese talk as, say, Japanese would be useless. A segment whose
   script disagrees with the decoding language (an English sentence in a Cantonese talk) gets the
   language of its script.
 * **The English track** is in :mod:`transcripts.translate`: each Chinese segment's audio is
@@ -90,7 +91,7 @@ class TranscribeOptions:
     temperatures: tuple[float, ...] = (0.0, 0.4, 0.8)
     condition_on_previous_text: bool = False
     window_seconds: float = DEFAULT_WINDOW_SECONDS
-    min_silence_ms: int = 1000  # VAD: a pause this long ends a speech chunk
+    min_silence_ms: int = 2000  # VAD: a pause this long ends a speech chunk (faster-whisper's)
     translate_options: TranslateOptions = field(default_factory=TranslateOptions)
 
     def __post_init__(self) -> None:
