@@ -164,3 +164,12 @@ def test_expansions_highlighted(archive: Archive) -> None:
         "<mark>dock strike</mark>" in hit.highlights["en"]
         or "<mark>dock</mark>" in hit.highlights["en"]
     )
+
+
+def test_expansion_can_be_switched_off(archive: Archive) -> None:
+    # dock-03 says 職工盟 / HKCTU, never 香港職工會聯盟: only the glossary connects them.
+    expanded = archive.search("香港職工會聯盟", per_page=100, hits_per_item=100)
+    assert "dock-03" in {h.uid for g in expanded.groups for h in g.hits}
+    plain = archive.search("香港職工會聯盟", expand=False, per_page=100, hits_per_item=100)
+    assert plain.expansions == []
+    assert "dock-03" not in {h.uid for g in plain.groups for h in g.hits}
