@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -579,6 +580,10 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return p50, p95
 
 
+def _num(value: float, digits: int) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
+
+
 def _cpu_with_children() -> float:
     """CPU seconds of this process and its finished children (the rebuild's writer processes)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -680,6 +685,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--no-reference", action="store_true", help="skip tantivy")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the archive in --workdir (skip build and rebuild)",
+    )
     args = parser.parse_args(argv)
 
     def say(message: str) -> None:
@@ -690,20 +700,35 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(workdir / "home").ensure()
         catalog = Catalog.open(settings)
-        t0 = time.perf_counter()
-        segments, ids = build_catalog(catalog, args.hours)
-        say(f"catalog: {len(ids)} items, {segments} segments in {time.perf_counter() - t0:.0f} s")
-
-        index = SearchIndex.open(settings)
         load_before = os.getloadavg()[0]
-        cpu0 = _cpu_with_children()
-        t0 = time.perf_counter()
-        documents = index.rebuild(catalog)
-        rebuild_s = time.perf_counter() - t0
-        rebuild_cpu_s = _cpu_with_children() - cpu0
+        index = SearchIndex.open(settings)
+        rebuild_s = rebuild_cpu_s = float("nan")
+        if args.reuse:
+            # Measure searches and updates again on an archive built by an earlier --keep run.
+            ids = catalog.item_ids()
+            segments = int(
+                catalog.conn.execute(
+                    "SELECT COUNT(*) FROM segments s JOIN transcripts t ON s.transcript_id = t.id "
+                    "WHERE t.revision = (SELECT MAX(revision) FROM transcripts u WHERE u.item_id = t.item_id)"
+                ).fetchone()[0]
+            )
+            documents = index.doc_count()
+            say(f"reusing {workdir}: {len(ids)} items, {documents} documents")
+        else:
+            t0 = time.perf_counter()
+            segments, ids = build_catalog(catalog, args.hours)
+            say(
+                f"catalog: {len(ids)} items, {segments} segments in {time.perf_counter() - t0:.0f} s"
+            )
+            cpu0 = _cpu_with_children()
+            t0 = time.perf_counter()
+            documents = index.rebuild(catalog)
+            rebuild_s = time.perf_counter() - t0
+            rebuild_cpu_s = _cpu_with_children() - cpu0
         index_mb = _dir_mb(settings.index_dir)
         say(
-            f"rebuild: {documents} documents in {rebuild_s:.1f} s ({documents / rebuild_s:.0f} docs/s), {index_mb:.0f} MB"
+            f"rebuild: {documents} documents in {rebuild_s:.1f} s "
+            f"({documents / rebuild_s:.0f} docs/s, CPU {rebuild_cpu_s:.0f} s), {index_mb:.0f} MB"
         )
 
         queries = make_queries(args.queries)
@@ -757,16 +782,16 @@ def main(argv: list[str] | None = None) -> int:
             "hours": args.hours,
             "documents": documents,
             "segments": segments,
-            "index_docs_per_s": round(documents / rebuild_s, 1),
+            "index_docs_per_s": _num(documents / rebuild_s, 1),
             "index_mb": round(index_mb, 1),
-            "rebuild_s": round(rebuild_s, 1),
+            "rebuild_s": _num(rebuild_s, 1),
             "update_s": round(update_s, 3),
             "update_visible_s": round(update_visible_s, 3),
             "verify_s": round(verify_s, 1),
             "p50_ms": round(p50, 2),
             "p95_ms": round(p95, 2),
             # CPU time, which other work on a shared machine does not inflate as it does wall time.
-            "rebuild_cpu_s": round(rebuild_cpu_s, 1),
+            "rebuild_cpu_s": _num(rebuild_cpu_s, 1),
             "update_cpu_s": round(update_cpu_s, 3),
             "cpu_p50_ms": round(cpu_p50, 2),
             "cpu_p95_ms": round(cpu_p95, 2),
