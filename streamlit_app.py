@@ -1,8 +1,9 @@
 """The portal: navigation and the chrome shared by every page (header, language, fonts).
 
 Run it with ``archive serve`` (which runs ``streamlit run asgi.py``: the same pages plus the
-archive's media and download routes). Pages live in ``pages/``; they only lay out widgets and call
-the packages.
+archive's media and download routes). Pages live in ``portal_pages/``; they only lay out widgets and
+call the packages. (Not ``pages/``: Streamlit treats a ``pages/`` folder beside the entry script as an
+old-style multipage app and, in a fresh process, would run ``/item`` without this file's chrome.)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ nav = {
     "about": st.Page(ui.PAGES["about"], title=t._("About"), url_path="about"),
 }
 page = st.navigation(list(nav.values()), position="hidden")
-ui.chrome(t, nav)
-with ui.guard(t, what=page.url_path):
-    page.run()
+if ui.archive_ready(t):
+    ui.chrome(t, nav)
+    with ui.guard(t, what=page.url_path):
+        page.run()

@@ -62,10 +62,10 @@ PLAYABLE_VIDEO = ("video/mp4", "video/webm", "video/ogg")
 
 # The page files, by name: streamlit_app.py builds the navigation from these.
 PAGES = {
-    "search": "pages/search.py",
-    "browse": "pages/browse.py",
-    "item": "pages/item.py",
-    "about": "pages/about.py",
+    "search": "portal_pages/search.py",
+    "browse": "portal_pages/browse.py",
+    "item": "portal_pages/item.py",
+    "about": "portal_pages/about.py",
 }
 
 
@@ -228,6 +228,22 @@ def guard(t: I18n, *, what: str | None = None) -> Iterator[None]:
     except Exception as exc:  # the edge of the portal: never a traceback to a visitor
         log.exception("portal error%s", f" in {what}" if what else "")
         st.error(error_message(t, exc), icon=":material/error:")
+
+
+def archive_ready(t: I18n) -> bool:
+    """Open the data folder and catalog; on failure say so in plain words (no traceback)."""
+    try:
+        settings()
+        catalog()
+    except ArchiveError as exc:
+        st.title(t._("Hong Kong Labour Rights Archive"), anchor=False)
+        st.error(error_message(t, exc), icon=":material/error:")
+        return False
+    except Exception as exc:
+        log.exception("the portal cannot open the archive")
+        st.error(error_message(t, exc), icon=":material/error:")
+        return False
+    return True
 
 
 def on_script_error(exc: Exception) -> bool:

@@ -36,11 +36,18 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive
 
 
 def run(page: str = "search", **params: str) -> AppTest:
+    """Open ``page`` with ``params`` in its URL, through the app's own navigation and chrome."""
     at = AppTest.from_file(APP, default_timeout=60)
+    if page != "search":
+        # The entry script runs first (it registers the pages), then the page, as a visitor's
+        # browser does when it opens a link to that page.
+        at.query_params["lang"] = params.get("lang", "zh")
+        at.run()
+        at.switch_page(f"portal_pages/{page}.py")
+        for key in list(at.query_params):
+            del at.query_params[key]
     for key, value in params.items():
         at.query_params[key] = value
-    if page != "search":
-        at.switch_page(f"pages/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -343,3 +350,24 @@ def test_browse_filters_by_speaker_and_empty_state(archive):
 def test_about_page_in_both_languages(archive):
     assert "Searches are not logged with your address." in texts(run("about", lang="en"))
     assert "搜尋不會連同你的網絡位址記錄。" in texts(run("about", lang="zh"))
+
+
+def test_a_broken_data_folder_is_a_plain_message_not_a_traceback(archive, tmp_path):
+    import streamlit as st
+
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("this is a file")
+    old = os.environ["ARCHIVE_HOME"]
+    os.environ["ARCHIVE_HOME"] = str(not_a_folder)
+    st.cache_resource.clear()
+    try:
+        for lang, message in (
+            ("zh", "檔案館的設定有問題，請通知檔案館職員。"),
+            ("en", "The archive is not set up correctly. Please tell the archive's staff."),
+        ):
+            for page in ("search", "item", "browse"):
+                at = run(page, lang=lang, q="x", item="y")
+                assert [e.value for e in at.error] == [message]
+    finally:
+        os.environ["ARCHIVE_HOME"] = old
+        st.cache_resource.clear()
