@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from archive.feeds_web import feed_routes
 from archive.i18n import compile_catalogs
 from archive.ui import on_script_error
-from archive.feeds_web import feed_routes
 from archive.web import routes
 
 compile_catalogs()
@@ -43,5 +43,8 @@ async def lifespan(_app):
 
 
 app = st.App(
-    "streamlit_app.py", routes=[*routes(), *feed_routes()], on_script_error=on_script_error, lifespan=lifespan
+    "streamlit_app.py",
+    routes=[*routes(), *feed_routes()],
+    on_script_error=on_script_error,
+    lifespan=lifespan,
 )

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .access import Viewer, visible_item, visible_revision
+from .access import Viewer, visible_revision
 from .catalog import Catalog
 from .config import Settings, load_settings
 from .errors import ArchiveError, ConfigError, NotFoundError
