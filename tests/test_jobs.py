@@ -97,7 +97,9 @@ def test_worker_killed_mid_job_is_picked_up_again(home, long_speech):
     assert done.attempts == 2
     data = json.loads(run_cli(home, "show", job.item_id, "--json").stdout)
     assert data["revision"] == 1
-    assert sum("ask not what your country" in s["text_en"].lower() for s in data["segments"]) >= 5
+    # Ten copies of the clip, each saying "your country" twice; segment boundaries vary by run.
+    spoken = " ".join(s["text_en"] for s in data["segments"]).lower()
+    assert spoken.count("your country") >= 15, spoken
     assert data["segments"][-1]["end"] > 100
 
 
