@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -71,7 +72,7 @@ __all__ = [
 MIRROR_FORMAT = "hk-labour-archive-mirror/1"
 MARKER = "mirror.json"
 # Bump when the pages' HTML changes: every item page is then rendered again.
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 ASSETS = Path(__file__).with_name("mirror_assets")
 CITATION_STYLES = ("chicago", "apa", "mla", "bibtex", "ris")
 STYLE_NAMES = {"chicago": "Chicago", "apa": "APA", "mla": "MLA", "bibtex": "BibTeX", "ris": "RIS"}
@@ -400,6 +401,13 @@ def _clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def _moment(seconds: float) -> str:
+    """A segment's start for a ``#t=`` link: whole seconds when whole, else to the hundredth
+    (``3.2``), so a link starts the player exactly where the sentence starts."""
+    text = f"{max(0.0, seconds):.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
 def _titles(item: Item, lang: str) -> tuple[str, str]:
     first, second = (item.title_en, item.title_zh) if lang == "en" else (item.title_zh, item.title_en)
     first = first or second or item.id
@@ -539,18 +547,18 @@ def _item_page(entry: _Entry, page: _Page, citations: dict[str, str], organisati
     chapters = ""
     if item.chapters:
         rows = "".join(
-            f'<li><a class="ts" href="#t={int(c.get("start") or 0)}">{_clock(c.get("start"))}</a> {_e(c.get("title", ""))}</li>'
+            f'<li><a class="ts" href="#t={_moment(float(c.get("start") or 0))}">{_clock(c.get("start"))}</a> {_e(c.get("title", ""))}</li>'
             for c in item.chapters
         )
         chapters = f"<h2>{t['chapters']}</h2><ul>{rows}</ul>"
-    # The transcript: both tracks of every public segment. The first segment to start in a given
-    # second carries the id "t=SECONDS", so #t=… links also work without JavaScript.
-    seen_ids: set[int] = set()
+    # The transcript: both tracks of every public segment, each with the id "t=START", so that
+    # #t= links also work without JavaScript.
+    seen_ids: set[str] = set()
     seg_rows = []
     for s in entry.segments:
-        second_mark = int(s.start)
-        anchor = f' id="t={second_mark}"' if second_mark not in seen_ids else ""
-        seen_ids.add(second_mark)
+        moment = _moment(s.start)
+        anchor = f' id="t={moment}"' if moment not in seen_ids else ""
+        seen_ids.add(moment)
         parts = []
         if s.text_zh:
             parts.append(f'<span class="zh" lang="zh-Hant-HK">{_e(s.text_zh)}</span>')
@@ -559,7 +567,7 @@ def _item_page(entry: _Entry, page: _Page, citations: dict[str, str], organisati
             parts.append(f'<span class="en" lang="en">{_e(s.text_en)}{machine}</span>')
         speaker = f'<span class="speaker">{_e(s.speaker)}:</span> ' if s.speaker else ""
         seg_rows.append(
-            f'<li{anchor} data-start="{s.start:.3f}" data-end="{s.end:.3f}"><a class="ts" href="#t={second_mark}">'
+            f'<li{anchor} data-start="{s.start:.3f}" data-end="{s.end:.3f}"><a class="ts" href="#t={moment}">'
             f"{_clock(s.start)}</a>{speaker}{''.join(parts)}</li>"
         )
     transcript = (
@@ -618,7 +626,7 @@ def _search_document(entry: _Entry) -> str:
 
     Visible text is the original (it is what a result shows); the folded copy after it is what
     queries, folded the same way in the browser, match. Each segment is a heading whose id is
-    ``t=SECONDS``, so Pagefind returns it as a sub-result linking to that second.
+    ``t=START``, so Pagefind returns it as a sub-result linking to that moment.
     """
     item = entry.item
     meta = {
@@ -637,7 +645,7 @@ def _search_document(entry: _Entry) -> str:
     sections = []
     for s in entry.segments:
         shown = " ".join(p for p in (s.text_zh, s.text_en) if p)
-        sections.append(f'<h2 id="t={int(s.start)}">{_e(shown)}</h2><p>{_e(fold(shown))}</p>')
+        sections.append(f'<h2 id="t={_moment(s.start)}">{_e(shown)}</h2><p>{_e(fold(shown))}</p>')
     return (
         '<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>'
         f"{_e(item.title_zh or item.title_en or item.id)}</title></head><body><main data-pagefind-body>"
@@ -729,10 +737,21 @@ def _build_search(out: _Out, documents: list[tuple[str, str]], tmp_parent: Path)
     _pagefind_available()
     with tempfile.TemporaryDirectory(dir=tmp_parent, prefix="pagefind-") as tmp:
         target = Path(tmp) / "pagefind"
-        try:
-            asyncio.run(_index(documents, target))
-        except Exception as exc:
-            raise MirrorError(f"the search index could not be built: {exc}") from exc
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(_index(documents, target))
+            except BaseException as exc:  # handed to the calling thread
+                failure.append(exc)
+
+        # Pagefind's Python API is asynchronous; its own thread and event loop keep it apart from
+        # any loop the caller runs (a web server, a test's browser driver).
+        worker = threading.Thread(target=run, name="pagefind")
+        worker.start()
+        worker.join()
+        if failure:
+            raise MirrorError(f"the search index could not be built: {failure[0]}") from failure[0]
         for path in sorted(target.rglob("*")):
             if path.is_file():
                 out.put(f"pagefind/{path.relative_to(target).as_posix()}", path.read_bytes())

@@ -84,7 +84,7 @@ def test_cli_mirror_writes_pages_media_subtitles_and_citations(sample: Sample, t
     assert '<html lang="zh-Hant-HK">' in page
     assert "碼頭工人罷工十周年" in page and "碼頭工人罷工持續了四十天。" in page
     assert "The dock workers&#x27; strike lasted 40 days." in page  # the latest revision, both tracks
-    assert 'id="t=3" data-start="3.200"' in page
+    assert 'id="t=3.2" data-start="3.200"' in page and 'href="#t=3.2"' in page
     assert f"{BASE}/?item={sample.public_id}&amp;rev=2" in page  # the citation names the revision
     assert "Chicago" in page and "@misc{" in page and "TY  - " in page
     english = (site / "en" / "items" / f"{sample.public_id}.html").read_text(encoding="utf-8")

@@ -19,10 +19,12 @@
     return seconds;
   }
 
-  function segmentAt(t) {
+  function segmentAt(t, jumped) {
     var found = null;
     for (var i = 0; i < segments.length; i++) {
       var start = parseFloat(segments[i].dataset.start);
+      // A link to a whole second (a citation's ?t=8) means the sentence that starts in it.
+      if (jumped && start > t && Math.floor(start) === Math.floor(t)) return segments[i];
       if (start <= t + 0.001) found = segments[i];
       else break;
     }
@@ -30,7 +32,7 @@
   }
 
   function mark(t, scroll) {
-    var seg = segmentAt(t);
+    var seg = segmentAt(t, scroll);
     if (seg !== current) {
       if (current) current.classList.remove("current");
       if (seg) seg.classList.add("current");
@@ -93,7 +95,8 @@
     }
   });
   if (audio) {
-    audio.addEventListener("timeupdate", function () { mark(audio.currentTime, false); });
+    // Follow the recording while it plays (a paused player keeps the sentence a link chose).
+    audio.addEventListener("timeupdate", function () { if (!audio.paused) mark(audio.currentTime, false); });
     // The player's own scrubber needs the same help as #t= links.
     audio.addEventListener("seeking", function () {
       var wanted = audio.currentTime;

@@ -75,6 +75,10 @@
     return haystack.indexOf(form) >= 0;
   }
 
+  // Short abbreviations (SMW, ITF) are left out: Pagefind's forgiving matching finds them
+  // inside unrelated words.
+  function usable(form) { return form.length > 1 && !(/^[\x00-\x7f]+$/.test(form) && form.length < 4); }
+
   // Other searches for the same thing: each glossary entry named in the query, in its other forms.
   function expansions(folded, glossary) {
     var found = [];
@@ -82,11 +86,11 @@
       var forms = glossary[i][0].concat(glossary[i][1]);
       var hit = null;
       for (var j = 0; j < forms.length; j++) {
-        if (forms[j].length > 1 && wordIn(folded, forms[j]) && (!hit || forms[j].length > hit.length)) hit = forms[j];
+        if (usable(forms[j]) && wordIn(folded, forms[j]) && (!hit || forms[j].length > hit.length)) hit = forms[j];
       }
       if (!hit) continue;
       for (var k = 0; k < forms.length && found.length < 6; k++) {
-        if (forms[k] === hit || forms[k].length < 2) continue;
+        if (forms[k] === hit || !usable(forms[k])) continue;
         var other = folded.replace(hit, forms[k]);
         if (other !== folded && found.indexOf(other) < 0) found.push(other);
       }
@@ -179,13 +183,37 @@
       var extra = expansions(folded, glossary);
       var queries = [folded].concat(extra);
       return Promise.all(queries.map(function (q) { return pagefind.search(q); })).then(function (all) {
-        var seen = {}, chosen = [];
+        // One entry per item, in the order first found; its sentences are gathered from every
+        // search that found it (the English words may match its title, the glossary's Chinese
+        // form the sentence).
+        var groups = {}, order = [];
         all.forEach(function (found) {
           (found && found.results || []).forEach(function (r) {
-            if (!seen[r.id] && chosen.length < MAX_ITEMS) { seen[r.id] = true; chosen.push(r); }
+            if (!groups[r.id]) {
+              if (order.length >= MAX_ITEMS) return;
+              groups[r.id] = [];
+              order.push(r.id);
+            }
+            groups[r.id].push(r);
           });
         });
-        return Promise.all(chosen.map(function (r) { return r.data(); })).then(function (items) {
+        return Promise.all(order.map(function (id) {
+          // One after the other: Pagefind hands every search the same cached object for a page
+          // and overwrites its sentences, so each search's are taken before the next is asked.
+          var byUrl = {}, subs = [], first = null;
+          return groups[id].reduce(function (done, r) {
+            return done.then(function () { return r.data(); }).then(function (d) {
+              first = first || Object.assign({}, d);
+              (d.sub_results || []).slice().forEach(function (sub) {
+                var seen = byUrl[sub.url];
+                if (seen === undefined) { byUrl[sub.url] = subs.length; subs.push(sub); }
+                else if ((sub.locations || []).length > (subs[seen].locations || []).length) subs[seen] = sub;
+              });
+            });
+          }, Promise.resolve()).then(function () {
+            return Object.assign(first, { sub_results: subs });
+          });
+        })).then(function (items) {
           var terms = queries.join(" ").split(/\s+/).filter(function (t) { return t.length > 0; });
           render(query, terms, extra, items, table);
           body.dataset.searchState = "done";
