@@ -324,7 +324,20 @@ def build(
         )
         cat.add_revision(talk.id, long_segments(), origin="whisper")
         arch.ids["long"] = talk.id
-    # 6. Enough short interviews that search results and the browse list have more than one page.
+    # 6. Text only: made from a subtitle file, no recording held.
+    text_only = cat.create_item(
+        title_zh="2013 年碼頭工人罷工：示範文字",
+        title_en="The 2013 dock strike: sample text",
+        collection="strike-anniversary",
+        recorded_date="2013-05-06",
+        language="yue",
+        visibility="public",
+        is_demo=True,
+    )
+    cat.add_revision(text_only.id, _segments(DOCK_LINES[:2], step=4.0), origin="subtitles")
+    arch.ids["textonly"] = text_only.id
+
+    # 7. Enough short interviews that search results and the browse list have more than one page.
     path, sha, size = _store(settings, FIXTURES / "zh" / "sensevoice_sample.wav")
     for n in range(extra):
         small = cat.create_item(

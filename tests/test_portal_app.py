@@ -97,7 +97,7 @@ def test_search_in_chinese_shows_grouped_highlighted_results(archive):
     assert "<mark>碼頭</mark>" in shown
     assert "碼頭工人罷工十周年" in shown  # the title, in the interface language first
     assert "Dock strike, ten years on" in shown  # and the other one
-    assert "在 2 個錄音中找到" in shown  # the summary is Chinese
+    assert "在 3 個錄音中找到" in shown  # the summary is Chinese
     assert "內部會議記錄" not in shown and "Internal meeting" not in shown  # staff only
     hits = [link for link in links(at) if "t" in link]
     assert hits and all(link["item"] in archive.ids.values() for link in hits)
@@ -192,7 +192,7 @@ def test_language_switch_in_one_click_is_kept_in_the_url(archive):
     assert not at.exception
     assert at.query_params["lang"] == "zh"
     assert "搜尋檔案館" in [w.label for w in at.text_input]
-    assert "在 2 個錄音中找到" in texts(at)
+    assert "在 3 個錄音中找到" in texts(at)
 
 
 def test_language_comes_from_the_url_and_defaults_to_chinese(archive):
@@ -266,6 +266,16 @@ def test_item_hidden_or_unknown_is_a_plain_message(archive):
     assert "Choose a recording from Search or Browse." in texts(at)
 
 
+def test_item_without_a_recording_still_shows_and_cites_its_text(archive):
+    item = archive.ids["textonly"]
+    at = run("item", item=item, t="4", lang="en")
+    data = player_data(at)
+    assert data["src"] is None and data["cues_url"].startswith("/files/transcript/")
+    assert "This recording can't be played here." in texts(at)
+    assert f"item={item}&t=4&rev=1" in at.code[0].value
+    assert "length unknown" in texts(at)
+
+
 def test_item_bad_parameters_do_not_break_the_page(archive):
     at = run("item", item=archive.ids["dock"], t="soon", rev="x", track="klingon", lang="xx")
     assert player_data(at)["seek"]["t"] == 0
@@ -325,8 +335,8 @@ def test_browse_lists_collections_filters_sorts_and_charts(archive):
     shown = texts(at)
     assert "瀏覽檔案館" in shown
     assert "內部會議記錄" not in shown
-    assert "第 1 頁，共 1 頁" not in shown  # 16 public items fit one page of 20
-    assert "16 個錄音" in shown
+    assert "第 1 頁，共 1 頁" not in shown  # 17 public items fit one page of 20
+    assert "17 個錄音" in shown
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     at.session_state["browse_collection"] = "webinar"
     at.run()
