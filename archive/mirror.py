@@ -686,9 +686,10 @@ def fold_table() -> dict[str, str]:
 
 
 def _glossary_for_browser(settings: Settings, corpus: str) -> list[list[list[str]]]:
-    """Glossary entries as ``[[zh forms], [en forms]]``, folded like the index. The shipped
-    glossary is public already; entries from the data folder's own glossary go in only when one
-    of their forms occurs in the public text."""
+    """Glossary entries as ``[[zh forms], [en forms], [zh as written], [en as written]]``: the first
+    two folded like the index (for matching), the last two for showing what was also searched.
+    The shipped glossary is public already; entries from the data folder's own glossary go in
+    only when one of their forms occurs in the public text."""
     try:
         from indexer.glossary import BUILTIN_GLOSSARY, parse_glossary
     except ImportError:
@@ -702,13 +703,22 @@ def _glossary_for_browser(settings: Settings, corpus: str) -> list[list[list[str
             continue
         entries, _ = parse_glossary(text, str(path))
         for entry in entries:
-            zh = sorted({fold(f) for f in entry.zh if f.strip()}, key=len, reverse=True)
-            en = sorted({fold(f).strip() for f in entry.en if f.strip()}, key=len, reverse=True)
-            if local and not any(form in corpus for form in zh + en):
+            zh = _forms(entry.zh)
+            en = _forms(entry.en)
+            if local and not any(folded in corpus for folded, _ in zh + en):
                 continue
             if zh or en:
-                out.append([zh, en])
+                out.append([[f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en]])
     return out
+
+
+def _forms(forms: Iterable[str]) -> list[tuple[str, str]]:
+    """(folded, as written) pairs, one per folded form, longest first."""
+    seen: dict[str, str] = {}
+    for form in forms:
+        if form.strip():
+            seen.setdefault(fold(form).strip(), form.strip())
+    return sorted(seen.items(), key=lambda pair: len(pair[0]), reverse=True)
 
 
 # -- Pagefind ----------------------------------------------------------------------------------

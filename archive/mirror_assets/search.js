@@ -80,10 +80,12 @@
   function usable(form) { return form.length > 1 && !(/^[\x00-\x7f]+$/.test(form) && form.length < 4); }
 
   // Other searches for the same thing: each glossary entry named in the query, in its other forms.
+  // Each is {query: folded, label: the form as the glossary writes it}.
   function expansions(folded, glossary) {
     var found = [];
     for (var i = 0; i < glossary.length && found.length < 6; i++) {
       var forms = glossary[i][0].concat(glossary[i][1]);
+      var written = glossary[i][2].concat(glossary[i][3]);
       var hit = null;
       for (var j = 0; j < forms.length; j++) {
         if (usable(forms[j]) && wordIn(folded, forms[j]) && (!hit || forms[j].length > hit.length)) hit = forms[j];
@@ -92,7 +94,9 @@
       for (var k = 0; k < forms.length && found.length < 6; k++) {
         if (forms[k] === hit || !usable(forms[k])) continue;
         var other = folded.replace(hit, forms[k]);
-        if (other !== folded && found.indexOf(other) < 0) found.push(other);
+        if (other !== folded && !found.some(function (f) { return f.query === other; })) {
+          found.push({ query: other, label: written[k] });
+        }
       }
     }
     return found;
@@ -139,7 +143,8 @@
     }
     var html = '<p class="status">' + items.length + TEXT.found;
     if (extra.length) {
-      html += " · " + TEXT.also + extra.slice(0, 3).map(escapeHtml).join("、") + (extra.length > 3 ? "…" : "");
+      html += " · " + TEXT.also + extra.slice(0, 3).map(function (e) { return escapeHtml(e.label); }).join("、") +
+        (extra.length > 3 ? "…" : "");
     }
     html += '</p><ol class="results">';
     items.forEach(function (item) {
@@ -181,7 +186,7 @@
       var table = loaded[0], glossary = loaded[1], pagefind = loaded[2];
       var folded = fold(query, table).join("");
       var extra = expansions(folded, glossary);
-      var queries = [folded].concat(extra);
+      var queries = [folded].concat(extra.map(function (e) { return e.query; }));
       return Promise.all(queries.map(function (q) { return pagefind.search(q); })).then(function (all) {
         // One entry per item, in the order first found; its sentences are gathered from every
         // search that found it (the English words may match its title, the glossary's Chinese
