@@ -237,6 +237,10 @@ for g, group in enumerate(results.groups):
                 marked_other if marked_other and "<mark>" in marked_other else html.escape(other)
             )
             badges = f'<span class="hk-meta">{shown_other}</span><br>' + badges
+        count = getattr(group, "hit_count", 0) or len(group.hits)
+        badges += '<span class="hk-meta"> · {}</span>'.format(
+            html.escape(t.ngettext("{n} passage", "{n} passages", count).format(n=t.number(count)))
+        )
         st.markdown(badges, unsafe_allow_html=True)
         for h, hit in enumerate(group.hits):
             line = st.container(
