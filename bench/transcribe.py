@@ -173,13 +173,16 @@ def child_ours(recording: str, language: str) -> dict[str, float]:
     started = time.perf_counter()
     load_model(settings)
     loaded = time.perf_counter()
+    cpu0 = time.process_time()
     result = transcribe(
         recording, TranscribeOptions(language=language, translate=False), settings=settings
     )
-    transcribed = time.perf_counter()
+    transcribed, cpu1 = time.perf_counter(), time.process_time()
     english = translate_file(recording, result.segments, settings=settings, language=language)
-    translated = time.perf_counter()
+    translated, cpu2 = time.perf_counter(), time.process_time()
     return {
+        "transcribe_cpu_seconds": cpu1 - cpu0,
+        "translate_cpu_seconds": cpu2 - cpu1,
         "load_seconds": loaded - started,
         "transcribe_seconds": transcribed - loaded,
         "translate_seconds": translated - transcribed,
@@ -241,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                     ),
                     "rtf_translate": round(ours["translate_seconds"] / seconds, 4),
                     "cpu_rtf_ours": round(cpu / seconds, 4),
+                    "cpu_rtf_transcribe": round(ours["transcribe_cpu_seconds"] / seconds, 4),
+                    "cpu_rtf_translate": round(ours["translate_cpu_seconds"] / seconds, 4),
                     "peak_mb_ours": round(peak, 1),
                     "segments_ours": ours["segments"],
                     "english_segments": ours["english_segments"],
