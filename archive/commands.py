@@ -149,8 +149,8 @@ def ingest_command(ctx: Context, source: str, title_zh: str | None, title_en: st
           --title-en "Dock strike, ten years on" --collection webinar \\
           --speaker "Lee Cheuk-yan" --language yue --visibility public --wait
     """
-    from .ingest import IngestOptions, ingest
-    from .jobs import run_job, submit_ingest, submit_transcription
+    from .ingest import IngestOptions
+    from .jobs import submit_ingest
 
     options = IngestOptions(
         title_zh=title_zh, title_en=title_en, description_zh=description_zh, description_en=description_en,
@@ -165,18 +165,11 @@ def ingest_command(ctx: Context, source: str, title_zh: str | None, title_en: st
         else:
             click.echo(f"queued job {job.id}: run `archive worker` to process it, `archive jobs` to follow it")
         return
+    from .pipeline import ingest_and_transcribe
+
     bar = Progress(enabled=sys.stderr.isatty() and not as_json)
     try:
-        outcome = ingest(settings, catalog, source, options, progress=bar)
-        job = None
-        if outcome.needs_transcription:
-            job = submit_transcription(settings, catalog, outcome.item.id, translate=options.translate,
-                                       enqueue_now=False)
-            job = run_job(settings, catalog, job.id, display=bar)
-        else:
-            from .pipeline import reindex_item
-
-            reindex_item(settings, catalog, outcome.item.id)
+        outcome, job = ingest_and_transcribe(settings, catalog, source, options, progress=bar)
     finally:
         bar.close()
     item = catalog.get_item(outcome.item.id)

@@ -88,9 +88,8 @@ def build_demo(
     """Build the demo archive when the catalog is empty (or always, with ``force``)."""
     from transcripts.subtitles import read_subtitles
 
-    from .ingest import IngestOptions, ingest
-    from .jobs import run_job, submit_transcription
-    from .pipeline import reindex_item
+    from .ingest import IngestOptions
+    from .pipeline import ingest_and_transcribe, reindex_item
 
     if catalog.item_ids() and not force:
         return []
@@ -104,7 +103,7 @@ def build_demo(
             echo(f"skipped {entry.path}: not found")
             continue
         echo(f"demo: {entry.title_en}")
-        outcome = ingest(
+        outcome, _job = ingest_and_transcribe(
             settings, catalog, str(path),
             IngestOptions(title_zh=entry.title_zh, title_en=entry.title_en, description_zh=entry.description_zh,
                           description_en=entry.description_en, collection=entry.collection, date=entry.date,
@@ -113,10 +112,6 @@ def build_demo(
         )
         if outcome.duplicate:
             continue
-        if outcome.needs_transcription:
-            job = submit_transcription(settings, catalog, outcome.item.id, enqueue_now=False, created_by="demo")
-            run_job(settings, catalog, job.id)
-        reindex_item(settings, catalog, outcome.item.id)
         built.append(catalog.get_item(outcome.item.id))
     for entry in DEMO_SUBTITLES:
         path = HERE / entry.path[1:] if entry.path.startswith("@") else folder / entry.path

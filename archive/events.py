@@ -1090,37 +1090,11 @@ def recording_options(event: Event, **overrides: Any) -> Any:
     return IngestOptions(**{**inherited, **given})
 
 
-def run_ingest_now(
-    settings: Settings,
-    catalog: Catalog,
-    source: str,
-    options: Any,
-    *,
-    progress: Callable[[str, float], None] | None = None,
-    on_item: Callable[[Any], None] | None = None,
-) -> tuple[Any, Job | None]:
-    """Ingest in this process, then transcribe (or index) like ``archive ingest --wait``.
+def run_ingest_now(*args: Any, **kwargs: Any) -> tuple[Any, Job | None]:
+    """The ``archive ingest --wait`` path (:func:`archive.pipeline.ingest_and_transcribe`)."""
+    from .pipeline import ingest_and_transcribe
 
-    The same library calls in the same order as :func:`archive.commands.ingest_command`'s
-    ``--wait`` path; ``on_item(outcome)`` runs between ingest and transcription (to link an event
-    before the transcript is indexed). Returns the ingest outcome and the transcription job.
-    """
-    from .ingest import ingest
-    from .jobs import run_job, submit_transcription
-    from .pipeline import reindex_item
-
-    outcome = ingest(settings, catalog, source, options, progress=progress)
-    if on_item is not None:
-        on_item(outcome)
-    job = None
-    if outcome.needs_transcription:
-        job = submit_transcription(
-            settings, catalog, outcome.item.id, translate=options.translate, enqueue_now=False
-        )
-        job = run_job(settings, catalog, job.id, display=progress)
-    else:
-        reindex_item(settings, catalog, outcome.item.id)
-    return outcome, job
+    return ingest_and_transcribe(*args, **kwargs)
 
 
 def attach_recording(

@@ -7,13 +7,14 @@ same code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .catalog import Catalog, TranscriptRevision
 from .config import Settings
 from .errors import NotFoundError
 from .media import SILENCE_MAX_VOLUME_DB
 
-__all__ = ["reindex_item", "transcribe_item"]
+__all__ = ["ingest_and_transcribe", "reindex_item", "transcribe_item"]
 
 
 def _is_silent(catalog: Catalog, item_id: str) -> bool:
@@ -72,3 +73,34 @@ def reindex_item(settings: Settings, catalog: Catalog, item_id: str) -> None:
     except ImportError:  # the search index is not part of this build yet
         return
     SearchIndex.open(settings).update_item(catalog, item_id)
+
+
+def ingest_and_transcribe(
+    settings: Settings,
+    catalog: Catalog,
+    source: str,
+    options: Any,
+    *,
+    progress: Callable[[str, float], None] | None = None,
+    on_item: Callable[[Any], None] | None = None,
+) -> tuple[Any, Any]:
+    """Ingest in this process, then transcribe (or just index) it: ``archive ingest --wait``.
+
+    Nothing is queued before the recording is safely catalogued, so a bad source leaves no job
+    behind. ``on_item(outcome)`` runs between ingest and transcription (the hub links an event
+    there, before the transcript is indexed). Returns the ingest outcome and the transcription
+    job (None when nothing needed transcribing).
+    """
+    from .ingest import ingest
+    from .jobs import run_job, submit_transcription
+
+    outcome = ingest(settings, catalog, source, options, progress=progress)
+    if on_item is not None:
+        on_item(outcome)
+    job = None
+    if outcome.needs_transcription:
+        job = submit_transcription(settings, catalog, outcome.item.id, translate=options.translate, enqueue_now=False)
+        job = run_job(settings, catalog, job.id, display=progress)
+    else:
+        reindex_item(settings, catalog, outcome.item.id)
+    return outcome, job
