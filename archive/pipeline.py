@@ -61,8 +61,9 @@ def transcribe_item(
             decode_language=result.decode_language,
             summary="machine transcript",
         )
-        if result.decode_language:
-            catalog.update_item(item_id, detected_language=result.decode_language)
+        # The spoken language (yue stays yue); the decoding language is kept on the revision.
+        if result.spoken_language or result.decode_language:
+            catalog.update_item(item_id, detected_language=result.spoken_language or result.decode_language)
     return revision
 
 
