@@ -157,10 +157,14 @@ def _new_run_id() -> str:
 def _choose(catalog: Catalog, media: list[MediaFile], sample: int) -> list[MediaFile]:
     """The ``sample`` files checked longest ago; never-checked files first, ties at random."""
     last = dict(
-        catalog.conn.execute("SELECT media_id, MAX(checked_at) FROM fixity_checks GROUP BY media_id").fetchall()
+        catalog.conn.execute(
+            "SELECT media_id, MAX(checked_at) FROM fixity_checks GROUP BY media_id"
+        ).fetchall()
     )
     tiebreak = {m.id: secrets.randbits(32) for m in media}
-    ordered = sorted(media, key=lambda m: (last.get(m.id) is not None, last.get(m.id) or "", tiebreak[m.id]))
+    ordered = sorted(
+        media, key=lambda m: (last.get(m.id) is not None, last.get(m.id) or "", tiebreak[m.id])
+    )
     return ordered[:sample]
 
 
@@ -199,7 +203,16 @@ def _record(catalog: Catalog, run_id: str, checks: list[FixityCheck]) -> None:
             "INSERT INTO fixity_checks (run_id, checked_at, media_id, item_id, path, expected_sha256, "
             "actual_sha256, result) VALUES (?,?,?,?,?,?,?,?)",
             [
-                (run_id, c.checked_at, c.media_id, c.item_id, c.path, c.expected_sha256, c.actual_sha256, c.result)
+                (
+                    run_id,
+                    c.checked_at,
+                    c.media_id,
+                    c.item_id,
+                    c.path,
+                    c.expected_sha256,
+                    c.actual_sha256,
+                    c.result,
+                )
                 for c in checks
             ],
         )
@@ -282,7 +295,12 @@ def fixity_job(settings: Settings, catalog: Catalog, job: Any, report: Any) -> d
         int(sample) if sample else None,
         progress=lambda done, total: report("fixity", done / total if total else 1.0),
     )
-    return {"run_id": result.run_id, "checked": len(result.checks), "ok": result.ok, "counts": result.counts}
+    return {
+        "run_id": result.run_id,
+        "checked": len(result.checks),
+        "ok": result.ok,
+        "counts": result.counts,
+    }
 
 
 def _check_from_row(row: Any) -> FixityCheck:
@@ -298,19 +316,20 @@ def _check_from_row(row: Any) -> FixityCheck:
     )
 
 
-_CHECK_COLUMNS = (
-    "f.media_id, f.item_id, f.path, m.role, f.expected_sha256, f.actual_sha256, f.result, f.checked_at"
-)
+_CHECK_COLUMNS = "f.media_id, f.item_id, f.path, m.role, f.expected_sha256, f.actual_sha256, f.result, f.checked_at"
 
 
 def last_fixity_run(catalog: Catalog) -> FixityRun | None:
     """The most recent run: when, how many files, and each file that failed (None: never run)."""
-    row = catalog.conn.execute("SELECT run_id FROM fixity_checks ORDER BY id DESC LIMIT 1").fetchone()
+    row = catalog.conn.execute(
+        "SELECT run_id FROM fixity_checks ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     if row is None:
         return None
     run_id = row[0]
     summary = catalog.conn.execute(
-        "SELECT MIN(checked_at), MAX(checked_at), COUNT(*) FROM fixity_checks WHERE run_id = ?", (run_id,)
+        "SELECT MIN(checked_at), MAX(checked_at), COUNT(*) FROM fixity_checks WHERE run_id = ?",
+        (run_id,),
     ).fetchone()
     counts = dict.fromkeys(RESULTS, 0)
     for result, n in catalog.conn.execute(

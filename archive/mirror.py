@@ -283,7 +283,14 @@ def _load_series(catalog: Catalog) -> dict[str, _Series]:
     except Exception:  # a catalog from before series existed
         return {}
     return {
-        r["id"]: _Series(r["id"], r["title_zh"], r["title_en"], r["description_zh"], r["description_en"], _slug(r["id"]))
+        r["id"]: _Series(
+            r["id"],
+            r["title_zh"],
+            r["title_en"],
+            r["description_zh"],
+            r["description_en"],
+            _slug(r["id"]),
+        )
         for r in rows
     }
 
@@ -322,7 +329,9 @@ def _gather(settings: Settings, catalog: Catalog, base_url: str | None) -> list[
         media = _public_media(settings, catalog, item.id)
         media_rel = None
         if media is not None:
-            digest = hashlib.sha256(f"{media.name}:{media.stat().st_size}".encode()).hexdigest()[:16]
+            digest = hashlib.sha256(f"{media.name}:{media.stat().st_size}".encode()).hexdigest()[
+                :16
+            ]
             media_rel = f"media/{item.id}-{digest}{media.suffix}"
         audio = catalog.get_media(item.id, "audio")
         item_series = series.get(item.series_id) if item.series_id else None
@@ -336,7 +345,16 @@ def _gather(settings: Settings, catalog: Catalog, base_url: str | None) -> list[
                     item.to_dict(),
                     revision,
                     [
-                        [s.uid, s.start, s.end, s.text_zh, s.text_en, s.speaker, s.en_machine, s.lang]
+                        [
+                            s.uid,
+                            s.start,
+                            s.end,
+                            s.text_zh,
+                            s.text_en,
+                            s.speaker,
+                            s.en_machine,
+                            s.lang,
+                        ]
                         for s in segments
                     ],
                     media_rel,
@@ -349,9 +367,20 @@ def _gather(settings: Settings, catalog: Catalog, base_url: str | None) -> list[
             ).encode()
         ).hexdigest()
         entries.append(
-            _Entry(item, revision, segments, media, media_rel, audio.duration if audio else None, item_series, fingerprint)
+            _Entry(
+                item,
+                revision,
+                segments,
+                media,
+                media_rel,
+                audio.duration if audio else None,
+                item_series,
+                fingerprint,
+            )
         )
-    entries.sort(key=lambda e: (e.item.recorded_date or "", e.item.created_at, e.item.id), reverse=True)
+    entries.sort(
+        key=lambda e: (e.item.recorded_date or "", e.item.created_at, e.item.id), reverse=True
+    )
     return entries
 
 
@@ -368,21 +397,31 @@ def _citations(home: str, item_ids: list[str], base_url: str | None) -> dict[str
     out: dict[str, dict[str, str]] = {}
     try:
         for item_id in item_ids:
-            citation = build_citation(catalog, settings, item_id, at=None, viewer=Viewer("public"), base_url=base_url)
-            out[item_id] = {"permalink": citation.permalink} | {s: render(citation, s) for s in CITATION_STYLES}
+            citation = build_citation(
+                catalog, settings, item_id, at=None, viewer=Viewer("public"), base_url=base_url
+            )
+            out[item_id] = {"permalink": citation.permalink} | {
+                s: render(citation, s) for s in CITATION_STYLES
+            }
     finally:
         catalog.close()
     return out
 
 
-def _all_citations(settings: Settings, item_ids: list[str], base_url: str | None, workers: int) -> dict[str, dict[str, str]]:
+def _all_citations(
+    settings: Settings, item_ids: list[str], base_url: str | None, workers: int
+) -> dict[str, dict[str, str]]:
     if len(item_ids) < POOL_THRESHOLD or workers < 2:
         return _citations(str(settings.home), item_ids, base_url)
     chunks = [item_ids[i : i + 20] for i in range(0, len(item_ids), 20)]
     out: dict[str, dict[str, str]] = {}
     # Fresh interpreters, not forks: the caller may have threads (a web server, a worker).
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part in pool.map(_citations, [str(settings.home)] * len(chunks), chunks, [base_url] * len(chunks)):
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        for part in pool.map(
+            _citations, [str(settings.home)] * len(chunks), chunks, [base_url] * len(chunks)
+        ):
             out.update(part)
     return out
 
@@ -408,7 +447,9 @@ def _moment(seconds: float) -> str:
 
 
 def _titles(item: Item, lang: str) -> tuple[str, str]:
-    first, second = (item.title_en, item.title_zh) if lang == "en" else (item.title_zh, item.title_en)
+    first, second = (
+        (item.title_en, item.title_zh) if lang == "en" else (item.title_zh, item.title_en)
+    )
     first = first or second or item.id
     return first, (second if second and second != first else "")
 
@@ -419,7 +460,9 @@ def _collection_name(collection: str, lang: str) -> str:
 
 
 def _series_name(series: _Series, lang: str) -> str:
-    first, second = (series.title_en, series.title_zh) if lang == "en" else (series.title_zh, series.title_en)
+    first, second = (
+        (series.title_en, series.title_zh) if lang == "en" else (series.title_zh, series.title_en)
+    )
     return first or second or series.id
 
 
@@ -448,18 +491,30 @@ class _Page:
         return self.root + (self.rel if self.lang == "en" else f"en/{self.rel}")
 
 
-def _layout(page: _Page, title: str, body: str, organisation: str, base_url: str | None, updated: str,
-            scripts: Iterable[str] = (), search_page: bool = False) -> str:
+def _layout(
+    page: _Page,
+    title: str,
+    body: str,
+    organisation: str,
+    base_url: str | None,
+    updated: str,
+    scripts: Iterable[str] = (),
+    search_page: bool = False,
+) -> str:
     t = UI[page.lang]
     other_lang = "en" if page.lang == "zh" else "zh"
-    canonical = f'\n<link rel="canonical" href="{_e(base_url + "/" + page.path)}">' if base_url else ""
-    script_tags = "".join(f'\n<script src="{page.root}assets/{name}" defer></script>' for name in scripts)
+    canonical = (
+        f'\n<link rel="canonical" href="{_e(base_url + "/" + page.path)}">' if base_url else ""
+    )
+    script_tags = "".join(
+        f'\n<script src="{page.root}assets/{name}" defer></script>' for name in scripts
+    )
     # Item pages carry no date of the whole mirror: they are rewritten only when the item changes.
     updated_line = f"\n<p>{t['updated']}: {_e(updated)}</p>" if updated else ""
     form_id = ' id="search-form"' if search_page else ""
     input_id = ' id="search-input"' if search_page else ""
     return f"""<!doctype html>
-<html lang="{t['lang']}">
+<html lang="{t["lang"]}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -467,22 +522,22 @@ def _layout(page: _Page, title: str, body: str, organisation: str, base_url: str
 <title>{_e(title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{page.root}assets/mirror.css">
-<link rel="alternate" hreflang="{UI[other_lang]['lang']}" href="{_e(page.other)}">{canonical}{script_tags}
+<link rel="alternate" hreflang="{UI[other_lang]["lang"]}" href="{_e(page.other)}">{canonical}{script_tags}
 </head>
 <body data-root="{page.root}" data-lang="{page.lang}">
 <header class="site">
 <a class="home" href="{page.home}index.html">{_e(organisation)}</a>
-<nav><a href="{page.home}browse.html">{t['browse']}</a> <a href="{_e(page.other)}" hreflang="{UI[other_lang]['lang']}" lang="{UI[other_lang]['lang']}">{t['other_lang']}</a></nav>
+<nav><a href="{page.home}browse.html">{t["browse"]}</a> <a href="{_e(page.other)}" hreflang="{UI[other_lang]["lang"]}" lang="{UI[other_lang]["lang"]}">{t["other_lang"]}</a></nav>
 <form class="search"{form_id} action="{page.home}index.html" method="get" role="search">
-<input type="search" name="q"{input_id} placeholder="{_e(t['placeholder'])}" aria-label="{_e(t['search'])}">
-<button type="submit">{t['search']}</button>
+<input type="search" name="q"{input_id} placeholder="{_e(t["placeholder"])}" aria-label="{_e(t["search"])}">
+<button type="submit">{t["search"]}</button>
 </form>
 </header>
 <main>
 {body}
 </main>
 <footer class="site">
-<p>{_e(t['footer'].format(org=organisation))}</p>{updated_line}
+<p>{_e(t["footer"].format(org=organisation))}</p>{updated_line}
 </footer>
 </body>
 </html>
@@ -494,7 +549,11 @@ def _item_list(entries: Iterable[_Entry], page: _Page) -> str:
     for entry in entries:
         first, second = _titles(entry.item, page.lang)
         extra = f' <span class="second">{_e(second)}</span>' if second else ""
-        date = f' <span class="date">{_e(entry.item.recorded_date)}</span>' if entry.item.recorded_date else ""
+        date = (
+            f' <span class="date">{_e(entry.item.recorded_date)}</span>'
+            if entry.item.recorded_date
+            else ""
+        )
         dur = f' <span class="dur">{_clock(entry.duration)}</span>' if entry.duration else ""
         rows.append(
             f'<li><a href="{page.home}items/{entry.item.id}.html">{_e(first)}</a>{extra}{date}{dur}</li>'
@@ -502,30 +561,61 @@ def _item_list(entries: Iterable[_Entry], page: _Page) -> str:
     return '<ul class="items">\n' + "\n".join(rows) + "\n</ul>"
 
 
-def _item_page(entry: _Entry, page: _Page, citations: dict[str, str], organisation: str, base_url: str | None,
-               subtitle_files: dict[str, list[str]]) -> str:
+def _item_page(
+    entry: _Entry,
+    page: _Page,
+    citations: dict[str, str],
+    organisation: str,
+    base_url: str | None,
+    subtitle_files: dict[str, list[str]],
+) -> str:
     t = UI[page.lang]
     item = entry.item
     first, second = _titles(item, page.lang)
-    heading = f"<h1>{_e(first)}" + (f'<span class="second">{_e(second)}</span>' if second else "") + "</h1>"
+    heading = (
+        f"<h1>{_e(first)}"
+        + (f'<span class="second">{_e(second)}</span>' if second else "")
+        + "</h1>"
+    )
     meta: list[tuple[str, str]] = []
     if item.recorded_date:
         meta.append((t["date"], _e(item.recorded_date)))
-    meta.append((t["collection"], f'<a href="{page.home}collections/{item.collection}.html">{_e(_collection_name(item.collection, page.lang))}</a>'))
+    meta.append(
+        (
+            t["collection"],
+            f'<a href="{page.home}collections/{item.collection}.html">{_e(_collection_name(item.collection, page.lang))}</a>',
+        )
+    )
     if entry.series:
-        meta.append((t["series"], f'<a href="{page.home}series/{entry.series.slug}.html">{_e(_series_name(entry.series, page.lang))}</a>'))
+        meta.append(
+            (
+                t["series"],
+                f'<a href="{page.home}series/{entry.series.slug}.html">{_e(_series_name(entry.series, page.lang))}</a>',
+            )
+        )
     if item.speakers:
-        meta.append((t["speakers"], _e("、".join(item.speakers) if page.lang == "zh" else ", ".join(item.speakers))))
+        meta.append(
+            (
+                t["speakers"],
+                _e("、".join(item.speakers) if page.lang == "zh" else ", ".join(item.speakers)),
+            )
+        )
     if item.tags:
         meta.append((t["tags"], _e(", ".join(item.tags))))
     if entry.duration:
         meta.append((t["duration"], _clock(entry.duration)))
-    meta_html = '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"
-    descriptions = [d for d in ((item.description_zh, "zh-Hant-HK"), (item.description_en, "en")) if d[0]]
+    meta_html = (
+        '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"
+    )
+    descriptions = [
+        d for d in ((item.description_zh, "zh-Hant-HK"), (item.description_en, "en")) if d[0]
+    ]
     if page.lang == "en":
         descriptions.reverse()
     desc_html = "".join(
-        f'<p class="description" lang="{lang}">' + "<br>".join(_e(line) for line in text.splitlines()) + "</p>"
+        f'<p class="description" lang="{lang}">'
+        + "<br>".join(_e(line) for line in text.splitlines())
+        + "</p>"
         for text, lang in descriptions
     )
     if entry.media_rel:
@@ -569,9 +659,10 @@ def _item_page(entry: _Entry, page: _Page, citations: dict[str, str], organisati
             f'<li{anchor} data-start="{s.start:.3f}" data-end="{s.end:.3f}"><a class="ts" href="#t={moment}">'
             f"{_clock(s.start)}</a>{speaker}{''.join(parts)}</li>"
         )
-    transcript = (
-        f"<h2>{t['transcript']}</h2>"
-        + ('<ol class="segments">\n' + "\n".join(seg_rows) + "\n</ol>" if seg_rows else f"<p>{t['no_transcript']}</p>")
+    transcript = f"<h2>{t['transcript']}</h2>" + (
+        '<ol class="segments">\n' + "\n".join(seg_rows) + "\n</ol>"
+        if seg_rows
+        else f"<p>{t['no_transcript']}</p>"
     )
     links = []
     for track in ("zh", "en"):
@@ -580,22 +671,35 @@ def _item_page(entry: _Entry, page: _Page, citations: dict[str, str], organisati
             label = t[f"subtitles_{track}"]
             links.append(
                 f"<li>{label}: "
-                + " ".join(f'<a href="{page.root}{f}" download>{f.rsplit(".", 1)[1].upper()}</a>' for f in files)
+                + " ".join(
+                    f'<a href="{page.root}{f}" download>{f.rsplit(".", 1)[1].upper()}</a>'
+                    for f in files
+                )
                 + "</li>"
             )
     if entry.media_rel:
-        links.append(f'<li>{t["audio"]}: <a href="{page.root}{entry.media_rel}" download>M4A</a></li>')
-    downloads = f"<h2>{t['downloads']}</h2><ul class=\"downloads\">{''.join(links)}</ul>" if links else ""
+        links.append(
+            f'<li>{t["audio"]}: <a href="{page.root}{entry.media_rel}" download>M4A</a></li>'
+        )
+    downloads = (
+        f'<h2>{t["downloads"]}</h2><ul class="downloads">{"".join(links)}</ul>' if links else ""
+    )
     permalink = citations.get("permalink", "")
     cite_blocks = "".join(
         f"<details{' open' if style == 'chicago' else ''}><summary>{STYLE_NAMES[style]}</summary>"
         f'<pre class="citation">{_e(citations.get(style, ""))}</pre></details>'
         for style in CITATION_STYLES
     )
-    moment = f'<p>{t["moment"]}: <a id="moment-link" href="#t=0">#t=0</a></p>' if entry.media_rel else ""
+    moment = (
+        f'<p>{t["moment"]}: <a id="moment-link" href="#t=0">#t=0</a></p>' if entry.media_rel else ""
+    )
     cite = (
         f"<h2>{t['cite']}</h2>"
-        + (f'<p>{t["permalink"]}: <a href="{_e(permalink)}">{_e(permalink)}</a></p>' if permalink.startswith("http") else "")
+        + (
+            f'<p>{t["permalink"]}: <a href="{_e(permalink)}">{_e(permalink)}</a></p>'
+            if permalink.startswith("http")
+            else ""
+        )
         + moment
         + cite_blocks
     )
@@ -616,7 +720,9 @@ def _subtitles(entry: _Entry) -> dict[str, bytes]:
         if not any(s.text(track).strip() for s in entry.segments):
             continue
         for fmt in SUBTITLE_FORMATS:
-            out[f"subtitles/{entry.item.id}.{track}.{fmt}"] = export(entry.segments, fmt, track).encode("utf-8")
+            out[f"subtitles/{entry.item.id}.{track}.{fmt}"] = export(
+                entry.segments, fmt, track
+            ).encode("utf-8")
     return out
 
 
@@ -636,10 +742,19 @@ def _search_document(entry: _Entry) -> str:
         "collection": item.collection,
     }
     meta_tags = "".join(
-        f'<span data-pagefind-meta="{key}:{_e(value)}"></span>' for key, value in meta.items() if value
+        f'<span data-pagefind-meta="{key}:{_e(value)}"></span>'
+        for key, value in meta.items()
+        if value
     )
     about = " ".join(
-        [item.title_zh, item.title_en, item.description_zh, item.description_en, " ".join(item.speakers), " ".join(item.tags)]
+        [
+            item.title_zh,
+            item.title_en,
+            item.description_zh,
+            item.description_en,
+            " ".join(item.speakers),
+            " ".join(item.tags),
+        ]
     )
     sections = []
     for s in entry.segments:
@@ -707,7 +822,9 @@ def _glossary_for_browser(settings: Settings, corpus: str) -> list[list[list[str
             if local and not any(folded in corpus for folded, _ in zh + en):
                 continue
             if zh or en:
-                out.append([[f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en]])
+                out.append(
+                    [[f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en]]
+                )
     return out
 
 
@@ -761,9 +878,13 @@ def _check_destination(settings: Settings, dest: Path) -> dict[str, Any]:
     home = settings.home.resolve()
     resolved = dest.resolve()
     if resolved == home or resolved.is_relative_to(home):
-        raise MirrorError(f"the mirror destination {dest} is inside the data folder {home}: choose a folder elsewhere")
+        raise MirrorError(
+            f"the mirror destination {dest} is inside the data folder {home}: choose a folder elsewhere"
+        )
     if home.is_relative_to(resolved):
-        raise MirrorError(f"the mirror destination {dest} contains the data folder {home}: it would be published")
+        raise MirrorError(
+            f"the mirror destination {dest} contains the data folder {home}: it would be published"
+        )
     if not dest.exists():
         return {}
     if not dest.is_dir():
@@ -773,7 +894,9 @@ def _check_destination(settings: Settings, dest: Path) -> dict[str, Any]:
         try:
             record = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise MirrorError(f"{marker} is damaged ({exc}): remove the folder or choose another") from exc
+            raise MirrorError(
+                f"{marker} is damaged ({exc}): remove the folder or choose another"
+            ) from exc
         if record.get("format") == MIRROR_FORMAT:
             return record
     if any(dest.iterdir()):
@@ -842,7 +965,9 @@ def build_mirror(
             files.append(entry.media_rel)
         for lang in ("zh", "en"):
             page = _Page(f"items/{item_id}.html", lang)
-            out.put(page.path, _item_page(entry, page, citations[item_id], organisation, base, by_track))
+            out.put(
+                page.path, _item_page(entry, page, citations[item_id], organisation, base, by_track)
+            )
             files.append(page.path)
         items_record[item_id] = {"fingerprint": entry.fingerprint, "files": files}
         if progress and (n % 20 == 0 or n == len(entries)):
@@ -852,23 +977,37 @@ def build_mirror(
     for asset in sorted(ASSETS.iterdir()):
         if asset.is_file():
             out.put(f"assets/{asset.name}", asset.read_bytes())
-    out.put("assets/fold.json", json.dumps(fold_table(), ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+    out.put(
+        "assets/fold.json",
+        json.dumps(fold_table(), ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+    )
     corpus = fold(
         "\n".join(
-            " ".join([e.item.title_zh, e.item.title_en, e.item.description_zh, e.item.description_en])
+            " ".join(
+                [e.item.title_zh, e.item.title_en, e.item.description_zh, e.item.description_en]
+            )
             + "\n"
             + "\n".join(f"{s.text_zh} {s.text_en}" for s in e.segments)
             for e in entries
         )
     )
-    out.put("assets/glossary.json", json.dumps(_glossary_for_browser(settings, corpus), ensure_ascii=False, separators=(",", ":")))
+    out.put(
+        "assets/glossary.json",
+        json.dumps(
+            _glossary_for_browser(settings, corpus), ensure_ascii=False, separators=(",", ":")
+        ),
+    )
     if base:
         out.put("sitemap.xml", _sitemap(base, entries))
 
     search_started = time.monotonic()
     if progress:
         progress("search", 0, 1)
-    _build_search(out, [(f"items/{e.item.id}.html", _search_document(e)) for e in entries], Path(tempfile.gettempdir()))
+    _build_search(
+        out,
+        [(f"items/{e.item.id}.html", _search_document(e)) for e in entries],
+        Path(tempfile.gettempdir()),
+    )
     search_seconds = time.monotonic() - search_started
     if progress:
         progress("search", 1, 1)
@@ -911,12 +1050,16 @@ def _safe_rel(rel: str) -> bool:
 
 
 def _remove_empty_dirs(root: Path) -> None:
-    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+    for folder in sorted(
+        (p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+    ):
         with contextlib.suppress(OSError):  # not empty: still in use
             folder.rmdir()
 
 
-def _write_lists(out: _Out, entries: list[_Entry], organisation: str, base: str | None, updated: str) -> None:
+def _write_lists(
+    out: _Out, entries: list[_Entry], organisation: str, base: str | None, updated: str
+) -> None:
     """Home pages, the browse pages, and one page per collection and per series."""
     by_collection: dict[str, list[_Entry]] = {}
     by_series: dict[str, tuple[_Series, list[_Entry]]] = {}
@@ -927,7 +1070,9 @@ def _write_lists(out: _Out, entries: list[_Entry], organisation: str, base: str 
     collections = [c for c in COLLECTION_NAMES if c in by_collection] + sorted(
         c for c in by_collection if c not in COLLECTION_NAMES
     )
-    series_list = sorted(by_series.values(), key=lambda sv: (sv[0].title_en or sv[0].title_zh, sv[0].id))
+    series_list = sorted(
+        by_series.values(), key=lambda sv: (sv[0].title_en or sv[0].title_zh, sv[0].id)
+    )
     for lang in ("zh", "en"):
         t = UI[lang]
 
@@ -944,7 +1089,7 @@ def _write_lists(out: _Out, entries: list[_Entry], organisation: str, base: str 
             )
             return (
                 f'<div class="columns"><section><h2>{t["collections"]}</h2><ul>{cols}</ul></section>'
-                + (f'<section><h2>{t["series"]}</h2><ul>{sers}</ul></section>' if sers else "")
+                + (f"<section><h2>{t['series']}</h2><ul>{sers}</ul></section>" if sers else "")
                 + "</div>"
             )
 
@@ -956,27 +1101,49 @@ def _write_lists(out: _Out, entries: list[_Entry], organisation: str, base: str 
             f'<div id="home-content">{nav(home)}<h2>{t["latest"]}</h2>{_item_list(entries[:LATEST_ON_HOME], home)}'
             f'<p><a href="{home.home}browse.html">{t["all_items"]} ({len(entries)})</a></p></div>'
         )
-        out.put(home.path, _layout(home, f"{organisation} · {t['mirror']}", body, organisation, base, updated,
-                                   scripts=("search.js",), search_page=True))
+        out.put(
+            home.path,
+            _layout(
+                home,
+                f"{organisation} · {t['mirror']}",
+                body,
+                organisation,
+                base,
+                updated,
+                scripts=("search.js",),
+                search_page=True,
+            ),
+        )
         browse = _Page("browse.html", lang)
-        body = f'<h1>{t["browse"]}</h1>{nav(browse)}<h2>{t["all_items"]} ({len(entries)})</h2>{_item_list(entries, browse)}'
-        out.put(browse.path, _layout(browse, f"{t['browse']} · {organisation}", body, organisation, base, updated))
+        body = f"<h1>{t['browse']}</h1>{nav(browse)}<h2>{t['all_items']} ({len(entries)})</h2>{_item_list(entries, browse)}"
+        out.put(
+            browse.path,
+            _layout(browse, f"{t['browse']} · {organisation}", body, organisation, base, updated),
+        )
         for c in collections:
             page = _Page(f"collections/{c}.html", lang)
             name = _collection_name(c, lang)
             body = f"<h1>{_e(name)}</h1>{_item_list(by_collection[c], page)}"
-            out.put(page.path, _layout(page, f"{name} · {organisation}", body, organisation, base, updated))
+            out.put(
+                page.path,
+                _layout(page, f"{name} · {organisation}", body, organisation, base, updated),
+            )
         for series, members in series_list:
             page = _Page(f"series/{series.slug}.html", lang)
             name = _series_name(series, lang)
             description = series.description_en if lang == "en" else series.description_zh
-            description = description or (series.description_zh if lang == "en" else series.description_en)
+            description = description or (
+                series.description_zh if lang == "en" else series.description_en
+            )
             body = (
                 f"<h1>{_e(name)}</h1>"
                 + (f'<p class="lede">{_e(description)}</p>' if description else "")
                 + _item_list(members, page)
             )
-            out.put(page.path, _layout(page, f"{name} · {organisation}", body, organisation, base, updated))
+            out.put(
+                page.path,
+                _layout(page, f"{name} · {organisation}", body, organisation, base, updated),
+            )
 
 
 def _sitemap(base: str, entries: list[_Entry]) -> str:

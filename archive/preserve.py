@@ -221,7 +221,9 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _copy_hashing(src: Path, dst: Path, on_bytes: Callable[[int], None] | None = None) -> tuple[str, int]:
+def _copy_hashing(
+    src: Path, dst: Path, on_bytes: Callable[[int], None] | None = None
+) -> tuple[str, int]:
     """Copy ``src`` to a new file ``dst``, hashing the bytes on the way (one read of the source)."""
     digest = hashlib.sha256()
     size = 0
@@ -331,10 +333,17 @@ def find_previous_bags(dest: Path, limit: int = PREVIOUS_BAGS) -> list[Path]:
     if not parent.is_dir():
         return []
     for child in parent.iterdir():
-        if child.name.endswith(INCOMPLETE_SUFFIX) or not child.is_dir() or child == Path(dest).resolve():
+        if (
+            child.name.endswith(INCOMPLETE_SUFFIX)
+            or not child.is_dir()
+            or child == Path(dest).resolve()
+        ):
             continue
         info = _read_tag_file(child / "bag-info.txt")
-        if info.get("Archive-Format") == BACKUP_FORMAT and (child / "manifest-sha256.txt").is_file():
+        if (
+            info.get("Archive-Format") == BACKUP_FORMAT
+            and (child / "manifest-sha256.txt").is_file()
+        ):
             found.append((info.get("Archive-Snapshot-Time", ""), child))
     found.sort(reverse=True)
     return [path for _, path in found[:limit]]
@@ -347,7 +356,11 @@ def _load_previous(paths: Iterable[Path]) -> list[_PreviousBag]:
         if not manifest_path.is_file():
             raise PreservationError(f"{path} is not a bag with a sha256 manifest")
         info = _read_tag_file(Path(path) / "bag-info.txt")
-        bags.append(_PreviousBag(Path(path), info.get("Archive-Snapshot-Time", ""), _read_manifest(manifest_path)))
+        bags.append(
+            _PreviousBag(
+                Path(path), info.get("Archive-Snapshot-Time", ""), _read_manifest(manifest_path)
+            )
+        )
     return bags
 
 
@@ -429,7 +442,10 @@ def _segment_dict(s: Any) -> dict[str, Any]:
         "reviewed": s.reviewed,
         "redacted": s.redacted,
         "uid": s.uid,
-        "words": [{"start": w.start, "end": w.end, "text": w.text, "probability": w.probability} for w in s.words],
+        "words": [
+            {"start": w.start, "end": w.end, "text": w.text, "probability": w.probability}
+            for w in s.words
+        ],
     }
 
 
@@ -479,16 +495,22 @@ def backup(
             "choose a folder elsewhere, ideally on another disk"
         )
     if _inside(home, dest_path):
-        raise PreservationError(f"the backup destination {dest_path} contains the data folder {home}")
+        raise PreservationError(
+            f"the backup destination {dest_path} contains the data folder {home}"
+        )
     if dest_path.exists() and (not dest_path.is_dir() or any(dest_path.iterdir())):
-        raise PreservationError(f"{dest_path} already exists and is not empty: give a new folder for each backup")
+        raise PreservationError(
+            f"{dest_path} already exists and is not empty: give a new folder for each backup"
+        )
     if not settings.catalog_path.is_file():
         raise PreservationError(f"there is no archive in {home} (no catalog.sqlite)")
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     partial = dest_path.with_name(dest_path.name + INCOMPLETE_SUFFIX)
     if partial.exists():
         if not (partial / INCOMPLETE_MARKER).exists():
-            raise PreservationError(f"{partial} exists and was not left by an earlier backup: move it away")
+            raise PreservationError(
+                f"{partial} exists and was not left by an earlier backup: move it away"
+            )
         shutil.rmtree(partial)  # an earlier attempt that failed or was killed
     previous_bags = _load_previous(
         [Path(p) for p in previous] if previous is not None else find_previous_bags(dest_path)
@@ -498,7 +520,9 @@ def backup(
         (partial / INCOMPLETE_MARKER).write_text(
             "This backup did not finish. It is not a usable backup: delete this folder.\n"
         )
-        report = _write_bag(settings, partial, dest_path, previous_bags, skip_damaged, progress, workers, started)
+        report = _write_bag(
+            settings, partial, dest_path, previous_bags, skip_damaged, progress, workers, started
+        )
         os.replace(partial, dest_path)  # onto nothing, or onto the empty folder checked above
         _fsync_dir(dest_path.parent)
     except BaseException as exc:
@@ -570,11 +594,15 @@ def _write_bag(
             rel = f"data/{m.path}"
             if not _safe_relative(m.path):
                 with lock:
-                    problems.append(f"item {m.item_id}: {m.path}: not a path inside the data folder")
+                    problems.append(
+                        f"item {m.item_id}: {m.path}: not a path inside the data folder"
+                    )
                 return
             target = bag_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            outcome = _obtain(home / m.path, target, m.sha256, m.size, reuse.get(f"{rel}\0{m.sha256}"), tally)
+            outcome = _obtain(
+                home / m.path, target, m.sha256, m.size, reuse.get(f"{rel}\0{m.sha256}"), tally
+            )
             with lock:
                 if outcome is None:
                     manifest[rel] = m.sha256
@@ -589,7 +617,11 @@ def _write_bag(
         payload_bytes += sum(m.size for m in media if m.path in stored)
         if problems and not skip_damaged:
             named = "; ".join(sorted(problems)[:MAX_NAMED_PROBLEMS])
-            more = f" (and {len(problems) - MAX_NAMED_PROBLEMS} more)" if len(problems) > MAX_NAMED_PROBLEMS else ""
+            more = (
+                f" (and {len(problems) - MAX_NAMED_PROBLEMS} more)"
+                if len(problems) > MAX_NAMED_PROBLEMS
+                else ""
+            )
             raise PreservationError(
                 f"{len(problems)} media file(s) cannot be backed up: {named}{more}. Nothing was "
                 "written. Run `archive fixity` for the full picture, or `archive backup --skip-damaged` "
@@ -613,7 +645,8 @@ def _write_bag(
                 # One line of JSON (json's fast encoder); `jq .` shows it indented.
                 _write_payload(
                     data / "transcripts" / f"{item_id}.json",
-                    json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n",
+                    json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+                    + b"\n",
                 ),
             )
             if progress and (n % 50 == 0 or n == len(item_ids)):
@@ -622,14 +655,19 @@ def _write_bag(
             json.dumps(dict(row), ensure_ascii=False) + "\n"
             for row in snap.conn.execute("SELECT * FROM audit ORDER BY id")
         ]
-        record("data/audit-log.jsonl", _write_payload(data / "audit-log.jsonl", "".join(audit_lines).encode()))
+        record(
+            "data/audit-log.jsonl",
+            _write_payload(data / "audit-log.jsonl", "".join(audit_lines).encode()),
+        )
         local_glossary = home / "glossary.tsv"
         if local_glossary.is_file():
             record("data/glossary.tsv", _copy_hashing(local_glossary, data / "glossary.tsv"))
             data_folder_files.append("glossary.tsv")
         builtin = _builtin_glossary()
         if builtin is not None:
-            record("data/glossary-builtin.tsv", _copy_hashing(builtin, data / "glossary-builtin.tsv"))
+            record(
+                "data/glossary-builtin.tsv", _copy_hashing(builtin, data / "glossary-builtin.tsv")
+            )
         revisions = int(snap.conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0])
     finally:
         snap.close()
@@ -652,13 +690,17 @@ def _write_bag(
     }
     record(
         "data/archive.json",
-        _write_payload(data / "archive.json", json.dumps(description, ensure_ascii=False, indent=1).encode()),
+        _write_payload(
+            data / "archive.json", json.dumps(description, ensure_ascii=False, indent=1).encode()
+        ),
     )
 
     # The tag files. The manifest is written from the hashes taken while copying (bagit.py would
     # read every byte again); bagit.py then writes bag-info.txt and the tag manifest, and checks
     # that the payload is complete.
-    (bag_dir / "bagit.txt").write_text("BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8")
+    (bag_dir / "bagit.txt").write_text(
+        "BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n", encoding="utf-8"
+    )
     with open(bag_dir / "manifest-sha256.txt", "w", encoding="utf-8") as fh:
         for rel in sorted(manifest):
             fh.write(f"{manifest[rel]}  {rel}\n")
@@ -712,7 +754,9 @@ def _write_bag(
     )
 
 
-def _obtain(source: Path, target: Path, sha256: str, size: int, earlier: Path | None, tally: _Tally) -> str | None:
+def _obtain(
+    source: Path, target: Path, sha256: str, size: int, earlier: Path | None, tally: _Tally
+) -> str | None:
     """Put one media file at ``target``; None when done, else why it could not be."""
     if earlier is not None:
         try:
@@ -721,7 +765,14 @@ def _obtain(source: Path, target: Path, sha256: str, size: int, earlier: Path | 
                 tally.add(size, linked=True)
                 return None
         except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES, errno.ENOENT):
+            if exc.errno not in (
+                errno.EXDEV,
+                errno.EPERM,
+                errno.EMLINK,
+                errno.ENOTSUP,
+                errno.EACCES,
+                errno.ENOENT,
+            ):
                 raise
     reason = None
     try:
@@ -749,7 +800,12 @@ def _poster_paths(cat: Catalog, schema: int) -> list[str]:
     if schema < 2:
         return []
     return sorted(
-        {r[0] for r in cat.conn.execute("SELECT poster_path FROM events WHERE poster_path IS NOT NULL AND poster_path != ''")}
+        {
+            r[0]
+            for r in cat.conn.execute(
+                "SELECT poster_path FROM events WHERE poster_path IS NOT NULL AND poster_path != ''"
+            )
+        }
     )
 
 
@@ -776,7 +832,11 @@ def _record_backup(settings: Settings, report: BackupReport) -> None:
                 action="backup",
                 target=str(report.path),
                 new_value=json.dumps(
-                    {"items": report.items, "media_files": report.media_files, "bytes": report.payload_bytes}
+                    {
+                        "items": report.items,
+                        "media_files": report.media_files,
+                        "bytes": report.payload_bytes,
+                    }
                 ),
             )
     finally:
@@ -790,7 +850,9 @@ def _describe_problems(details: list[Any]) -> str:
     lines = []
     for detail in details[:MAX_NAMED_PROBLEMS]:
         if isinstance(detail, bagit.ChecksumMismatch):
-            lines.append(f"{detail.path} has changed (sha256 {str(detail.found)[:12]}…, expected {str(detail.expected)[:12]}…)")
+            lines.append(
+                f"{detail.path} has changed (sha256 {str(detail.found)[:12]}…, expected {str(detail.expected)[:12]}…)"
+            )
         elif isinstance(detail, bagit.FileMissing):
             lines.append(f"{detail.path} is missing")
         elif isinstance(detail, bagit.UnexpectedFile):
@@ -828,7 +890,9 @@ def check_bag(bag_path: str | os.PathLike[str], *, processes: int | None = None)
     except bagit.BagValidationError as exc:
         details = list(getattr(exc, "details", None) or [])
         what = _describe_problems(details) if details else str(exc)
-        raise PreservationError(f"the bag {path} failed its check, so nothing was restored: {what}") from exc
+        raise PreservationError(
+            f"the bag {path} failed its check, so nothing was restored: {what}"
+        ) from exc
     except bagit.BagError as exc:
         raise PreservationError(f"the bag {path} is damaged: {exc}") from exc
     finally:
@@ -852,7 +916,9 @@ def check_bag(bag_path: str | os.PathLike[str], *, processes: int | None = None)
         raise _newer(path, actual)
     if check != "ok":
         raise PreservationError(f"the catalog in the bag {path} is damaged: {check}")
-    return BagCheck(path, dict(bag.info), max(schema, actual), len(manifest), payload_bytes, manifest)
+    return BagCheck(
+        path, dict(bag.info), max(schema, actual), len(manifest), payload_bytes, manifest
+    )
 
 
 def _schema_from_info(info: dict[str, Any], path: Path) -> int:
@@ -860,7 +926,9 @@ def _schema_from_info(info: dict[str, Any], path: Path) -> int:
     try:
         schema = int(str(raw).strip())
     except ValueError:
-        raise PreservationError(f"the bag {path} does not say which catalog schema it holds") from None
+        raise PreservationError(
+            f"the bag {path} does not say which catalog schema it holds"
+        ) from None
     if schema > SCHEMA_VERSION:
         raise _newer(path, schema)
     return schema
@@ -904,7 +972,9 @@ def restore(
     files = [str(f) for f in description.get("data_folder_files", [])]
     for rel in files:
         if not _safe_relative(rel) or f"data/{rel}" not in checked.manifest:
-            raise PreservationError(f"the bag {bag_dir} lists {rel!r} to restore, which it does not hold")
+            raise PreservationError(
+                f"the bag {bag_dir} lists {rel!r} to restore, which it does not hold"
+            )
 
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.with_name(f".{target.name}.restoring-{os.getpid()}")
@@ -922,7 +992,9 @@ def restore(
             digest, size = _copy_hashing(bag_dir / "data" / rel, destination)
             # Checked a moment ago, but the bag may sit on a failing disk: check what was read.
             if digest != checked.manifest[f"data/{rel}"]:
-                raise PreservationError(f"data/{rel} changed while it was being restored (a failing disk?)")
+                raise PreservationError(
+                    f"data/{rel} changed while it was being restored (a failing disk?)"
+                )
             with lock:
                 done += size
                 now = done
@@ -937,7 +1009,9 @@ def restore(
         catalog = Catalog.open(settings)  # migrates a bag from an older schema to this one
         try:
             missing = tuple(
-                f"item {m.item_id}: {m.path}" for m in catalog.list_media() if not (work / m.path).is_file()
+                f"item {m.item_id}: {m.path}"
+                for m in catalog.list_media()
+                if not (work / m.path).is_file()
             )
             items = len(catalog.item_ids())
             media_files = len(catalog.list_media()) - len(missing)
@@ -951,7 +1025,9 @@ def restore(
                         actor="system:restore",
                         action="restore",
                         target=str(bag_dir),
-                        new_value=json.dumps({"snapshot_at": description.get("snapshot_at"), "items": items}),
+                        new_value=json.dumps(
+                            {"snapshot_at": description.get("snapshot_at"), "items": items}
+                        ),
                     )
             except ImportError:
                 pass
@@ -963,7 +1039,9 @@ def restore(
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
         if _disk_full(exc):
-            raise PreservationError(f"{target.parent} ran out of space; nothing was restored") from exc
+            raise PreservationError(
+                f"{target.parent} ran out of space; nothing was restored"
+            ) from exc
         raise
     return RestoreReport(
         home=target,
@@ -985,5 +1063,6 @@ def _rebuild_index(settings: Settings, catalog: Catalog, progress: ProgressFn | 
     except ImportError:  # the search index is not part of this build
         return None
     index = SearchIndex.open(settings)
-    return index.rebuild(catalog, progress=(lambda d, t: progress("index", d, t)) if progress else None)
-
+    return index.rebuild(
+        catalog, progress=(lambda d, t: progress("index", d, t)) if progress else None
+    )

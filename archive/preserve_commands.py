@@ -87,7 +87,9 @@ def _size(n: int) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def backup_command(ctx: Context, dest: str, previous: tuple[str, ...], skip_damaged: bool, as_json: bool) -> None:
+def backup_command(
+    ctx: Context, dest: str, previous: tuple[str, ...], skip_damaged: bool, as_json: bool
+) -> None:
     """Write a complete backup of the archive as a BagIt bag in DEST (a new folder).
 
     The bag holds the catalog (a consistent snapshot: the portal and workers may keep running),
@@ -105,14 +107,22 @@ def backup_command(ctx: Context, dest: str, previous: tuple[str, ...], skip_dama
     bars = _bars(as_json)
     try:
         report = backup(
-            ctx.settings, dest, previous=list(previous) if previous else None, skip_damaged=skip_damaged, progress=bars
+            ctx.settings,
+            dest,
+            previous=list(previous) if previous else None,
+            skip_damaged=skip_damaged,
+            progress=bars,
         )
     finally:
         bars.close()
     if as_json:
         emit_json(report.to_dict())
         return
-    linked = f", {report.linked_files} media files hard-linked from an earlier bag" if report.linked_files else ""
+    linked = (
+        f", {report.linked_files} media files hard-linked from an earlier bag"
+        if report.linked_files
+        else ""
+    )
     click.echo(
         f"backed up {report.items} items ({report.media_files} media files, {_size(report.payload_bytes)}) "
         f"to {report.path} in {report.seconds:.1f} s{linked}"
@@ -123,11 +133,17 @@ def backup_command(ctx: Context, dest: str, previous: tuple[str, ...], skip_dama
 
 @click.command("restore")
 @click.argument("bag", type=click.Path(file_okay=False))
-@click.option("--home", "target", metavar="DIR", help="The new data folder to build (must be new or empty).")
-@click.option("--check-only", is_flag=True, help="Check the bag (every checksum) and restore nothing.")
+@click.option(
+    "--home", "target", metavar="DIR", help="The new data folder to build (must be new or empty)."
+)
+@click.option(
+    "--check-only", is_flag=True, help="Check the bag (every checksum) and restore nothing."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def restore_command(click_ctx: click.Context, bag: str, target: str | None, check_only: bool, as_json: bool) -> None:
+def restore_command(
+    click_ctx: click.Context, bag: str, target: str | None, check_only: bool, as_json: bool
+) -> None:
     """Rebuild the archive from a backup bag: catalog, media and search index, in a new data folder.
 
     The bag is checked first (every checksum); a bag with a changed, missing or extra file is
@@ -144,17 +160,26 @@ def restore_command(click_ctx: click.Context, bag: str, target: str | None, chec
         checked = check_bag(bag)
         if as_json:
             emit_json(
-                {"path": str(checked.path), "valid": True, "files": checked.payload_files, "bytes": checked.payload_bytes}
+                {
+                    "path": str(checked.path),
+                    "valid": True,
+                    "files": checked.payload_files,
+                    "bytes": checked.payload_bytes,
+                }
             )
         else:
-            click.echo(f"{checked.path} is a complete, unchanged backup ({checked.payload_files} files, "
-                       f"{_size(checked.payload_bytes)}, catalog schema {checked.schema_version})")
+            click.echo(
+                f"{checked.path} is a complete, unchanged backup ({checked.payload_files} files, "
+                f"{_size(checked.payload_bytes)}, catalog schema {checked.schema_version})"
+            )
         return
     if target is None:
         # `archive --home DIR restore BAG` also names the new folder.
         target = click_ctx.find_root().params.get("home")
     if not target:
-        raise PreservationError("say where to rebuild the archive: archive restore BAG --home NEW-FOLDER")
+        raise PreservationError(
+            "say where to rebuild the archive: archive restore BAG --home NEW-FOLDER"
+        )
     bars = _bars(as_json)
     try:
         report = restore(bag, target, progress=bars)
@@ -164,7 +189,9 @@ def restore_command(click_ctx: click.Context, bag: str, target: str | None, chec
         emit_json(report.to_dict())
         return
     indexed = (
-        f", search index rebuilt ({report.indexed_documents} documents)" if report.indexed_documents is not None else ""
+        f", search index rebuilt ({report.indexed_documents} documents)"
+        if report.indexed_documents is not None
+        else ""
     )
     click.echo(
         f"restored {report.items} items ({report.media_files} media files, {_size(report.bytes)}) into "
@@ -175,8 +202,12 @@ def restore_command(click_ctx: click.Context, bag: str, target: str | None, chec
 
 
 @click.command("fixity")
-@click.option("--sample", type=click.IntRange(min=1), metavar="N",
-              help="Check only the N files checked longest ago (default: every file).")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Check only the N files checked longest ago (default: every file).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def fixity_command(ctx: Context, sample: int | None, as_json: bool) -> None:
@@ -194,14 +225,22 @@ def fixity_command(ctx: Context, sample: int | None, as_json: bool) -> None:
 
     bars = _bars(as_json)
     try:
-        report = run_fixity(ctx.settings, ctx.catalog, sample, progress=lambda d, t: bars("fixity", d, t))
+        report = run_fixity(
+            ctx.settings, ctx.catalog, sample, progress=lambda d, t: bars("fixity", d, t)
+        )
     finally:
         bars.close()
     if as_json:
         emit_json(report.to_dict())
     else:
-        scope = f"{len(report.checks)} of {report.total_media}" if sample else f"all {len(report.checks)}"
-        click.echo(f"checked {scope} media files ({_size(report.bytes)}) in {report.seconds:.1f} s, run {report.run_id}")
+        scope = (
+            f"{len(report.checks)} of {report.total_media}"
+            if sample
+            else f"all {len(report.checks)}"
+        )
+        click.echo(
+            f"checked {scope} media files ({_size(report.bytes)}) in {report.seconds:.1f} s, run {report.run_id}"
+        )
         by_item: dict[str | None, list[Any]] = {}
         for problem in report.problems:
             by_item.setdefault(problem.item_id, []).append(problem)
@@ -211,18 +250,27 @@ def fixity_command(ctx: Context, sample: int | None, as_json: bool) -> None:
             click.echo(f"item {item_id}{title}:")
             for p in problems:
                 found = f", found {p.actual_sha256}" if p.result == "changed" else ""
-                click.echo(f"  {p.result.upper():<10} {p.path} ({p.role}): expected {p.expected_sha256}{found}")
+                click.echo(
+                    f"  {p.result.upper():<10} {p.path} ({p.role}): expected {p.expected_sha256}{found}"
+                )
         if report.ok:
             click.echo("every file matches its checksum")
     if not report.ok:
         counts = ", ".join(f"{n} {r}" for r, n in report.counts.items() if r != "ok" and n)
-        click.echo(f"error: {len(report.problems)} media file(s) failed the fixity check ({counts})", err=True)
+        click.echo(
+            f"error: {len(report.problems)} media file(s) failed the fixity check ({counts})",
+            err=True,
+        )
         raise click.exceptions.Exit(1)
 
 
 @click.command("mirror")
 @click.argument("dest", type=click.Path(file_okay=False))
-@click.option("--base-url", metavar="URL", help="Where the mirror will be published (for citations and links).")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the mirror will be published (for citations and links).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def mirror_command(ctx: Context, dest: str, base_url: str | None, as_json: bool) -> None:

@@ -9,8 +9,8 @@ and hashes bytes and never decodes them, so random bytes are as good as recordin
 quicker to make), a small audio derivative (the file the mirror publishes) and a bilingual
 transcript of ``--segments`` segments. Measured, each once, caches warm (the machine is shared):
 
-* ``tar -cf`` of the data folder, then ``sync``, beside ``archive backup`` (which also ends with a
-  sync): MB/s of the same bytes;
+* ``tar -cf`` of the data folder, then ``sync`` of the tar file (an fsync), beside ``archive backup``
+  (which fsyncs every file it writes and hashes every byte it copies): MB/s of the same bytes;
 * a second backup beside the first after one item is added (media hard-linked);
 * restore of that bag into a new folder, checksum check and search re-index included;
 * ``archive fixity`` (two reader threads) beside ``sha256sum`` of the same files (one process);
@@ -43,8 +43,14 @@ from archive.preserve import backup, restore  # noqa: E402
 from transcripts.segments import Segment  # noqa: E402
 
 SENTENCES = [
-    ("碼頭工人罷工持續了四十天，工人要求加薪。", "The dock workers' strike lasted forty days; they asked for a raise."),
-    ("職工盟宣布解散，許多工會領袖被捕。", "The HKCTU announced its dissolution; many union leaders were arrested."),
+    (
+        "碼頭工人罷工持續了四十天，工人要求加薪。",
+        "The dock workers' strike lasted forty days; they asked for a raise.",
+    ),
+    (
+        "職工盟宣布解散，許多工會領袖被捕。",
+        "The HKCTU announced its dissolution; many union leaders were arrested.",
+    ),
     ("最低工資應該每年檢討一次。", "The minimum wage should be reviewed every year."),
     ("外傭姐姐的工作時間太長。", "Foreign domestic workers work very long hours."),
     ("集體談判權是工人的基本權利。", "Collective bargaining is a basic right of workers."),
@@ -63,7 +69,9 @@ def _write_random(path: Path, size: int, rng: random.Random) -> tuple[str, int]:
     with open(path, "wb") as fh:
         while written < size:
             # Each megabyte differs (a counter in front), so no two files and no two blocks are equal.
-            chunk = (written.to_bytes(8, "little") + path.name.encode() + block)[: min(len(block), size - written)]
+            chunk = (written.to_bytes(8, "little") + path.name.encode() + block)[
+                : min(len(block), size - written)
+            ]
             digest.update(chunk)
             fh.write(chunk)
             written += len(chunk)
@@ -95,14 +103,32 @@ def build(home: Path, items: int, total_bytes: int, segments: int) -> tuple[obje
                 visibility="public",
                 speakers=[f"Speaker {n % 37}"],
             )
-            catalog.add_media(item.id, role="original", sha256=sha, size=size, path=original, duration=600.0,
-                              container="bench", mime="application/octet-stream")
-            catalog.add_media(item.id, role="audio", sha256=asha, size=asize, path=audio, duration=600.0,
-                              container="mov,mp4,m4a,3gp,3g2,mj2", mime="audio/mp4")
+            catalog.add_media(
+                item.id,
+                role="original",
+                sha256=sha,
+                size=size,
+                path=original,
+                duration=600.0,
+                container="bench",
+                mime="application/octet-stream",
+            )
+            catalog.add_media(
+                item.id,
+                role="audio",
+                sha256=asha,
+                size=asize,
+                path=audio,
+                duration=600.0,
+                container="mov,mp4,m4a,3gp,3g2,mj2",
+                mime="audio/mp4",
+            )
             segs = []
             for k in range(segments):
                 zh, en = SENTENCES[(n + k) % len(SENTENCES)]
-                segs.append(Segment(k * 6.0, k * 6.0 + 5.5, f"{zh}（第{k}段）", f"{en} (part {k})", "zh"))
+                segs.append(
+                    Segment(k * 6.0, k * 6.0 + 5.5, f"{zh}（第{k}段）", f"{en} (part {k})", "zh")
+                )
             catalog.add_revision(item.id, segs, origin="whisper")
     return settings, catalog
 
@@ -131,15 +157,26 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {"items": args.items, "segments_per_item": args.segments}
     try:
-        (settings, catalog), seconds = _timed(lambda: build(work / "home", args.items, int(args.gb * 1024**3), args.segments))
+        (settings, catalog), seconds = _timed(
+            lambda: build(work / "home", args.items, int(args.gb * 1024**3), args.segments)
+        )
         media = _media_files(settings, catalog)
         media_bytes = sum(p.stat().st_size for p in media)
         home_bytes = sum(p.stat().st_size for p in (work / "home").rglob("*") if p.is_file())
-        results |= {"build_s": round(seconds, 1), "media_mb": round(media_bytes / 1e6), "home_mb": round(home_bytes / 1e6)}
+        results |= {
+            "build_s": round(seconds, 1),
+            "media_mb": round(media_bytes / 1e6),
+            "home_mb": round(home_bytes / 1e6),
+        }
         mb = home_bytes / 1e6
 
-        _, seconds = _timed(lambda: subprocess.run(
-            f"tar -cf {work / 'archive.tar'} -C {work / 'home'} . && sync {work / 'archive.tar'}", shell=True, check=True))
+        _, seconds = _timed(
+            lambda: subprocess.run(
+                f"tar -cf {work / 'archive.tar'} -C {work / 'home'} . && sync {work / 'archive.tar'}",
+                shell=True,
+                check=True,
+            )
+        )
         results["tar_mb_s"] = round(mb / seconds, 1)
         results["tar_s"] = round(seconds, 2)
         (work / "archive.tar").unlink()
@@ -168,8 +205,11 @@ def main() -> None:
         results["fixity_mb_s"] = round(fixity.bytes / 1e6 / seconds, 1)
         listing = work / "files.txt"
         listing.write_text("\0".join(str(p) for p in _media_files(settings, catalog)))
-        _, seconds = _timed(lambda: subprocess.run(
-            f"xargs -0 sha256sum < {listing} > /dev/null", shell=True, check=True))
+        _, seconds = _timed(
+            lambda: subprocess.run(
+                f"xargs -0 sha256sum < {listing} > /dev/null", shell=True, check=True
+            )
+        )
         results["sha256sum_mb_s"] = round(fixity.bytes / 1e6 / seconds, 1)
 
         full, seconds = _timed(lambda: build_mirror(settings, catalog, work / "mirror"))
@@ -185,7 +225,9 @@ def main() -> None:
         results["mirror_one_changed_s"] = round(seconds, 1)
         results["mirror_one_changed_rendered"] = changed.rendered_items
         results["mirror_one_changed_written"] = changed.written
-        results["mirror_mb"] = round(sum(p.stat().st_size for p in (work / "mirror").rglob("*") if p.is_file()) / 1e6, 1)
+        results["mirror_mb"] = round(
+            sum(p.stat().st_size for p in (work / "mirror").rglob("*") if p.is_file()) / 1e6, 1
+        )
         catalog.close()
     finally:
         if not args.keep:
@@ -194,14 +236,35 @@ def main() -> None:
         print(json.dumps(results, indent=1))
         return
     rows = [
-        ("archive", f"{results['items']} items, {results['media_mb']} MB media, {results['home_mb']} MB data folder"),
-        ("backup", f"{results['backup_mb_s']} MB/s ({results['backup_s']} s)   tar + sync: {results['tar_mb_s']} MB/s ({results['tar_s']} s)"),
-        ("second backup", f"{results['incremental_backup_s']} s ({results['incremental_linked_files']} files linked, {results['incremental_copied_mb']} MB copied)"),
-        ("restore", f"{results['restore_s']} s, re-index included ({results['restore_indexed_documents']} documents)"),
+        (
+            "archive",
+            f"{results['items']} items, {results['media_mb']} MB media, {results['home_mb']} MB data folder",
+        ),
+        (
+            "backup",
+            f"{results['backup_mb_s']} MB/s ({results['backup_s']} s)   tar + sync: {results['tar_mb_s']} MB/s ({results['tar_s']} s)",
+        ),
+        (
+            "second backup",
+            f"{results['incremental_backup_s']} s ({results['incremental_linked_files']} files linked, {results['incremental_copied_mb']} MB copied)",
+        ),
+        (
+            "restore",
+            f"{results['restore_s']} s, re-index included ({results['restore_indexed_documents']} documents)",
+        ),
         ("fixity", f"{results['fixity_mb_s']} MB/s   sha256sum: {results['sha256sum_mb_s']} MB/s"),
-        ("mirror, all items", f"{results['mirror_all_s']} s ({results['mirror_files']} files, {results['mirror_mb']} MB; search index {results['mirror_search_index_s']} s)"),
-        ("mirror, unchanged", f"{results['mirror_unchanged_s']} s ({results['mirror_unchanged_written']} files written)"),
-        ("mirror, one changed", f"{results['mirror_one_changed_s']} s ({results['mirror_one_changed_rendered']} item rendered, {results['mirror_one_changed_written']} files written)"),
+        (
+            "mirror, all items",
+            f"{results['mirror_all_s']} s ({results['mirror_files']} files, {results['mirror_mb']} MB; search index {results['mirror_search_index_s']} s)",
+        ),
+        (
+            "mirror, unchanged",
+            f"{results['mirror_unchanged_s']} s ({results['mirror_unchanged_written']} files written)",
+        ),
+        (
+            "mirror, one changed",
+            f"{results['mirror_one_changed_s']} s ({results['mirror_one_changed_rendered']} item rendered, {results['mirror_one_changed_written']} files written)",
+        ),
     ]
     for name, value in rows:
         print(f"{name:<20} {value}")

@@ -33,7 +33,12 @@ PUBLIC_SEGMENTS = [
     (0.0, 3.0, "大家好，歡迎收聽今日的網上研討會。", "Hello everyone, welcome to today's webinar."),
     (3.2, 6.4, "碼頭工人罷工持續了四十天。", "The dock workers' strike lasted forty days."),
     (6.4, 8.5, CANARY_REDACTED_ZH, CANARY_REDACTED_EN),  # redacted below
-    (8.5, 11.0, "職工盟宣布解散，許多工會領袖被捕。", "The HKCTU announced its dissolution; many union leaders were arrested."),
+    (
+        8.5,
+        11.0,
+        "職工盟宣布解散，許多工會領袖被捕。",
+        "The HKCTU announced its dissolution; many union leaders were arrested.",
+    ),
 ]
 # Chinese only, no English track: an English query can only find it through the glossary.
 WAGE_SEGMENTS = [
@@ -93,7 +98,9 @@ def add_item(
     )  # fmt: skip
     if segments:
         catalog.add_revision(
-            outcome.item.id, [Segment(a, b, zh, en, "zh") for a, b, zh, en in segments], origin="whisper"
+            outcome.item.id,
+            [Segment(a, b, zh, en, "zh") for a, b, zh, en in segments],
+            origin="whisper",
         )
     if index:
         reindex_item(settings, catalog, outcome.item.id)
@@ -120,8 +127,19 @@ def make_sample(settings: Settings, catalog: Catalog, tmp: Path, tones: int = 1)
         author="editor",
         summary="numbers",
     )
-    sample.redacted_uid = next(s.uid for s in catalog.get_revision(sample.public_id).segments if s.text_en == CANARY_REDACTED_EN)
-    redact(catalog, settings, sample.public_id, sample.redacted_uid, actor="editor", reason=CANARY_REASON)
+    sample.redacted_uid = next(
+        s.uid
+        for s in catalog.get_revision(sample.public_id).segments
+        if s.text_en == CANARY_REDACTED_EN
+    )
+    redact(
+        catalog,
+        settings,
+        sample.public_id,
+        sample.redacted_uid,
+        actor="editor",
+        reason=CANARY_REASON,
+    )
     reindex_item(settings, catalog, sample.public_id)
     sample.wage_id = add_item(
         settings, catalog, FIXTURES / "zh" / "sensevoice_test_zh.wav", WAGE_SEGMENTS,
@@ -140,9 +158,20 @@ def make_sample(settings: Settings, catalog: Catalog, tmp: Path, tones: int = 1)
     for n in range(tones):
         sample.tone_ids.append(
             add_item(
-                settings, catalog, tone(tmp / f"tone-{n}.wav", 300 + 40 * n),
-                [(0.0, 1.5, "工會要繼續在海外發聲。", "Unions must keep speaking out from abroad.")],
-                title_en=f"Tone {n}", collection="other", date=f"2020-01-{n + 1:02d}",
+                settings,
+                catalog,
+                tone(tmp / f"tone-{n}.wav", 300 + 40 * n),
+                [
+                    (
+                        0.0,
+                        1.5,
+                        "工會要繼續在海外發聲。",
+                        "Unions must keep speaking out from abroad.",
+                    )
+                ],
+                title_en=f"Tone {n}",
+                collection="other",
+                date=f"2020-01-{n + 1:02d}",
             )  # fmt: skip
         )
     create_series(catalog, "dock-strike", title_zh="碼頭工潮系列", title_en="Dock strike series")
@@ -163,11 +192,17 @@ def home_state(settings: Settings) -> dict[str, str]:
 
     state = {}
     for path in sorted(settings.home.rglob("*")):
-        if path.is_file() and not path.name.endswith(("-wal", "-shm")) and path.name != "catalog.sqlite":
+        if (
+            path.is_file()
+            and not path.name.endswith(("-wal", "-shm"))
+            and path.name != "catalog.sqlite"
+        ):
             state[str(path.relative_to(settings.home))] = sha256_file(path)
     conn = sqlite3.connect(f"{settings.catalog_path.as_uri()}?mode=ro", uri=True)
     try:
-        state["catalog.sqlite (dump)"] = hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
+        state["catalog.sqlite (dump)"] = hashlib.sha256(
+            "\n".join(conn.iterdump()).encode()
+        ).hexdigest()
     finally:
         conn.close()
     return state
@@ -197,7 +232,10 @@ def sample_copy(tmp_path: Path, tones: int = 1) -> Sample:
         catalog = Catalog.open(settings)
         made = make_sample(settings, catalog, base, tones)
         catalog.close()
-        ids = {k: getattr(made, k) for k in ("public_id", "wage_id", "staff_id", "members_id", "tone_ids", "redacted_uid")}
+        ids = {
+            k: getattr(made, k)
+            for k in ("public_id", "wage_id", "staff_id", "members_id", "tone_ids", "redacted_uid")
+        }
         (base / "sample.json").write_text(json.dumps(ids))
         _PRISTINE[tones] = base
     shutil.copytree(base / "home", tmp_path / "home")

@@ -37,7 +37,9 @@ def sample(tmp_path: Path):
     made.catalog.close()
 
 
-def test_cli_backup_writes_a_bag_that_bagit_validates_and_that_holds_everything(sample: Sample, tmp_path: Path) -> None:
+def test_cli_backup_writes_a_bag_that_bagit_validates_and_that_holds_everything(
+    sample: Sample, tmp_path: Path
+) -> None:
     bag = tmp_path / "backups" / "2026-11-25"
     result = run_cli(sample.settings.home, "backup", str(bag), "--json")
     assert result.returncode == 0, result.stderr
@@ -45,7 +47,9 @@ def test_cli_backup_writes_a_bag_that_bagit_validates_and_that_holds_everything(
     assert report["items"] == len(sample.all_ids) == 5
 
     # The standard tool, bagit.py's own command line, checks every checksum.
-    check = subprocess.run([sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stderr
     assert "is valid" in check.stderr
     opened = bagit.Bag(str(bag))
@@ -78,13 +82,17 @@ def test_cli_backup_writes_a_bag_that_bagit_validates_and_that_holds_everything(
     redacted = [s for s in document["revisions"][1]["segments"] if s["redacted"]]
     assert [s["text_en"] for s in redacted] == [CANARY_REDACTED_EN]
     assert document["redactions"][0]["reason"] == CANARY_REASON
-    audit = [json.loads(line) for line in (bag / "data" / "audit-log.jsonl").read_text().splitlines()]
+    audit = [
+        json.loads(line) for line in (bag / "data" / "audit-log.jsonl").read_text().splitlines()
+    ]
     assert {"redact", "user.add"} <= {a["action"] for a in audit}
     snapshot = sqlite3.connect(f"{(bag / 'data' / 'catalog.sqlite').as_uri()}?mode=ro", uri=True)
     try:
         assert snapshot.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert snapshot.execute("SELECT username FROM users").fetchall() == [(CANARY_USER,)]
-        assert snapshot.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
+        assert (
+            snapshot.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        )  # one self-contained file
     finally:
         snapshot.close()
     from indexer.glossary import BUILTIN_GLOSSARY
@@ -96,7 +104,9 @@ def test_cli_backup_writes_a_bag_that_bagit_validates_and_that_holds_everything(
     assert (latest.action, latest.target) == ("backup", str(bag))
 
 
-def test_a_second_backup_beside_the_first_hard_links_unchanged_media(sample: Sample, tmp_path: Path) -> None:
+def test_a_second_backup_beside_the_first_hard_links_unchanged_media(
+    sample: Sample, tmp_path: Path
+) -> None:
     first = backup(sample.settings, tmp_path / "backups" / "one")
     new_id = add_item(
         sample.settings, sample.catalog, tone(tmp_path / "new.wav", 880),
@@ -108,7 +118,9 @@ def test_a_second_backup_beside_the_first_hard_links_unchanged_media(sample: Sam
     old = [m for m in sample.catalog.list_media() if m.item_id != new_id]
     new = [m for m in sample.catalog.list_media() if m.item_id == new_id]
     for m in old:
-        assert (one / "data" / m.path).stat().st_ino == (two / "data" / m.path).stat().st_ino, m.path
+        assert (one / "data" / m.path).stat().st_ino == (two / "data" / m.path).stat().st_ino, (
+            m.path
+        )
     for m in new:
         assert (two / "data" / m.path).stat().st_nlink == 1
     assert first.linked_files == 0
@@ -128,7 +140,10 @@ def test_a_damaged_file_in_the_data_folder_is_not_copied_when_an_earlier_bag_has
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     # A new bag elsewhere, which cannot use the good copy, refuses and names the file.
-    with pytest.raises(PreservationError, match=re.escape(f"item {sample.wage_id}: {audio.path} (audio): changed since ingest")):
+    with pytest.raises(
+        PreservationError,
+        match=re.escape(f"item {sample.wage_id}: {audio.path} (audio): changed since ingest"),
+    ):
         backup(sample.settings, tmp_path / "elsewhere" / "bag")
     assert not (tmp_path / "elsewhere" / "bag").exists()
     # Beside the good bag, the good bytes are used.
@@ -139,7 +154,9 @@ def test_a_damaged_file_in_the_data_folder_is_not_copied_when_an_earlier_bag_has
 def test_the_snapshot_is_taken_without_waiting_for_an_open_write_and_without_its_changes(
     sample: Sample, tmp_path: Path
 ) -> None:
-    writer = sqlite3.connect(sample.settings.catalog_path, isolation_level=None, check_same_thread=False, timeout=60)
+    writer = sqlite3.connect(
+        sample.settings.catalog_path, isolation_level=None, check_same_thread=False, timeout=60
+    )
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("UPDATE items SET title_en = 'UNCOMMITTED' WHERE id = ?", (sample.public_id,))
     lock = threading.Lock()
@@ -158,9 +175,13 @@ def test_the_snapshot_is_taken_without_waiting_for_an_open_write_and_without_its
             writer.execute("ROLLBACK")
         writer.close()
     assert sample.catalog.get_item(sample.public_id).title_en == "UNCOMMITTED"
-    snapshot = sqlite3.connect(f"{(tmp_path / 'bag' / 'data' / 'catalog.sqlite').as_uri()}?mode=ro", uri=True)
+    snapshot = sqlite3.connect(
+        f"{(tmp_path / 'bag' / 'data' / 'catalog.sqlite').as_uri()}?mode=ro", uri=True
+    )
     try:
-        title = snapshot.execute("SELECT title_en FROM items WHERE id = ?", (sample.public_id,)).fetchone()[0]
+        title = snapshot.execute(
+            "SELECT title_en FROM items WHERE id = ?", (sample.public_id,)
+        ).fetchone()[0]
     finally:
         snapshot.close()
     assert title == "Dock strike, ten years on"

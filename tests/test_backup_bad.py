@@ -49,7 +49,9 @@ def test_a_destination_inside_the_data_folder_is_refused(sample: Sample) -> None
     assert home_state(sample.settings) == before
 
 
-def test_a_destination_containing_the_data_folder_is_refused(sample: Sample, tmp_path: Path) -> None:
+def test_a_destination_containing_the_data_folder_is_refused(
+    sample: Sample, tmp_path: Path
+) -> None:
     line = _one_error_line(run_cli(sample.settings.home, "backup", str(tmp_path)))
     assert "contains the data folder" in line
 
@@ -68,7 +70,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path | None]:
     """A real 1 MB file system (tmpfs), or None where mounting is not allowed."""
     mount = tmp_path / "small-disk"
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
     if made.returncode != 0:
         yield None
         return
@@ -108,7 +112,9 @@ def test_a_full_disk_removes_the_partial_bag_and_leaves_the_archive_untouched(
     assert sample.catalog.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == audit_rows
 
 
-def test_an_interrupted_backup_is_marked_incomplete_and_cleared_by_the_next(sample: Sample, tmp_path: Path) -> None:
+def test_an_interrupted_backup_is_marked_incomplete_and_cleared_by_the_next(
+    sample: Sample, tmp_path: Path
+) -> None:
     dest = tmp_path / "bag"
     # What a killed backup leaves: a folder named .incomplete with the marker file in it.
     partial = tmp_path / f"bag{INCOMPLETE_SUFFIX}"
@@ -121,7 +127,9 @@ def test_an_interrupted_backup_is_marked_incomplete_and_cleared_by_the_next(samp
     assert bagit.Bag(str(dest)).is_valid()
 
 
-def test_a_missing_media_file_is_named_and_can_be_skipped_knowingly(sample: Sample, tmp_path: Path) -> None:
+def test_a_missing_media_file_is_named_and_can_be_skipped_knowingly(
+    sample: Sample, tmp_path: Path
+) -> None:
     audio = sample.catalog.get_media(sample.members_id, "audio")
     os.unlink(sample.settings.home / audio.path)
     line = _one_error_line(run_cli(sample.settings.home, "backup", str(tmp_path / "bag")))

@@ -36,10 +36,17 @@ def test_an_intact_archive_passes_and_every_check_is_recorded(sample: Sample) ->
     assert all(r["actual_sha256"] == r["expected_sha256"] and r["checked_at"] for r in rows)
     assert len({r["run_id"] for r in rows}) == 1
     last = last_fixity_run(sample.catalog)
-    assert last is not None and last.ok and last.checked == len(media) and last.counts["ok"] == len(media)
+    assert (
+        last is not None
+        and last.ok
+        and last.checked == len(media)
+        and last.counts["ok"] == len(media)
+    )
 
 
-def test_a_changed_and_a_missing_file_are_reported_by_item_and_fail_the_command(sample: Sample) -> None:
+def test_a_changed_and_a_missing_file_are_reported_by_item_and_fail_the_command(
+    sample: Sample,
+) -> None:
     changed = sample.catalog.get_media(sample.public_id, "original")
     missing = sample.catalog.get_media(sample.wage_id, "audio")
     path = sample.settings.home / changed.path
@@ -50,7 +57,10 @@ def test_a_changed_and_a_missing_file_are_reported_by_item_and_fail_the_command(
 
     result = run_cli(sample.settings.home, "fixity")
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: 2 media file(s) failed the fixity check (1 changed, 1 missing)"
+    assert (
+        result.stderr.strip()
+        == "error: 2 media file(s) failed the fixity check (1 changed, 1 missing)"
+    )
     out = result.stdout
     assert f"item {sample.public_id} (Dock strike, ten years on):" in out
     assert f"CHANGED    {changed.path} (original): expected {changed.sha256}" in out
@@ -66,14 +76,22 @@ def test_a_changed_and_a_missing_file_are_reported_by_item_and_fail_the_command(
     # What the staff pages show: the last run and what is failing now.
     last = last_fixity_run(sample.catalog)
     assert last is not None and not last.ok
-    assert {(p.item_id, p.result) for p in last.problems} == {(sample.public_id, "changed"), (sample.wage_id, "missing")}
+    assert {(p.item_id, p.result) for p in last.problems} == {
+        (sample.public_id, "changed"),
+        (sample.wage_id, "missing"),
+    }
     overview = fixity_overview(sample.catalog)
     assert {f["path"] for f in overview["failing_now"]} == {changed.path, missing.path}
     assert overview["never_checked"] == 0
 
     # JSON for scripts says the same.
     as_json = json.loads(run_cli(sample.settings.home, "fixity", "--json").stdout)
-    assert as_json["ok"] is False and as_json["counts"] == {"ok": len(rows) - 2, "changed": 1, "missing": 1, "unreadable": 0}
+    assert as_json["ok"] is False and as_json["counts"] == {
+        "ok": len(rows) - 2,
+        "changed": 1,
+        "missing": 1,
+        "unreadable": 0,
+    }
 
 
 def test_a_file_that_cannot_be_read_is_unreadable_not_ok(sample: Sample) -> None:
@@ -85,7 +103,9 @@ def test_a_file_that_cannot_be_read_is_unreadable_not_ok(sample: Sample) -> None
     assert [(p.media_id, p.result) for p in report.problems] == [(media.id, "unreadable")]
 
 
-def test_samples_check_the_files_checked_longest_ago_so_repeated_runs_cover_everything(sample: Sample) -> None:
+def test_samples_check_the_files_checked_longest_ago_so_repeated_runs_cover_everything(
+    sample: Sample,
+) -> None:
     media = {m.id for m in sample.catalog.list_media()}
     assert len(media) == 10
     seen: list[set[int]] = []

@@ -63,7 +63,9 @@ def _parse(path: Path) -> _Links:
     return parser
 
 
-def test_cli_mirror_writes_pages_media_subtitles_and_citations(sample: Sample, tmp_path: Path) -> None:
+def test_cli_mirror_writes_pages_media_subtitles_and_citations(
+    sample: Sample, tmp_path: Path
+) -> None:
     site = tmp_path / "site"
     result = run_cli(sample.settings.home, "mirror", str(site), "--base-url", BASE, "--json")
     assert result.returncode == 0, result.stderr
@@ -71,19 +73,35 @@ def test_cli_mirror_writes_pages_media_subtitles_and_citations(sample: Sample, t
     public = [sample.public_id, sample.wage_id, *sample.tone_ids]
     assert report["items"] == len(public) == 3
 
-    for rel in ("index.html", "en/index.html", "browse.html", "en/browse.html", "collections/webinar.html",
-                "en/collections/interview.html", "series/dock-strike.html", "en/series/dock-strike.html",
-                "assets/fold.json", "assets/glossary.json", "pagefind/pagefind.js", "mirror.json", "sitemap.xml"):
+    for rel in (
+        "index.html",
+        "en/index.html",
+        "browse.html",
+        "en/browse.html",
+        "collections/webinar.html",
+        "en/collections/interview.html",
+        "series/dock-strike.html",
+        "en/series/dock-strike.html",
+        "assets/fold.json",
+        "assets/glossary.json",
+        "pagefind/pagefind.js",
+        "mirror.json",
+        "sitemap.xml",
+    ):
         assert (site / rel).is_file(), rel
     for item_id in public:
-        assert (site / "items" / f"{item_id}.html").is_file() and (site / "en" / "items" / f"{item_id}.html").is_file()
+        assert (site / "items" / f"{item_id}.html").is_file() and (
+            site / "en" / "items" / f"{item_id}.html"
+        ).is_file()
     for item_id in (sample.staff_id, sample.members_id):
         assert not list(site.rglob(f"*{item_id}*"))
 
     page = (site / "items" / f"{sample.public_id}.html").read_text(encoding="utf-8")
     assert '<html lang="zh-Hant-HK">' in page
     assert "碼頭工人罷工十周年" in page and "碼頭工人罷工持續了四十天。" in page
-    assert "The dock workers&#x27; strike lasted 40 days." in page  # the latest revision, both tracks
+    assert (
+        "The dock workers&#x27; strike lasted 40 days." in page
+    )  # the latest revision, both tracks
     assert 'id="t=3.2" data-start="3.200"' in page and 'href="#t=3.2"' in page
     assert f"{BASE}/?item={sample.public_id}&amp;rev=2" in page  # the citation names the revision
     assert "Chicago" in page and "@misc{" in page and "TY  - " in page
@@ -94,9 +112,10 @@ def test_cli_mirror_writes_pages_media_subtitles_and_citations(sample: Sample, t
     zh = (site / "subtitles" / f"{sample.public_id}.zh.srt").read_text(encoding="utf-8")
     en = (site / "subtitles" / f"{sample.public_id}.en.vtt").read_text(encoding="utf-8")
     assert "碼頭工人罷工持續了四十天。" in zh and "40 days" in en
-    assert not (site / "subtitles" / f"{sample.wage_id}.en.srt").exists() or "最低" not in (
-        site / "subtitles" / f"{sample.wage_id}.en.srt"
-    ).read_text()
+    assert (
+        not (site / "subtitles" / f"{sample.wage_id}.en.srt").exists()
+        or "最低" not in (site / "subtitles" / f"{sample.wage_id}.en.srt").read_text()
+    )
 
     # The public audio: the silenced rendition for the item with a redaction, else the derivative.
     media = sorted((site / "media").glob(f"{sample.public_id}-*.m4a"))
@@ -143,7 +162,11 @@ def test_a_second_run_rewrites_only_what_changed(sample: Sample, tmp_path: Path)
     assert first.rendered_items == 3 and first.written > 40
 
     def stamps() -> dict[str, tuple[int, int]]:
-        return {str(p.relative_to(site)): (p.stat().st_mtime_ns, p.stat().st_ino) for p in site.rglob("*") if p.is_file()}
+        return {
+            str(p.relative_to(site)): (p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in site.rglob("*")
+            if p.is_file()
+        }
 
     before = stamps()
     again = build_mirror(sample.settings, sample.catalog, site)
@@ -158,7 +181,10 @@ def test_a_second_run_rewrites_only_what_changed(sample: Sample, tmp_path: Path)
     assert {f"items/{sample.wage_id}.html", f"en/items/{sample.wage_id}.html"} <= rewritten
     assert not any(sample.public_id in rel or sample.tone_ids[0] in rel for rel in rewritten)
     assert not any(rel.startswith(("media/", "subtitles/", "assets/")) for rel in rewritten)
-    assert "Wages talk (revised title)" in (site / "en" / "items" / f"{sample.wage_id}.html").read_text()
+    assert (
+        "Wages talk (revised title)"
+        in (site / "en" / "items" / f"{sample.wage_id}.html").read_text()
+    )
 
     # An item that is no longer public leaves the mirror entirely.
     tone_id = sample.tone_ids[0]
@@ -224,7 +250,11 @@ def test_the_folding_table_is_the_archive_s_own_folding() -> None:
     assert table["碼"] == "码" and table["裏"] == "里" and table["著"] == "着"
     assert all(len(k) == 1 and len(v) == 1 for k, v in table.items())
     text = "香港職工會聯盟宣布解散後，碼頭工人罷工十周年的紀錄仍在裏面。ＤＯＣＫ Strike ２０１３"
-    assert _browser_fold(text, table) == fold(text) == "香港职工会联盟宣布解散后,码头工人罢工十周年的纪录仍在里面。dock strike 2013"
+    assert (
+        _browser_fold(text, table)
+        == fold(text)
+        == "香港职工会联盟宣布解散后,码头工人罢工十周年的纪录仍在里面。dock strike 2013"
+    )
     every_han = "".join(chr(c) for c in range(0x4E00, 0xA000))
     assert _browser_fold(every_han, table) == fold(every_han)
 
@@ -239,7 +269,9 @@ def _refused(result) -> str:  # type: ignore[no-untyped-def]
     return lines[0]
 
 
-def test_an_existing_folder_that_is_not_a_mirror_is_left_alone(sample: Sample, tmp_path: Path) -> None:
+def test_an_existing_folder_that_is_not_a_mirror_is_left_alone(
+    sample: Sample, tmp_path: Path
+) -> None:
     site = tmp_path / "website"
     site.mkdir()
     (site / "index.html").write_text("<p>our own site</p>")
@@ -251,7 +283,9 @@ def test_an_existing_folder_that_is_not_a_mirror_is_left_alone(sample: Sample, t
     assert "is not a mirror" in _refused(run_cli(sample.settings.home, "mirror", str(site)))
 
 
-def test_a_destination_inside_or_around_the_data_folder_is_refused(sample: Sample, tmp_path: Path) -> None:
+def test_a_destination_inside_or_around_the_data_folder_is_refused(
+    sample: Sample, tmp_path: Path
+) -> None:
     home = sample.settings.home
     before = home_state(sample.settings)
     assert "inside the data folder" in _refused(run_cli(home, "mirror", str(home / "public-site")))
@@ -261,10 +295,14 @@ def test_a_destination_inside_or_around_the_data_folder_is_refused(sample: Sampl
     assert home_state(sample.settings) == before
 
 
-def test_an_empty_folder_becomes_a_mirror_and_a_bad_base_url_is_refused(sample: Sample, tmp_path: Path) -> None:
+def test_an_empty_folder_becomes_a_mirror_and_a_bad_base_url_is_refused(
+    sample: Sample, tmp_path: Path
+) -> None:
     site = tmp_path / "empty"
     site.mkdir()
-    assert "base URL" in _refused(run_cli(sample.settings.home, "mirror", str(site), "--base-url", "ftp://x"))
+    assert "base URL" in _refused(
+        run_cli(sample.settings.home, "mirror", str(site), "--base-url", "ftp://x")
+    )
     assert not any(site.iterdir())
     report = build_mirror(sample.settings, sample.catalog, site)
     assert report.items == 3 and (site / "index.html").is_file()

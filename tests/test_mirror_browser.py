@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -38,7 +39,9 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sample, s
     folder = tmp_path_factory.mktemp("mirror-browser")
     sample = sample_copy(folder)
     site = folder / "site"
-    build_mirror(sample.settings, sample.catalog, site, base_url="https://mirror.example.org/archive")
+    build_mirror(
+        sample.settings, sample.catalog, site, base_url="https://mirror.example.org/archive"
+    )
     # The very server the documentation tells people to try: python -m http.server.
     server = subprocess.Popen(
         [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(site)],
@@ -79,14 +82,20 @@ def page(browser, mirror):  # type: ignore[no-untyped-def]
     yield tab
     context.close()
     own = urlsplit(base).netloc
-    strangers = [u for u in requests if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != own]
+    strangers = [
+        u
+        for u in requests
+        if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != own
+    ]
     assert requests and strangers == []
     assert errors == []
 
 
 def _search(page, base: str, query: str, prefix: str = "") -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/{prefix}index.html?q={quote(query)}")
-    page.wait_for_function("['done', 'failed'].includes(document.body.dataset.searchState)", timeout=30_000)
+    page.wait_for_function(
+        "['done', 'failed'].includes(document.body.dataset.searchState)", timeout=30_000
+    )
     assert page.evaluate("document.body.dataset.searchState") == "done", page.inner_text("#results")
 
 
@@ -100,9 +109,17 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("label", "query", "prefix", "which", "moment"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("label", "query", "prefix", "which", "moment"), CASES, ids=[c[0] for c in CASES]
+)
 def test_a_search_finds_the_item_and_opens_it_at_the_second(
-    page, mirror, label: str, query: str, prefix: str, which: str, moment: str  # type: ignore[no-untyped-def]
+    page: Any,
+    mirror: tuple[Sample, str],
+    label: str,
+    query: str,
+    prefix: str,
+    which: str,
+    moment: str,
 ) -> None:
     sample, base = mirror
     expected = getattr(sample, which)
@@ -128,7 +145,10 @@ def test_private_text_is_not_found_and_the_portal_permalink_works(page, mirror) 
     _search(page, base, CANARY_STAFF)
     assert page.locator("li.result").count() == 0
     _search(page, base, "內部會議紀錄")  # words of the staff-only item's transcript
-    found = [page.locator("li.result").nth(i).get_attribute("data-item") for i in range(page.locator("li.result").count())]
+    found = [
+        page.locator("li.result").nth(i).get_attribute("data-item")
+        for i in range(page.locator("li.result").count())
+    ]
     assert sample.staff_id not in found and "內部會議紀錄" not in page.inner_text("#results")
     # A permalink written for the portal (?item=ID&t=SECONDS) opens the item on the mirror.
     page.goto(f"{base}/?item={sample.public_id}&t=8&rev=2")

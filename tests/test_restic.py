@@ -20,11 +20,14 @@ from archive.preserve import backup, restore
 from indexer import SearchIndex
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("restic") is None, reason="restic is not installed (scripts/system-deps.sh installs it)"
+    shutil.which("restic") is None,
+    reason="restic is not installed (scripts/system-deps.sh installs it)",
 )
 
 
-def _restic(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def _restic(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(["restic", *args], capture_output=True, text=True, env=env, timeout=600)
     if check:
         assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-2000:])
@@ -57,9 +60,13 @@ def test_bags_survive_a_round_trip_through_a_local_restic_repository(tmp_path: P
         )  # fmt: skip
         second = backup(sample.settings, backups / "week-2")
         summary = _summary(
-            _restic(env, "backup", "--json", "--tag", "hk-labour-archive", str(backups / "week-2")).stdout
+            _restic(
+                env, "backup", "--json", "--tag", "hk-labour-archive", str(backups / "week-2")
+            ).stdout
         )
-        expected = {i: item_document(sample.catalog, i, Viewer("staff")) for i in [*sample.all_ids, added]}
+        expected = {
+            i: item_document(sample.catalog, i, Viewer("staff")) for i in [*sample.all_ids, added]
+        }
         query = "碼頭工人罷工"
         expected_hits = [
             (g.item_id, [h.uid for h in g.hits])
@@ -76,7 +83,10 @@ def test_bags_survive_a_round_trip_through_a_local_restic_repository(tmp_path: P
     _restic(env, "check", "--read-data")
     wrong = tmp_path / "wrong-password"
     wrong.write_text("not the password\n")
-    assert _restic({**env, "RESTIC_PASSWORD_FILE": str(wrong)}, "snapshots", check=False).returncode != 0
+    assert (
+        _restic({**env, "RESTIC_PASSWORD_FILE": str(wrong)}, "snapshots", check=False).returncode
+        != 0
+    )
     for path in (tmp_path / "offsite").rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -97,7 +107,10 @@ def test_bags_survive_a_round_trip_through_a_local_restic_repository(tmp_path: P
     try:
         for item_id, document in expected.items():
             assert item_document(catalog, item_id, Viewer("staff")) == document
-        hits = [(g.item_id, [h.uid for h in g.hits]) for g in SearchIndex.open(rebuilt).search(query, role="staff").groups]
+        hits = [
+            (g.item_id, [h.uid for h in g.hits])
+            for g in SearchIndex.open(rebuilt).search(query, role="staff").groups
+        ]
         assert hits == expected_hits and hits
     finally:
         catalog.close()

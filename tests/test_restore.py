@@ -49,12 +49,21 @@ def _search_table(settings) -> list[object]:  # type: ignore[no-untyped-def]
     for query, role in SEARCHES:
         results = index.search(query, role=role, per_page=50)
         table.append(
-            (query, role, [(g.item_id, [(h.start, h.uid, h.text_zh, h.text_en) for h in g.hits]) for g in results.groups])
+            (
+                query,
+                role,
+                [
+                    (g.item_id, [(h.start, h.uid, h.text_zh, h.text_en) for h in g.hits])
+                    for g in results.groups
+                ],
+            )
         )
     return table
 
 
-def test_restore_rebuilds_the_same_archive_catalog_media_and_search(sample: Sample, tmp_path: Path) -> None:
+def test_restore_rebuilds_the_same_archive_catalog_media_and_search(
+    sample: Sample, tmp_path: Path
+) -> None:
     home = sample.settings.home
     bag = tmp_path / "bag"
     assert run_cli(home, "backup", str(bag)).returncode == 0
@@ -71,7 +80,9 @@ def test_restore_rebuilds_the_same_archive_catalog_media_and_search(sample: Samp
         # `archive show --json` of every item, as every role sees it, is the same.
         staff = Viewer("staff")
         for item_id in sample.all_ids:
-            assert item_document(rcat, item_id, staff) == item_document(sample.catalog, item_id, staff)
+            assert item_document(rcat, item_id, staff) == item_document(
+                sample.catalog, item_id, staff
+            )
             for rev in sample.catalog.list_revisions(item_id):
                 assert item_document(rcat, item_id, staff, rev.revision) == item_document(
                     sample.catalog, item_id, staff, rev.revision
@@ -82,7 +93,9 @@ def test_restore_rebuilds_the_same_archive_catalog_media_and_search(sample: Samp
             assert original.returncode == again.returncode == 0
             assert json.loads(again.stdout) == json.loads(original.stdout)
         public = run_cli(target, "show", sample.public_id, "--json", "--role", "public")
-        assert json.loads(public.stdout) == item_document(sample.catalog, sample.public_id, Viewer("public"))
+        assert json.loads(public.stdout) == item_document(
+            sample.catalog, sample.public_id, Viewer("public")
+        )
 
         # The table of searches gives the same results; the local glossary came back too.
         table = _search_table(sample.settings)
@@ -107,7 +120,9 @@ def test_restore_rebuilds_the_same_archive_catalog_media_and_search(sample: Samp
     assert not list(tmp_path.glob(".restored.restoring-*"))
 
 
-def test_a_bag_made_while_another_thread_ingests_restores_a_consistent_snapshot(sample: Sample, tmp_path: Path) -> None:
+def test_a_bag_made_while_another_thread_ingests_restores_a_consistent_snapshot(
+    sample: Sample, tmp_path: Path
+) -> None:
     settings = sample.settings
     written: list[str] = []
     errors: list[BaseException] = []
@@ -169,7 +184,9 @@ def test_a_bag_made_while_another_thread_ingests_restores_a_consistent_snapshot(
         assert during not in ids
         staff = Viewer("staff")
         for item_id in ids:
-            assert item_document(rcat, item_id, staff) == item_document(sample.catalog, item_id, staff)
+            assert item_document(rcat, item_id, staff) == item_document(
+                sample.catalog, item_id, staff
+            )
         # Every catalogued file is there and whole, and the rebuilt index matches the catalog.
         assert run_fixity(restored, rcat).ok
         assert SearchIndex.open(restored).verify(rcat) == []

@@ -47,7 +47,9 @@ def _refused(bag: Path, target: Path) -> str:
 
 
 def _bagit_says_invalid(bag: Path) -> bool:
-    check = subprocess.run([sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True
+    )
     return check.returncode != 0
 
 
@@ -56,7 +58,9 @@ def test_the_good_bag_restores(good_bag: Path, tmp_path: Path) -> None:
     result = run_cli(tmp_path / "no-home", "restore", str(good_bag), "--check-only")
     assert result.returncode == 0, result.stderr
     assert "complete, unchanged backup" in result.stdout
-    result = run_cli(tmp_path / "no-home", "restore", str(good_bag), "--home", str(tmp_path / "restored"))
+    result = run_cli(
+        tmp_path / "no-home", "restore", str(good_bag), "--home", str(tmp_path / "restored")
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "restored" / "catalog.sqlite").is_file()
 
