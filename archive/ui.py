@@ -378,6 +378,44 @@ def browse_rows(role: str) -> list[BrowseRow]:
     ]
 
 
+def citation_text(
+    item_id: str, revision: int | None, at: float, style: str, base_url: str | None
+) -> str:
+    """``archive.cite``'s citation for this viewer, cached (rendering CSL takes ~0.1 s).
+
+    The cache key holds everything the text depends on, redactions included, so a redaction
+    shows at once; the item's visibility is checked by the page before this is asked.
+    """
+    who = viewer()
+    redacted = tuple(sorted(catalog().redacted_uids(item_id)))
+    return _citation_text(item_id, revision, at, style, base_url, who.role, who.username, redacted)
+
+
+@st.cache_data(ttl=600, max_entries=1024, show_spinner=False)
+def _citation_text(
+    item_id: str,
+    revision: int | None,
+    at: float,
+    style: str,
+    base_url: str | None,
+    role: str,
+    username: str | None,
+    redacted: tuple[str, ...],
+) -> str:
+    from .cite import build_citation, render
+
+    citation = build_citation(
+        catalog(),
+        settings(),
+        item_id,
+        at=at,
+        viewer=Viewer(role, username),
+        revision=revision,
+        base_url=base_url,
+    )
+    return render(citation, style)
+
+
 def item_badges(t: I18n, item: Item, duration: float | None = None) -> str:
     parts = [f'<span class="hk-badge">{html.escape(collection_label(t, item.collection))}</span>']
     if item.is_demo:

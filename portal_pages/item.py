@@ -329,20 +329,16 @@ with right:
         required=True,
     )
     try:
-        from archive.cite import build_citation, render
-
         settings = ui.settings()
         cite_at = min(moment, duration) if duration else moment
-        citation = build_citation(
-            cat,
-            settings,
+        text = ui.citation_text(
             item_id,
-            at=cite_at,
-            viewer=who,
-            revision=rev.revision if rev is not None else None,
-            base_url=settings.public_url or ui.request_origin(),
+            rev.revision if rev is not None else None,
+            float(int(cite_at)),
+            style,
+            settings.public_url or ui.request_origin(),
         )
-        st.code(render(citation, style), language=STYLE_CODE_LANG.get(style), wrap_lines=True)
+        st.code(text, language=STYLE_CODE_LANG.get(style), wrap_lines=True)
         st.caption(
             _("Points to {time} in transcript revision {rev}.").format(
                 time=clock(moment), rev=t.number(rev.revision) if rev is not None else "—"
