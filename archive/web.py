@@ -17,6 +17,7 @@ import gzip
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .access import Viewer, visible_revision
+from .access import Viewer, visible_item, visible_revision
 from .catalog import Catalog
 from .config import Settings, load_settings
 from .errors import ArchiveError, ConfigError, NotFoundError
@@ -160,6 +161,8 @@ class _Files:
         self._settings = settings
         self._catalog: Catalog | None = None
         self._signer: UrlSigner | None = None
+        self._transcripts: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+        self._lock = threading.Lock()
         self.opened_at = time.time()
 
     @property
@@ -196,7 +199,7 @@ class _Files:
             raise NotFoundError("no such file")
         return path, mime
 
-    async def media(self, request: Request) -> Response:
+    def media(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
             path, mime = self._resolve_media(token)
@@ -213,30 +216,49 @@ class _Files:
             content_disposition_type="inline",
         )
 
-    async def transcript(self, request: Request) -> Response:
+    def transcript(self, request: Request) -> Response:
+        # A plain ``def``: Starlette runs it in a worker thread, off the event loop that carries
+        # every visitor's websocket.
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("transcript", token)
-            _item, rev = visible_revision(
-                self.catalog, str(data.get("i")), viewer, int(data.get("r") or 0) or None
+            item_id = str(data.get("i"))
+            visible_item(self.catalog, item_id, viewer)
+            revision = int(data.get("r") or 0) or self.catalog.latest_revision_number(item_id)
+            if revision is None:
+                raise NotFoundError("no transcript")
+            # Revisions never change, but redactions and the viewer's level do: both are in the key.
+            key = (
+                item_id,
+                revision,
+                viewer.is_staff,
+                tuple(sorted(self.catalog.redacted_uids(item_id))),
             )
+            body = self._transcripts.get(key)
+            if body is None:
+                _item, rev = visible_revision(self.catalog, item_id, viewer, revision)
+                raw = json.dumps(
+                    transcript_payload(rev.segments), ensure_ascii=False, separators=(",", ":")
+                ).encode("utf-8")
+                body = (raw, gzip.compress(raw, compresslevel=5))
+                with self._lock:
+                    self._transcripts[key] = body
+                    while len(self._transcripts) > 64:
+                        self._transcripts.pop(next(iter(self._transcripts)))
         except ArchiveError:
             return _not_found()
-        body = json.dumps(
-            transcript_payload(rev.segments), ensure_ascii=False, separators=(",", ":")
-        )
-        raw = body.encode("utf-8")
         headers = {
             "Cache-Control": "private, max-age=3600",
             "X-Content-Type-Options": "nosniff",
             "Vary": "Accept-Encoding",
         }
+        raw, packed = body
         if "gzip" in request.headers.get("accept-encoding", "") and len(raw) > 2048:
-            raw = gzip.compress(raw, compresslevel=5)
+            raw = packed
             headers["Content-Encoding"] = "gzip"
         return Response(raw, media_type="application/json", headers=headers)
 
-    async def subtitles(self, request: Request) -> Response:
+    def subtitles(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("subtitles", token)
