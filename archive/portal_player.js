@@ -131,6 +131,7 @@ function render(S) {
     parts.push('<p class="hkp-empty">' + esc(needle ? (L.no_matches || "No matches") : (L.empty || "No transcript")) + "</p>");
   }
   list.innerHTML = parts.join("");
+  list.scrollTop = 0; // the current segment, when listed, is scrolled to just below
   S.rowByIndex = {};
   for (const row of list.children) {
     if (row.dataset.i !== undefined) S.rowByIndex[row.dataset.i] = row;
