@@ -199,6 +199,8 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
     Example:
       archive list --collection webinar --json
     """
+    from transcripts.subtitles import format_timestamp
+
     catalog = ctx.catalog
     viewer = Viewer(role)
     items = [i for i in catalog.list_items(role="staff", collection=collection) if viewer.may_see(i)]
@@ -210,7 +212,7 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
         click.echo("no items")
         return
     for row in rows:
-        duration = f"{row['duration'] / 60:.0f} min" if row["duration"] else "-"
+        duration = format_timestamp(row["duration"], "clock") if row["duration"] else "-"
         title = " / ".join(t for t in (row["title_zh"], row["title_en"]) if t)
         click.echo(f"{row['id']}  {row['recorded_date'] or '----------':<10}  {row['collection']:<18} "
                    f"{row['visibility']:<7} {duration:>7}  {title}")
