@@ -55,8 +55,14 @@ def serve_argv(port: int, address: str) -> list[str]:
     show_default=True,
     help="Address to listen on (0.0.0.0 for every interface, e.g. behind a reverse proxy).",
 )
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also run a background worker for uploads and transcription (off when workers run elsewhere).",
+)
 @pass_ctx
-def serve_command(ctx: Context, port: int, address: str) -> None:
+def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
     """Start the public portal on the data folder (search, browse, play, cite).
 
     \b
@@ -77,10 +83,23 @@ def serve_command(ctx: Context, port: int, address: str) -> None:
         f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.",
         err=True,
     )
+    # The portal never downloads or transcribes in a page run: a worker process does.
+    worker_proc = (
+        subprocess.Popen([sys.executable, "-m", "archive", "--home", str(settings.home), "worker"], cwd=ROOT, env=env)
+        if worker
+        else None
+    )
     try:
         completed = subprocess.run(serve_argv(port, address), cwd=ROOT, env=env, check=False)
     except KeyboardInterrupt:
         return
+    finally:
+        if worker_proc is not None:
+            worker_proc.terminate()
+            try:
+                worker_proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
     if completed.returncode not in (0, -2, 130):
         raise click.exceptions.Exit(completed.returncode)
 
