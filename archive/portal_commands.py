@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,8 @@ def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
         f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.",
         err=True,
     )
+    # SIGTERM (a service manager stopping us) must still stop the worker and the portal.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # The portal never downloads or transcribes in a page run: a worker process does.
     worker_proc = (
         subprocess.Popen([sys.executable, "-m", "archive", "--home", str(settings.home), "worker"], cwd=ROOT, env=env)
