@@ -610,6 +610,7 @@ def run_reference(
     sb.add_text_field("item_id", stored=True, tokenizer_name="raw")
     schema = sb.build()
     path = workdir / "tantivy"
+    shutil.rmtree(path, ignore_errors=True)
     path.mkdir()
     index = tantivy.Index(schema, path=str(path))
     writer = index.writer(heap_size=512_000_000, num_threads=2)
@@ -757,6 +758,11 @@ def main(argv: list[str] | None = None) -> int:
             f"search: p50 {p50:.1f} ms, p95 {p95:.1f} ms; slowest: "
             + ", ".join(f"{t:.0f} ms {q!r}" for t, q in slowest)
         )
+        say(f"search CPU time: p50 {cpu_p50:.1f} ms, p95 {cpu_p95:.1f} ms")
+        deleted = sum(
+            leaf.reader().has_deletions() for leaf, _ in index._view_now().searcher.leaf_searchers()
+        )
+        say(f"index segments carrying deleted documents: {deleted}")
 
         # One-item incremental update: a transcript edit of one talk.
         target = ids[len(ids) // 2]
