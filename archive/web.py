@@ -183,6 +183,14 @@ class _Files:
             self._signer = UrlSigner(load_secret(self.settings))
         return self._signer
 
+    def _bound(self, request: Request, viewer: Viewer) -> None:
+        """A URL minted for a logged-in viewer works only with that viewer's live session cookie:
+        a copied staff link replayed elsewhere, or after log-out, is not found."""
+        from .portal_sessions import holder_matches
+
+        if not holder_matches(self.catalog, self.settings, request, viewer):
+            raise NotFoundError("no such file")
+
     def _resolve_media(self, token: str) -> tuple[Path, str | None]:
         from .redaction import media_for_viewer
 
@@ -202,6 +210,7 @@ class _Files:
     def media(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
+            self._bound(request, self.signer.check("media", token)[1])
             path, mime = self._resolve_media(token)
         except ArchiveError:
             return _not_found()
@@ -222,6 +231,7 @@ class _Files:
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("transcript", token)
+            self._bound(request, viewer)
             item_id = str(data.get("i"))
             visible_item(self.catalog, item_id, viewer)
             revision = int(data.get("r") or 0) or self.catalog.latest_revision_number(item_id)
@@ -262,6 +272,7 @@ class _Files:
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("subtitles", token)
+            self._bound(request, viewer)
             fmt, track = str(data.get("f")), str(data.get("t"))
             if fmt not in SUBTITLE_FORMATS or track not in ("zh", "en"):
                 raise NotFoundError("no such file")

@@ -111,8 +111,16 @@ def test_media_access_is_checked_at_every_request(served):
     try:
         status, _headers, body = get(url, {"Range": "bytes=0-9"})
         assert status == 404 and b"fLaC" not in body
+        from archive.accounts import add_user, authenticate, create_session
+        from archive.portal_sessions import COOKIE_NAME
+
         staff_url = portal.url + media_url(arch.settings, item, "audio", Viewer("staff", "ed"))
-        assert get(staff_url, {"Range": "bytes=0-9"})[0] == 206
+        # A staff link works only beside that staff member's live session cookie, not copied.
+        assert get(staff_url, {"Range": "bytes=0-9"})[0] == 404
+        add_user(cat, "ed", "staff", "correct horse battery", actor="test")
+        token = create_session(cat, arch.settings, authenticate(cat, "ed", "correct horse battery"))
+        cookie = {"Cookie": f"{COOKIE_NAME}={token}"}
+        assert get(staff_url, {"Range": "bytes=0-9", **cookie})[0] == 206
     finally:
         cat.update_item(item, visibility="public")
 
