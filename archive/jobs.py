@@ -140,7 +140,14 @@ def _handle_embargoes(settings: Settings, catalog: Catalog, job: Job, report: Re
     return embargo_job(settings, catalog, job, report)
 
 
+def _handle_fixity(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+    from .fixity import fixity_job
+
+    return fixity_job(settings, catalog, job, report)
+
+
 HANDLERS: dict[str, Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]] = {
+    "fixity": _handle_fixity,
     "ingest": _handle_ingest,
     "transcribe": _handle_transcribe,
     "public-media": _handle_public_media,
