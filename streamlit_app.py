@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui
+from archive import ui, ui_staff
 
 lang = ui.current_lang()
 t = ui.I18n(lang)
@@ -29,9 +29,17 @@ nav = {
     "browse": st.Page(ui.PAGES["browse"], title=t._("Browse"), url_path="browse"),
     "item": st.Page(ui.PAGES["item"], title=t._("Recording"), url_path="item"),
     "about": st.Page(ui.PAGES["about"], title=t._("About"), url_path="about"),
+    # Log-in for everyone; the staff pages are linked only for staff and refuse anyone else.
+    "login": st.Page(ui_staff.LOGIN_PAGE, title=t._("Log in"), url_path="login"),
+    "upload": st.Page(ui_staff.STAFF_PAGES["upload"], title=t._("Upload"), url_path="upload"),
+    "jobs": st.Page(ui_staff.STAFF_PAGES["jobs"], title=t._("Jobs"), url_path="jobs"),
+    "edit": st.Page(ui_staff.STAFF_PAGES["edit"], title=t._("Edit transcripts"), url_path="edit"),
 }
 page = st.navigation(list(nav.values()), position="hidden")
 if ui.archive_ready(t):
     ui.chrome(t, nav)
+    ui_staff.session_bar(t, nav)
     with ui.guard(t, what=page.url_path):
+        if page.url_path in ui_staff.STAFF_PAGES:
+            ui_staff.require_staff(t)  # before any of the page's code runs
         page.run()

@@ -211,7 +211,13 @@ def clock(seconds: float | None) -> str:
 
 
 # Files whose strings the portal shows, and the gettext keywords they use.
-UI_SOURCES = ("streamlit_app.py", "archive/ui.py", "archive/i18n.py", "portal_pages/*.py")
+UI_SOURCES = (
+    "streamlit_app.py",
+    "archive/ui.py",
+    "archive/ui_staff.py",
+    "archive/i18n.py",
+    "portal_pages/*.py",
+)
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 

@@ -83,12 +83,10 @@ def catalog() -> Catalog:
 
 # -- the visitor's session ------------------------------------------------------------------
 def viewer() -> Viewer:
-    """The session's viewer: public until a login (a later issue) stores another."""
-    current = st.session_state.get("viewer")
-    if not isinstance(current, Viewer):
-        current = Viewer("public")
-        st.session_state["viewer"] = current
-    return current
+    """The session's checked viewer: logged in (see :mod:`archive.ui_staff`), else public."""
+    from .ui_staff import current_viewer
+
+    return current_viewer()
 
 
 def current_lang() -> str:

@@ -1,0 +1,279 @@
+"""The portal's logged-in side: who is viewing, log-in and log-out, the staff links, page guards.
+
+``ui.viewer()`` asks :func:`current_viewer`: the session token in Streamlit's (server-side) session
+state, else the ``HttpOnly`` session cookie the browser sent when it connected (a reload), checked
+by :func:`archive.portal_sessions.session_viewer` (signature, expiry, account unchanged, not logged
+out). Nothing here trusts the browser for a role: a viewer is only ever made from a checked token.
+
+After a log-in the page gets a one-time code and a tiny component posts it to ``/session/open``,
+which sets the cookie (see :mod:`archive.portal_sessions` for why the token itself never reaches
+the page's JavaScript). Log-out revokes the token server-side first, then clears the cookie.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import streamlit as st
+
+from .access import Viewer
+from .accounts import authenticate, create_session
+from .i18n import N_, I18n
+from .portal_sessions import (
+    COOKIE_NAME,
+    issue_login_code,
+    revoke,
+    session_viewer,
+    upload_token,
+)
+
+__all__ = [
+    "LOGIN_PAGE",
+    "STAFF_PAGES",
+    "current_viewer",
+    "log_in",
+    "log_out",
+    "login_message",
+    "require_staff",
+    "session_bar",
+]
+
+log = logging.getLogger("archive.portal")
+
+LOGIN_PAGE = "portal_pages/login.py"
+STAFF_PAGES = {
+    "upload": "portal_pages/upload.py",
+    "jobs": "portal_pages/jobs.py",
+    "edit": "portal_pages/edit.py",
+}
+STAFF_LINKS = (
+    ("upload", N_("Upload"), ":material/upload:"),
+    ("jobs", N_("Jobs"), ":material/pending_actions:"),
+    ("edit", N_("Edit transcripts"), ":material/edit_note:"),
+)
+
+TOKEN_KEY = "_hk_session_token"
+CODE_KEY = "_hk_session_code"  # a one-time code waiting to become the cookie
+CLOSE_KEY = "_hk_session_close"  # the cookie is to be cleared
+_CHECK_KEY = "_hk_session_checked"
+# A session is re-checked against the catalog at most this often within one session (a removed
+# user or changed password ends it within a second either way).
+_RECHECK_SECONDS = 1.0
+
+
+def _resources() -> tuple[Any, Any]:
+    from . import ui
+
+    return ui.catalog(), ui.settings()
+
+
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # no browser connection (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def current_viewer() -> Viewer:
+    """The checked viewer of this browser session: logged in, or public."""
+    token = st.session_state.get(TOKEN_KEY)
+    if not token and not st.session_state.get(CLOSE_KEY):
+        token = _cookie_token()
+    viewer: Viewer | None = None
+    if token:
+        checked = st.session_state.get(_CHECK_KEY)
+        if checked and checked[0] == token and time.monotonic() - checked[1] < _RECHECK_SECONDS:
+            viewer = checked[2]
+        else:
+            try:
+                cat, settings = _resources()
+                viewer = session_viewer(cat, settings, token)
+            except Exception:  # the archive cannot be opened: fail closed, the page says why
+                log.warning("could not check a portal session", exc_info=True)
+                viewer = None
+            st.session_state[_CHECK_KEY] = (token, time.monotonic(), viewer)
+    if viewer is None:
+        if st.session_state.get(TOKEN_KEY):
+            # Expired, logged out elsewhere, or the account changed: back to public, and no
+            # signed link minted for the old viewer is reused.
+            _forget()
+        viewer = Viewer("public")
+    else:
+        st.session_state[TOKEN_KEY] = token
+    st.session_state["viewer"] = viewer
+    return viewer
+
+
+def _forget() -> None:
+    for key in (TOKEN_KEY, _CHECK_KEY, CODE_KEY, "_signed_urls", "_hk_upload_token"):
+        st.session_state.pop(key, None)
+
+
+def log_in(username: str, password: str) -> Viewer:
+    """Check the name and password (AccessDeniedError with the library's words otherwise) and
+    start a session. The password goes no further than :func:`archive.accounts.authenticate`."""
+    cat, settings = _resources()
+    account = authenticate(cat, username, password)
+    token = create_session(cat, settings, account)
+    _forget()
+    st.session_state.pop(CLOSE_KEY, None)
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[CODE_KEY] = issue_login_code(token)
+    return current_viewer()
+
+
+def log_out() -> None:
+    """End the session here and server-side (the token is revoked, not just forgotten)."""
+    _cat, settings = _resources()
+    for token in {st.session_state.get(TOKEN_KEY), _cookie_token()}:
+        if token:
+            revoke(settings, token)
+    _forget()
+    st.session_state[CLOSE_KEY] = True
+    st.session_state["viewer"] = Viewer("public")
+
+
+_LOCKED = re.compile(r"try again in (\d+) minute")
+
+
+def login_message(t: I18n, exc: BaseException) -> str:
+    """The log-in error in plain words, in the interface language."""
+    found = _LOCKED.search(str(exc))
+    if found:
+        n = int(found.group(1))
+        return t.ngettext(
+            "Too many failed attempts. Try again in {n} minute.",
+            "Too many failed attempts. Try again in {n} minutes.",
+            n,
+        ).format(n=n)
+    return t._("Wrong user name or password.")
+
+
+# -- the cookie ---------------------------------------------------------------------------------
+_COOKIE_JS = """
+export default function (component) {
+  const { data, setStateValue, parentElement } = component;
+  if (!data || !data.action) return;
+  const key = data.action + ":" + (data.code || "");
+  parentElement.__hkDone = parentElement.__hkDone || {};
+  if (parentElement.__hkDone[key]) return;
+  parentElement.__hkDone[key] = true;
+  const url = data.action === "open" ? "/session/open" : "/session/close";
+  fetch(url, { method: "POST", body: data.code || "", credentials: "same-origin",
+               headers: { "Content-Type": "text/plain" }, cache: "no-store" })
+    .then((r) => setStateValue("done", { key: key, ok: r.ok }))
+    .catch(() => setStateValue("done", { key: key, ok: false }));
+}
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _cookie_component() -> Any:
+    return st.components.v2.component(
+        "hk_archive.session_cookie", html="", css=":host { display: none; }", js=_COOKIE_JS
+    )
+
+
+def _sync_cookie() -> None:
+    """Ask the browser to store (after a log-in) or clear (after a log-out) the session cookie."""
+    code = st.session_state.get(CODE_KEY)
+    if code:
+        data = {"action": "open", "code": code}
+    elif st.session_state.get(CLOSE_KEY) is True:
+        data = {"action": "close", "code": ""}
+    else:
+        return
+    key = f"{data['action']}:{data['code']}"
+    result = _cookie_component()(
+        key="hk_session_cookie", data=data, default={"done": None}, on_done_change=lambda: None
+    )
+    done = getattr(result, "done", None)
+    if isinstance(done, dict) and done.get("key") == key:
+        if data["action"] == "open":
+            st.session_state.pop(CODE_KEY, None)
+        else:
+            st.session_state[CLOSE_KEY] = "done"
+
+
+# -- chrome and guards ----------------------------------------------------------------------------
+def session_bar(t: I18n, nav: dict[str, Any]) -> None:
+    """Under the header: staff links for staff, who is logged in, log in / log out for everyone."""
+    who = current_viewer()
+    _sync_cookie()
+    bar = st.container(
+        horizontal=True, vertical_alignment="center", gap="small", key="hk_session_bar"
+    )
+    with bar:
+        st.space("stretch")
+        if who.is_staff:
+            for name, label, icon in STAFF_LINKS:
+                if name in nav:
+                    st.page_link(
+                        nav[name], label=t._(label), icon=icon, query_params={"lang": t.lang}
+                    )
+        if who.username:
+            role = t._("staff") if who.is_staff else t._("member")
+            st.caption(
+                t._("Logged in as {name} ({role})").format(name=who.username, role=role),
+                width="content",
+            )
+            label, icon = t._("Log out"), ":material/logout:"
+        else:
+            label, icon = t._("Log in"), ":material/login:"
+        if "login" in nav:
+            st.page_link(nav["login"], label=label, icon=icon, query_params={"lang": t.lang})
+
+
+def require_staff(t: I18n) -> Viewer:
+    """The staff viewer, or a plain refusal (and nothing else of the page runs)."""
+    who = current_viewer()
+    if not who.is_staff:
+        st.error(
+            t._("This page is for the archive's staff. Please log in."), icon=":material/lock:"
+        )
+        st.page_link(
+            LOGIN_PAGE, label=t._("Log in"), icon=":material/login:", query_params={"lang": t.lang}
+        )
+        st.stop()
+    return who
+
+
+def staff_upload_token() -> str:
+    """This session's anti-forgery token for the upload route (renewed after half its life)."""
+    from .portal_sessions import UPLOAD_TOKEN_SECONDS
+
+    who = current_viewer()
+    _cat, settings = _resources()
+    held = st.session_state.get("_hk_upload_token")
+    if held is None or held[0] != who.username or time.time() - held[1] > UPLOAD_TOKEN_SECONDS / 2:
+        held = (who.username, time.time(), upload_token(settings, who))
+        st.session_state["_hk_upload_token"] = held
+    return held[2]
+
+
+# -- labels the staff pages share -------------------------------------------------------------------
+VISIBILITY_LABELS = {
+    "public": N_("Public"),
+    "members": N_("Members only"),
+    "staff": N_("Staff only"),
+}
+LANGUAGE_CHOICES = ("auto", "yue", "zh", "en")
+
+
+def visibility_label(t: I18n, level: str | None) -> str:
+    return t._(VISIBILITY_LABELS.get(level or "", N_("Staff only")))
+
+
+def visibility_text(t: I18n, level: str, until: str | None, then: str | None) -> str:
+    """``Staff only`` or ``Staff only until 4 Jun 2026, then Public`` in the interface language."""
+    if until and then:
+        return t._("{level} until {date}, then {then}").format(
+            level=visibility_label(t, level),
+            date=t.date(until[:10]),
+            then=visibility_label(t, then),
+        )
+    return visibility_label(t, level)

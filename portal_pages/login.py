@@ -1,0 +1,66 @@
+"""Log in and log out (staff and members). Errors in plain words; a lock-out says how long."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from archive import ui, ui_staff
+from archive.errors import AccessDeniedError
+
+t = ui.page_i18n()
+_ = t._
+who = ui.viewer()
+
+if who.username:
+    st.header(_("Logged in"), anchor=False)
+    role = _("staff") if who.is_staff else _("member")
+    st.markdown(_("You are logged in as **{name}** ({role}).").format(name=who.username, role=role))
+    if who.is_staff:
+        links = st.container(horizontal=True, gap="small", key="login_staff_links")
+        with links:
+            for name, label, icon in ui_staff.STAFF_LINKS:
+                st.page_link(
+                    ui_staff.STAFF_PAGES[name],
+                    label=_(label),
+                    icon=icon,
+                    query_params={"lang": t.lang},
+                )
+    if st.button(_("Log out"), key="logout_button", icon=":material/logout:"):
+        ui_staff.log_out()
+        st.session_state["_login_notice"] = "out"
+        st.rerun()
+    st.stop()
+
+st.header(_("Log in"), anchor=False)
+if st.session_state.pop("_login_notice", None) == "out":
+    st.success(_("You have logged out."), icon=":material/check:")
+st.caption(
+    _(
+        "For the archive's staff and members. Everyone else can search and listen without an account."
+    )
+)
+
+# clear_on_submit: the password does not stay in the session's widget state after a try.
+with st.form("login_form", clear_on_submit=True, enter_to_submit=True):
+    username = st.text_input(
+        _("User name"), key="login_username", autocomplete="username", max_chars=40
+    )
+    password = st.text_input(
+        _("Password"),
+        key="login_password",
+        type="password",
+        autocomplete="current-password",
+        max_chars=1024,
+    )
+    submitted = st.form_submit_button(_("Log in"), key="login_submit", type="primary")
+
+if submitted:
+    if not username or not password:
+        st.error(_("Enter your user name and password."), icon=":material/error:")
+    else:
+        try:
+            ui_staff.log_in(username, password)
+        except AccessDeniedError as exc:
+            st.error(ui_staff.login_message(t, exc), icon=":material/lock:")
+        else:
+            st.rerun()
