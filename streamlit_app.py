@@ -25,10 +25,17 @@ st.set_page_config(
 )
 
 nav = {
-    "search": st.Page(ui.PAGES["search"], title=t._("Search"), url_path="search", default=True),
+    "home": st.Page(ui.PAGES["home"], title=t._("Home"), url_path="home", default=True),
+    "search": st.Page(ui.PAGES["search"], title=t._("Search"), url_path="search"),
     "browse": st.Page(ui.PAGES["browse"], title=t._("Browse"), url_path="browse"),
     "item": st.Page(ui.PAGES["item"], title=t._("Recording"), url_path="item"),
     "about": st.Page(ui.PAGES["about"], title=t._("About"), url_path="about"),
+    "upcoming": st.Page(ui.PAGES["upcoming"], title=t._("Events"), url_path="upcoming"),
+    "event": st.Page(ui.PAGES["event"], title=t._("Event"), url_path="event"),
+    "series": st.Page(ui.PAGES["series"], title=t._("Series"), url_path="series"),
+    "events_admin": st.Page(
+        ui.PAGES["events_admin"], title=t._("Manage events"), url_path="events_admin"
+    ),
     # Log-in for everyone; the staff pages are linked only for staff and refuse anyone else.
     "login": st.Page(ui_staff.LOGIN_PAGE, title=t._("Log in"), url_path="login"),
     "upload": st.Page(ui_staff.STAFF_PAGES["upload"], title=t._("Upload"), url_path="upload"),

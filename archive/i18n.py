@@ -215,6 +215,7 @@ UI_SOURCES = (
     "streamlit_app.py",
     "archive/ui.py",
     "archive/ui_staff.py",
+    "archive/hub_ui.py",
     "archive/i18n.py",
     "portal_pages/*.py",
 )

@@ -66,6 +66,11 @@ PAGES = {
     "browse": "portal_pages/browse.py",
     "item": "portal_pages/item.py",
     "about": "portal_pages/about.py",
+    "home": "portal_pages/home.py",
+    "upcoming": "portal_pages/upcoming.py",
+    "event": "portal_pages/event.py",
+    "series": "portal_pages/series.py",
+    "events_admin": "portal_pages/events_admin.py",
 }
 
 
@@ -177,9 +182,11 @@ def chrome(t: I18n, nav: dict[str, Any]) -> None:
     s = settings()
     top = st.container(horizontal=True, vertical_alignment="center", gap="small", key="hk_header")
     with top:
-        st.markdown(f"**{html.escape(t._(s.organisation))}**", width="content")
+        # The organisation's name leads home (page_link labels are Markdown, not HTML).
+        st.page_link(nav["home"], label=f"**{t._(s.organisation)}**", query_params={"lang": t.lang})
         st.space("stretch")
         for name, label, icon in (
+            ("upcoming", N_("Events"), ":material/event:"),
             ("search", N_("Search"), ":material/search:"),
             ("browse", N_("Browse"), ":material/video_library:"),
             ("about", N_("About"), ":material/info:"),

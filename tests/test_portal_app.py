@@ -38,7 +38,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive
 def run(page: str = "search", **params: str) -> AppTest:
     """Open ``page`` with ``params`` in its URL, through the app's own navigation and chrome."""
     at = AppTest.from_file(APP, default_timeout=60)
-    if page != "search":
+    if page != "home":  # the default page; Search is /search
         # The entry script runs first (it registers the pages), then the page, as a visitor's
         # browser does when it opens a link to that page.
         at.query_params["lang"] = params.get("lang", "zh")

@@ -1,0 +1,127 @@
+"""Series: talk tours, interview series, anniversary programmes, each with its events and recordings.
+
+URL: ``/series?lang=…`` lists the series; ``/series?series=ID`` shows one, with subscribe links
+(its public events as a calendar, its public recordings as a podcast). A series is listed only when
+the viewer may see at least one of its events or recordings.
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from archive import hub_ui, ui
+from archive.errors import ArchiveError
+from archive.events import get_series, items_in_series, list_events, list_series
+
+t = ui.page_i18n()
+_ = t._
+cat = ui.catalog()
+who = ui.viewer()
+
+hub_ui.hub_css()
+tz = hub_ui.viewer_tz(t)
+series_id = (st.query_params.get("series") or "").strip()
+
+
+def _contents(sid: str) -> tuple[list, list, list]:
+    upcoming = list_events(cat, viewer=who, series_id=sid, upcoming=True)
+    past = list_events(cat, viewer=who, series_id=sid, upcoming=False)
+    items = items_in_series(cat, sid, who)
+    return upcoming, past, items
+
+
+if not series_id:
+    st.header(_("Series"), anchor=False)
+    shown = 0
+    for series in list_series(cat):
+        upcoming, past, items = _contents(series.id)
+        if not (upcoming or past or items):
+            continue
+        shown += 1
+        with st.container(border=True, key=f"series_{series.id}"):
+            st.page_link(
+                ui.PAGES["series"],
+                label=hub_ui.md(hub_ui.series_title(t, series)),
+                icon=":material/folder_special:",
+                query_params=hub_ui.link_params(t, series=series.id),
+            )
+            description = t.pick(series.description_zh, series.description_en)
+            if description:
+                st.markdown(hub_ui.describe(description), unsafe_allow_html=True)
+            st.caption(
+                " · ".join(
+                    [
+                        t.ngettext(
+                            "{n} upcoming event", "{n} upcoming events", len(upcoming)
+                        ).format(n=t.number(len(upcoming))),
+                        t.ngettext("{n} recording", "{n} recordings", len(items)).format(
+                            n=t.number(len(items))
+                        ),
+                    ]
+                )
+            )
+    if not shown:
+        st.caption(_("No series yet."))
+    st.stop()
+
+try:
+    series = get_series(cat, series_id)
+    upcoming, past, items = _contents(series_id)
+except ArchiveError:
+    series, upcoming, past, items = None, [], [], []
+if series is None or not (upcoming or past or items or who.is_staff):
+    st.error(_("We couldn't find that series."))
+    st.page_link(ui.PAGES["series"], label=_("All series"), query_params=hub_ui.link_params(t))
+    st.stop()
+
+title = hub_ui.series_title(t, series)
+other = series.title_en if t.lang == "zh" else series.title_zh
+st.title(title, anchor=False)
+if other and other != title:
+    st.markdown(
+        f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
+        f"{html.escape(other)}</p>",
+        unsafe_allow_html=True,
+    )
+description = t.pick(series.description_zh, series.description_en)
+if description:
+    st.markdown(hub_ui.describe(description), unsafe_allow_html=True)
+hub_ui.subscribe_links(t, series.id, podcast=True)
+
+head = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key="series_head")
+with head:
+    st.subheader(_("Upcoming events"), anchor=False)
+    st.space("stretch")
+    hub_ui.tz_picker(t, tz)
+if not upcoming:
+    st.caption(_("No events are announced at the moment."))
+for event in upcoming:
+    hub_ui.event_card(t, cat, who, event, tz, key=f"series_up_{event.id}")
+
+st.subheader(_("Recordings"), anchor=False)
+if not items:
+    st.caption(_("No recordings yet."))
+for item in items:
+    with st.container(key=f"series_item_{item.id}"):
+        st.page_link(
+            ui.PAGES["item"],
+            label=hub_ui.md(t.pick(item.title_zh, item.title_en) or item.id),
+            icon=":material/play_circle:",
+            query_params={"item": item.id, "lang": t.lang},
+        )
+        st.markdown(ui.item_badges(t, item, ui.item_duration(cat, item.id)), unsafe_allow_html=True)
+
+recorded = {item.id for item in items}
+without = [e for e in past if e.item_id not in recorded]
+if without:
+    st.subheader(_("Past events"), anchor=False)
+    for event in without:
+        hub_ui.event_card(t, cat, who, event, tz, key=f"series_past_{event.id}", calendar=False)
+st.page_link(
+    ui.PAGES["series"],
+    label=_("All series"),
+    icon=":material/folder_special:",
+    query_params=hub_ui.link_params(t),
+)
