@@ -17,6 +17,7 @@ import streamlit as st
 from archive.feeds_web import feed_routes
 from archive.i18n import compile_catalogs
 from archive.ui import on_script_error
+from archive.upload_web import upload_routes
 from archive.web import routes
 
 compile_catalogs()
@@ -44,7 +45,7 @@ async def lifespan(_app):
 
 app = st.App(
     "streamlit_app.py",
-    routes=[*routes(), *feed_routes()],
+    routes=[*routes(), *feed_routes(), *upload_routes()],
     on_script_error=on_script_error,
     lifespan=lifespan,
 )
