@@ -192,8 +192,9 @@ def tz_picker(t: I18n, tz: str) -> None:
     options = zone_options()
     if tz not in options:
         options = (tz, *options)
-    if st.session_state.get(TZ_WIDGET) != tz:
-        st.session_state[TZ_WIDGET] = tz
+    # Always seeded: each page has its own select box under this key, and a new one would
+    # otherwise start on its first option.
+    st.session_state[TZ_WIDGET] = tz
     st.selectbox(
         t._("Show times in"),
         options,

@@ -194,7 +194,11 @@ def _ask_fold() -> None:
             return
         event = _run(pending, fold=fold)
         if event is not None:
-            _done(event, _("The event is saved."))
+            done = {
+                "create": _("The event is announced."),
+                "postpone": _("The event is postponed."),
+            }
+            _done(event, done.get(pending["kind"], _("The event is saved.")))
 
 
 def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
