@@ -180,6 +180,7 @@ def test_bigrams_beat_or_equal_the_alternatives(name: str) -> None:
 
 def test_bigrams_beat_jieba() -> None:
     import jieba  # noqa: F401  (a test dependency: bigrams are measured against a word segmenter)
+
     assert measure("jieba")[0] < measure("bigram")[0]
 
 
