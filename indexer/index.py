@@ -289,33 +289,53 @@ class _RoleDocs(DocIdSet):
 
 # -- locking ----------------------------------------------------------------------------------
 _THREAD_LOCKS: dict[str, threading.RLock] = defaultdict(threading.RLock)
+_HELD = threading.local()
 
 
 @contextlib.contextmanager
 def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
     """Exclusive across threads (RLock) and processes (flock); waits up to ``timeout`` seconds."""
-    with _THREAD_LOCKS[str(path)]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    key = str(path)
+    with _THREAD_LOCKS[key]:
+        held = getattr(_HELD, "paths", None)
+        if held is None:
+            held = _HELD.paths = set()
+        if key in held:
+            # Already ours (a nested call in this thread): a second flock on a new descriptor
+            # of the same file would wait for ourselves forever.
+            yield
+            return
+        held.add(key)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise IndexError_(
-                            f"another process has been {what} for over {timeout:.0f} s; "
-                            "try again later"
-                        ) from None
-                    time.sleep(0.05)  # polling a kernel lock, not synchronising tests
-            try:
+            with _flock(path, timeout, what):
                 yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            os.close(fd)
+            held.discard(key)
+
+
+@contextlib.contextmanager
+def _flock(path: Path, timeout: float, what: str) -> Iterator[None]:
+    """flock on ``path``, polling up to ``timeout`` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexError_(
+                        f"another process has been {what} for over {timeout:.0f} s; try again later"
+                    ) from None
+                time.sleep(0.05)  # polling a kernel lock, not synchronising tests
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 # -- the index --------------------------------------------------------------------------------

@@ -254,3 +254,11 @@ def test_readers_never_blocked_and_writers_queue(archive: Archive) -> None:
 
 def test_open_is_cached_and_cheap(archive: Archive) -> None:
     assert SearchIndex.open(archive.settings) is archive.index
+
+
+def test_write_lock_is_reentrant_within_a_thread(archive: Archive) -> None:
+    # A writer that calls another writing method must not wait for itself on its own flock.
+    with archive.index._write_lock():
+        archive.index.remove_item(archive.built.ids["bar"])
+        archive.index.update_item(archive.catalog, archive.built.ids["bar"])
+    assert archive.index.verify(archive.catalog) == []
