@@ -40,27 +40,33 @@ st.caption(
     )
 )
 
-# clear_on_submit: the password does not stay in the session's widget state after a try.
-with st.form("login_form", clear_on_submit=True, enter_to_submit=True):
-    username = st.text_input(
-        _("User name"), key="login_username", autocomplete="username", max_chars=40
-    )
-    password = st.text_input(
+
+def _submit() -> None:
+    """Form callback: try the log-in, then blank the password in the session's widget state (it
+    is never kept, shown again or logged)."""
+    username = str(st.session_state.get("login_username") or "")
+    password = str(st.session_state.get("login_password") or "")
+    st.session_state["login_password"] = ""
+    if not username or not password:
+        st.session_state["_login_error"] = _("Enter your user name and password.")
+        return
+    try:
+        ui_staff.log_in(username, password)
+    except AccessDeniedError as exc:
+        st.session_state["_login_error"] = ui_staff.login_message(t, exc)
+
+
+with st.form("login_form", enter_to_submit=True):
+    st.text_input(_("User name"), key="login_username", autocomplete="username", max_chars=40)
+    st.text_input(
         _("Password"),
         key="login_password",
         type="password",
         autocomplete="current-password",
         max_chars=1024,
     )
-    submitted = st.form_submit_button(_("Log in"), key="login_submit", type="primary")
+    st.form_submit_button(_("Log in"), key="login_submit", type="primary", on_click=_submit)
 
-if submitted:
-    if not username or not password:
-        st.error(_("Enter your user name and password."), icon=":material/error:")
-    else:
-        try:
-            ui_staff.log_in(username, password)
-        except AccessDeniedError as exc:
-            st.error(ui_staff.login_message(t, exc), icon=":material/lock:")
-        else:
-            st.rerun()
+error = st.session_state.pop("_login_error", None)
+if error:
+    st.error(error, icon=":material/lock:")
