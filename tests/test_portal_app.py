@@ -117,6 +117,14 @@ def test_search_in_english_finds_the_chinese_side_too(archive):
     assert "Search the archive" in [w.label for w in at.text_input]
 
 
+def test_search_in_simplified_chinese_finds_the_traditional_text(archive):
+    at = run(q="码头工人", lang="zh")
+    shown = texts(at)
+    assert "<mark>碼頭工人</mark>" in shown
+    assert "碼頭工人罷工十周年" in shown
+    assert at.query_params["q"] == "码头工人"
+
+
 def test_search_box_submits_and_puts_the_query_in_the_url(archive):
     at = run(lang="en")
     assert "Try one of these:" in texts(at)
