@@ -150,7 +150,7 @@ def css(t: I18n) -> str:
 .zh { font-family: "Source Sans", "Noto Sans CJK HK", "Noto Sans CJK TC", "Noto Sans HK", "PingFang HK",
   "PingFang TC", "Microsoft JhengHei", sans-serif; }
 mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15em; }
-.hk-snippet { line-height: 1.55; margin: .1rem 0 .35rem 0; }
+.hk-snippet { line-height: 1.55; margin: 0; padding: .1rem 0 .45rem 0; }
 .hk-snippet .en { color: #444; }
 .hk-badge { display: inline-block; font-size: .75rem; padding: .05rem .45rem; border-radius: .6rem;
   background: #f1e4e3; color: #7a1a14; margin-right: .3rem; white-space: nowrap; }

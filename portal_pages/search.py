@@ -244,7 +244,11 @@ for g, group in enumerate(results.groups):
         st.markdown(badges, unsafe_allow_html=True)
         for h, hit in enumerate(group.hits):
             line = st.container(
-                horizontal=True, gap="small", vertical_alignment="top", key=f"hit_{g}_{h}"
+                horizontal=True,
+                wrap=False,
+                gap="small",
+                vertical_alignment="top",
+                key=f"hit_{g}_{h}",
             )
             with line:
                 st.page_link(
