@@ -126,7 +126,6 @@ if source == "file":
                 ),
             },
         },
-        default={"uploaded": None, "failed": None},
         on_uploaded_change=lambda: None,
         on_failed_change=lambda: None,
     )
