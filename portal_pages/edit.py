@@ -317,9 +317,11 @@ with transcript_tab:
         )
         with nav_row:
             st.caption(
-                _("{n} segments · page {page} of {pages}").format(
-                    n=t.number(len(shown)), page=page_no, pages=pages
-                ),
+                t.ngettext(
+                    "{n} segment · page {page} of {pages}",
+                    "{n} segments · page {page} of {pages}",
+                    len(shown),
+                ).format(n=t.number(len(shown)), page=page_no, pages=pages),
                 width="content",
             )
             if page_no > 1:
