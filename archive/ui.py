@@ -383,6 +383,34 @@ def browse_rows(role: str) -> list[BrowseRow]:
     ]
 
 
+def revision_for(item_id: str, revision: int | None) -> tuple[Item, Any]:
+    """The item and one transcript revision as this session's viewer may read them.
+
+    Access is checked on every call (:func:`archive.access.visible_item`); the revision's
+    segments, which never change once stored, are kept in memory per revision, viewer level and
+    set of redactions, so a rerun (a click on a timestamp) does not parse 1,500 segments again.
+    """
+    from .access import visible_item
+
+    cat = catalog()
+    who = viewer()
+    item = visible_item(cat, item_id, who)
+    number = revision if revision is not None else cat.latest_revision_number(item_id)
+    if number is None:
+        raise NotFoundError(f"item {item_id} has no transcript")
+    redacted = tuple(sorted(cat.redacted_uids(item_id)))
+    return item, _revision(item_id, int(number), who.role, who.username, redacted)
+
+
+@st.cache_resource(ttl=600, max_entries=32, show_spinner=False)
+def _revision(
+    item_id: str, number: int, role: str, username: str | None, redacted: tuple[str, ...]
+) -> Any:
+    from .access import visible_revision
+
+    return visible_revision(catalog(), item_id, Viewer(role, username), number)[1]
+
+
 def citation_text(
     item_id: str, revision: int | None, at: float, style: str, base_url: str | None
 ) -> str:

@@ -11,7 +11,7 @@ import html
 import streamlit as st
 
 from archive import ui
-from archive.access import visible_item, visible_revision
+from archive.access import visible_item
 from archive.errors import ArchiveError, NotFoundError
 from archive.i18n import N_, clock
 from archive.web import subtitle_url, transcript_url
@@ -61,14 +61,14 @@ asked_rev = _int_or_none(st.query_params.get("rev"))
 rev = None
 rev_note = None
 try:
-    item, rev = visible_revision(cat, item_id, who, asked_rev)
+    item, rev = ui.revision_for(item_id, asked_rev)
 except NotFoundError:
     if asked_rev is not None:
         rev_note = _("Transcript revision {rev} doesn't exist; showing the latest.").format(
             rev=asked_rev
         )
         try:
-            item, rev = visible_revision(cat, item_id, who, None)
+            item, rev = ui.revision_for(item_id, None)
         except NotFoundError:
             rev = None
 latest_rev = cat.latest_revision_number(item_id)
