@@ -169,7 +169,7 @@ def zone_label(zone: str, locale: str) -> str:
         city = get_timezone_location(ZoneInfo(zone), locale=locale, return_city=True)
     except Exception:
         city = ""
-    if not city or city.replace(" ", "_") in (zone, zone.rsplit("/", 1)[-1]) or "/" in city:
+    if not city or city == zone or "/" in city:  # no name of its own (UTC, Etc/…)
         return zone
     return f"{city}（{zone}）" if locale.startswith("zh") else f"{city} ({zone})"
 
