@@ -103,7 +103,6 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader(_("When"), anchor=False)
     st.markdown(hub_ui.event_times_html(t, event, tz), unsafe_allow_html=True)
-    hub_ui.tz_picker(t, tz)
     st.caption(
         _("{start}–{end} ({duration})").format(
             start=times["viewer_parts"]["time"],
@@ -111,6 +110,25 @@ with left:
             duration=t.duration(event.duration_minutes * 60),
         )
     )
+    # Joining: only for an event still to come that is not cancelled; visible_event already
+    # kept a members-only event (and its link) from anyone below members.
+    joinable = bool(event.join_url) and not over and event.status != "cancelled"
+    if not over and event.status != "cancelled":
+        actions = st.container(horizontal=True, gap="small", key="event_actions")
+        with actions:
+            if joinable:
+                st.link_button(
+                    _("Join online") if event.is_online else _("Registration and details"),
+                    event.join_url,
+                    type="primary",
+                    icon=":material/open_in_new:",
+                )
+            hub_ui.event_ics_button(t, event, key="event_ics", series=series)
+        if joinable and event.visibility != "public":
+            st.caption(_("This link is for members only. Please don't share it."))
+        elif joinable:
+            st.caption(_("The link leads to another website."))
+    hub_ui.tz_picker(t, tz)
 
     sep = "、" if t.lang == "zh" else ", "
     facts = [(_("Where"), hub_ui.place_text(t, event))]
@@ -129,22 +147,6 @@ with left:
             icon=":material/folder_special:",
             query_params=hub_ui.link_params(t, series=series.id),
         )
-
-    # Joining: only for an event still to come that is not cancelled; visible_event already
-    # kept a members-only event (and its link) from anyone below members.
-    if event.join_url and not over and event.status != "cancelled":
-        st.link_button(
-            _("Join online") if event.is_online else _("Registration and details"),
-            event.join_url,
-            type="primary",
-            icon=":material/open_in_new:",
-        )
-        if event.visibility != "public":
-            st.caption(_("This link is for members only. Please don't share it."))
-        else:
-            st.caption(_("The link leads to another website."))
-    if not over and event.status != "cancelled":
-        hub_ui.event_ics_button(t, event, key="event_ics", series=series)
 
     description = t.pick(event.description_zh, event.description_en)
     other_description = event.description_en if t.lang == "zh" else event.description_zh
