@@ -42,13 +42,19 @@ PLAYER_STATE = """() => {
   const current = root.querySelector('.hkp-row.current');
   const starts = rows.map(r => Number(r.dataset.start));
   const t = media ? media.currentTime : null;
-  let expected = null;
-  for (const r of rows) { if (Number(r.dataset.start) <= t + 0.05) expected = r.dataset.i; }
+  // The segment at the media's position; while playing, the highlight follows timeupdate events
+  // (about four a second), so the one just before a boundary crossed in the last 0.6 s also counts.
+  let expected = null, justBefore = null;
+  for (const r of rows) {
+    if (Number(r.dataset.start) <= t + 0.05) expected = r.dataset.i;
+    if (Number(r.dataset.start) <= t - 0.6) justBefore = r.dataset.i;
+  }
+  if (media && media.paused) justBefore = expected;
   return {
     t, paused: media ? media.paused : null, kind: media ? media.tagName.toLowerCase() : null,
     src: media ? media.getAttribute('src') : null, rows: rows.length,
     current: current ? current.dataset.i : null, currentStart: current ? Number(current.dataset.start) : null,
-    expected, marks: root.querySelectorAll('.hkp-row mark').length, first: starts[0], tag: media && media.__tag,
+    expected, justBefore, marks: root.querySelectorAll('.hkp-row mark').length, first: starts[0], tag: media && media.__tag,
   };
 }"""
 
@@ -159,7 +165,8 @@ def test_search_in_chinese_open_a_hit_and_hear_it_from_that_second(portal, brows
         assert (
             start - 0.5 <= state["t"] <= start + 5
         )  # at the hit's second (playing on, if allowed)
-        assert state["current"] == state["expected"]  # the segment playing is the one highlighted
+        # The segment playing is the one highlighted.
+        assert state["current"] in (state["expected"], state["justBefore"]), state
         assert state["currentStart"] <= state["t"] + 0.05
         assert f"t={start}" in page.url
         s.shot("03-item-at-hit-zh")
@@ -219,7 +226,7 @@ def test_item_downloads_cite_and_language_switch(portal, browser):
         page.locator(".hkp-row.current").wait_for()
         state = page.evaluate(PLAYER_STATE)
         assert state["kind"] == "audio" and state["src"].startswith("/files/media/")
-        assert state["current"] == state["expected"]
+        assert state["current"] in (state["expected"], state["justBefore"]), state
         assert "lang=en" in page.url
         s.shot("05-item-en")
 
@@ -268,7 +275,7 @@ def test_phone_sized_pages(portal, browser, lang):
         page.goto(f"{running.url}/item?item={arch.ids['long']}&t=600&lang={lang}")
         page.locator(".hkp-row.current").wait_for()
         state = page.evaluate(PLAYER_STATE)
-        assert state["current"] == state["expected"]
+        assert state["current"] in (state["expected"], state["justBefore"]), state
         # The media and the transcript are stacked and fit the screen's width.
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 392
