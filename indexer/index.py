@@ -233,7 +233,7 @@ class _View:
             reader = self.searcher.reader()
             # An empty index (no segment yet) has no columns at all.
             self._columns[name] = (
-                reader.column_reader(name) if reader.has_column(name) else defaultdict(str)
+                _FastColumn(self.searcher, name) if reader.has_column(name) else defaultdict(str)
             )
         return self._columns[name]
 
@@ -258,6 +258,73 @@ class _View:
                 )
             self._items = items
         return self._items
+
+
+class _FastColumn:
+    """A column's values by global document number, faster than Whoosh's own column reader.
+
+    Whoosh's multi-segment reader finds the segment with a Python ``bisect`` wrapper and decodes
+    the bytes on every access (about 4 µs); grouping and facets read four columns for each of up
+    to 2,000 ranked documents per search. Here each segment's raw column is read directly and
+    decoded values are memoised (a column has few distinct values: kinds, languages, item ids).
+    """
+
+    def __init__(self, searcher: Searcher, name: str) -> None:
+        self._offsets: list[int] = []
+        self._raw: list[Any] = []
+        for leaf, offset in searcher.leaf_searchers():
+            reader = leaf.reader().column_reader(name)
+            self._offsets.append(offset)
+            raw = reader.raw_column() if hasattr(reader, "raw_column") else reader
+            self._raw.append(_SlicedBytes.of(raw) or raw)
+        self._translate = searcher.schema[name].from_column_value
+        self._memo: dict[Any, Any] = {}
+        self._single = self._raw[0] if len(self._raw) == 1 else None
+
+    def __getitem__(self, docnum: int) -> Any:
+        if self._single is not None:
+            raw = self._single[docnum]
+        else:
+            i = bisect.bisect_right(self._offsets, docnum) - 1
+            raw = self._raw[i][docnum - self._offsets[i]]
+        try:
+            return self._memo[raw]
+        except KeyError:
+            value = self._memo[raw] = self._translate(raw)
+            return value
+        except TypeError:  # an unhashable raw value
+            return self._translate(raw)
+
+
+class _SlicedBytes:
+    """A ``VarBytesColumn`` segment column read into memory once: a value is one bytes slice.
+
+    Whoosh reads each value from the mapped file through two Python calls; the whole column of
+    an ID field is a few bytes per document (7 MB for 700,000), so it is copied in one read.
+    """
+
+    __slots__ = ("_data", "_offsets", "_lengths")
+
+    def __init__(self, data: bytes, offsets: Any, lengths: Any) -> None:
+        self._data, self._offsets, self._lengths = data, offsets, lengths
+
+    @classmethod
+    def of(cls, raw: Any) -> _SlicedBytes | None:
+        if type(raw).__qualname__ != "VarBytesColumn.Reader":
+            return None
+        try:
+            if getattr(raw, "_offsets", None) is None:
+                raw._read_offsets_and_lengths()
+            offsets, lengths = raw._offsets, raw._lengths
+            size = (offsets[-1] + lengths[-1]) if len(lengths) else 0
+            data = bytes(raw._dbfile.get(raw._basepos, size)) if size else b""
+        except Exception:  # another column type (or Whoosh internals changed): read as usual
+            return None
+        return cls(data, offsets, lengths)
+
+    def __getitem__(self, docnum: int) -> bytes:
+        start = self._offsets[docnum]
+        return self._data[start : start + self._lengths[docnum]]
 
 
 class _RoleDocs(DocIdSet):
