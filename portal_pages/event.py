@@ -58,7 +58,9 @@ over = hub_ui.is_over(event)
 # -- title ---------------------------------------------------------------------------------------
 title = hub_ui.event_title(t, event)
 other_title = event.title_en if t.lang == "zh" else event.title_zh
-st.title(f"~~{hub_ui.md(title)}~~" if event.status == "cancelled" else title, anchor=False)
+st.title(
+    f"~~{hub_ui.md(title)}~~" if event.status == "cancelled" else hub_ui.md(title), anchor=False
+)
 if other_title and other_title != title:
     st.markdown(
         f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'

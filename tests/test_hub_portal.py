@@ -90,6 +90,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
         tz="Europe/London",
         visibility="members",
         join_url=MEMBERS_LINK,
+        poster=_png_file(home),
     )
     add(
         "draft",
@@ -144,6 +145,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("ARCHIVE_HOME", None)
     else:
         os.environ["ARCHIVE_HOME"] = old
+
+
+def _png_file(folder: Path) -> Path:
+    path = folder / "members-poster.png"
+    path.write_bytes(_png())
+    return path
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -225,17 +232,7 @@ def texts(at: AppTest) -> str:
 
 def everything(at: AppTest) -> str:
     """Every element's protobuf as text: what the browser would receive."""
-    out = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(str(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(out)
+    return "\n".join(str(getattr(node, "proto", "")) for node in at.main)
 
 
 def times_for(at: AppTest, iso_start: str) -> str:
@@ -446,6 +443,11 @@ def test_members_only_event_and_its_join_link_reach_members_only(hub, downloads)
     shown = texts(at)
     assert "This link is for members only. Please don't share it." in shown
     assert "Members&#x27; event" in shown  # its badge
+    # Its poster is not public: shown through this session's own media URL, not the feed route.
+    page = everything(at)
+    assert MEMBERS_LINK in page  # (what the public check above looks for)
+    assert "imgs {" in page and 'url: "/mock/media/' in page
+    assert "/feeds/posters/" not in page
     # The member's calendar file has the join link; it is nowhere in the public feed.
     vevent = icalendar.Calendar.from_ical(downloads(at, "event_ics")).walk("VEVENT")[0]
     assert str(vevent["conference"]) == MEMBERS_LINK
