@@ -158,7 +158,8 @@ def _done(event: Event, message: str) -> None:
 def _ask_fold() -> None:
     """A time that happens twice: which one? (The form's values wait in the session.)"""
     pending = st.session_state.get("admin_pending")
-    if not pending:
+    here = (st.query_params.get("event") or "").strip() or None
+    if not pending or pending.get("event_id") != here:  # asked on another event's page
         return
     wall, zone = pending["values"]["start"], pending["values"]["tz"]
     firsts = [local_to_utc(wall, zone, fold) for fold in (0, 1)]
