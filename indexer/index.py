@@ -376,20 +376,23 @@ def _postings_unfiltered() -> Iterator[None]:
 
 
 def _unfiltered_when_asked(searcher: Searcher) -> Searcher:
-    from whoosh.matching.wrappers import FilterMatcher
+    """Give each segment reader with deletions a ``postings`` that obeys ``_postings_unfiltered``."""
+    from whoosh.reading import SegmentReader
 
     for leaf, _ in searcher.leaf_searchers():
         reader = leaf.reader()
-        if not reader.has_deletions() or not hasattr(reader, "deleted_docs_set"):
+        if type(reader) is not SegmentReader or not reader.has_deletions():
             continue
         postings = reader.postings
 
-        def unfiltered(fieldname: str, text: Any, scorer: Any = None, _p: Any = postings) -> Any:
-            matcher = _p(fieldname, text, scorer=scorer)
-            if getattr(_UNFILTERED, "on", False) and type(matcher) is FilterMatcher:
-                if matcher._exclude:
-                    return matcher.child
-            return matcher
+        def unfiltered(
+            fieldname: str, text: Any, scorer: Any = None, _p: Any = postings, _r: Any = reader
+        ) -> Any:
+            if not getattr(_UNFILTERED, "on", False) or _r.is_closed or fieldname not in _r.schema:
+                return _p(fieldname, text, scorer=scorer)
+            # SegmentReader.postings without its last step (the FilterMatcher of deletions).
+            raw = _r._text_to_bytes(fieldname, text)
+            return _r._terms.matcher(fieldname, raw, _r.schema[fieldname].format, scorer=scorer)
 
         reader.postings = unfiltered
     return searcher

@@ -262,3 +262,33 @@ def test_write_lock_is_reentrant_within_a_thread(archive: Archive) -> None:
         archive.index.remove_item(archive.built.ids["bar"])
         archive.index.update_item(archive.catalog, archive.built.ids["bar"])
     assert archive.index.verify(archive.catalog) == []
+
+
+def test_deleted_documents_never_match_a_role_search(archive: Archive) -> None:
+    """Role searches skip Whoosh's per-posting deletion filter; the role's set must cover it.
+
+    The update is committed without merging, so the old (public) documents stay in their
+    segment as deleted documents, the state a large index is in after incremental updates.
+    """
+    from indexer.index import _documents_for
+
+    index = archive.index
+    dock = archive.built.ids["dock"]
+    assert "dock-07" in archive.uids("machines", role="members")  # the role set is now cached
+    with archive.catalog.transaction() as conn:
+        conn.execute(
+            "INSERT INTO redactions (item_id, uid, created_by, created_at) VALUES (?,?,?,?)",
+            (dock, "dock-07", "staff", "2024-01-01T00:00:00+00:00"),
+        )
+    ix = index._open_generation(index.current_generation())
+    writer = ix.writer()
+    writer.delete_by_term("item_id", dock)
+    for doc in _documents_for(archive.catalog, dock) or ():
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+    view = index._view_now()
+    assert any(leaf.reader().has_deletions() for leaf, _ in view.searcher.leaf_searchers())
+    for role in ("public", "members"):
+        assert "dock-07" not in archive.uids("machines", role=role)
+        assert "dock-07" not in archive.uids('"dock"', role=role) | archive.uids("dock", role=role)
+    assert "dock-07" in archive.uids("machines", role="staff")
