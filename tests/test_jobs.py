@@ -75,8 +75,9 @@ def test_worker_killed_mid_job_is_picked_up_again(home, long_speech):
     worker = start_worker(home, env)
     try:
         def transcribing() -> Job | None:
+            # Transcription and its translation pass report window by window, interleaved.
             return next((j for j in jobs_of(home) if j.kind == "transcribe" and j.state == "running"
-                         and j.phase == "transcribe" and j.progress > 0.05), None)
+                         and j.phase in ("transcribe", "translate") and 0.05 < j.progress < 0.9), None)
 
         running = wait_for(transcribing, timeout=300, what="the transcription to be under way")
     finally:
