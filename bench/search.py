@@ -785,7 +785,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"verify: {len(problems)} problem(s) in {verify_s:.1f} s")
 
         result: dict[str, float | int | None] = {
-            "hours": args.hours,
+            "hours": args.hours if not args.reuse else round(segments / SEGMENTS_PER_HOUR, 1),
             "documents": documents,
             "segments": segments,
             "index_docs_per_s": _num(documents / rebuild_s, 1),
