@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -274,7 +275,13 @@ def test_phone_sized_pages(portal, browser, lang):
         s.shot(f"10-phone-search-{lang}")
         page.goto(f"{running.url}/item?item={arch.ids['long']}&t=600&lang={lang}")
         page.locator(".hkp-row.current").wait_for()
+        # The first row is current until the player has sought to ?t= (slow on a busy machine):
+        # wait, with a deadline, for the row at that second.
+        deadline = time.monotonic() + 30
         state = page.evaluate(PLAYER_STATE)
+        while state["current"] not in (state["expected"], state["justBefore"]) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+            state = page.evaluate(PLAYER_STATE)
         assert state["current"] in (state["expected"], state["justBefore"]), state
         # The media and the transcript are stacked and fit the screen's width.
         width = page.evaluate("document.documentElement.scrollWidth")
