@@ -29,7 +29,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .access import Viewer, visible_item, visible_revision
-from .catalog import Catalog
+from .catalog import Catalog, Item
 from .config import Settings, load_settings
 from .errors import ArchiveError, ConfigError, NotFoundError
 
@@ -57,6 +57,11 @@ SUBTITLE_FORMATS = {
     "json": ("application/json; charset=utf-8", "json"),
 }
 SECRET_NAME = "secret.key"
+# A public item's file or transcript (below staff: the redacted rendition) may sit in the browser's
+# cache for an hour; anything else must not outlive the visit, since a shared computer keeps its
+# cache after the member or staff member has logged out.
+CACHE_PUBLIC = "private, max-age=3600"
+CACHE_NEVER = "private, no-store"
 
 
 def load_secret(settings: Settings) -> bytes:
@@ -150,6 +155,17 @@ def transcript_payload(segments: Any) -> dict[str, Any]:
     }
 
 
+def _cache_control(item: Item, viewer: Viewer) -> str:
+    """The Cache-Control of a file or transcript of ``item`` served to ``viewer``.
+
+    Staff get the unredacted original, so nothing they fetch is cached; for everyone else it is the
+    item's level in force now (embargo included) that decides.
+    """
+    if viewer.is_staff or item.effective_visibility() != "public":
+        return CACHE_NEVER
+    return CACHE_PUBLIC
+
+
 def _not_found(message: str = "Not found") -> Response:
     return PlainTextResponse(message, status_code=404, headers={"Cache-Control": "no-store"})
 
@@ -210,15 +226,18 @@ class _Files:
     def media(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
-            self._bound(request, self.signer.check("media", token)[1])
+            data, viewer = self.signer.check("media", token)
+            self._bound(request, viewer)
             path, mime = self._resolve_media(token)
+            # Read after the access check, so a level lowered in between errs towards no-store.
+            item = visible_item(self.catalog, str(data.get("i", "")), viewer)
         except ArchiveError:
             return _not_found()
         return FileResponse(
             path,
             media_type=mime or "application/octet-stream",
             headers={
-                "Cache-Control": "private, max-age=3600",
+                "Cache-Control": _cache_control(item, viewer),
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "same-origin",
             },
@@ -233,7 +252,7 @@ class _Files:
             data, viewer = self.signer.check("transcript", token)
             self._bound(request, viewer)
             item_id = str(data.get("i"))
-            visible_item(self.catalog, item_id, viewer)
+            item = visible_item(self.catalog, item_id, viewer)
             revision = int(data.get("r") or 0) or self.catalog.latest_revision_number(item_id)
             if revision is None:
                 raise NotFoundError("no transcript")
@@ -258,7 +277,7 @@ class _Files:
         except ArchiveError:
             return _not_found()
         headers = {
-            "Cache-Control": "private, max-age=3600",
+            "Cache-Control": _cache_control(item, viewer),
             "X-Content-Type-Options": "nosniff",
             "Vary": "Accept-Encoding",
         }

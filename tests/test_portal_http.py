@@ -225,6 +225,52 @@ def test_redacted_text_never_reaches_the_public(served):
             conn.execute("DELETE FROM redactions WHERE item_id = ?", (item,))
 
 
+def test_only_public_items_for_non_staff_may_stay_in_the_browser_cache(served):
+    """A shared computer keeps its browser cache after log-out: a members item, or anything a
+    staff member fetched (unredacted), must not be stored; a public item's public copy may be."""
+    from archive.accounts import add_user, authenticate, create_session
+    from archive.portal_sessions import COOKIE_NAME
+
+    arch, portal = served
+    cat = Catalog.open(arch.settings)
+    cookies: dict[str, dict[str, str]] = {"public": {}}
+    for name, role in (("cache-member", "members"), ("cache-staff", "staff")):
+        add_user(cat, name, role, "correct horse battery", actor="test")
+        token = create_session(cat, arch.settings, authenticate(cat, name, "correct horse battery"))
+        cookies[role] = {"Cookie": f"{COOKIE_NAME}={token}"}
+    viewers = {
+        "public": PUBLIC,
+        "members": Viewer("members", "cache-member"),
+        "staff": Viewer("staff", "cache-staff"),
+    }
+
+    def cache_headers(item: str, role: str) -> list[str]:
+        """Cache-Control of the item's audio and of its transcript, fetched as ``role``."""
+        viewer, cookie = viewers[role], cookies[role]
+        media = get(
+            portal.url + media_url(arch.settings, item, "audio", viewer),
+            {"Range": "bytes=0-9", **cookie},
+        )
+        transcript = get(portal.url + transcript_url(arch.settings, item, 1, viewer), cookie)
+        assert media[0] == 206 and transcript[0] == 200, (item, role)
+        return [media[1]["cache-control"], transcript[1]["cache-control"]]
+
+    dock, bar = arch.ids["dock"], arch.ids["bar"]
+    cached, never = ["private, max-age=3600"] * 2, ["private, no-store"] * 2
+    assert cache_headers(dock, "public") == cached
+    assert cache_headers(dock, "members") == cached  # the same public copy as anyone's
+    assert cache_headers(dock, "staff") == never  # staff get the unredacted original
+    cat.update_item(bar, visibility="members")
+    try:
+        assert cache_headers(bar, "members") == never
+        # The level in force decides: an embargo that has opened the item to the public counts.
+        cat.update_item(bar, embargo_until="2020-01-01", embargo_visibility="public")
+        assert cache_headers(bar, "public") == cached
+    finally:
+        cat.update_item(bar, visibility="public", embargo_until=None, embargo_visibility=None)
+    cat.close()
+
+
 def test_portal_child_gets_the_home_folder(served, tmp_path):
     arch, portal = served
     # The token the page signs in its process verifies in the server's: both read <home>/secret.key.
