@@ -167,7 +167,9 @@ def _check_role(role: str) -> str:
 
 
 # -- account management ----------------------------------------------------------------------
-def add_user(catalog: Catalog, username: str, role: str, password: str, *, actor: str = "system") -> Account:
+def add_user(
+    catalog: Catalog, username: str, role: str, password: str, *, actor: str = "system"
+) -> Account:
     """Create an account. InputError if the name is taken, invalid, or the password too short."""
     name = check_username(username)
     _check_role(role)
@@ -233,7 +235,14 @@ def set_role(catalog: Catalog, username: str, role: str, *, actor: str = "system
             raise NotFoundError(f"no user {name}")
         if row["role"] != role:
             conn.execute("UPDATE users SET role = ? WHERE username = ?", (role, name))
-            write_audit(conn, actor=actor, action="user.role", target=name, old_value=row["role"], new_value=role)
+            write_audit(
+                conn,
+                actor=actor,
+                action="user.role",
+                target=name,
+                old_value=row["role"],
+                new_value=role,
+            )
     return get_user(catalog, name)
 
 
@@ -265,7 +274,9 @@ def _dummy_hash() -> str:
     return _hasher.hash(os.urandom(16).hex())
 
 
-def authenticate(catalog: Catalog, username: str, password: str, *, now: datetime | None = None) -> Account:
+def authenticate(
+    catalog: Catalog, username: str, password: str, *, now: datetime | None = None
+) -> Account:
     """The account if the name and password match; AccessDeniedError otherwise.
 
     ``now`` is for tests (lock-out expiry without sleeping); the portal leaves it out.
@@ -416,7 +427,9 @@ def check_session(
         name = check_username(str(data.get("u", "")))
     except InputError:
         return None
-    row = catalog.conn.execute("SELECT role, password_hash FROM users WHERE username = ?", (name,)).fetchone()
+    row = catalog.conn.execute(
+        "SELECT role, password_hash FROM users WHERE username = ?", (name,)
+    ).fetchone()
     if row is None or row["role"] != data.get("r"):
         return None
     tag = str(data.get("p") or "")

@@ -290,7 +290,11 @@ class Item:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            f.name: (list(getattr(self, f.name)) if isinstance(getattr(self, f.name), tuple) else getattr(self, f.name))
+            f.name: (
+                list(getattr(self, f.name))
+                if isinstance(getattr(self, f.name), tuple)
+                else getattr(self, f.name)
+            )
             for f in fields(self)
         }
 
@@ -398,7 +402,9 @@ def _job_from_row(row: sqlite3.Row) -> Job:
     return Job(**data)
 
 
-def _segment_from_row(row: sqlite3.Row, redacted: set[str] | frozenset[str] = frozenset()) -> Segment:
+def _segment_from_row(
+    row: sqlite3.Row, redacted: set[str] | frozenset[str] = frozenset()
+) -> Segment:
     from transcripts.segments import Word
 
     return Segment(
@@ -440,7 +446,9 @@ class Catalog:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -602,7 +610,9 @@ class Catalog:
         if item_id is None:
             rows = self.conn.execute("SELECT * FROM media ORDER BY id")
         else:
-            rows = self.conn.execute("SELECT * FROM media WHERE item_id = ? ORDER BY id", (item_id,))
+            rows = self.conn.execute(
+                "SELECT * FROM media WHERE item_id = ? ORDER BY id", (item_id,)
+            )
         return [_media_from_row(r) for r in rows]
 
     def item_by_original_sha(self, sha256: str) -> Item | None:
@@ -611,11 +621,19 @@ class Catalog:
         ).fetchone()
         return self.get_item(row[0]) if row else None
 
-    def set_source(self, item_id: str, *, url: str | None, extractor: str | None, info: dict[str, Any]) -> None:
+    def set_source(
+        self, item_id: str, *, url: str | None, extractor: str | None, info: dict[str, Any]
+    ) -> None:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO sources (item_id, url, extractor, info, fetched_at) VALUES (?,?,?,?,?)",
-                (item_id, url, extractor, json.dumps(info, ensure_ascii=False, default=str), now_utc()),
+                (
+                    item_id,
+                    url,
+                    extractor,
+                    json.dumps(info, ensure_ascii=False, default=str),
+                    now_utc(),
+                ),
             )
 
     def get_source(self, item_id: str) -> dict[str, Any] | None:
@@ -680,7 +698,10 @@ class Catalog:
                         int(s.en_machine),
                         s.speaker,
                         int(s.reviewed),
-                        json.dumps([[w.start, w.end, w.text, w.probability] for w in s.words], ensure_ascii=False),
+                        json.dumps(
+                            [[w.start, w.end, w.text, w.probability] for w in s.words],
+                            ensure_ascii=False,
+                        ),
                     )
                     for idx, s in enumerate(segments)
                 ],
@@ -693,11 +714,14 @@ class Catalog:
         ).fetchone()
         return row[0]
 
-    def get_revision(self, item_id: str, revision: int | None = None, *, with_segments: bool = True) -> TranscriptRevision:
+    def get_revision(
+        self, item_id: str, revision: int | None = None, *, with_segments: bool = True
+    ) -> TranscriptRevision:
         """A revision of an item's transcript (the latest when ``revision`` is None)."""
         if revision is None:
             row = self.conn.execute(
-                "SELECT * FROM transcripts WHERE item_id = ? ORDER BY revision DESC LIMIT 1", (item_id,)
+                "SELECT * FROM transcripts WHERE item_id = ? ORDER BY revision DESC LIMIT 1",
+                (item_id,),
             ).fetchone()
         else:
             row = self.conn.execute(
@@ -733,11 +757,19 @@ class Catalog:
         return out
 
     def redacted_uids(self, item_id: str) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT uid FROM redactions WHERE item_id = ?", (item_id,))}
+        return {
+            r[0]
+            for r in self.conn.execute("SELECT uid FROM redactions WHERE item_id = ?", (item_id,))
+        }
 
     # -- jobs -------------------------------------------------------------------------------
     def create_job(
-        self, kind: str, *, payload: dict[str, Any], item_id: str | None = None, created_by: str = "system"
+        self,
+        kind: str,
+        *,
+        payload: dict[str, Any],
+        item_id: str | None = None,
+        created_by: str = "system",
     ) -> Job:
         with self.transaction() as conn:
             cur = conn.execute(
@@ -807,11 +839,17 @@ def _validate_item_values(values: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise InputError(f"unknown item field(s): {', '.join(sorted(unknown))}")
     if "collection" in values and values["collection"] not in COLLECTIONS:
-        raise InputError(f"collection must be one of {', '.join(COLLECTIONS)}, not {values['collection']!r}")
+        raise InputError(
+            f"collection must be one of {', '.join(COLLECTIONS)}, not {values['collection']!r}"
+        )
     if "visibility" in values and values["visibility"] not in VISIBILITIES:
-        raise InputError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {values['visibility']!r}")
+        raise InputError(
+            f"visibility must be one of {', '.join(VISIBILITIES)}, not {values['visibility']!r}"
+        )
     if "language" in values and values["language"] not in LANGUAGES:
-        raise InputError(f"language must be one of {', '.join(LANGUAGES)}, not {values['language']!r}")
+        raise InputError(
+            f"language must be one of {', '.join(LANGUAGES)}, not {values['language']!r}"
+        )
     if values.get("recorded_date"):
         values["recorded_date"] = normalise_date(values["recorded_date"])
     for key in ("speakers", "tags"):
