@@ -34,7 +34,9 @@ PASSWORD = "Tsim-Sha-Tsui-1997-canary"
 
 
 def _hash_of(catalog, name: str) -> str:
-    return catalog.conn.execute("SELECT password_hash FROM users WHERE username = ?", (name,)).fetchone()[0]
+    return catalog.conn.execute(
+        "SELECT password_hash FROM users WHERE username = ?", (name,)
+    ).fetchone()[0]
 
 
 def test_password_is_stored_as_argon2id_and_verifies(catalog) -> None:
@@ -135,7 +137,9 @@ def test_successive_locks_grow(catalog) -> None:
     later = now + timedelta(seconds=31)  # first lock (30 s) over; one more failure locks for 60 s
     with pytest.raises(AccessDeniedError, match="wrong user name"):
         authenticate(catalog, "alice", "wrong password!", now=later)
-    assert get_user(catalog, "alice").locked_until == (later + timedelta(seconds=60)).isoformat(timespec="seconds")
+    assert get_user(catalog, "alice").locked_until == (later + timedelta(seconds=60)).isoformat(
+        timespec="seconds"
+    )
     with pytest.raises(AccessDeniedError, match="try again in 1 minute"):
         authenticate(catalog, "alice", PASSWORD, now=later + timedelta(seconds=45))
 
@@ -170,9 +174,11 @@ def test_session_round_trip_and_tampering(catalog, settings) -> None:
     import base64
     import json
 
-    forged = base64.urlsafe_b64encode(
-        json.dumps({"u": "alice", "r": "staff", "p": ""}).encode()
-    ).decode().rstrip("=")
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({"u": "alice", "r": "staff", "p": ""}).encode())
+        .decode()
+        .rstrip("=")
+    )
     for bad in (f"{forged}.{rest}", token[:-3], "", None, "x" * 5000, "a.b.c"):
         assert check_session(catalog, settings, bad) is None
         assert session_viewer(catalog, settings, bad) == Viewer("public")
@@ -192,7 +198,10 @@ def test_session_expiry_is_checked(catalog, settings) -> None:
 def test_session_dies_with_removal_role_change_and_new_password(catalog, settings) -> None:
     for name in ("alice", "bob", "carol"):
         add_user(catalog, name, "staff", PASSWORD, actor="test")
-    tokens = {n: create_session(catalog, settings, get_user(catalog, n)) for n in ("alice", "bob", "carol")}
+    tokens = {
+        n: create_session(catalog, settings, get_user(catalog, n))
+        for n in ("alice", "bob", "carol")
+    }
     remove_user(catalog, "alice", actor="test")
     set_role(catalog, "bob", "members", actor="test")
     set_password(catalog, "carol", "a brand new password", actor="test")
@@ -221,13 +230,24 @@ def _all_bytes_under(folder) -> bytes:
 
 
 def test_cli_user_commands_never_store_or_echo_the_password(home) -> None:
-    made = run_cli(home, "user", "add", "alice", "--role", "staff", "--password-stdin", input_text=PASSWORD + "\n")
+    made = run_cli(
+        home,
+        "user",
+        "add",
+        "alice",
+        "--role",
+        "staff",
+        "--password-stdin",
+        input_text=PASSWORD + "\n",
+    )
     assert made.returncode == 0, made.stderr
     listed = run_cli(home, "user", "list", "--json")
     assert '"alice"' in listed.stdout and '"staff"' in listed.stdout
     short = run_cli(home, "user", "passwd", "alice", "--password-stdin", input_text="short\n")
     assert short.returncode == 1 and short.stderr.startswith("error: a password needs at least 10")
-    changed = run_cli(home, "user", "passwd", "alice", "--password-stdin", input_text="Mong-Kok-2019-canary\n")
+    changed = run_cli(
+        home, "user", "passwd", "alice", "--password-stdin", input_text="Mong-Kok-2019-canary\n"
+    )
     assert changed.returncode == 0, changed.stderr
     no_tty = run_cli(home, "user", "add", "bob", "--role", "members")
     assert no_tty.returncode == 1 and "--password-stdin" in no_tty.stderr
