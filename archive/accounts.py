@@ -7,9 +7,14 @@ form but the hash: not in an exception, a log line, an audit row, a repr or the 
 
 Log-in (:func:`authenticate`) gives one answer for an unknown name and a wrong password, and
 spends the same hashing time on both, so neither the message nor the timing tells whether an
-account exists. After :data:`MAX_FAILURES` failures in a row the account is locked for 30 s,
-doubling with each further failure up to 15 minutes; while locked even the right password is
-refused. A successful log-in clears the count.
+account exists. After :data:`MAX_FAILURES` failures in a row against a name the name is locked for
+30 s, doubling with each further failure up to 15 minutes; while locked even the right password is
+refused. A successful log-in clears the count; a day after the last failure (or the end of the last
+lock) it is forgotten. Names without an account are counted and locked exactly the same way, or the
+lock message would tell which names exist. The count lives in the ``login_throttle`` table under an
+HMAC-SHA256 of the name keyed from ``<home>/secret.key``, so the catalog never holds a name someone
+merely tried (often a typo, sometimes a password typed in the wrong box); for an account it is also
+copied to the ``users`` row, which is what ``archive user list`` shows.
 
 A portal session is a token signed with the archive's key (``<home>/secret.key``, see
 :func:`archive.web.load_secret`) that names the user. :func:`check_session` re-reads the account on
@@ -83,6 +88,10 @@ MAX_LOCK_SECONDS = 15 * 60
 SESSION_SALT = "archive.session"
 DEFAULT_SESSION_HOURS = 12.0
 WRONG_CREDENTIALS = "wrong user name or password"
+# Long enough that a slow guesser gains nothing by waiting, short enough that the table only
+# holds recent attempts.
+FORGET_AFTER = timedelta(days=1)
+THROTTLE_KEY_LABEL = b"archive.login-throttle"
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 _hasher = PasswordHasher()
@@ -214,6 +223,7 @@ def set_password(catalog: Catalog, username: str, password: str, *, actor: str =
     """Replace a password (ends the user's other sessions, clears any lock)."""
     name = check_username(username)
     password_hash = _hasher.hash(check_password_policy(password))
+    key = _throttle_key(catalog, name)
     with catalog.transaction() as conn:
         cur = conn.execute(
             "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
@@ -221,6 +231,7 @@ def set_password(catalog: Catalog, username: str, password: str, *, actor: str =
         )
         if cur.rowcount == 0:
             raise NotFoundError(f"no user {name}")
+        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
         # The audit says that it changed, never what to.
         write_audit(conn, actor=actor, action="user.passwd", target=name)
     log.info("password of %s changed", name)
@@ -249,12 +260,14 @@ def set_role(catalog: Catalog, username: str, role: str, *, actor: str = "system
 def unlock_user(catalog: Catalog, username: str, *, actor: str = "system") -> Account:
     """Clear a lock-out early (after checking with the person that it was them)."""
     name = check_username(username)
+    key = _throttle_key(catalog, name)
     with catalog.transaction() as conn:
         cur = conn.execute(
             "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", (name,)
         )
         if cur.rowcount == 0:
             raise NotFoundError(f"no user {name}")
+        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
         write_audit(conn, actor=actor, action="user.unlock", target=name)
     return get_user(catalog, name)
 
@@ -274,6 +287,31 @@ def _dummy_hash() -> str:
     return _hasher.hash(os.urandom(16).hex())
 
 
+def _throttle_key(catalog: Catalog, name: str) -> str:
+    """The ``login_throttle`` key of a canonical user name: HMAC-SHA256 under a key derived from
+    the archive's secret, so the table cannot be read back by hashing a list of likely names
+    without ``secret.key`` (which backups do not carry)."""
+    from .config import Settings
+    from .web import load_secret
+
+    # The catalog file is always <home>/catalog.sqlite (Settings.catalog_path).
+    secret = load_secret(Settings(home=catalog.path.parent))
+    throttle_key = hmac.new(secret, THROTTLE_KEY_LABEL, hashlib.sha256).digest()
+    return hmac.new(throttle_key, name.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _throttle_state(conn: sqlite3.Connection, key: str, moment: datetime) -> tuple[int, str | None]:
+    """(failures in a row, locked until) for a name key; a forgotten streak counts as none even
+    before the clean-up has deleted its row."""
+    row = conn.execute(
+        "SELECT failed_logins, locked_until, forget_at FROM login_throttle WHERE name_key = ?",
+        (key,),
+    ).fetchone()
+    if row is None or row["forget_at"] <= _stamp(moment):
+        return 0, None
+    return int(row["failed_logins"]), row["locked_until"]
+
+
 def authenticate(
     catalog: Catalog, username: str, password: str, *, now: datetime | None = None
 ) -> Account:
@@ -285,18 +323,27 @@ def authenticate(
     try:
         name = check_username(username)
     except InputError:
-        name = None
-    row = None
-    if name is not None:
-        row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+        # No account can have such a name and the naming rule is public, so there is nothing to
+        # reveal and nothing to count; it still costs one hash verification like any failure.
+        _verify(_dummy_hash(), password if isinstance(password, str) else "")
+        log.info("failed log-in for an invalid user name")
+        raise AccessDeniedError(WRONG_CREDENTIALS) from None
+    key = _throttle_key(catalog, name)
+    row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+    # The lock is read from the same table, by the same rule, for names with and without an
+    # account, and before any hashing, so neither its message nor its timing tells them apart.
+    # The users row's own lock is also honoured: it only ever mirrors the throttle's, except for a
+    # lock set before the throttle table existed.
+    _refuse_if_locked(_throttle_state(catalog.conn, key, moment)[1], moment)
+    if row is not None:
+        _refuse_if_locked(row["locked_until"], moment)
     if row is None or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         _verify(_dummy_hash(), password if isinstance(password, str) else "")
-        log.info("failed log-in for an unknown or invalid user name")
-        raise AccessDeniedError(WRONG_CREDENTIALS)
-    _refuse_if_locked(row["locked_until"], moment)
-    ok = _verify(row["password_hash"], password)
+        ok = False
+    else:
+        ok = _verify(row["password_hash"], password)
     if not ok:
-        _record_failure(catalog, name, moment)  # type: ignore[arg-type]
+        _record_failure(catalog, key, name, moment)
         raise AccessDeniedError(WRONG_CREDENTIALS)
     new_hash = None
     try:
@@ -310,7 +357,9 @@ def authenticate(
         current = conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
         if current is None:
             raise AccessDeniedError(WRONG_CREDENTIALS)
+        _refuse_if_locked(_throttle_state(conn, key, moment)[1], moment)
         _refuse_if_locked(current["locked_until"], moment)
+        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
         conn.execute(
             "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ?"
             + (", password_hash = ?" if new_hash else "")
@@ -318,7 +367,7 @@ def authenticate(
             (_stamp(moment), *((new_hash,) if new_hash else ()), name),
         )
     log.info("log-in: %s", name)
-    return get_user(catalog, name)  # type: ignore[arg-type]
+    return get_user(catalog, name)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -338,24 +387,39 @@ def _refuse_if_locked(locked_until: str | None, moment: datetime) -> None:
         raise AccessDeniedError(f"too many failed attempts: try again in {minutes} {unit}")
 
 
-def _record_failure(catalog: Catalog, name: str, moment: datetime) -> None:
+def _record_failure(catalog: Catalog, key: str, name: str, moment: datetime) -> None:
+    """Count one failure against a name (whether or not it has an account) and lock it on the
+    :func:`lockout_seconds` schedule; an account's row gets the same figures, for display."""
+    stamp = _stamp(moment)
     with catalog.transaction() as conn:
-        row = conn.execute("SELECT failed_logins FROM users WHERE username = ?", (name,)).fetchone()
-        if row is None:
-            return
-        failures = row["failed_logins"] + 1
+        # Opportunistic clean-up, here because only failures add rows: streaks forgotten by now,
+        # whoever they were against.
+        conn.execute("DELETE FROM login_throttle WHERE forget_at <= ?", (stamp,))
+        failures = _throttle_state(conn, key, moment)[0] + 1
         seconds = lockout_seconds(failures)
-        locked_until = _stamp(moment + timedelta(seconds=seconds)) if seconds else None
+        ends = moment + timedelta(seconds=seconds)
+        locked_until = _stamp(ends) if seconds else None
         conn.execute(
+            "INSERT INTO login_throttle (name_key, failed_logins, locked_until, forget_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (name_key) DO UPDATE SET"
+            " failed_logins = excluded.failed_logins, locked_until = excluded.locked_until,"
+            " forget_at = excluded.forget_at",
+            (key, failures, locked_until, _stamp(ends + FORGET_AFTER)),
+        )
+        has_account = conn.execute(
             "UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
             (failures, locked_until, name),
-        )
-        if seconds:
+        ).rowcount
+        if has_account and seconds:
             write_audit(
                 conn, actor="system:login", action="user.locked", target=name,
                 new_value=f"{failures} failed log-ins: locked for {seconds} s",
             )  # fmt: skip
-    log.warning("failed log-in for %s (%d in a row)", name, failures)
+    if has_account:
+        log.warning("failed log-in for %s (%d in a row)", name, failures)
+    else:
+        # Never the name itself: log files outlive the throttle rows.
+        log.info("failed log-in for an unknown user name (%d in a row)", failures)
 
 
 # -- portal sessions --------------------------------------------------------------------------

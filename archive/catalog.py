@@ -235,6 +235,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX fixity_checks_run ON fixity_checks(run_id);
     """,
+    # 4: log-in back-off per attempted name, with or without an account, so a lock-out does not
+    # tell which names exist. The name is kept only as a keyed hash (archive.accounts).
+    """
+    CREATE TABLE login_throttle (
+        name_key TEXT PRIMARY KEY,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        forget_at TEXT NOT NULL
+    );
+    CREATE INDEX login_throttle_forget ON login_throttle(forget_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -152,6 +152,104 @@ def test_lock_set_in_the_past_no_longer_blocks(catalog) -> None:
     assert authenticate(catalog, "alice", PASSWORD).failed_logins == 0
 
 
+def _attempts(catalog, name: str, plan: list[tuple[float, str]], start: datetime) -> list[str]:
+    """What each log-in of ``plan`` ((seconds after start, password), …) answered."""
+    answers = []
+    for seconds, password in plan:
+        try:
+            authenticate(catalog, name, password, now=start + timedelta(seconds=seconds))
+            answers.append("ok")
+        except AccessDeniedError as err:
+            answers.append(str(err))
+    return answers
+
+
+def test_a_name_without_an_account_is_locked_exactly_like_one_with(catalog) -> None:
+    add_user(catalog, "alice", "staff", PASSWORD, actor="test")
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    wrong = "wrong password!"
+    plan = [(0, wrong)] * MAX_FAILURES + [
+        (5, wrong),  # locked for 30 s
+        (31, wrong),  # the lock is over; this failure locks for 60 s
+        (45, wrong),
+        (92, wrong),  # over again; 120 s
+        (100, wrong),
+    ]
+    known = _attempts(catalog, "alice", plan, now)
+    unknown = _attempts(catalog, "nobody", plan, now)
+    locked_1 = "too many failed attempts: try again in 1 minute"
+    assert known == unknown
+    assert known == [
+        *[WRONG_CREDENTIALS] * MAX_FAILURES,
+        locked_1,
+        WRONG_CREDENTIALS,
+        locked_1,
+        WRONG_CREDENTIALS,
+        "too many failed attempts: try again in 2 minutes",
+    ]
+    # Only the name that has an account gets in once its lock has passed (or staff lift it).
+    later = now + timedelta(seconds=92 + 121)
+    assert authenticate(catalog, "alice", PASSWORD, now=later).username == "alice"
+    with pytest.raises(AccessDeniedError, match=WRONG_CREDENTIALS):
+        authenticate(catalog, "nobody", PASSWORD, now=later)
+    # That failure locked "nobody" for 4 minutes; case and width variants are the same name.
+    for variant in ("NOBODY", "\uff4e\uff4f\uff42\uff4f\uff44\uff59"):
+        assert _attempts(catalog, variant, [(0, wrong)], later) == [
+            "too many failed attempts: try again in 4 minutes"
+        ]
+
+
+def test_unlock_lifts_the_lock_at_once(catalog) -> None:
+    add_user(catalog, "alice", "staff", PASSWORD, actor="test")
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    _attempts(catalog, "alice", [(0, "wrong password!")] * MAX_FAILURES, now)
+    with pytest.raises(AccessDeniedError, match="too many failed attempts"):
+        authenticate(catalog, "alice", PASSWORD, now=now)
+    unlock_user(catalog, "alice", actor="test")
+    assert authenticate(catalog, "alice", PASSWORD, now=now).failed_logins == 0
+
+
+def test_a_streak_is_forgotten_a_day_later_and_its_row_goes(catalog) -> None:
+    add_user(catalog, "alice", "staff", PASSWORD, actor="test")
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    wrong = "wrong password!"
+    almost = [(0, wrong)] * (MAX_FAILURES - 1)
+    for name in ("alice", "nobody", "somebody-else"):
+        _attempts(catalog, name, almost, now)
+    assert catalog.conn.execute("SELECT COUNT(*) FROM login_throttle").fetchone()[0] == 3
+    next_day = now + accounts.FORGET_AFTER + timedelta(seconds=1)
+    # Had the streaks been kept, the first of these would lock and the second say so.
+    for name in ("alice", "nobody"):
+        answers = _attempts(catalog, name, [(0, wrong)] * 2, next_day)
+        assert answers == [WRONG_CREDENTIALS] * 2
+    rows = catalog.conn.execute("SELECT failed_logins FROM login_throttle").fetchall()
+    assert sorted(r[0] for r in rows) == [2, 2]  # the third name's stale row was cleaned up
+    assert get_user(catalog, "alice").failed_logins == 2
+
+
+def test_attempted_names_are_not_kept_in_the_catalog(catalog, settings) -> None:
+    add_user(catalog, "alice", "staff", PASSWORD, actor="test")
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    tried = "kwai-chung-canary-77"
+    answers = _attempts(catalog, tried, [(0, "wrong password!")] * (MAX_FAILURES + 1), now)
+    assert answers[-1].startswith("too many failed attempts")
+    # Every text value of every table…
+    tables = [
+        r[0] for r in catalog.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    assert "login_throttle" in tables
+    for table in tables:
+        for row in catalog.conn.execute(f'SELECT * FROM "{table}"'):
+            assert not any(tried in str(value) for value in row), table
+    # …and every byte of the database files, once the WAL is folded into the main file.
+    catalog.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    files = sorted(settings.home.glob("catalog.sqlite*"))
+    everything = b"".join(p.read_bytes() for p in files)
+    assert tried.encode() not in everything and tried.upper().encode() not in everything
+    # An account's name is there: the search looked in the right place.
+    assert b"alice" in everything
+
+
 def test_rehash_when_parameters_change(catalog) -> None:
     add_user(catalog, "alice", "staff", PASSWORD, actor="test")
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
