@@ -216,6 +216,7 @@ UI_SOURCES = (
     "archive/ui.py",
     "archive/ui_staff.py",
     "archive/hub_ui.py",
+    "archive/ui_search.py",
     "archive/i18n.py",
     "portal_pages/*.py",
 )

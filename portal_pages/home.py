@@ -1,15 +1,16 @@
 """Home: a search box, the next events (in the viewer's time and the organiser's) and the latest
 recordings.
 
-URL: ``/?lang=…&tz=…``. Links made before this page existed still work: ``/?q=…`` opens Search,
-``/?item=ID`` the recording, ``/?event=ID`` (event permalinks) the event.
+URL: ``/?lang=…&tz=…``. A search typed here shows its results in place, at ``/?q=…`` (the same
+page body as Search, without ``st.switch_page``'s pause). Older links still work: ``/?item=ID``
+opens the recording, ``/?event=ID`` (event permalinks) the event.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from archive import hub_ui, ui
+from archive import hub_ui, ui, ui_search
 from archive.events import list_events
 
 t = ui.page_i18n()
@@ -18,9 +19,12 @@ cat = ui.catalog()
 who = ui.viewer()
 
 params = dict(st.query_params.to_dict())
-for param, target in (("event", "event"), ("item", "item"), ("q", "search")):
+for param, target in (("event", "event"), ("item", "item")):
     if params.get(param):
         st.switch_page(ui.PAGES[target], query_params=params)
+if params.get("q"):
+    ui_search.render()
+    st.stop()
 
 HOME_EVENTS = 3
 HOME_RECORDINGS = 6
@@ -37,10 +41,12 @@ with st.form("home_search_form", border=False, enter_to_submit=True):
             placeholder=_("Search talks in Chinese or English, e.g. 碼頭罷工 or dock strike"),
             max_chars=300,
         )
-        searched = st.form_submit_button(_("Search"), type="primary", icon=":material/search:")
-query = (st.session_state.get("home_q") or "").strip()
-if searched and query:
-    st.switch_page(ui.PAGES["search"], query_params={"q": query, "lang": t.lang})
+        st.form_submit_button(
+            _("Search"),
+            type="primary",
+            icon=":material/search:",
+            on_click=ui_search.start_from_home,
+        )
 
 # -- upcoming events ---------------------------------------------------------------------------
 tz = hub_ui.viewer_tz(t)

@@ -321,7 +321,16 @@ def test_home_search_box_opens_search_and_old_links_still_work(hub):
     at.button[[b.label for b in at.button].index("Search")].click().run()
     assert not at.exception
     assert at.query_params["q"] == "picket lines"
-    assert "Dock strike, ten years on" in texts(at)  # Search's results
+    assert "Dock strike, ten years on" in texts(at)  # Search's results, shown in place
+    # Only the results: one search box (Search's, holding the words), no home sections.
+    assert [w.key for w in at.text_input] == ["search_q"]
+    assert at.text_input(key="search_q").value == "picket lines"
+    assert "Latest recordings" not in texts(at)
+    # Searching again from there moves the address along with the words.
+    at.text_input(key="search_q").input("bar-benders")
+    at.button[[b.label for b in at.button].index("Search")].click().run()
+    assert at.query_params["q"] == "bar-benders"
+    assert "Bar-benders' strike anniversary" in texts(at)
     # /?q=… (links from before the home page existed) and permalinks /?event=ID, /?item=ID.
     at = open_page(session(lang="en"), None, q="bar-benders", lang="en")
     assert "Bar-benders' strike anniversary" in texts(at)
