@@ -29,14 +29,17 @@ Stable URLs (served by :mod:`archive.feeds_web`, built by the ``*_path`` helpers
     /feeds/transcripts/{item}.{zh|en}.{vtt|srt}
     /feeds/chapters/{item}.json           Podcasting 2.0 JSON chapters
     /feeds/posters/{event}                a public event's poster
+    /feeds/logo-{digest}.png              the archive's logo: the podcasts' cover art
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.parse
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,8 @@ from .events import Event, Series, event_permalink, get_series, list_events
 
 __all__ = [
     "CHAPTERS_TYPE",
+    "LOGO_FILE",
+    "LOGO_TYPE",
     "PODCAST_NS",
     "TRANSCRIPT_TYPES",
     "atom_path",
@@ -63,6 +68,8 @@ __all__ = [
     "events_ics_path",
     "feed_base_url",
     "item_permalink",
+    "logo_digest",
+    "logo_path",
     "media_path",
     "podcast_feed",
     "podcast_path",
@@ -89,6 +96,10 @@ COLLECTION_TITLES = {
 }
 # The date of an empty feed: fixed, so an empty feed's bytes (and ETag) do not change every call.
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+# The podcasts' cover art, shipped with the package: 1400 x 1400 RGB PNG, no transparency (what
+# Apple Podcasts asks for), the portal's favicon microphone (archive.ui.favicon) on a full square.
+LOGO_FILE = Path(__file__).with_name("feed_logo.png")
+LOGO_TYPE = "image/png"
 
 
 # -- URLs ----------------------------------------------------------------------------------------
@@ -132,6 +143,22 @@ def chapters_path(item_id: str) -> str:
 
 def poster_path(event_id: str) -> str:
     return f"/feeds/posters/{_seg(event_id)}"
+
+
+@lru_cache(maxsize=1)
+def logo_digest() -> str | None:
+    """The first 12 hex digits of the logo's SHA-256, or None when the package has no logo."""
+    try:
+        return hashlib.sha256(LOGO_FILE.read_bytes()).hexdigest()[:12]
+    except FileNotFoundError:
+        return None
+
+
+def logo_path() -> str | None:
+    """The logo's URL path, named by its content: podcast apps fetch artwork again only when its
+    URL changes, and the route can let caches keep it for a year. None when there is no logo."""
+    digest = logo_digest()
+    return f"/feeds/logo-{digest}.png" if digest else None
 
 
 def _seg(value: str | None) -> str:
@@ -490,6 +517,12 @@ def _feed(
         fg.podcast.itunes_explicit("no")
         fg.podcast.itunes_category("Society & Culture")
         fg.podcast.itunes_summary(description or title)
+        logo = logo_path()
+        if logo:
+            # Served by the archive itself (feeds_web), like every other link here. feedgen drops
+            # an itunes:image whose URL does not end in .jpg or .png, without a word.
+            fg.image(url=base_url + logo, title=title, link=base_url + "/")
+            fg.podcast.itunes_image(base_url + logo)
     return fg
 
 

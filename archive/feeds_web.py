@@ -13,12 +13,14 @@
     GET /feeds/transcripts/{item}.{zh|en}.{vtt|srt}
     GET /feeds/chapters/{item}.json
     GET /feeds/posters/{event}                     a public event's poster
+    GET /feeds/logo-{digest}.png                   the podcasts' cover art (the package's logo)
 
 Everything here is public and anonymous: each request asks the catalog again (as a public viewer)
 whether the thing is public *now*, and anything else is the same plain 404 as a wrong id, so a
 members-only or staff-only event or item cannot even be told apart from one that does not exist.
 Responses carry ``Cache-Control: no-cache`` with an ETag: readers revalidate every time (a
 withdrawn item stops being served at once) and get ``304 Not Modified`` when nothing changed.
+The logo is the exception: its URL names its content, so it may be cached for a year.
 
 Absolute links in the feeds use ``ARCHIVE_PUBLIC_URL``; when it is unset (a local trial), the
 address the request came to.
@@ -41,11 +43,14 @@ from .errors import ArchiveError
 from .events import poster_file, visible_event
 from .feeds import (
     CHAPTERS_TYPE,
+    LOGO_FILE,
+    LOGO_TYPE,
     TRANSCRIPT_TYPES,
     chapters_json,
     check_base_url,
     event_ics,
     events_calendar,
+    logo_digest,
     podcast_feed,
     public_audio,
     rss_feed,
@@ -55,6 +60,7 @@ from .feeds import (
 __all__ = ["feed_routes"]
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DIGEST = re.compile(r"^[0-9a-f]{1,64}$")
 _TRANSCRIPT = re.compile(r"^([A-Za-z0-9_-]{1,64})\.(zh|en)\.(vtt|srt)$")
 _COMMON = {
     "Cache-Control": "no-cache",
@@ -64,6 +70,10 @@ _COMMON = {
     "Access-Control-Allow-Origin": "*",
     "Referrer-Policy": "no-referrer",
 }
+# The logo's URL changes with its bytes (feeds.logo_path), so the copy at a current URL never goes
+# stale. An outdated name (a feed read before an upgrade) gets today's logo, for a day only.
+LOGO_CACHE = "public, max-age=31536000, immutable"
+LOGO_CACHE_OLD_NAME = "public, max-age=86400"
 TEXT_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8"}
 assert set(TEXT_TYPES) == set(TRANSCRIPT_TYPES)
 
@@ -218,6 +228,18 @@ class _Feeds:
             Path(path), media_type=mime, headers=dict(_COMMON), content_disposition_type="inline"
         )
 
+    def logo(self, request: Request) -> Response:
+        digest, current = request.path_params["digest"], logo_digest()
+        if current is None or not _DIGEST.match(digest):
+            return _not_found()
+        cache = LOGO_CACHE if digest == current else LOGO_CACHE_OLD_NAME
+        return FileResponse(
+            LOGO_FILE,
+            media_type=LOGO_TYPE,
+            headers={**_COMMON, "Cache-Control": cache},
+            content_disposition_type="inline",
+        )
+
 
 def feed_routes(settings: Settings | None = None) -> list[Route]:
     """The feed routes, for ``st.App(routes=[*routes(), *feed_routes()])`` in ``asgi.py``.
@@ -240,4 +262,5 @@ def feed_routes(settings: Settings | None = None) -> list[Route]:
         Route("/feeds/transcripts/{name}", feeds.transcript, methods=get),
         Route("/feeds/chapters/{item_id}.json", feeds.chapters, methods=get),
         Route("/feeds/posters/{event_id}", feeds.poster, methods=get),
+        Route("/feeds/logo-{digest}.png", feeds.logo, methods=get),
     ]

@@ -11,6 +11,7 @@ visibility and status.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import socket
 import threading
@@ -659,6 +660,44 @@ def test_enclosures_and_transcripts_are_the_files_served(built, server):
     }
 
 
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+
+def _channel_images(data: bytes) -> tuple[str, str]:
+    """(RSS <image><url>, <itunes:image href>) of a feed's channel."""
+    channel = _xml(data).find("channel")
+    return channel.findtext("image/url"), channel.find(f"{{{ITUNES_NS}}}image").get("href")
+
+
+def test_podcast_cover_art_is_served_by_the_archive_itself(built, server):
+    from urllib.parse import urlsplit
+
+    from PIL import Image
+
+    for path in (
+        "/feeds/podcast.xml",
+        "/feeds/podcast/webinar.xml",
+        "/feeds/series/uk-tour/podcast.xml",
+    ):
+        status, _headers, body = fetch(server + path)
+        assert status == 200
+        rss_image, itunes_image = _channel_images(body)
+        assert rss_image == itunes_image, path
+        assert urlsplit(itunes_image).netloc == urlsplit(server).netloc
+        assert urlsplit(itunes_image).path.endswith(".png")  # or podcast apps ignore it
+    status, headers, image = fetch(itunes_image)
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    assert "immutable" in headers["Cache-Control"] and headers["ETag"]
+    with Image.open(io.BytesIO(image)) as cover:  # what Apple Podcasts asks of cover art
+        assert cover.format == "PNG" and cover.mode == "RGB" and cover.size == (1400, 1400)
+    status, headers, nothing = fetch(itunes_image, method="HEAD")  # Apple checks with HEAD
+    assert status == 200 and nothing == b"" and headers["Content-Type"] == "image/png"
+    # A name from before the logo changed still gets a logo, but is not kept for long.
+    status, headers, _ = fetch(server + "/feeds/logo-0123456789ab.png")
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=86400"
+    assert fetch(server + "/feeds/logo-..%2Fcatalog.png")[0] == 404
+
+
 def test_public_audio_is_the_silenced_rendition(built, server):
     public = built.items["public"]
     original = built.settings.home / built.catalog.get_media(public, "audio").path
@@ -733,3 +772,6 @@ def test_links_use_archive_public_url(built):
     assert status == 200
     hrefs = [e.enclosures[0].href for e in feedparser.parse(body).entries]
     assert hrefs and all(h.startswith("https://archive.example.net/feeds/media/") for h in hrefs)
+    assert all(
+        url.startswith("https://archive.example.net/feeds/logo-") for url in _channel_images(body)
+    )
