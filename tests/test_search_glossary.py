@@ -173,3 +173,36 @@ def test_expansion_can_be_switched_off(archive: Archive) -> None:
     plain = archive.search("香港職工會聯盟", expand=False, per_page=100, hits_per_item=100)
     assert plain.expansions == []
     assert "dock-03" not in {h.uid for g in plain.groups for h in g.hits}
+
+
+WAGES = "law\t最低工資|法定最低工資|最低工資條例\tminimum wage|statutory minimum wage|SMW\t2011\n"
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched_as"),
+    [
+        # every longer form contains a shorter one: listed as searched, no matcher of its own
+        ("最低工資", {("最低", "低工", "工资"), ("minimum", "wage"), ("smw",)}),
+        ("minimum wage", {("最低", "低工", "工资"), ("smw",)}),
+        ("法定最低工資", {("法定", "定最", "最低", "低工", "工资"), ("最低", "低工", "工资")}),
+    ],
+)
+def test_forms_containing_a_shorter_form_add_no_matcher(
+    tmp_path: Path, typed: str, searched_as: set[tuple[str, ...]]
+) -> None:
+    from whoosh import query as wq
+
+    from indexer.query import parse_query
+
+    path = tmp_path / "g.tsv"
+    path.write_text(WAGES, encoding="utf-8")
+    parsed = parse_query(typed, load_glossary(paths=[path]), [], fields={"body": 1.0})
+    assert {"法定最低工資", "statutory minimum wage"} - {typed} <= set(parsed.expansions)
+    phrases = {
+        tuple(q.words) if isinstance(q, wq.Phrase) else (q.text,)
+        for q in parsed.query.leaves()
+        if isinstance(q, wq.Phrase | wq.Term)
+    }
+    assert searched_as <= phrases
+    assert ("statutori", "minimum", "wage") not in phrases
+    assert ("最低", "低工", "工资", "资条", "条例") not in phrases
