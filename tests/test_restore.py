@@ -120,6 +120,57 @@ def test_restore_rebuilds_the_same_archive_catalog_media_and_search(
     assert not list(tmp_path.glob(".restored.restoring-*"))
 
 
+def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_path: Path) -> None:
+    """A backup made before log-in back-off existed (schema 3) restores into this version."""
+    import sqlite3
+
+    import bagit
+
+    from archive.accounts import add_user, authenticate
+    from archive.catalog import SCHEMA_VERSION
+    from archive.errors import AccessDeniedError
+
+    bag = tmp_path / "bag"
+    assert run_cli(sample.settings.home, "backup", str(bag)).returncode == 0
+    # Turn the snapshot into what schema 3 wrote: migration 4 only added login_throttle.
+    conn = sqlite3.connect(bag / "data" / "catalog.sqlite")
+    conn.execute("DROP TABLE login_throttle")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    opened = bagit.Bag(str(bag))
+    opened.info["Archive-Schema-Version"] = "3"
+    opened.save(manifests=True)
+    assert opened.is_valid()
+
+    target = tmp_path / "restored"
+    result = run_cli(
+        target.parent / "no-home", "restore", str(bag), "--home", str(target), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["schema_from"], report["schema_to"]) == (3, SCHEMA_VERSION)
+    rcat = Catalog.open(load_settings(target))
+    try:
+        assert rcat.schema_version() == SCHEMA_VERSION
+        assert rcat.item_ids() == sample.catalog.item_ids()
+        staff = Viewer("staff")
+        for item_id in sample.all_ids:
+            assert item_document(rcat, item_id, staff) == item_document(
+                sample.catalog, item_id, staff
+            )
+        # The new table is there and used: a wrong password for any name is counted.
+        add_user(rcat, "organiser", "staff", "correct horse battery staple")
+        with pytest.raises(AccessDeniedError):
+            authenticate(rcat, "nobody-here", "guess")
+        assert rcat.conn.execute("SELECT count(*) FROM login_throttle").fetchone()[0] == 1
+        assert (
+            authenticate(rcat, "organiser", "correct horse battery staple").username == "organiser"
+        )
+    finally:
+        rcat.close()
+
+
 def test_a_bag_made_while_another_thread_ingests_restores_a_consistent_snapshot(
     sample: Sample, tmp_path: Path
 ) -> None:
