@@ -42,6 +42,7 @@ __all__ = [
     "guard",
     "item_duration",
     "page_i18n",
+    "pager",
     "playable_media",
     "settings",
     "signed_media_url",
@@ -462,6 +463,45 @@ def item_badges(t: I18n, item: Item, duration: float | None = None) -> str:
 
 
 # -- URL <-> widget state --------------------------------------------------------------------
+def pager(t: I18n, prefix: str, page: int, pages: int) -> None:
+    """Previous / "Page n of m" / Next under a list; ``{prefix}_page`` in session state holds the page.
+
+    Keys: ``{prefix}_paging`` (the row), ``{prefix}_prev``, ``{prefix}_next``. Nothing when one page.
+    """
+    if pages <= 1:
+        return
+    _ = t._
+
+    def _go(delta: int) -> None:
+        st.session_state[f"{prefix}_page"] = max(1, min(pages, page + delta))
+
+    nav = st.container(
+        horizontal=True, vertical_alignment="center", gap="medium", key=f"{prefix}_paging"
+    )
+    with nav:
+        st.button(
+            _("Previous"),
+            key=f"{prefix}_prev",
+            disabled=page <= 1,
+            on_click=_go,
+            args=(-1,),
+            icon=":material/chevron_left:",
+        )
+        st.markdown(
+            _("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)),
+            width="content",
+        )
+        st.button(
+            _("Next"),
+            key=f"{prefix}_next",
+            disabled=page >= pages,
+            on_click=_go,
+            args=(1,),
+            icon=":material/chevron_right:",
+            icon_position="right",
+        )
+
+
 def url_to_state(page: str, params: dict[str, tuple[str, Any, Callable[[str], Any]]]) -> None:
     """Seed widget keys from the URL when the URL changed from outside (a link, back, a reload).
 

@@ -300,33 +300,4 @@ def render() -> None:
 
     # -- paging ------------------------------------------------------------------------------------
     pages = max(1, results.pages or math.ceil(results.total_items / PER_PAGE))
-    if pages > 1:
-
-        def _go(delta: int) -> None:
-            st.session_state["search_page"] = max(1, min(pages, page + delta))
-
-        nav = st.container(
-            horizontal=True, vertical_alignment="center", gap="medium", key="search_paging"
-        )
-        with nav:
-            st.button(
-                _("Previous"),
-                key="search_prev",
-                disabled=page <= 1,
-                on_click=_go,
-                args=(-1,),
-                icon=":material/chevron_left:",
-            )
-            st.markdown(
-                _("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)),
-                width="content",
-            )
-            st.button(
-                _("Next"),
-                key="search_next",
-                disabled=page >= pages,
-                on_click=_go,
-                args=(1,),
-                icon=":material/chevron_right:",
-                icon_position="right",
-            )
+    ui.pager(t, "search", page, pages)

@@ -271,33 +271,4 @@ for r in shown[(page - 1) * PER_PAGE : page * PER_PAGE]:
         )
         st.markdown(meta, unsafe_allow_html=True)
 
-if pages > 1:
-
-    def _go(delta: int) -> None:
-        st.session_state["browse_page"] = max(1, min(pages, page + delta))
-
-    nav = st.container(
-        horizontal=True, vertical_alignment="center", gap="medium", key="browse_paging"
-    )
-    with nav:
-        st.button(
-            _("Previous"),
-            key="browse_prev",
-            disabled=page <= 1,
-            on_click=_go,
-            args=(-1,),
-            icon=":material/chevron_left:",
-        )
-        st.markdown(
-            _("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)),
-            width="content",
-        )
-        st.button(
-            _("Next"),
-            key="browse_next",
-            disabled=page >= pages,
-            on_click=_go,
-            args=(1,),
-            icon=":material/chevron_right:",
-            icon_position="right",
-        )
+ui.pager(t, "browse", page, pages)
