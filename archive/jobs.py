@@ -233,6 +233,7 @@ PERIODIC_TASKS: list[tuple[str, dict[str, str], str]] = [
     ("archive.recover", {"minute": "*"}, "archive.jobs:recover_stale_jobs"),
     ("archive.embargoes", {"minute": "*/10"}, "archive.visibility:apply_embargoes"),
     ("archive.fixity", {"day_of_week": "0", "hour": "3", "minute": "0"}, "archive.fixity:periodic_fixity"),
+    ("archive.index", {"hour": "4", "minute": "0"}, "indexer.index:periodic_repair"),
 ]
 
 

@@ -147,6 +147,7 @@ def index_group() -> None:
       archive index verify
       archive index rebuild
       archive index update ITEM_ID
+      archive index repair
     """
 
 
@@ -216,6 +217,29 @@ def update_command(ctx: Context, item_ids: tuple[str, ...]) -> None:
             if docs
             else f"{item_id}: removed from the index"
         )
+
+
+@index_group.command("repair")
+@pass_ctx
+def repair_command(ctx: Context) -> None:
+    """Re-index every item that differs from the catalog (rebuild if the index is unreadable).
+
+    The worker also does this every night at 04:00.
+
+    \b
+    Example:
+      archive index repair
+    """
+    problems = SearchIndex.open(ctx.settings).repair(ctx.catalog)
+    if not problems:
+        click.echo("Nothing to repair: the search index agrees with the catalog.")
+        return
+    for problem in problems:
+        click.echo(f"{problem.item_id or '(index)'}: {problem.problem}")
+    if any(not p.item_id for p in problems):
+        click.echo("Rebuilt the search index.")
+    else:
+        click.echo(f"Re-indexed {len({p.item_id for p in problems})} item(s).")
 
 
 COMMANDS = [search_command, index_group]

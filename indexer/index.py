@@ -48,6 +48,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import logging
 import math
 import os
 import shutil
@@ -641,6 +642,23 @@ class SearchIndex:
             return [VerifyProblem("", str(exc))]
         return self._compare(catalog, view)
 
+    def repair(self, catalog: Any) -> list[VerifyProblem]:
+        """Bring the index back in step with the catalog; returns what was wrong (empty: nothing).
+
+        Items that differ are re-indexed one by one (an interrupted update, an edit made while
+        the index could not be written); an index that cannot be read at all is rebuilt. The
+        worker runs this every night, so a drift is mended without anyone watching.
+        """
+        problems = self.verify(catalog)
+        if not problems:
+            return []
+        if any(not p.item_id for p in problems):
+            self.rebuild(catalog)
+            return problems
+        for item_id in dict.fromkeys(p.item_id for p in problems):
+            self.update_item(catalog, item_id)
+        return problems
+
     def _compare(self, catalog: Any, view: _View) -> list[VerifyProblem]:
         problems: list[VerifyProblem] = []
         indexed = view.items
@@ -1000,6 +1018,18 @@ def _documents_for(catalog: Any, item_id: str) -> list[dict[str, Any]] | None:
     except NotFoundError:
         return None
     return item_documents(item, _latest_revision(catalog, item_id))
+
+
+def periodic_repair(settings: Any, catalog: Any) -> None:
+    """The worker's nightly check (``archive.jobs.PERIODIC_TASKS``): repair, and say what was fixed."""
+    from archive.audit import write_audit
+
+    problems = SearchIndex.open(settings).repair(catalog)
+    if problems:
+        text = "; ".join(f"{p.item_id or '(index)'}: {p.problem}" for p in problems)
+        logging.getLogger("indexer").warning("search index repaired: %s", text)
+        with catalog.transaction() as conn:  # staff see it in the audit log
+            write_audit(conn, actor="system:index", action="index.repair", new_value=text)
 
 
 def search(settings: Any, query: str, **kwargs: Any) -> SearchResults:

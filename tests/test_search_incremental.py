@@ -176,6 +176,53 @@ def test_crash_mid_update_is_detected_and_repaired(archive: Archive) -> None:
     assert "dock-01" in archive.uids("wombat")
 
 
+def test_nightly_repair_mends_only_what_drifted(archive: Archive) -> None:
+    """The worker's periodic task: items changed behind the index's back are re-indexed."""
+    from archive.audit import audit_log
+    from archive.jobs import PERIODIC_TASKS
+    from indexer.index import periodic_repair
+
+    assert ("archive.index", "indexer.index:periodic_repair") in {
+        (name, target) for name, _schedule, target in PERIODIC_TASKS
+    }
+    dock, bar = archive.built.ids["dock"], archive.built.ids["bar"]
+    segments = _segments_of(archive, "dock")
+    segments[0] = segments[0].with_(text_en="The 2013 strike lasted forty days; the wombat stayed.")
+    archive.catalog.add_revision(dock, segments, origin="edit")
+    archive.catalog.update_item(bar, visibility="staff")  # neither change reached the index
+    assert "dock-01" not in archive.uids("wombat")
+    assert "bar-01" in archive.uids("bar-benders")
+    untouched = _doc_counts(archive)[archive.built.ids["anniv"]]
+
+    periodic_repair(archive.settings, archive.catalog)
+
+    assert archive.index.verify(archive.catalog) == []
+    assert "dock-01" in archive.uids("wombat")
+    assert not {u for u in archive.uids("bar-benders") if u.startswith("bar-")}  # public role
+    assert _doc_counts(archive)[archive.built.ids["anniv"]] == untouched
+    entry = audit_log(archive.catalog, limit=1)[0]
+    assert entry.action == "index.repair" and dock in entry.new_value and bar in entry.new_value
+    # Nothing left to do: a second run changes nothing and writes no audit entry.
+    assert archive.index.repair(archive.catalog) == []
+    periodic_repair(archive.settings, archive.catalog)
+    assert audit_log(archive.catalog, limit=1)[0].id == entry.id
+
+
+def test_repair_rebuilds_an_index_that_cannot_be_read(archive: Archive) -> None:
+    from conftest import run_cli
+
+    current = archive.index.root / (archive.index.current_generation() or "")
+    for path in current.glob("*.toc"):
+        path.unlink()  # the generation's table of contents is gone
+    problems = archive.index.verify(archive.catalog)
+    assert problems and problems[0].item_id == ""
+    result = run_cli(archive.settings.home, "index", "repair")
+    assert result.returncode == 0, result.stderr
+    assert "Rebuilt the search index." in result.stdout
+    assert archive.index.verify(archive.catalog) == []
+    assert "dock-01" in archive.uids("forty days")
+
+
 def test_crash_mid_rebuild_leaves_the_old_index_serving(archive: Archive) -> None:
     generation = archive.index.current_generation()
     assert _run_child(_crash_during_rebuild, str(archive.settings.home)) == 9
