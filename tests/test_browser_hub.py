@@ -11,7 +11,6 @@ make is recorded: any host but the archive's own (127.0.0.1) fails the test. Scr
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -19,22 +18,13 @@ from urllib.parse import parse_qs, urlsplit
 import icalendar
 import portal_data
 import pytest
+from portal_harness import RecordedSession, launch_chromium, require_chromium
 
 from archive.catalog import Catalog
 from archive.events import cancel_event, create_event, create_series, link_recording
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "hub"
 Y = datetime.now(UTC).year + 1
 JOIN = "https://meet.example.org/dock-public"
@@ -72,8 +62,7 @@ def _poster(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    require_chromium()
     home = tmp_path_factory.mktemp("hub-browser")
     arch = portal_data.build(home, long_talk=False, extra=2)
     settings = arch.settings
@@ -127,47 +116,15 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with launch_chromium(ARTIFACTS, fresh=True) as chromium:
         yield chromium
-        chromium.close()
 
 
-class Session:
+class Session(RecordedSession):
     """One browser context in a time zone, with every request recorded."""
 
     def __init__(self, browser, *, timezone: str, locale: str, phone: bool = False) -> None:
-        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        self.context = browser.new_context(
-            viewport=viewport,
-            locale=locale,
-            timezone_id=timezone,
-            is_mobile=phone,
-            has_touch=phone,
-            device_scale_factor=2 if phone else 1,
-            accept_downloads=True,
-        )
-        self.page = self.context.new_page()
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.set_default_timeout(30_000)
-
-    def outside_requests(self) -> list[str]:
-        outside = []
-        for url in self.requests:
-            parts = urlsplit(url)
-            if parts.scheme in ("data", "blob", "about"):
-                continue
-            if parts.hostname != "127.0.0.1":
-                outside.append(url)
-        return outside
+        super().__init__(browser, locale=locale, phone=phone, timezone_id=timezone)
 
     def settle(self) -> None:
         """Wait until the script run is over and nothing on the page is stale (left from before)."""
@@ -186,9 +143,6 @@ class Session:
         assert not self.errors, self.errors
         assert self.requests, "no requests were recorded"
         assert not self.outside_requests(), self.outside_requests()
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.mark.parametrize(

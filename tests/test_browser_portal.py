@@ -11,26 +11,16 @@ person to look at.
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import portal_data
 import pytest
+from portal_harness import RecordedSession, launch_chromium, require_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 # JavaScript run in the page: the player's state, read from inside its shadow root.
@@ -62,8 +52,7 @@ PLAYER_STATE = """() => {
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    require_chromium()
     home = tmp_path_factory.mktemp("portal-browser")
     arch = portal_data.build(home)
     with portal_data.Portal(home) as running:
@@ -72,54 +61,20 @@ def portal(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with launch_chromium(ARTIFACTS, fresh=True) as chromium:
         yield chromium
-        chromium.close()
 
 
-class Session:
+class Session(RecordedSession):
     """One browser context with every request recorded."""
 
     def __init__(self, browser, base: str, *, locale: str, phone: bool = False) -> None:
-        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        self.context = browser.new_context(
-            viewport=viewport,
-            locale=locale,
-            is_mobile=phone,
-            has_touch=phone,
-            device_scale_factor=2 if phone else 1,
-            accept_downloads=True,
-        )
-        self.page = self.context.new_page()
+        super().__init__(browser, locale=locale, phone=phone)
         self.base = base
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.set_default_timeout(30_000)
-
-    def outside_requests(self) -> list[str]:
-        outside = []
-        for url in self.requests:
-            parts = urlsplit(url)
-            if parts.scheme in ("data", "blob", "about"):
-                continue
-            if parts.hostname != "127.0.0.1":
-                outside.append(url)
-        return outside
 
     def shot(self, name: str) -> None:
         self.page.wait_for_timeout(400)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def visible(page, selector: str):
@@ -279,7 +234,10 @@ def test_phone_sized_pages(portal, browser, lang):
         # wait, with a deadline, for the row at that second.
         deadline = time.monotonic() + 30
         state = page.evaluate(PLAYER_STATE)
-        while state["current"] not in (state["expected"], state["justBefore"]) and time.monotonic() < deadline:
+        while (
+            state["current"] not in (state["expected"], state["justBefore"])
+            and time.monotonic() < deadline
+        ):
             page.wait_for_timeout(200)
             state = page.evaluate(PLAYER_STATE)
         assert state["current"] in (state["expected"], state["justBefore"]), state

@@ -23,22 +23,13 @@ from urllib.parse import urlsplit
 import portal_data
 import pytest
 from conftest import ROOT
+from portal_harness import RecordedSession, launch_chromium, require_chromium
 
 from archive.accounts import add_user
 from archive.catalog import Catalog
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "staff"
 PASSWORD = "correct horse battery"
 MARKER = "Kennedy-marker"
@@ -65,8 +56,7 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> o
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    require_chromium()
     home = tmp_path_factory.mktemp("staff-browser")
     arch = portal_data.build(home, long_talk=False, extra=0)
     cat = Catalog.open(arch.settings)
@@ -96,27 +86,16 @@ def running(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with launch_chromium(ARTIFACTS) as chromium:
         yield chromium
-        chromium.close()
 
 
-class Session:
+class Session(RecordedSession):
     """One browser context (one person) with every request recorded."""
 
     def __init__(self, browser, base: str, locale: str = "en-GB") -> None:
-        self.context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale=locale, accept_downloads=True
-        )
-        self.page = self.context.new_page()
+        super().__init__(browser, locale=locale)
         self.base = base
-        self.requests: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.set_default_timeout(30_000)
 
     def goto(self, path: str) -> None:
         self.page.goto(self.base + path)
@@ -125,12 +104,6 @@ class Session:
         """A request with this session's cookies, as its browser would send it."""
         response = self.context.request.get(self.base + path, max_redirects=0)
         return response.status, response.body()
-
-    def outside_requests(self) -> list[str]:
-        return [
-            url for url in self.requests
-            if urlsplit(url).scheme not in ("data", "blob", "about") and urlsplit(url).hostname != "127.0.0.1"
-        ]  # fmt: skip
 
     def shot(self, name: str) -> None:
         # Wait until the run has finished painting (no skeletons, no "running" indicator).

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import icalendar
 import portal_data
 import pytest
+from portal_harness import archive_home, log_in, new_session, open_page, texts
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
@@ -34,8 +34,6 @@ from archive.events import (
     postpone_event,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 Y = datetime.now(UTC).year + 1  # next year's July: always still to come
 PASSWORD = "correct horse battery staple"
 MEMBERS_LINK = "https://meet.example.org/members-9f3k"
@@ -131,20 +129,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
     add_user(cat, "mei", "members", PASSWORD)
     add_user(cat, "staffer", "staff", PASSWORD)
     cat.close()
-
-    old = os.environ.get("ARCHIVE_HOME")
-    os.environ["ARCHIVE_HOME"] = str(home)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield hub
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    if old is None:
-        os.environ.pop("ARCHIVE_HOME", None)
-    else:
-        os.environ["ARCHIVE_HOME"] = old
+    with archive_home(home):
+        yield hub
 
 
 def _png_file(folder: Path) -> Path:
@@ -173,61 +159,6 @@ def downloads(monkeypatch):
         return KeptStorage.made[-1].get_file(url.rsplit("/", 1)[-1]).content
 
     return read
-
-
-def session(*, lang: str = "en", browser_tz: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if browser_tz:
-        at.context = {"timezone": browser_tz}
-    at.query_params["lang"] = lang
-    return at
-
-
-def open_page(at: AppTest, page: str | None = None, **params: str) -> AppTest:
-    """Open a page (None: home, the default) with ``params`` as its URL, as a link would (the
-    session's language unless ``lang`` is given)."""
-    params.setdefault("lang", at.query_params.get("lang", "en"))
-    if page is not None or at._tree:
-        if not at._tree:  # the entry script runs first and registers the pages
-            at.run()
-        at.switch_page(f"portal_pages/{page or 'home'}.py")
-    for key in list(at.query_params):
-        del at.query_params[key]
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def log_in(at: AppTest, username: str) -> AppTest:
-    """Log in through the portal's own log-in page."""
-    open_page(at, "login", lang=at.query_params.get("lang", "en"))
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button(key="login_submit").click().run()
-    assert not at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in (
-        "markdown",
-        "caption",
-        "title",
-        "header",
-        "subheader",
-        "info",
-        "warning",
-        "error",
-        "success",
-        "code",
-    ):
-        parts.extend(str(e.value) for e in getattr(at, kind))
-    parts.extend(p.proto.label for p in at.get("page_link"))
-    parts.extend(b.label for b in at.button)
-    return "\n".join(parts)
 
 
 def everything(at: AppTest) -> str:
@@ -276,7 +207,7 @@ def link_urls(at: AppTest) -> list[str]:
     ],
 )
 def test_home_shows_the_next_events_in_the_browsers_time_zone(hub, lang, zone, expected):
-    at = open_page(session(lang=lang, browser_tz=zone))
+    at = open_page(new_session(lang=lang, browser_tz=zone), lang=lang)
     hong_kong = zone == "Asia/Hong_Kong"
     start = f"{Y}-07-11T03:00:00+08:00" if hong_kong else f"{Y}-07-10T20:00:00+01:00"
     card = times_for(at, start)
@@ -316,7 +247,7 @@ def test_home_shows_the_next_events_in_the_browsers_time_zone(hub, lang, zone, e
 
 
 def test_home_search_box_opens_search_and_old_links_still_work(hub):
-    at = open_page(session(lang="en"))
+    at = open_page(new_session(lang="en"), lang="en")
     at.text_input(key="home_q").input("picket lines")
     at.button[[b.label for b in at.button].index("Search")].click().run()
     assert not at.exception
@@ -332,15 +263,15 @@ def test_home_search_box_opens_search_and_old_links_still_work(hub):
     assert at.query_params["q"] == "bar-benders"
     assert "Bar-benders' strike anniversary" in texts(at)
     # /?q=… (links from before the home page existed) and permalinks /?event=ID, /?item=ID.
-    at = open_page(session(lang="en"), None, q="bar-benders", lang="en")
+    at = open_page(new_session(lang="en"), None, q="bar-benders", lang="en")
     assert "Bar-benders' strike anniversary" in texts(at)
-    at = open_page(session(lang="zh"), None, event=hub.ids["dock"], lang="zh")
+    at = open_page(new_session(lang="zh"), None, event=hub.ids["dock"], lang="zh")
     assert [t.value for t in at.title] == ["碼頭工人罷工：曼徹斯特場"]
 
 
 def test_the_chosen_time_zone_is_kept_in_the_url_and_wins_over_the_browser(hub):
     at = open_page(
-        session(lang="en", browser_tz="Europe/London"), None, lang="en", tz="Asia/Hong_Kong"
+        new_session(lang="en", browser_tz="Europe/London"), None, lang="en", tz="Asia/Hong_Kong"
     )
     assert "03:00 Hong Kong Standard Time" in times_for(at, f"{Y}-07-11T03:00:00+08:00")
     at.selectbox(key="hub_tz_pick").set_value("America/Toronto").run()
@@ -361,7 +292,7 @@ def test_the_chosen_time_zone_is_kept_in_the_url_and_wins_over_the_browser(hub):
     assert "tz" not in at.query_params
     assert "20:00 British Summer Time" in times_for(at, f"{Y}-07-10T20:00:00+01:00")
     # A zone that does not exist is ignored, not an error.
-    at = open_page(session(lang="en"), "upcoming", lang="en", tz="Mars/Olympus_Mons")
+    at = open_page(new_session(lang="en"), "upcoming", lang="en", tz="Mars/Olympus_Mons")
     assert "tz" not in at.query_params
     assert times_for(at, f"{Y}-07-10T20:00:00+01:00")
 
@@ -369,7 +300,7 @@ def test_the_chosen_time_zone_is_kept_in_the_url_and_wins_over_the_browser(hub):
 # -- Events (Upcoming) ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_upcoming_lists_every_status_past_events_and_subscriptions(hub, lang, downloads):
-    at = open_page(session(lang=lang), "upcoming", lang=lang, tz="Asia/Hong_Kong")
+    at = open_page(new_session(lang=lang), "upcoming", lang=lang, tz="Asia/Hong_Kong")
     shown = texts(at)
     labels = {p.proto.label: p.proto.query_string for p in at.get("page_link")}
     cancelled = "~~取消了的講座~~" if lang == "zh" else "~~The cancelled talk~~"
@@ -398,7 +329,7 @@ def test_upcoming_lists_every_status_past_events_and_subscriptions(hub, lang, do
 
 
 def test_upcoming_filters_by_series_and_offers_its_feed(hub):
-    at = open_page(session(lang="en"), "upcoming", lang="en", series="uk-tour")
+    at = open_page(new_session(lang="en"), "upcoming", lang="en", series="uk-tour")
     assert at.selectbox(key="upcoming_series").value == "uk-tour"
     shown = texts(at)
     assert 'href="/feeds/series/uk-tour/events.ics"' in shown
@@ -413,7 +344,9 @@ def test_upcoming_filters_by_series_and_offers_its_feed(hub):
 # -- the event page ------------------------------------------------------------------------------------
 def test_event_page_in_both_languages_and_two_time_zones(hub):
     dock = hub.ids["dock"]
-    at = open_page(session(lang="zh", browser_tz="Asia/Hong_Kong"), "event", event=dock, lang="zh")
+    at = open_page(
+        new_session(lang="zh", browser_tz="Asia/Hong_Kong"), "event", event=dock, lang="zh"
+    )
     assert [t.value for t in at.title] == ["碼頭工人罷工：曼徹斯特場"]
     shown = texts(at)
     assert "Dock strike: the Manchester talk" in shown  # the other language's title too
@@ -430,7 +363,9 @@ def test_event_page_in_both_languages_and_two_time_zones(hub):
     assert [b.label for b in at.download_button] == ["加入日曆"]
     assert any(f"?event={dock}" in c.value for c in at.code)  # its permalink
 
-    at = open_page(session(lang="en", browser_tz="Europe/London"), "event", event=dock, lang="en")
+    at = open_page(
+        new_session(lang="en", browser_tz="Europe/London"), "event", event=dock, lang="en"
+    )
     block = times_for(at, f"{Y}-07-10T20:00:00+01:00")
     assert "20:00 British Summer Time" in block and "Organiser" not in block
     assert "Join online" in [b.label for b in at.get("link_button")]
@@ -438,14 +373,14 @@ def test_event_page_in_both_languages_and_two_time_zones(hub):
 
 def test_members_only_event_and_its_join_link_reach_members_only(hub, downloads):
     members = hub.ids["members"]
-    public = open_page(session(lang="en"), "event", event=members, lang="en")
+    public = open_page(new_session(lang="en"), "event", event=members, lang="en")
     assert [e.value for e in public.error] == [
         "We couldn't find that event. It may have been moved, or it isn't public."
     ]
     page = everything(public)
     assert MEMBERS_LINK not in page and "Members' briefing" not in page
 
-    at = log_in(session(lang="en"), "mei")
+    at = log_in(new_session(lang="en"), "mei", PASSWORD)
     open_page(at, "event", event=members, lang="en")
     assert [t.value for t in at.title] == ["Members' briefing"]
     assert link_urls(at) == [MEMBERS_LINK]
@@ -468,14 +403,14 @@ def test_members_only_event_and_its_join_link_reach_members_only(hub, downloads)
 
 
 def test_cancelled_and_postponed_event_pages(hub):
-    at = open_page(session(lang="zh"), "event", event=hub.ids["cancelled"], lang="zh")
+    at = open_page(new_session(lang="zh"), "event", event=hub.ids["cancelled"], lang="zh")
     assert [t.value for t in at.title] == ["~~取消了的講座~~"]
     assert "這項活動已取消。" in [e.value for e in at.error]
     assert link_urls(at) == [] and len(at.download_button) == 0  # no join link, no calendar
     assert "meet.example.org/cancelled" not in everything(at)
 
     at = open_page(
-        session(lang="en"), "event", event=hub.ids["postponed"], lang="en", tz="Europe/London"
+        new_session(lang="en"), "event", event=hub.ids["postponed"], lang="en", tz="Europe/London"
     )
     (warning,) = [w.value for w in at.warning]
     assert warning.startswith("This event has been postponed to ")
@@ -489,7 +424,7 @@ def test_cancelled_and_postponed_event_pages(hub):
 
 
 def test_event_with_its_recording_plays_it(hub):
-    at = open_page(session(lang="en"), "event", event=hub.ids["past"], lang="en")
+    at = open_page(new_session(lang="en"), "event", event=hub.ids["past"], lang="en")
     players = [e for e in at.get("bidi_component") if e.proto.component_name == "hk_archive.player"]
     assert len(players) == 1
     data = json.loads(players[0].proto.json)
@@ -504,19 +439,21 @@ def test_event_with_its_recording_plays_it(hub):
 
 def test_unknown_or_hidden_events_are_the_same_not_found(hub):
     for event_id in ("evnotthere", hub.ids["draft"]):
-        at = open_page(session(lang="zh"), "event", event=event_id, lang="zh")
+        at = open_page(new_session(lang="zh"), "event", event=event_id, lang="zh")
         assert [e.value for e in at.error] == ["找不到這項活動。它可能已被移動，或並非公開活動。"]
 
 
 # -- series ------------------------------------------------------------------------------------------
 def test_series_list_and_page(hub):
-    at = open_page(session(lang="zh"), "series", lang="zh")
+    at = open_page(new_session(lang="zh"), "series", lang="zh")
     labels = [p.proto.label for p in at.get("page_link")]
     assert "英國巡迴講座" in labels
     assert "內部系列" not in labels  # only a staff draft in it: not listed for the public
     assert "1 項即將舉行的活動 · 1 個錄音" in texts(at)
 
-    at = open_page(session(lang="en"), "series", series="uk-tour", lang="en", tz="Asia/Hong_Kong")
+    at = open_page(
+        new_session(lang="en"), "series", series="uk-tour", lang="en", tz="Asia/Hong_Kong"
+    )
     assert [t.value for t in at.title] == ["UK tour"]
     shown = texts(at)
     assert "Talks across the UK." in shown
@@ -526,7 +463,7 @@ def test_series_list_and_page(hub):
     items = [p.proto.query_string for p in at.get("page_link") if "item=" in p.proto.query_string]
     assert items == [f"item={hub.arch.ids['dock']}&lang=en"]  # the recording of its past talk
 
-    at = open_page(session(lang="en"), "series", series="internal", lang="en")
+    at = open_page(new_session(lang="en"), "series", series="internal", lang="en")
     assert [e.value for e in at.error] == ["We couldn't find that series."]
 
 
@@ -578,9 +515,9 @@ def _events_titled(hub, title_en: str):
 
 def test_event_forms_are_for_staff_only(hub):
     for who in (None, "mei"):
-        at = session(lang="en")
+        at = new_session(lang="en")
         if who:
-            log_in(at, who)
+            log_in(at, who, PASSWORD)
         open_page(at, "events_admin", lang="en")
         assert [e.value for e in at.error] == ["This page is for the archive's staff."]
         assert not at.text_input and not at.button
@@ -589,7 +526,7 @@ def test_event_forms_are_for_staff_only(hub):
 
 
 def test_staff_announce_an_event_with_a_poster(hub):
-    at = log_in(session(lang="en"), "staffer")
+    at = log_in(new_session(lang="en"), "staffer", PASSWORD)
     open_page(at, "upcoming", lang="en")
     assert "New event" in [p.proto.label for p in at.get("page_link")]
     open_page(at, "events_admin", lang="en")
@@ -624,7 +561,7 @@ def test_staff_announce_an_event_with_a_poster(hub):
 
 
 def test_staff_form_problems_are_plain_sentences_and_a_repeated_hour_is_asked(hub):
-    at = log_in(session(lang="zh"), "staffer")
+    at = log_in(new_session(lang="zh"), "staffer", PASSWORD, lang="zh")
     open_page(at, "events_admin", lang="zh")
     # The clocks go forward at 01:00 on the last Sunday of March: 01:30 does not exist.
     march = max(date(Y, 3, d) for d in range(25, 32) if date(Y, 3, d).weekday() == 6)
@@ -674,7 +611,7 @@ def test_staff_edit_postpone_cancel_and_attach_a_recording(hub):
         visibility="public",
     )
     cat.close()
-    at = log_in(session(lang="en"), "staffer")
+    at = log_in(new_session(lang="en"), "staffer", PASSWORD)
     open_page(at, "events_admin", event=event.id, lang="en")
     prefix = f"edit_{event.id}_{event.sequence}"
     _fill(at, prefix, title_zh="生命周期講座", place="in-person", city="Leeds", venue="Union Hall")

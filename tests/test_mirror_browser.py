@@ -12,30 +12,20 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from portal_harness import launch_chromium, require_chromium
 from preserve_data import CANARY_STAFF, Sample, sample_copy
 
 from archive.mirror import build_mirror
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "mirror"
 PLAYER = "() => { const a = document.getElementById('player'); return a ? a.currentTime : null; }"
 
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sample, str]]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    require_chromium()
     folder = tmp_path_factory.mktemp("mirror-browser")
     sample = sample_copy(folder)
     site = folder / "site"
@@ -60,13 +50,8 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sample, s
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with launch_chromium(ARTIFACTS) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -6,71 +6,27 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import portal_data
 import pytest
+from portal_harness import archive_home, new_session, open_page, texts
 from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive:
     home = tmp_path_factory.mktemp("portal-home")
     arch = portal_data.build(home)
-    old = os.environ.get("ARCHIVE_HOME")
-    os.environ["ARCHIVE_HOME"] = str(home)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield arch
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    if old is None:
-        os.environ.pop("ARCHIVE_HOME", None)
-    else:
-        os.environ["ARCHIVE_HOME"] = old
+    with archive_home(home):
+        yield arch
 
 
 def run(page: str = "search", **params: str) -> AppTest:
-    """Open ``page`` with ``params`` in its URL, through the app's own navigation and chrome."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    if page != "home":  # the default page; Search is /search
-        # The entry script runs first (it registers the pages), then the page, as a visitor's
-        # browser does when it opens a link to that page.
-        at.query_params["lang"] = params.get("lang", "zh")
-        at.run()
-        at.switch_page(f"portal_pages/{page}.py")
-        for key in list(at.query_params):
-            del at.query_params[key]
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    """Everything the page shows as text (markdown, captions, titles, alerts, link labels)."""
-    parts: list[str] = []
-    for kind in (
-        "markdown",
-        "caption",
-        "title",
-        "header",
-        "subheader",
-        "info",
-        "warning",
-        "error",
-        "code",
-    ):
-        parts.extend(str(e.value) for e in getattr(at, kind))
-    parts.extend(p.proto.label for p in at.get("page_link"))
-    parts.extend(b.label for b in at.button)
-    return "\n".join(parts)
+    """Open ``page`` with ``params`` in its URL, through the app's own navigation and chrome, in a
+    new session; "home" is the default page (Search is /search). Before the page, the entry script
+    runs in ``lang`` (Chinese if not given), as a visitor's browser does when it opens a link."""
+    at = new_session(lang=params.get("lang", "zh"))
+    return open_page(at, None if page == "home" else page, **params)
 
 
 def links(at: AppTest) -> list[dict[str, str]]:

@@ -5,12 +5,11 @@ form queueing a job. No mocks."""
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import portal_data
 import pytest
+from portal_harness import archive_home, log_in, new_session, open_page, texts
 from streamlit.testing.v1 import AppTest
 
 from archive.access import Viewer
@@ -23,8 +22,6 @@ from archive.jobs import Reporter, submit_ingest
 from archive.portal_sessions import session_viewer, sign_upload
 from archive.uploads import write_upload_stream
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 PASSWORD = "correct horse battery"
 REDACTED_ZH = "捐款超過八百萬元"
 
@@ -42,19 +39,8 @@ def arch(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive:
     ):
         add_user(cat, name, role, PASSWORD, actor="test")
     cat.close()
-    old = os.environ.get("ARCHIVE_HOME")
-    os.environ["ARCHIVE_HOME"] = str(home)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield built
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    if old is None:
-        os.environ.pop("ARCHIVE_HOME", None)
-    else:
-        os.environ["ARCHIVE_HOME"] = old
+    with archive_home(home):
+        yield built
 
 
 @pytest.fixture
@@ -65,55 +51,8 @@ def cat(arch):
 
 
 def new_app(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def go(at: AppTest, page: str, lang: str = "en", **params: str) -> AppTest:
-    """Open ``portal_pages/<page>.py`` with ``params`` in the URL, in the same browser session."""
-    at.switch_page(f"portal_pages/{page}.py")
-    for key in list(at.query_params):
-        del at.query_params[key]
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def log_in(at: AppTest, user: str, password: str = PASSWORD, lang: str = "en") -> AppTest:
-    go(at, "login", lang)
-    at.text_input(key="login_username").input(user)
-    at.text_input(key="login_password").input(password)
-    at.button(key="login_submit").click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in (
-        "markdown",
-        "caption",
-        "title",
-        "header",
-        "subheader",
-        "info",
-        "warning",
-        "error",
-        "success",
-        "code",
-    ):
-        parts.extend(str(e.value) for e in getattr(at, kind))
-    parts.extend(p.proto.label for p in at.get("page_link"))
-    parts.extend(b.label for b in at.button)
-    parts.extend(str(a.value) for a in at.text_area)
-    return "\n".join(parts)
+    """A new visitor on the home page in ``lang``; a run may take 90 s here (uploads, jobs)."""
+    return open_page(new_session(lang=lang, timeout=90), lang=lang)
 
 
 def link_labels(at: AppTest) -> list[str]:
@@ -147,9 +86,9 @@ def test_repeated_failures_lock_the_account_for_a_while(arch):
 
 
 def test_staff_log_in_shows_the_staff_pages_and_log_out_ends_the_session(arch, cat):
-    at = log_in(new_app("en"), "staff1")
+    at = log_in(new_app("en"), "staff1", PASSWORD)
     assert staff_links_shown(at)
-    assert "Logged in as staff1 (staff)" in texts(at)
+    assert "Logged in as staff1 (staff)" in texts(at, text_areas=True)
     token = at.session_state["_hk_session_token"]
     assert session_viewer(cat, arch.settings, token) == Viewer("staff", "staff1")
     for page, heading in (
@@ -157,28 +96,28 @@ def test_staff_log_in_shows_the_staff_pages_and_log_out_ends_the_session(arch, c
         ("jobs", "Jobs"),
         ("edit", "Edit transcripts"),
     ):
-        go(at, page)
+        open_page(at, page, lang="en")
         assert heading in [h.value for h in at.header], page
-    go(at, "login")
+    open_page(at, "login", lang="en")
     at.button(key="logout_button").click()
     at.run()
-    assert "You have logged out." in texts(at) and not staff_links_shown(at)
+    assert "You have logged out." in texts(at, text_areas=True) and not staff_links_shown(at)
     assert session_viewer(cat, arch.settings, token) is None  # revoked, not just forgotten
-    go(at, "upload")
-    assert "This page is for the archive's staff. Please log in." in texts(at)
+    open_page(at, "upload", lang="en")
+    assert "This page is for the archive's staff. Please log in." in texts(at, text_areas=True)
 
 
 @pytest.mark.parametrize("who", [None, "member1"])
 def test_visitors_and_members_cannot_open_staff_pages(arch, who):
     at = new_app("en")
     if who:
-        log_in(at, who)
-        assert "Logged in as member1 (member)" in texts(at)
+        log_in(at, who, PASSWORD)
+        assert "Logged in as member1 (member)" in texts(at, text_areas=True)
     assert not staff_links_shown(at)
     secret = arch.ids["secret"]
     for page, params in (("upload", {}), ("jobs", {}), ("edit", {"item": secret}), ("edit", {})):
-        go(at, page, **params)
-        shown = texts(at)
+        open_page(at, page, lang="en", **params)
+        shown = texts(at, text_areas=True)
         assert "This page is for the archive's staff. Please log in." in shown, page
         assert (
             "Add a recording" not in shown
@@ -193,29 +132,31 @@ def test_staff_only_items_stay_hidden_from_members_and_visitors(arch):
     for who in (None, "member1"):
         at = new_app("en")
         if who:
-            log_in(at, who)
-        go(at, "search", q="內部討論")
-        shown = texts(at)
+            log_in(at, who, PASSWORD)
+        open_page(at, "search", lang="en", q="內部討論")
+        shown = texts(at, text_areas=True)
         assert (
             "Internal meeting" not in shown and "內部會議記錄" not in shown and secret not in shown
         )
-        go(at, "item", item=secret)
-        assert "We couldn't find that recording" in texts(at) and "Internal meeting" not in texts(
-            at
-        )
-        go(at, "browse")
-        assert "Internal meeting" not in texts(at)
-    staff = log_in(new_app("en"), "staff1")
-    go(staff, "search", q="內部討論")
-    assert "Internal meeting" in texts(staff)  # the search can find it: the refusals above are real
+        open_page(at, "item", lang="en", item=secret)
+        assert "We couldn't find that recording" in texts(
+            at, text_areas=True
+        ) and "Internal meeting" not in texts(at)
+        open_page(at, "browse", lang="en")
+        assert "Internal meeting" not in texts(at, text_areas=True)
+    staff = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(staff, "search", lang="en", q="內部討論")
+    assert "Internal meeting" in texts(
+        staff, text_areas=True
+    )  # the search can find it: the refusals above are real
 
 
 # -- the editor ------------------------------------------------------------------------------------
 def test_an_edit_saves_one_new_revision_with_its_author(arch, cat):
     item = arch.ids["bar"]
     before = cat.get_revision(item)
-    at = log_in(new_app("en"), "staff1")
-    go(at, "edit", item=item)
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "edit", lang="en", item=item)
     base = before.revision
     first, second = before.segments[0], before.segments[1]
     at.text_area(key=f"ed_zh_{base}_{first.uid}").set_value(
@@ -224,7 +165,7 @@ def test_an_edit_saves_one_new_revision_with_its_author(arch, cat):
     at.text_input(key=f"ed_speaker_{base}_{first.uid}").set_value("紮鐵工會代表")
     at.checkbox(key=f"ed_reviewed_{base}_{second.uid}").set_value(not second.reviewed)
     at.run()
-    assert "3 unsaved changes" in texts(at)
+    assert "3 unsaved changes" in texts(at, text_areas=True)
     at.text_input(key="edit_summary").set_value("corrected the date")
     at.button(key="edit_save").click()
     at.run()
@@ -258,8 +199,8 @@ def test_an_edit_saves_one_new_revision_with_its_author(arch, cat):
 
 def test_a_save_over_someone_elses_newer_revision_is_refused(arch, cat):
     item = arch.ids["interview"]
-    at = log_in(new_app("en"), "staff1")
-    go(at, "edit", item=item)
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "edit", lang="en", item=item)
     base = cat.latest_revision_number(item)
     seg = cat.get_revision(item).segments[0]
     # Someone else saves first.
@@ -282,8 +223,8 @@ def test_a_save_over_someone_elses_newer_revision_is_refused(arch, cat):
 def test_a_redaction_hides_the_sentence_from_everyone_below_staff(arch, cat):
     item = arch.ids["dock"]
     seg = next(s for s in cat.get_revision(item).segments if REDACTED_ZH in s.text_zh)
-    at = log_in(new_app("en"), "staff1")
-    go(at, "edit", item=item)
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "edit", lang="en", item=item)
     at.text_input(key=f"ed_reason_{seg.uid}").set_value("names a donor")
     at.button(key=f"ed_redact_{seg.uid}").click()
     at.run()
@@ -299,16 +240,16 @@ def test_a_redaction_hides_the_sentence_from_everyone_below_staff(arch, cat):
         "visible",
     )
     assert any(j.kind == "public-media" and j.item_id == item for j in cat.list_jobs())
-    assert "Reason: names a donor" in texts(at)
+    assert "Reason: names a donor" in texts(at, text_areas=True)
     assert any(REDACTED_ZH in str(a.value) for a in at.text_area)  # staff still read and edit it
     for who in (None, "member1"):
         other = new_app("en")
         if who:
-            log_in(other, who)
-        go(other, "search", q="八百萬")
-        assert REDACTED_ZH not in texts(other)
-        go(other, "item", item=item)
-        shown = texts(other)
+            log_in(other, who, PASSWORD)
+        open_page(other, "search", lang="en", q="八百萬")
+        assert REDACTED_ZH not in texts(other, text_areas=True)
+        open_page(other, "item", lang="en", item=item)
+        shown = texts(other, text_areas=True)
         assert "Dock strike, ten years on" in shown and REDACTED_ZH not in shown
         assert "eight million dollars" not in shown
         players = [
@@ -316,15 +257,15 @@ def test_a_redaction_hides_the_sentence_from_everyone_below_staff(arch, cat):
         ]
         assert players and REDACTED_ZH not in players[0].proto.json
     # Staff search still finds it (so the refusals above are not a broken search).
-    go(at, "search", q="八百萬")
-    assert "八百萬" in texts(at)
+    open_page(at, "search", lang="en", q="八百萬")
+    assert "八百萬" in texts(at, text_areas=True)
 
 
 def test_a_visibility_change_is_audited_and_takes_effect(arch, cat):
     item = arch.ids["extra0"]
     title = cat.get_item(item).title_en
-    at = log_in(new_app("en"), "staff1")
-    go(at, "edit", item=item)
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "edit", lang="en", item=item)
     at.radio(key="vis_level").set_value("members")
     at.button(key="vis_save").click()
     at.run()
@@ -346,11 +287,11 @@ def test_a_visibility_change_is_audited_and_takes_effect(arch, cat):
         "public",
         "members",
     ]
-    anonymous = go(new_app("en"), "item", item=item)
-    assert "We couldn't find that recording" in texts(anonymous)
-    member = log_in(new_app("en"), "member1")
-    go(member, "item", item=item)
-    assert title in texts(member)
+    anonymous = open_page(new_app("en"), "item", lang="en", item=item)
+    assert "We couldn't find that recording" in texts(anonymous, text_areas=True)
+    member = log_in(new_app("en"), "member1", PASSWORD)
+    open_page(member, "item", lang="en", item=item)
+    assert title in texts(member, text_areas=True)
     # An embargo: staff only now, public from a date.
     at.radio(key="vis_level").set_value("staff")
     at.checkbox(key="vis_embargo").set_value(True)
@@ -365,16 +306,16 @@ def test_a_visibility_change_is_audited_and_takes_effect(arch, cat):
     )
     newest = audit_log(cat, item, viewer=Viewer("staff", "x"))[0]
     assert newest.old_value == "members" and newest.new_value.startswith("staff until ")
-    go(member, "item", item=item)
-    assert "We couldn't find that recording" in texts(member)
+    open_page(member, "item", lang="en", item=item)
+    assert "We couldn't find that recording" in texts(member, text_areas=True)
 
 
 def test_the_editor_pages_a_two_hour_transcript(arch):
-    at = log_in(new_app("zh"), "staff1", lang="zh")
-    go(at, "edit", lang="zh", item=arch.ids["long"])
-    assert "1,500 段 · 第 1 頁，共 60 頁" in texts(at)
+    at = log_in(new_app("zh"), "staff1", PASSWORD, lang="zh")
+    open_page(at, "edit", lang="zh", item=arch.ids["long"])
+    assert "1,500 段 · 第 1 頁，共 60 頁" in texts(at, text_areas=True)
     assert len([a for a in at.text_area if a.key.startswith("ed_zh_")]) == 25
-    go(at, "edit", lang="zh", item=arch.ids["long"], p="60")
+    open_page(at, "edit", lang="zh", item=arch.ids["long"], p="60")
     assert any("第1500段" in str(a.value) for a in at.text_area)
     at.text_input(key="edit_find").set_value("第1234段")
     at.run()
@@ -393,11 +334,13 @@ def test_the_jobs_page_shows_a_real_jobs_progress_and_can_cancel_and_retry(
     claimed = cat.claim_job(job.id, "test-worker:1")
     assert claimed is not None
     Reporter(cat, job.id)("download", 0.42)  # what a running ingest reports
-    at = log_in(new_app("en"), "staff1")
-    go(at, "jobs")
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "jobs", lang="en")
     bars = [p for p in at.get("progress") if "Downloading: 42%" in p.proto.text]
     assert len(bars) == 1 and bars[0].proto.value == 42
-    assert "Jobs page talk" in texts(at) and "Running" in texts(at)
+    assert "Jobs page talk" in texts(at, text_areas=True) and "Running" in texts(
+        at, text_areas=True
+    )
     at.button(key=f"job_cancel_{job.id}").click()
     at.run()
     assert cat.get_job(job.id).state == "cancelled"
@@ -408,13 +351,13 @@ def test_the_jobs_page_shows_a_real_jobs_progress_and_can_cancel_and_retry(
     cat.update_job(job.id, state="failed", error="the file has no audio stream")
     at.run()
     assert "It failed: the file has no audio stream" in [e.value for e in at.error]
-    zh = go(at, "jobs", lang="zh")
+    zh = open_page(at, "jobs", lang="zh")
     assert any("失敗原因" in e.value for e in zh.error)
 
 
 def test_the_upload_form_queues_a_job_and_returns_at_once(arch, cat, fixtures_dir):
-    at = log_in(new_app("en"), "staff1")
-    go(at, "upload")
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "upload", lang="en")
     assert [c for c in at.get("bidi_component") if c.proto.component_name == "hk_archive.upload"]
     at.button(key="meta_submit").click()
     at.run()
@@ -441,7 +384,7 @@ def test_the_upload_form_queues_a_job_and_returns_at_once(arch, cat, fixtures_di
         "name": upload.display_name, "size": upload.size, "mime": upload.mime,
     }  # fmt: skip
     at.run()
-    assert "Ready: 訪問.flac" in texts(at)
+    assert "Ready: 訪問.flac" in texts(at, text_areas=True)
     at.text_input(key="meta_title_en").set_value("An interview")
     at.button(key="meta_submit").click()
     at.run()
