@@ -69,7 +69,7 @@ from archive.errors import IndexError_, NotFoundError
 
 from .glossary import load_glossary
 from .highlight import highlight_html
-from .query import ParsedQuery, filter_queries, parse_query
+from .query import PHRASE_BOOST, ParsedQuery, filter_queries, parse_query
 from .schema import (
     ITEM_FIELDS,
     ROLES,
@@ -756,7 +756,7 @@ class SearchIndex:
         # field) and item documents (titles, descriptions, speakers, tags). Looking for each word
         # in one field instead of five keeps the big search's matcher tree narrow; the item
         # search is over a few thousand small documents and costs next to nothing.
-        parsed = parse_query(query, glossary, extra, fields=SEGMENT_FIELDS)
+        parsed = parse_query(query, glossary, extra, fields=SEGMENT_FIELDS, defer_boosts=True)
         notice = _join_notes(parsed.notice, filter_notes)
         empty = SearchResults(
             query, notice, list(parsed.expansions), 0, 0, page, 0, [], _empty_facets(), role
@@ -785,7 +785,7 @@ class SearchIndex:
             top: list[tuple[float, int]] = []
             exact = True
             at_least = 0
-            for q in queries:
+            for n, q in enumerate(queries):
                 if allowed is not None:
                     # The role's set excludes deleted documents: the collector's check against it
                     # (one set lookup a match, paid anyway) replaces Whoosh's per-posting check.
@@ -793,7 +793,10 @@ class SearchIndex:
                         results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
                 else:
                     results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
-                top.extend(results.top_n)
+                if n == 0 and parsed.boosts:
+                    top.extend(_raise_phrases(view.searcher, results.top_n, parsed.boosts))
+                else:
+                    top.extend(results.top_n)
                 if results.scored_length() >= MAX_SCORED:
                     # Counting the rest would mean matching everything again, unscored (Whoosh's
                     # ``len(results)``): that doubles the time of exactly the slowest searches.
@@ -1018,6 +1021,34 @@ def _documents_for(catalog: Any, item_id: str) -> list[dict[str, Any]] | None:
     except NotFoundError:
         return None
     return item_documents(item, _latest_revision(catalog, item_id))
+
+
+def _raise_phrases(
+    searcher: Searcher, ranked: list[tuple[float, int]], boosts: tuple[wq.Query, ...]
+) -> list[tuple[float, int]]:
+    """The best matches, with those holding a preferred phrase scored ``1 + PHRASE_BOOST`` times.
+
+    Inside the query (``AndMaybe``) the phrase would add about as much again as its words score,
+    PHRASE_BOOST times, but at the cost of reading positions at every match; here they are read
+    for the few hundred best documents only, in document order so each matcher moves forward.
+    """
+    if not ranked:
+        return ranked
+    wanted = sorted(docnum for _score, docnum in ranked)
+    found: set[int] = set()
+    for boost in boosts:
+        matcher = boost.matcher(searcher, searcher.boolean_context())
+        for docnum in wanted:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                found.add(docnum)
+    factor = 1.0 + PHRASE_BOOST
+    return [(score * factor if docnum in found else score, docnum) for score, docnum in ranked]
 
 
 def periodic_repair(settings: Any, catalog: Any) -> None:

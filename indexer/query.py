@@ -290,6 +290,9 @@ class ParsedQuery:
     expansions: tuple[str, ...] = ()
     highlight: HighlightSpec = field(default_factory=HighlightSpec)
     filters_only: bool = False  # only field filters: list the matching items
+    # With ``defer_boosts``: phrases that raise a match's score by ``1 + PHRASE_BOOST`` when
+    # present, applied by the caller to the best matches only (see ``word_run``).
+    boosts: tuple[wq.Query, ...] = ()
 
 
 @dataclass
@@ -304,6 +307,8 @@ class _Build:
     han_chars: set[str] = field(default_factory=set)
     count: int = 0
     ignored: list[str] = field(default_factory=list)
+    defer_boosts: bool = False
+    boosts: list[wq.Query] = field(default_factory=list)
 
     # ---- helpers -----------------------------------------------------------------------------
     def tokens_node(self, tokens: Sequence[str], label: str, boost: float = 1.0) -> wq.Query:
@@ -433,10 +438,19 @@ class _Build:
         latin = [a for a in atoms if not a[2] and not a[0].prefix]
         if len(latin) >= 2 and len(latin) == len(atoms):
             phrase = [k for a in latin for k in a[1]]
+            required = wq.And(out) if len(out) > 1 else out[0]
+            if self.defer_boosts:
+                # Checked afterwards on the best matches only: inside the query, Whoosh reads
+                # positions at every match (10x the time of the words alone on a large index)
+                # and the words alone can skip whole blocks of low-scoring postings.
+                self.boosts.append(
+                    wq.Or([wq.Phrase(f, phrase, boost=b) for f, b in self.fields.items()])
+                )
+                return [required]
             boost = wq.Or(
                 [wq.Phrase(f, phrase, boost=b * PHRASE_BOOST) for f, b in self.fields.items()]
             )
-            return [wq.AndMaybe(wq.And(out) if len(out) > 1 else out[0], boost)]
+            return [wq.AndMaybe(required, boost)]
         return out
 
     def _plain(self, atoms: list[tuple[Text, list[str], bool, str]]) -> wq.Query:
@@ -484,7 +498,9 @@ class _Build:
             flt = self.field_filter(node)
             return None, [flt] if flt is not None else []
         if isinstance(node, NotNode):
+            kept_boosts = len(self.boosts)
             inner, filters = self.build(node.child)
+            del self.boosts[kept_boosts:]  # an excluded phrase raises nothing
             if filters:
                 self.notes.append("excluding a field filter is not supported; it was ignored")
             return (wq.Not(inner) if inner is not None else None), []
@@ -688,11 +704,14 @@ def parse_query(
     glossary: Glossary | None = None,
     extra_filters: Sequence[wq.Query] = (),
     fields: dict[str, float] | None = None,
+    *,
+    defer_boosts: bool = False,
 ) -> ParsedQuery:
     """Parse ``text``; never raises. ``extra_filters`` (from the filter controls) are ANDed in.
 
     ``fields`` (name → boost) are where words are looked for; the default is every searchable
-    field (:data:`indexer.schema.DEFAULT_FIELDS`).
+    field (:data:`indexer.schema.DEFAULT_FIELDS`). With ``defer_boosts`` the phrase preference
+    of several English words is left out of the query and returned in ``boosts``.
     """
     fields = dict(fields or DEFAULT_FIELDS)
     raw = text or ""
@@ -702,7 +721,7 @@ def parse_query(
         notes.append(f"only the first {MAX_QUERY_CHARS} characters were searched")
     if not raw.strip():
         return ParsedQuery(text, None, "Type a word or a phrase to search for.")
-    build = _Build(glossary, fields)
+    build = _Build(glossary, fields, defer_boosts=defer_boosts)
     query: wq.Query | None
     filters: list[wq.Query]
     try:
@@ -712,7 +731,7 @@ def parse_query(
         query, filters = build.build(tree)
     except (QuerySyntaxError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, QuerySyntaxError) else "it is nested too deeply"
-        build = _Build(glossary, fields)
+        build = _Build(glossary, fields, defer_boosts=defer_boosts)
         words = _plain_words(raw)
         query = _and(build.word_run(words)) if words else None
         filters = []
@@ -741,7 +760,9 @@ def parse_query(
         combined = _and([wq.Term("kind", "item"), *all_filters])
         return ParsedQuery(text, combined, _sentence(notes), expansions, spec, filters_only=True)
     combined = _and([query, *all_filters])
-    return ParsedQuery(text, combined, _sentence(notes), expansions, spec)
+    return ParsedQuery(
+        text, combined, _sentence(notes), expansions, spec, boosts=tuple(build.boosts)
+    )
 
 
 def _sentence(notes: list[str]) -> str | None:

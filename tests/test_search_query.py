@@ -223,3 +223,25 @@ def test_facets_count_items(archive: Archive) -> None:
     assert facets["lang"]["zh"] >= 2
     assert facets["speaker"]["Lee Cheuk-yan"] == 2  # dock and anniv
     assert sum(facets["collection"].values()) == results.total_items
+
+
+def test_words_typed_together_prefer_segments_where_they_are_a_phrase(tmp_path) -> None:
+    # "apart" says strike three more times, so on the words alone it scores higher; the phrase
+    # preference (applied to the best matches after the search) must put "together" first.
+    from transcripts.segments import Segment
+
+    archive = make_archive(tmp_path / "home", keys=[])
+    item = archive.catalog.create_item(title_en="Untitled", visibility="public")
+    segments = [
+        Segment(0, 4, "", "Strike, strike, strike! The fund paid for the strike.", "en", uid="apart"),
+        Segment(4, 8, "", "They set up a strike fund for the dockers and their families.", "en", uid="together"),
+    ]  # fmt: skip
+    archive.catalog.add_revision(item.id, segments, origin="whisper")
+    archive.index.update_item(archive.catalog, item.id)
+    typed = archive.search("strike fund", per_page=100, hits_per_item=100)
+    ranked = sorted((h for g in typed.groups for h in g.hits), key=lambda h: -h.score)
+    assert [h.uid for h in ranked] == ["together", "apart"]
+    # Reversed, the words are a phrase nowhere: the words alone decide.
+    reversed_ = archive.search("fund strike", per_page=100, hits_per_item=100)
+    ranked = sorted((h for g in reversed_.groups for h in g.hits), key=lambda h: -h.score)
+    assert [h.uid for h in ranked] == ["apart", "together"]
