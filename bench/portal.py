@@ -41,21 +41,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import portal_data  # noqa: E402
+from portal_harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 from archive.catalog import Catalog  # noqa: E402
 from archive.config import load_settings  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUERIES = [
     "碼頭工人",
     "罷工",
