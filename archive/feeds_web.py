@@ -37,8 +37,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .access import Viewer
-from .catalog import COLLECTIONS, Catalog
-from .config import Settings, load_settings
+from .catalog import COLLECTIONS
+from .config import Settings
 from .errors import ArchiveError
 from .events import poster_file, visible_event
 from .feeds import (
@@ -56,6 +56,7 @@ from .feeds import (
     rss_feed,
     transcript_text,
 )
+from .web import ArchiveRoutes
 
 __all__ = ["feed_routes"]
 
@@ -96,25 +97,8 @@ def _body(
     return Response(data, media_type=media_type, headers=headers)
 
 
-class _Feeds:
-    """The handlers, bound to one archive (settings and catalog opened on first use)."""
-
-    def __init__(self, settings: Settings | None) -> None:
-        self._settings = settings
-        self._catalog: Catalog | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
-
-    @property
-    def catalog(self) -> Catalog:
-        # One Catalog per archive; it keeps one SQLite connection per thread.
-        if self._catalog is None:
-            self._catalog = Catalog.open(self.settings)
-        return self._catalog
+class _Feeds(ArchiveRoutes):
+    """The feed handlers."""
 
     def base_url(self, request: Request) -> str:
         if self.settings.public_url:

@@ -28,8 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .accounts import session_max_age
-from .catalog import Catalog
-from .config import Settings, load_settings
+from .config import Settings
 from .errors import ArchiveError, InputError, MediaError
 from .portal_sessions import (
     COOKIE_NAME,
@@ -41,6 +40,7 @@ from .portal_sessions import (
     sign_upload,
 )
 from .uploads import write_upload_stream
+from .web import ArchiveRoutes
 
 __all__ = ["SESSION_CLOSE", "SESSION_OPEN", "UPLOAD_PATH", "upload_routes"]
 
@@ -66,22 +66,8 @@ def _same_origin(request: Request) -> bool:
     return bool(parts.netloc) and parts.netloc == host
 
 
-class _StaffRoutes:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
-        self._catalog: Catalog | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
-
-    @property
-    def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog.open(self.settings)
-        return self._catalog
+class _StaffRoutes(ArchiveRoutes):
+    """The upload and session routes."""
 
     def _staff(self, request: Request) -> str | None:
         """The staff user name when the cookie and the page's token agree; None otherwise."""

@@ -170,16 +170,16 @@ def _not_found(message: str = "Not found") -> Response:
     return PlainTextResponse(message, status_code=404, headers={"Cache-Control": "no-store"})
 
 
-class _Files:
-    """The route handlers, bound to one archive (settings and catalog opened lazily)."""
+class ArchiveRoutes:
+    """Route handlers bound to one archive: settings and catalog opened on first use.
+
+    Shared by the file, feed and upload routes. One Catalog per archive; it keeps one SQLite
+    connection per thread.
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings
         self._catalog: Catalog | None = None
-        self._signer: UrlSigner | None = None
-        self._transcripts: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
-        self._lock = threading.Lock()
-        self.opened_at = time.time()
 
     @property
     def settings(self) -> Settings:
@@ -192,6 +192,17 @@ class _Files:
         if self._catalog is None:
             self._catalog = Catalog.open(self.settings)
         return self._catalog
+
+
+class _Files(ArchiveRoutes):
+    """The media, transcript and subtitle routes."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__(settings)
+        self._signer: UrlSigner | None = None
+        self._transcripts: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+        self._lock = threading.Lock()
+        self.opened_at = time.time()
 
     @property
     def signer(self) -> UrlSigner:
