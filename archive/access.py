@@ -51,7 +51,9 @@ def visible_item(catalog: Catalog, item_id: str, viewer: Viewer) -> Item:
     return item
 
 
-def visible_segments(segments: tuple[Segment, ...] | list[Segment], viewer: Viewer) -> tuple[Segment, ...]:
+def visible_segments(
+    segments: tuple[Segment, ...] | list[Segment], viewer: Viewer
+) -> tuple[Segment, ...]:
     """Segments as the viewer may read them: redacted ones lose their text below staff."""
     if viewer.is_staff:
         return tuple(segments)

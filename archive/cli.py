@@ -75,7 +75,8 @@ class PluggedGroup(click.Group):
 
 
 @click.group(
-    cls=PluggedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=PluggedGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
     "--home",

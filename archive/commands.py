@@ -33,8 +33,14 @@ class Progress:
         if phase != self.phase:
             self.close()
             self.phase = phase
-            self.bar = tqdm(total=100, desc=f"{phase:<10}", unit="%", file=sys.stderr, leave=True,
-                            bar_format="{desc} {bar} {n:.0f}% [{elapsed}<{remaining}]")
+            self.bar = tqdm(
+                total=100,
+                desc=f"{phase:<10}",
+                unit="%",
+                file=sys.stderr,
+                leave=True,
+                bar_format="{desc} {bar} {n:.0f}% [{elapsed}<{remaining}]",
+            )
         if self.bar is not None:
             self.bar.n = round(fraction * 100, 1)
             self.bar.refresh()
@@ -62,16 +68,22 @@ def _item_summary(catalog: Catalog, item: Item) -> dict[str, Any]:
     }
 
 
-def item_document(catalog: Catalog, item_id: str, viewer: Viewer, revision: int | None = None) -> dict[str, Any]:
+def item_document(
+    catalog: Catalog, item_id: str, viewer: Viewer, revision: int | None = None
+) -> dict[str, Any]:
     """What ``archive show --json`` prints: metadata, media, the revision and its segments."""
     item = visible_item(catalog, item_id, viewer)
     data = item.to_dict()
     data["visibility"] = item.effective_visibility()
     # Below staff, media are described, never located: paths and hashes are for staff tools.
-    fields = ("role", "sha256", "size", "duration", "container", "mime", "path") if viewer.is_staff else (
-        "role", "duration", "mime")
+    fields = (
+        ("role", "sha256", "size", "duration", "container", "mime", "path")
+        if viewer.is_staff
+        else ("role", "duration", "mime")
+    )
     data["media"] = [
-        {k: getattr(m, k) for k in fields} | ({"streams": list(m.streams)} if viewer.is_staff else {})
+        {k: getattr(m, k) for k in fields}
+        | ({"streams": list(m.streams)} if viewer.is_staff else {})
         for m in catalog.list_media(item_id)
     ]
     try:
@@ -94,13 +106,21 @@ def item_document(catalog: Catalog, item_id: str, viewer: Viewer, revision: int 
         else None
     )
     data["segments"] = [
-        {"start": round(s.start, 3), "end": round(s.end, 3), "text_zh": s.text_zh, "text_en": s.text_en, "lang": s.lang}
+        {
+            "start": round(s.start, 3),
+            "end": round(s.end, 3),
+            "text_zh": s.text_zh,
+            "text_en": s.text_en,
+            "lang": s.lang,
+        }
         | ({"redacted": True} if s.redacted else {})
         for s in (rev.segments if rev else ())
     ]
     if viewer.is_staff:
         source = catalog.get_source(item_id)
-        data["source"] = {"url": source["url"], "extractor": source["extractor"]} if source else None
+        data["source"] = (
+            {"url": source["url"], "extractor": source["extractor"]} if source else None
+        )
     return data
 
 
@@ -120,24 +140,60 @@ role_option = click.option(
 @click.option("--description-zh", help="Chinese description.")
 @click.option("--description-en", help="English description.")
 @click.option("--collection", type=click.Choice(COLLECTIONS), default="other", show_default=True)
-@click.option("--date", "date", metavar="YYYY[-MM[-DD]]", help="Recorded date (default: from the source).")
+@click.option(
+    "--date", "date", metavar="YYYY[-MM[-DD]]", help="Recorded date (default: from the source)."
+)
 @click.option("--speaker", "speakers", multiple=True, help="A speaker's name (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
-@click.option("--visibility", type=click.Choice(VISIBILITIES), default="staff", show_default=True,
-              help="Who may see the item; nothing is public until someone says so.")
-@click.option("--language", type=click.Choice(LANGUAGES), default="auto", show_default=True,
-              help="Spoken language: yue (Cantonese), zh (Mandarin), en, or auto-detect.")
-@click.option("--subtitles", type=click.Path(dir_okay=False), help="An SRT or WebVTT file to use as the transcript.")
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="staff",
+    show_default=True,
+    help="Who may see the item; nothing is public until someone says so.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="auto",
+    show_default=True,
+    help="Spoken language: yue (Cantonese), zh (Mandarin), en, or auto-detect.",
+)
+@click.option(
+    "--subtitles",
+    type=click.Path(dir_okay=False),
+    help="An SRT or WebVTT file to use as the transcript.",
+)
 @click.option("--no-transcribe", is_flag=True, help="Store and catalogue only; transcribe later.")
-@click.option("--no-translate", is_flag=True, help="Skip the machine English track for Chinese speech.")
-@click.option("--wait", is_flag=True, help="Run now, in this process, with a progress bar (else: queue a job).")
+@click.option(
+    "--no-translate", is_flag=True, help="Skip the machine English track for Chinese speech."
+)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Run now, in this process, with a progress bar (else: queue a job).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def ingest_command(ctx: Context, source: str, title_zh: str | None, title_en: str | None,
-                   description_zh: str | None, description_en: str | None, collection: str, date: str | None,
-                   speakers: tuple[str, ...], tags: tuple[str, ...], visibility: str, language: str,
-                   subtitles: str | None, no_transcribe: bool, no_translate: bool, wait: bool,
-                   as_json: bool) -> None:
+def ingest_command(
+    ctx: Context,
+    source: str,
+    title_zh: str | None,
+    title_en: str | None,
+    description_zh: str | None,
+    description_en: str | None,
+    collection: str,
+    date: str | None,
+    speakers: tuple[str, ...],
+    tags: tuple[str, ...],
+    visibility: str,
+    language: str,
+    subtitles: str | None,
+    no_transcribe: bool,
+    no_translate: bool,
+    wait: bool,
+    as_json: bool,
+) -> None:
     """Archive a recording from a local file or a link (any site yt-dlp supports, a direct media
     link, or a page with an HTML5 <video>/<audio>).
 
@@ -153,9 +209,19 @@ def ingest_command(ctx: Context, source: str, title_zh: str | None, title_en: st
     from .jobs import submit_ingest
 
     options = IngestOptions(
-        title_zh=title_zh, title_en=title_en, description_zh=description_zh, description_en=description_en,
-        collection=collection, date=date, speakers=speakers, tags=tags, visibility=visibility,
-        language=language, subtitles=subtitles, transcribe=not no_transcribe, translate=not no_translate,
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+        collection=collection,
+        date=date,
+        speakers=speakers,
+        tags=tags,
+        visibility=visibility,
+        language=language,
+        subtitles=subtitles,
+        transcribe=not no_transcribe,
+        translate=not no_translate,
     )
     settings, catalog = ctx.settings, ctx.catalog
     if not wait:
@@ -163,7 +229,9 @@ def ingest_command(ctx: Context, source: str, title_zh: str | None, title_en: st
         if as_json:
             emit_json({"job": job.id, "state": job.state})
         else:
-            click.echo(f"queued job {job.id}: run `archive worker` to process it, `archive jobs` to follow it")
+            click.echo(
+                f"queued job {job.id}: run `archive worker` to process it, `archive jobs` to follow it"
+            )
         return
     from .pipeline import ingest_and_transcribe
 
@@ -203,7 +271,9 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
 
     catalog = ctx.catalog
     viewer = Viewer(role)
-    items = [i for i in catalog.list_items(role="staff", collection=collection) if viewer.may_see(i)]
+    items = [
+        i for i in catalog.list_items(role="staff", collection=collection) if viewer.may_see(i)
+    ]
     rows = [_item_summary(catalog, i) for i in items]
     if as_json:
         emit_json(rows)
@@ -214,8 +284,10 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
     for row in rows:
         duration = format_timestamp(row["duration"], "clock") if row["duration"] else "-"
         title = " / ".join(t for t in (row["title_zh"], row["title_en"]) if t)
-        click.echo(f"{row['id']}  {row['recorded_date'] or '----------':<10}  {row['collection']:<18} "
-                   f"{row['visibility']:<7} {duration:>7}  {title}")
+        click.echo(
+            f"{row['id']}  {row['recorded_date'] or '----------':<10}  {row['collection']:<18} "
+            f"{row['visibility']:<7} {duration:>7}  {title}"
+        )
 
 
 @click.command("show")
@@ -224,7 +296,9 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
 @role_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def show_command(ctx: Context, item_id: str, revision: int | None, role: str, as_json: bool) -> None:
+def show_command(
+    ctx: Context, item_id: str, revision: int | None, role: str, as_json: bool
+) -> None:
     """Show an item: metadata, media and its transcript.
 
     \b
@@ -238,8 +312,10 @@ def show_command(ctx: Context, item_id: str, revision: int | None, role: str, as
         emit_json(data)
         return
     click.echo(f"{data['id']}  {data['title_zh']}  {data['title_en']}")
-    click.echo(f"collection: {data['collection']}   date: {data['recorded_date'] or '-'}   "
-               f"visibility: {data['visibility']}   language: {data['language']}")
+    click.echo(
+        f"collection: {data['collection']}   date: {data['recorded_date'] or '-'}   "
+        f"visibility: {data['visibility']}   language: {data['language']}"
+    )
     if data["speakers"]:
         click.echo(f"speakers: {', '.join(data['speakers'])}")
     if data["source_url"]:
@@ -260,14 +336,32 @@ def show_command(ctx: Context, item_id: str, revision: int | None, role: str, as
 
 @click.command("export")
 @click.argument("item_id")
-@click.option("--format", "fmt", type=click.Choice(["srt", "vtt", "txt", "json"]), default="srt", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["srt", "vtt", "txt", "json"]),
+    default="srt",
+    show_default=True,
+)
 @click.option("--track", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--rev", "revision", type=int, help="A transcript revision (default: the latest).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to FILE (default: stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to FILE (default: stdout).",
+)
 @role_option
 @pass_ctx
-def export_command(ctx: Context, item_id: str, fmt: str, track: str, revision: int | None,
-                   output: str | None, role: str) -> None:
+def export_command(
+    ctx: Context,
+    item_id: str,
+    fmt: str,
+    track: str,
+    revision: int | None,
+    output: str | None,
+    role: str,
+) -> None:
     """Export a transcript track as subtitles (SRT, WebVTT), timestamped text or JSON.
 
     \b
@@ -287,7 +381,11 @@ def export_command(ctx: Context, item_id: str, fmt: str, track: str, revision: i
 
 
 @click.command("jobs")
-@click.option("--state", type=click.Choice(["queued", "running", "done", "failed", "cancelled"]), multiple=True)
+@click.option(
+    "--state",
+    type=click.Choice(["queued", "running", "done", "failed", "cancelled"]),
+    multiple=True,
+)
 @click.option("--limit", type=int, default=30, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -370,7 +468,11 @@ def cancel_command(ctx: Context, job_id: int) -> None:
 
 
 @click.command("demo")
-@click.option("--fixtures", type=click.Path(file_okay=False), help="Folder of fixtures (default: ../shared/fixtures).")
+@click.option(
+    "--fixtures",
+    type=click.Path(file_okay=False),
+    help="Folder of fixtures (default: ../shared/fixtures).",
+)
 @click.option("--force", is_flag=True, help="Build even if the archive already has items.")
 @pass_ctx
 def demo_command(ctx: Context, fixtures: str | None, force: bool) -> None:
@@ -385,12 +487,28 @@ def demo_command(ctx: Context, fixtures: str | None, force: bool) -> None:
     """
     from .demo import build_demo
 
-    built = build_demo(ctx.settings, ctx.catalog, fixtures=Path(fixtures) if fixtures else None, force=force,
-                       echo=lambda m: click.echo(m, err=True))
-    click.echo(f"demo archive: {len(built)} new items" if built else "the archive already has items: nothing to do")
+    built = build_demo(
+        ctx.settings,
+        ctx.catalog,
+        fixtures=Path(fixtures) if fixtures else None,
+        force=force,
+        echo=lambda m: click.echo(m, err=True),
+    )
+    click.echo(
+        f"demo archive: {len(built)} new items"
+        if built
+        else "the archive already has items: nothing to do"
+    )
 
 
 COMMANDS = [
-    ingest_command, list_command, show_command, export_command, jobs_command, worker_command, retry_command,
-    cancel_command, demo_command,
+    ingest_command,
+    list_command,
+    show_command,
+    export_command,
+    jobs_command,
+    worker_command,
+    retry_command,
+    cancel_command,
+    demo_command,
 ]

@@ -75,7 +75,9 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     try:
         max_bytes = int(max_mb) * 1024**2 if max_mb else 8 * 1024**3
     except ValueError as exc:
-        raise ConfigError(f"ARCHIVE_MAX_UPLOAD_MB must be a number of megabytes, not {max_mb!r}") from exc
+        raise ConfigError(
+            f"ARCHIVE_MAX_UPLOAD_MB must be a number of megabytes, not {max_mb!r}"
+        ) from exc
     return Settings(
         home=path,
         whisper_model=os.environ.get("ARCHIVE_WHISPER_MODEL") or None,

@@ -37,36 +37,100 @@ class DemoEntry:
 
 
 DEMO_RECORDINGS = (
-    DemoEntry("en/jfk.flac", "甘迺迪就職演說節錄（示範）", "Kennedy inaugural address, excerpt (demo)",
-              "other", "en", "1961-01-20", ("John F. Kennedy",), ("speech", "demo"),
-              "A public-domain recording used to demonstrate English transcription.",
-              "公有領域錄音，用作示範英語轉錄。"),
-    DemoEntry("video/auto-editor_example.mp4", "影片示範：英語講話（示範）", "Video example: English talk (demo)",
-              "webinar", "en", "2022-05-01", (), ("video", "demo"),
-              "A short video with English speech and pauses (Unlicense), showing video playback.",
-              "一段有停頓的英語講話短片，示範影片播放。"),
-    DemoEntry("zh/sensevoice_test_zh.wav", "普通話示範：開放時間（示範）", "Mandarin example: opening hours (demo)",
-              "interview", "zh", "2024-03-01", (), ("mandarin", "demo"),
-              "A short Mandarin clip (MIT) from the SenseVoice test set.", "SenseVoice 測試集的普通話短片。"),
-    DemoEntry("zh/sensevoice_sample.wav", "普通話示範：濱海新區（示範）", "Mandarin example: Binhai New Area (demo)",
-              "interview", "zh", "2024-03-02", (), ("mandarin", "demo")),
-    DemoEntry("zh/cosyvoice_zero_shot_prompt.wav", "普通話示範：希望你以後（示範）", "Mandarin example: a wish (demo)",
-              "other", "zh", "2024-07-01", (), ("mandarin", "demo")),
-    DemoEntry("yue/sensevoice_test_yue.wav", "粵語示範：表達唔到（示範）", "Cantonese example: hard to express (demo)",
-              "interview", "yue", "2024-06-04", (), ("cantonese", "demo")),
+    DemoEntry(
+        "en/jfk.flac",
+        "甘迺迪就職演說節錄（示範）",
+        "Kennedy inaugural address, excerpt (demo)",
+        "other",
+        "en",
+        "1961-01-20",
+        ("John F. Kennedy",),
+        ("speech", "demo"),
+        "A public-domain recording used to demonstrate English transcription.",
+        "公有領域錄音，用作示範英語轉錄。",
+    ),
+    DemoEntry(
+        "video/auto-editor_example.mp4",
+        "影片示範：英語講話（示範）",
+        "Video example: English talk (demo)",
+        "webinar",
+        "en",
+        "2022-05-01",
+        (),
+        ("video", "demo"),
+        "A short video with English speech and pauses (Unlicense), showing video playback.",
+        "一段有停頓的英語講話短片，示範影片播放。",
+    ),
+    DemoEntry(
+        "zh/sensevoice_test_zh.wav",
+        "普通話示範：開放時間（示範）",
+        "Mandarin example: opening hours (demo)",
+        "interview",
+        "zh",
+        "2024-03-01",
+        (),
+        ("mandarin", "demo"),
+        "A short Mandarin clip (MIT) from the SenseVoice test set.",
+        "SenseVoice 測試集的普通話短片。",
+    ),
+    DemoEntry(
+        "zh/sensevoice_sample.wav",
+        "普通話示範：濱海新區（示範）",
+        "Mandarin example: Binhai New Area (demo)",
+        "interview",
+        "zh",
+        "2024-03-02",
+        (),
+        ("mandarin", "demo"),
+    ),
+    DemoEntry(
+        "zh/cosyvoice_zero_shot_prompt.wav",
+        "普通話示範：希望你以後（示範）",
+        "Mandarin example: a wish (demo)",
+        "other",
+        "zh",
+        "2024-07-01",
+        (),
+        ("mandarin", "demo"),
+    ),
+    DemoEntry(
+        "yue/sensevoice_test_yue.wav",
+        "粵語示範：表達唔到（示範）",
+        "Cantonese example: hard to express (demo)",
+        "interview",
+        "yue",
+        "2024-06-04",
+        (),
+        ("cantonese", "demo"),
+    ),
 )
 
 # Items made from subtitle files alone (no recording held).
 DEMO_SUBTITLES = (
-    DemoEntry("subs/sherpa_lei-jun-test.zh-Hans.srt", "字幕示範：一段演講的機器字幕（示範）",
-              "Subtitle example: machine subtitles of a speech (demo)", "other", "zh", "2023-01-01", (),
-              ("subtitles", "demo"), "Imported from a Simplified Chinese SRT (Apache-2.0); no recording is held.",
-              "由簡體中文 SRT 字幕匯入；本庫未存錄音。"),
-    DemoEntry("@demo_data/dock-strike-sample.srt", "2013 年碼頭工人罷工：示範文字（示範）",
-              "The 2013 dock strike: sample text (demo)", "strike-anniversary", "yue", "2013-05-06",
-              ("Demo narrator",), ("dock strike", "demo"),
-              "Written for this demo from public facts about the 2013 strike; not a recording.",
-              "根據 2013 年罷工的公開資料為示範而寫，並非錄音。"),
+    DemoEntry(
+        "subs/sherpa_lei-jun-test.zh-Hans.srt",
+        "字幕示範：一段演講的機器字幕（示範）",
+        "Subtitle example: machine subtitles of a speech (demo)",
+        "other",
+        "zh",
+        "2023-01-01",
+        (),
+        ("subtitles", "demo"),
+        "Imported from a Simplified Chinese SRT (Apache-2.0); no recording is held.",
+        "由簡體中文 SRT 字幕匯入；本庫未存錄音。",
+    ),
+    DemoEntry(
+        "@demo_data/dock-strike-sample.srt",
+        "2013 年碼頭工人罷工：示範文字（示範）",
+        "The 2013 dock strike: sample text (demo)",
+        "strike-anniversary",
+        "yue",
+        "2013-05-06",
+        ("Demo narrator",),
+        ("dock strike", "demo"),
+        "Written for this demo from public facts about the 2013 strike; not a recording.",
+        "根據 2013 年罷工的公開資料為示範而寫，並非錄音。",
+    ),
 )
 
 
@@ -95,7 +159,9 @@ def build_demo(
         return []
     folder = fixtures or default_fixtures()
     if not folder.is_dir():
-        raise ConfigError(f"the demo fixtures folder {folder} does not exist (set ARCHIVE_FIXTURES)")
+        raise ConfigError(
+            f"the demo fixtures folder {folder} does not exist (set ARCHIVE_FIXTURES)"
+        )
     built: list[Item] = []
     for entry in DEMO_RECORDINGS:
         path = folder / entry.path
@@ -104,11 +170,23 @@ def build_demo(
             continue
         echo(f"demo: {entry.title_en}")
         outcome, _job = ingest_and_transcribe(
-            settings, catalog, str(path),
-            IngestOptions(title_zh=entry.title_zh, title_en=entry.title_en, description_zh=entry.description_zh,
-                          description_en=entry.description_en, collection=entry.collection, date=entry.date,
-                          speakers=entry.speakers, tags=entry.tags, visibility=entry.visibility,
-                          language=entry.language, is_demo=True, created_by="demo"),
+            settings,
+            catalog,
+            str(path),
+            IngestOptions(
+                title_zh=entry.title_zh,
+                title_en=entry.title_en,
+                description_zh=entry.description_zh,
+                description_en=entry.description_en,
+                collection=entry.collection,
+                date=entry.date,
+                speakers=entry.speakers,
+                tags=entry.tags,
+                visibility=entry.visibility,
+                language=entry.language,
+                is_demo=True,
+                created_by="demo",
+            ),
         )
         if outcome.duplicate:
             continue
@@ -122,13 +200,25 @@ def build_demo(
         segments = read_subtitles(path)
         with catalog.transaction():
             item = catalog.create_item(
-                title_zh=entry.title_zh, title_en=entry.title_en, description_zh=entry.description_zh,
-                description_en=entry.description_en, collection=entry.collection, recorded_date=entry.date,
-                speakers=list(entry.speakers), tags=list(entry.tags), visibility=entry.visibility,
-                language=entry.language, is_demo=True,
+                title_zh=entry.title_zh,
+                title_en=entry.title_en,
+                description_zh=entry.description_zh,
+                description_en=entry.description_en,
+                collection=entry.collection,
+                recorded_date=entry.date,
+                speakers=list(entry.speakers),
+                tags=list(entry.tags),
+                visibility=entry.visibility,
+                language=entry.language,
+                is_demo=True,
             )
-            catalog.add_revision(item.id, segments, origin="subtitles", author="demo",
-                                 summary=f"imported from {path.name}")
+            catalog.add_revision(
+                item.id,
+                segments,
+                origin="subtitles",
+                author="demo",
+                summary=f"imported from {path.name}",
+            )
         reindex_item(settings, catalog, item.id)
         built.append(catalog.get_item(item.id))
     return built

@@ -313,7 +313,9 @@ class _Draft:
                 cuts[track] = int(given)
         zh, en = seg.text_zh, seg.text_en
         raw_cut = cuts["zh"] if seg.lang == "zh" else cuts["en"]
-        raw_cut = raw_cut if len(seg.text_raw) == len(seg.text(seg.lang or "zh")) else len(seg.text_raw)
+        raw_cut = (
+            raw_cut if len(seg.text_raw) == len(seg.text(seg.lang or "zh")) else len(seg.text_raw)
+        )
         second_uid = new_uid()
         first = seg.with_(
             end=at,
@@ -406,7 +408,9 @@ def apply_edits(
         if latest is None:
             raise NotFoundError(f"item {item_id} has no transcript to edit")
         if int(base_revision) != latest:
-            raise InputError(f"the transcript changed since you opened it (revision {latest}); reload")
+            raise InputError(
+                f"the transcript changed since you opened it (revision {latest}); reload"
+            )
         current = catalog.get_revision(item_id, latest)
         draft = _Draft(current.segments)
         for edit in edits:

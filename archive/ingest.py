@@ -10,8 +10,8 @@ one transaction. Whatever fails before that last step leaves the catalog as it w
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -33,7 +33,18 @@ __all__ = ["IngestOptions", "IngestOutcome", "FetchedSource", "fetch_source", "i
 log = logging.getLogger(__name__)
 
 # Subtitle languages fetched from a source, best first for each track.
-SOURCE_SUBTITLE_LANGS = ["zh-HK", "zh-Hant", "zh-TW", "yue", "zh-Hans", "zh-CN", "zh", "en", "en-GB", "en-US"]
+SOURCE_SUBTITLE_LANGS = [
+    "zh-HK",
+    "zh-Hant",
+    "zh-TW",
+    "yue",
+    "zh-Hans",
+    "zh-CN",
+    "zh",
+    "en",
+    "en-GB",
+    "en-US",
+]
 
 ProgressFn = Callable[[str, float], None]
 
@@ -59,11 +70,17 @@ class IngestOptions:
 
     def __post_init__(self) -> None:
         if self.collection not in COLLECTIONS:
-            raise InputError(f"collection must be one of {', '.join(COLLECTIONS)}, not {self.collection!r}")
+            raise InputError(
+                f"collection must be one of {', '.join(COLLECTIONS)}, not {self.collection!r}"
+            )
         if self.visibility not in VISIBILITIES:
-            raise InputError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {self.visibility!r}")
+            raise InputError(
+                f"visibility must be one of {', '.join(VISIBILITIES)}, not {self.visibility!r}"
+            )
         if self.language not in LANGUAGES:
-            raise InputError(f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}")
+            raise InputError(
+                f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}"
+            )
         if self.date:
             normalise_date(self.date)
 
@@ -127,7 +144,9 @@ def check_local_source(path: Path) -> Path:
     return path
 
 
-def fetch_source(settings: Settings, source: str, *, progress: ProgressFn | None = None) -> FetchedSource:
+def fetch_source(
+    settings: Settings, source: str, *, progress: ProgressFn | None = None
+) -> FetchedSource:
     settings.ensure()
     workdir = Path(tempfile.mkdtemp(dir=settings.tmp_dir, prefix="fetch-"))
     try:
@@ -181,7 +200,9 @@ class _YtdlpLogger:
         self.errors.append(msg)
 
 
-def _download(settings: Settings, url: str, workdir: Path, progress: ProgressFn | None) -> FetchedSource:
+def _download(
+    settings: Settings, url: str, workdir: Path, progress: ProgressFn | None
+) -> FetchedSource:
     import yt_dlp
 
     def hook(status: dict[str, Any]) -> None:
@@ -329,12 +350,16 @@ def _metadata_from_source(options: IngestOptions, fetched: FetchedSource) -> dic
     return values
 
 
-def _subtitle_segments(options: IngestOptions, fetched: FetchedSource) -> tuple[tuple[Segment, ...], str] | None:
+def _subtitle_segments(
+    options: IngestOptions, fetched: FetchedSource
+) -> tuple[tuple[Segment, ...], str] | None:
     """Segments from the user's subtitle file, else from subtitles the source offered."""
     from transcripts.subtitles import read_subtitles
 
     if options.subtitles:
-        return read_subtitles(Path(options.subtitles), language=_hint(options.language)), "subtitles"
+        return read_subtitles(
+            Path(options.subtitles), language=_hint(options.language)
+        ), "subtitles"
     if not fetched.subtitles:
         return None
     ranked = sorted(fetched.subtitles, key=lambda ls: _lang_rank(ls[0]))
@@ -370,7 +395,8 @@ def merge_tracks(zh: tuple[Segment, ...], en: tuple[Segment, ...]) -> tuple[Segm
         if best is not None:
             buckets.setdefault(best, []).append(cue.text_en)
     return tuple(
-        seg.with_(text_en=" ".join(buckets.get(i, [])), en_machine=False) for i, seg in enumerate(zh)
+        seg.with_(text_en=" ".join(buckets.get(i, [])), en_machine=False)
+        for i, seg in enumerate(zh)
     )
 
 
@@ -406,14 +432,28 @@ def ingest(
         )
         try:
             subtitle_result = _subtitle_segments(options, fetched)
-            original = store_file(settings, fetched.path, media_path(settings, sha, info.extension), move=True)
+            original = store_file(
+                settings, fetched.path, media_path(settings, sha, info.extension), move=True
+            )
             audio = store_file(settings, derivative.path, derived_path(settings, sha), move=True)
         finally:
             derivative.path.unlink(missing_ok=True)
         values = _metadata_from_source(options, fetched)
         try:
-            item = _record(catalog, settings, values, options, fetched, sha, size, info, derivative,
-                           original, audio, subtitle_result)
+            item = _record(
+                catalog,
+                settings,
+                values,
+                options,
+                fetched,
+                sha,
+                size,
+                info,
+                derivative,
+                original,
+                audio,
+                subtitle_result,
+            )
         except sqlite3.IntegrityError:
             # Another ingest of the same bytes won the race: theirs is the item.
             existing = catalog.item_by_original_sha(sha)
@@ -422,14 +462,29 @@ def ingest(
             return IngestOutcome(item=existing, duplicate=True, needs_transcription=False)
         needs = options.transcribe and not (subtitle_result and subtitle_result[0])
         return IngestOutcome(
-            item=catalog.get_item(item.id), duplicate=False, needs_transcription=needs, silent=derivative.is_silent
+            item=catalog.get_item(item.id),
+            duplicate=False,
+            needs_transcription=needs,
+            silent=derivative.is_silent,
         )
     finally:
         shutil.rmtree(fetched.workdir, ignore_errors=True)
 
 
-def _record(catalog, settings, values, options, fetched, sha, size, info, derivative, original, audio,
-            subtitle_result) -> Item:  # type: ignore[no-untyped-def]
+def _record(
+    catalog,
+    settings,
+    values,
+    options,
+    fetched,
+    sha,
+    size,
+    info,
+    derivative,
+    original,
+    audio,
+    subtitle_result,
+) -> Item:  # type: ignore[no-untyped-def]
     """All catalog writes of one ingest, in one transaction."""
     with catalog.transaction():
         item = catalog.create_item(**values)
@@ -454,14 +509,27 @@ def _record(catalog, settings, values, options, fetched, sha, size, info, deriva
             duration=derivative.duration,
             container="mov,mp4,m4a,3gp,3g2,mj2",
             # The peak level travels with the derivative: a silent recording skips the model.
-            streams=({"codec_type": "audio", "codec_name": "aac", "channels": 1,
-                      "max_volume_db": derivative.max_volume_db},),
+            streams=(
+                {
+                    "codec_type": "audio",
+                    "codec_name": "aac",
+                    "channels": 1,
+                    "max_volume_db": derivative.max_volume_db,
+                },
+            ),
             mime="audio/mp4",
         )
         if fetched.url or fetched.info:
-            catalog.set_source(item.id, url=fetched.url, extractor=fetched.extractor, info=fetched.info)
+            catalog.set_source(
+                item.id, url=fetched.url, extractor=fetched.extractor, info=fetched.info
+            )
         if subtitle_result and subtitle_result[0]:
             segments, origin = subtitle_result
-            catalog.add_revision(item.id, segments, origin=origin, author=options.created_by,
-                                 summary="imported from subtitles")
+            catalog.add_revision(
+                item.id,
+                segments,
+                origin=origin,
+                author=options.created_by,
+                summary="imported from subtitles",
+            )
     return item

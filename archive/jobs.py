@@ -78,7 +78,9 @@ class Reporter:
             self.display(phase, fraction)
         now = time.monotonic()
         if phase != self._last_phase or now - self._last_write >= 0.5 or fraction >= 1.0:
-            self.catalog.update_job(self.job_id, phase=phase, progress=fraction, heartbeat_at=now_utc())
+            self.catalog.update_job(
+                self.job_id, phase=phase, progress=fraction, heartbeat_at=now_utc()
+            )
             self._last_write = now
             self._last_phase = phase
         if now - self._last_cancel_check >= 1.0:
@@ -90,7 +92,9 @@ class Reporter:
 # -- handlers ---------------------------------------------------------------------------------
 
 
-def _handle_ingest(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+def _handle_ingest(
+    settings: Settings, catalog: Catalog, job: Job, report: Reporter
+) -> dict[str, Any]:
     from .ingest import IngestOptions, ingest
 
     options = IngestOptions.from_payload(job.payload["options"])
@@ -110,7 +114,11 @@ def _handle_ingest(settings: Settings, catalog: Catalog, job: Job, report: Repor
     result: dict[str, Any] = {"item_id": outcome.item.id, "duplicate": outcome.duplicate}
     if outcome.needs_transcription:
         follow = submit_transcription(
-            settings, catalog, outcome.item.id, translate=options.translate, created_by=job.created_by
+            settings,
+            catalog,
+            outcome.item.id,
+            translate=options.translate,
+            created_by=job.created_by,
         )
         result["transcribe_job"] = follow.id
     else:
@@ -118,29 +126,45 @@ def _handle_ingest(settings: Settings, catalog: Catalog, job: Job, report: Repor
     return result
 
 
-def _handle_transcribe(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+def _handle_transcribe(
+    settings: Settings, catalog: Catalog, job: Job, report: Reporter
+) -> dict[str, Any]:
     from .pipeline import transcribe_item
 
     revision = transcribe_item(
-        settings, catalog, job.payload["item_id"], translate=job.payload.get("translate", True), progress=report
+        settings,
+        catalog,
+        job.payload["item_id"],
+        translate=job.payload.get("translate", True),
+        progress=report,
     )
     _reindex(settings, catalog, job.payload["item_id"])
-    return {"item_id": job.payload["item_id"], "revision": revision.revision, "segments": len(revision.segments)}
+    return {
+        "item_id": job.payload["item_id"],
+        "revision": revision.revision,
+        "segments": len(revision.segments),
+    }
 
 
-def _handle_public_media(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+def _handle_public_media(
+    settings: Settings, catalog: Catalog, job: Job, report: Reporter
+) -> dict[str, Any]:
     from .redaction import public_media_job
 
     return public_media_job(settings, catalog, job, report)
 
 
-def _handle_embargoes(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+def _handle_embargoes(
+    settings: Settings, catalog: Catalog, job: Job, report: Reporter
+) -> dict[str, Any]:
     from .visibility import embargo_job
 
     return embargo_job(settings, catalog, job, report)
 
 
-def _handle_fixity(settings: Settings, catalog: Catalog, job: Job, report: Reporter) -> dict[str, Any]:
+def _handle_fixity(
+    settings: Settings, catalog: Catalog, job: Job, report: Reporter
+) -> dict[str, Any]:
     from .fixity import fixity_job
 
     return fixity_job(settings, catalog, job, report)
@@ -155,7 +179,9 @@ HANDLERS: dict[str, Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]
 }
 
 
-def register_handler(kind: str, handler: Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]) -> None:
+def register_handler(
+    kind: str, handler: Callable[[Settings, Catalog, Job, Reporter], dict[str, Any]]
+) -> None:
     """Let other parts of the archive (fixity, feeds …) add job kinds."""
     HANDLERS[kind] = handler
 
@@ -198,7 +224,13 @@ def run_job(
             raise JobError(f"unknown job kind {job.kind!r}")
         result = handler(settings, catalog, job, Reporter(catalog, job_id, display))
         catalog.update_job(
-            job_id, state="done", phase="done", progress=1.0, result=result, finished_at=now_utc(), error=None
+            job_id,
+            state="done",
+            phase="done",
+            progress=1.0,
+            result=result,
+            finished_at=now_utc(),
+            error=None,
         )
     except JobCancelled:
         catalog.update_job(job_id, finished_at=now_utc(), message="cancelled while running")
@@ -208,7 +240,10 @@ def run_job(
         log.error("job %s crashed:\n%s", job_id, traceback.format_exc())
         _log_to_file(settings, f"job {job_id} crashed:\n{traceback.format_exc()}")
         catalog.update_job(
-            job_id, state="failed", error=f"internal error ({type(exc).__name__}: {exc})", finished_at=now_utc()
+            job_id,
+            state="failed",
+            error=f"internal error ({type(exc).__name__}: {exc})",
+            finished_at=now_utc(),
         )
     finally:
         stop.set()
@@ -232,7 +267,11 @@ def _log_to_file(settings: Settings, text: str) -> None:
 PERIODIC_TASKS: list[tuple[str, dict[str, str], str]] = [
     ("archive.recover", {"minute": "*"}, "archive.jobs:recover_stale_jobs"),
     ("archive.embargoes", {"minute": "*/10"}, "archive.visibility:apply_embargoes"),
-    ("archive.fixity", {"day_of_week": "0", "hour": "3", "minute": "0"}, "archive.fixity:periodic_fixity"),
+    (
+        "archive.fixity",
+        {"day_of_week": "0", "hour": "3", "minute": "0"},
+        "archive.fixity:periodic_fixity",
+    ),
     ("archive.index", {"hour": "4", "minute": "0"}, "indexer.index:periodic_repair"),
 ]
 
@@ -315,7 +354,9 @@ def submit_ingest(
         from transcripts.subtitles import read_subtitles
 
         read_subtitles(Path(options.subtitles))
-        options = type(options).from_payload({**options.to_payload(), "subtitles": str(Path(options.subtitles).resolve())})
+        options = type(options).from_payload(
+            {**options.to_payload(), "subtitles": str(Path(options.subtitles).resolve())}
+        )
     job = catalog.create_job(
         "ingest",
         payload={"source": source, "options": options.to_payload(), "delete_source": delete_source},
@@ -326,12 +367,20 @@ def submit_ingest(
 
 
 def submit_transcription(
-    settings: Settings, catalog: Catalog, item_id: str, *, translate: bool = True, created_by: str = "system",
+    settings: Settings,
+    catalog: Catalog,
+    item_id: str,
+    *,
+    translate: bool = True,
+    created_by: str = "system",
     enqueue_now: bool = True,
 ) -> Job:
     catalog.get_item(item_id)
     job = catalog.create_job(
-        "transcribe", payload={"item_id": item_id, "translate": translate}, item_id=item_id, created_by=created_by
+        "transcribe",
+        payload={"item_id": item_id, "translate": translate},
+        item_id=item_id,
+        created_by=created_by,
     )
     if enqueue_now:
         enqueue(settings, job)
@@ -342,7 +391,9 @@ def retry_job(settings: Settings, catalog: Catalog, job_id: int) -> Job:
     job = catalog.get_job(job_id)
     if job.state not in ("failed", "cancelled"):
         raise JobError(f"job {job_id} is {job.state}: only failed or cancelled jobs can be retried")
-    catalog.update_job(job_id, state="queued", phase="", progress=0.0, error=None, message="", finished_at=None)
+    catalog.update_job(
+        job_id, state="queued", phase="", progress=0.0, error=None, message="", finished_at=None
+    )
     job = catalog.get_job(job_id)
     enqueue(settings, job)
     return job
@@ -419,7 +470,9 @@ def run_worker(settings: Settings, *, workers: int = 1, burst: bool = False) -> 
                 break
             huey.execute(task)
         return
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+    )
     consumer.run()
 
 

@@ -104,7 +104,16 @@ def probe(path: Path, name: str | None = None) -> Probe:
     name = name or path.name
     ffprobe = _require("ffprobe")
     result = subprocess.run(
-        [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        [
+            ffprobe,
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -144,7 +153,13 @@ def probe(path: Path, name: str | None = None) -> Probe:
         mime = "audio/mp4"
     if mime == "video/webm" and not has_video:
         mime = "audio/webm"
-    return Probe(container=container, duration=duration, streams=streams, mime=mime, extension=_extension(container, has_video))
+    return Probe(
+        container=container,
+        duration=duration,
+        streams=streams,
+        mime=mime,
+        extension=_extension(container, has_video),
+    )
 
 
 def _extension(container: str, has_video: bool) -> str:
@@ -152,7 +167,9 @@ def _extension(container: str, has_video: bool) -> str:
         return "mp4" if has_video else "m4a"
     if container == "matroska,webm":
         return "mkv" if has_video else "mka"
-    return {"mp3": "mp3", "flac": "flac", "wav": "wav", "ogg": "ogg", "aac": "aac"}.get(container, "bin")
+    return {"mp3": "mp3", "flac": "flac", "wav": "wav", "ogg": "ogg", "aac": "aac"}.get(
+        container, "bin"
+    )
 
 
 def media_path(settings: Settings, sha256: str, extension: str) -> Path:
@@ -214,7 +231,9 @@ def make_audio_derivative(
         "-progress", "pipe:1", "-nostats", str(tmp),
     ]  # fmt: skip
     try:
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as proc:
             assert proc.stdout is not None and proc.stderr is not None
             stderr_lines: list[str] = []
             import threading
@@ -242,7 +261,9 @@ def make_audio_derivative(
         if match:
             max_volume = float("-inf") if match.group(1) == "-inf" else float(match.group(1))
         sha, size = hash_file(tmp)
-        return Derivative(path=tmp, sha256=sha, size=size, duration=decoded, max_volume_db=max_volume)
+        return Derivative(
+            path=tmp, sha256=sha, size=size, duration=decoded, max_volume_db=max_volume
+        )
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -46,12 +46,18 @@ def transcribe_item(
         if progress:
             progress("transcribe", 1.0)
         return catalog.add_revision(
-            item_id, (), origin="whisper", model=model_name(settings), summary="no speech (silent recording)"
+            item_id,
+            (),
+            origin="whisper",
+            model=model_name(settings),
+            summary="no speech (silent recording)",
         )
     from transcripts.transcribe import TranscribeOptions, transcribe
 
     options = TranscribeOptions(language=item.language, translate=translate)
-    result = transcribe(settings.home / audio.path, options, settings=settings, on_progress=progress)
+    result = transcribe(
+        settings.home / audio.path, options, settings=settings, on_progress=progress
+    )
     with catalog.transaction():
         revision = catalog.add_revision(
             item_id,
@@ -63,7 +69,9 @@ def transcribe_item(
         )
         # The spoken language (yue stays yue); the decoding language is kept on the revision.
         if result.spoken_language or result.decode_language:
-            catalog.update_item(item_id, detected_language=result.spoken_language or result.decode_language)
+            catalog.update_item(
+                item_id, detected_language=result.spoken_language or result.decode_language
+            )
     return revision
 
 
@@ -100,7 +108,9 @@ def ingest_and_transcribe(
         on_item(outcome)
     job = None
     if outcome.needs_transcription:
-        job = submit_transcription(settings, catalog, outcome.item.id, translate=options.translate, enqueue_now=False)
+        job = submit_transcription(
+            settings, catalog, outcome.item.id, translate=options.translate, enqueue_now=False
+        )
         job = run_job(settings, catalog, job.id, display=progress)
     else:
         reindex_item(settings, catalog, outcome.item.id)

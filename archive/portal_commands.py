@@ -88,7 +88,11 @@ def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # The portal never downloads or transcribes in a page run: a worker process does.
     worker_proc = (
-        subprocess.Popen([sys.executable, "-m", "archive", "--home", str(settings.home), "worker"], cwd=ROOT, env=env)
+        subprocess.Popen(
+            [sys.executable, "-m", "archive", "--home", str(settings.home), "worker"],
+            cwd=ROOT,
+            env=env,
+        )
         if worker
         else None
     )

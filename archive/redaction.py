@@ -57,7 +57,9 @@ def public_dir(settings: Settings) -> Path:
     return settings.media_dir / "public"
 
 
-def redacted_spans(catalog: Catalog, item_id: str, pad: float = PAD_SECONDS) -> list[tuple[float, float]]:
+def redacted_spans(
+    catalog: Catalog, item_id: str, pad: float = PAD_SECONDS
+) -> list[tuple[float, float]]:
     """Sorted, merged ``(start, end)`` spans to silence, in seconds (empty: nothing redacted)."""
     rows = catalog.conn.execute(
         "SELECT s.start, s.end FROM segments s JOIN transcripts t ON t.id = s.transcript_id "
@@ -79,7 +81,9 @@ def _extension(media: MediaFile) -> str:
     return "mp4" if media.role == "original" and media.has_video else "m4a"
 
 
-def _rendition_name(item_id: str, media: MediaFile, spans: list[tuple[float, float]], ext: str) -> str:
+def _rendition_name(
+    item_id: str, media: MediaFile, spans: list[tuple[float, float]], ext: str
+) -> str:
     key = json.dumps([RENDITION_VERSION, media.role, media.sha256, spans])
     return f"{item_id}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.{ext}"
 
@@ -159,13 +163,23 @@ def _silence_filter(spans: list[tuple[float, float]]) -> str:
     return f"volume=enable='{condition}':volume=0"
 
 
-def _build(settings: Settings, source: Path, target: Path, spans: list[tuple[float, float]], media: MediaFile) -> None:
+def _build(
+    settings: Settings,
+    source: Path,
+    target: Path,
+    spans: list[tuple[float, float]],
+    media: MediaFile,
+) -> None:
     ffmpeg = _require("ffmpeg")
     ext = target.suffix.lstrip(".")
     fd, tmp_name = tempfile.mkstemp(dir=settings.tmp_dir, prefix="public-", suffix=f".{ext}")
     os.close(fd)
     tmp = Path(tmp_name)
-    video = ["-map", "0:V?", "-c:v", "copy"] if media.role == "original" and media.has_video else ["-vn"]
+    video = (
+        ["-map", "0:V?", "-c:v", "copy"]
+        if media.role == "original" and media.has_video
+        else ["-vn"]
+    )
     audio_rate = ["-b:a", "64k"] if media.role == "audio" else ["-b:a", "160k"]
     command = [
         ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(source),
@@ -179,7 +193,9 @@ def _build(settings: Settings, source: Path, target: Path, spans: list[tuple[flo
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=6 * 3600)
         if result.returncode != 0:
-            raise MediaError(f"the public copy of the recording could not be made ({_ffmpeg_reason(result.stderr)})")
+            raise MediaError(
+                f"the public copy of the recording could not be made ({_ffmpeg_reason(result.stderr)})"
+            )
         made = probe(tmp, "the public copy")
         if media.duration and made.duration < media.duration * 0.95 - 1.0:
             raise MediaError("the public copy of the recording came out shorter than the original")
@@ -189,7 +205,9 @@ def _build(settings: Settings, source: Path, target: Path, spans: list[tuple[flo
         tmp.unlink(missing_ok=True)
 
 
-def refresh_public_media(settings: Settings, catalog: Catalog, item_id: str, *, build: bool = True) -> list[Path]:
+def refresh_public_media(
+    settings: Settings, catalog: Catalog, item_id: str, *, build: bool = True
+) -> list[Path]:
     """After redactions (or the spans of redacted segments) changed: drop stale renditions and,
     with ``build``, make the new ones now. Returns the current rendition files."""
     _remove_stale(settings, catalog, item_id)

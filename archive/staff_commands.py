@@ -73,14 +73,21 @@ def user_group() -> None:
 
 @user_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["members", "staff"]), required=True,
-              help="members: read members-only items; staff: everything, and edit.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@click.option(
+    "--role",
+    type=click.Choice(["members", "staff"]),
+    required=True,
+    help="members: read members-only items; staff: everything, and edit.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (one line)."
+)
 @actor_option
 @json_option
 @pass_ctx
-def user_add_command(ctx: Context, username: str, role: str, password_stdin: bool, actor: str | None,
-                     as_json: bool) -> None:
+def user_add_command(
+    ctx: Context, username: str, role: str, password_stdin: bool, actor: str | None, as_json: bool
+) -> None:
     """Create an account; asks for its password twice, without showing it.
 
     \b
@@ -91,7 +98,9 @@ def user_add_command(ctx: Context, username: str, role: str, password_stdin: boo
     from .accounts import add_user, check_username
 
     check_username(username)  # before asking for a password
-    account = add_user(ctx.catalog, username, role, _read_password(password_stdin), actor=_actor(actor))
+    account = add_user(
+        ctx.catalog, username, role, _read_password(password_stdin), actor=_actor(actor)
+    )
     if as_json:
         emit_json(account.to_dict())
     else:
@@ -117,10 +126,14 @@ def user_remove_command(ctx: Context, username: str, actor: str | None) -> None:
 
 @user_group.command("passwd")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input (one line).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the new password from standard input (one line)."
+)
 @actor_option
 @pass_ctx
-def user_passwd_command(ctx: Context, username: str, password_stdin: bool, actor: str | None) -> None:
+def user_passwd_command(
+    ctx: Context, username: str, password_stdin: bool, actor: str | None
+) -> None:
     """Set a new password (ends the account's portal sessions and clears a lock-out).
 
     \b
@@ -196,13 +209,24 @@ def user_list_command(ctx: Context, as_json: bool) -> None:
 @click.command("visibility")
 @click.argument("item_id")
 @click.argument("level", type=click.Choice(ROLES))
-@click.option("--embargo-until", metavar="YYYY-MM-DD", help="Keep LEVEL until this date (UTC), then open up.")
-@click.option("--then", "then", type=click.Choice(ROLES), help="The level from the embargo date on.")
+@click.option(
+    "--embargo-until", metavar="YYYY-MM-DD", help="Keep LEVEL until this date (UTC), then open up."
+)
+@click.option(
+    "--then", "then", type=click.Choice(ROLES), help="The level from the embargo date on."
+)
 @actor_option
 @json_option
 @pass_ctx
-def visibility_command(ctx: Context, item_id: str, level: str, embargo_until: str | None, then: str | None,
-                       actor: str | None, as_json: bool) -> None:
+def visibility_command(
+    ctx: Context,
+    item_id: str,
+    level: str,
+    embargo_until: str | None,
+    then: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
     """Set who may see an item: public, members or staff, optionally with an embargo.
 
     Without --embargo-until any earlier embargo is cleared. Every change goes to the audit log.
@@ -214,14 +238,29 @@ def visibility_command(ctx: Context, item_id: str, level: str, embargo_until: st
     """
     from .visibility import describe_visibility, set_visibility
 
-    item = set_visibility(ctx.catalog, ctx.settings, item_id, level, actor=_actor(actor),
-                          embargo_until=embargo_until, embargo_visibility=then)
+    item = set_visibility(
+        ctx.catalog,
+        ctx.settings,
+        item_id,
+        level,
+        actor=_actor(actor),
+        embargo_until=embargo_until,
+        embargo_visibility=then,
+    )
     if as_json:
-        emit_json({"id": item.id, "visibility": item.visibility, "embargo_until": item.embargo_until,
-                   "embargo_visibility": item.embargo_visibility,
-                   "effective_visibility": item.effective_visibility()})
+        emit_json(
+            {
+                "id": item.id,
+                "visibility": item.visibility,
+                "embargo_until": item.embargo_until,
+                "embargo_visibility": item.embargo_visibility,
+                "effective_visibility": item.effective_visibility(),
+            }
+        )
     else:
-        click.echo(f"{item.id}: {describe_visibility(item.visibility, item.embargo_until, item.embargo_visibility)}")
+        click.echo(
+            f"{item.id}: {describe_visibility(item.visibility, item.embargo_until, item.embargo_visibility)}"
+        )
 
 
 def _target_uid(ctx: Context, item_id: str, at: float | None, uid: str | None) -> str:
@@ -237,12 +276,24 @@ def _target_uid(ctx: Context, item_id: str, at: float | None, uid: str | None) -
 @click.option("--at", type=float, metavar="SECONDS", help="The segment playing at this moment.")
 @click.option("--uid", metavar="UID", help="The segment with this id (see `archive segments ID`).")
 @click.option("--reason", default="", help="Why (staff-only, in the audit log).")
-@click.option("--no-media", is_flag=True, help="Do not make the silenced public media now (made on first play).")
+@click.option(
+    "--no-media",
+    is_flag=True,
+    help="Do not make the silenced public media now (made on first play).",
+)
 @actor_option
 @json_option
 @pass_ctx
-def redact_command(ctx: Context, item_id: str, at: float | None, uid: str | None, reason: str, no_media: bool,
-                   actor: str | None, as_json: bool) -> None:
+def redact_command(
+    ctx: Context,
+    item_id: str,
+    at: float | None,
+    uid: str | None,
+    reason: str,
+    no_media: bool,
+    actor: str | None,
+    as_json: bool,
+) -> None:
     """Hide a segment's text from everyone below staff (in every revision, search, exports and
     citations) and silence its span in the media they hear.
 
@@ -253,8 +304,15 @@ def redact_command(ctx: Context, item_id: str, at: float | None, uid: str | None
     from .visibility import redact
 
     target = _target_uid(ctx, item_id, at, uid)
-    red = redact(ctx.catalog, ctx.settings, item_id, target, actor=_actor(actor), reason=reason,
-                 rebuild_media=not no_media)
+    red = redact(
+        ctx.catalog,
+        ctx.settings,
+        item_id,
+        target,
+        actor=_actor(actor),
+        reason=reason,
+        rebuild_media=not no_media,
+    )
     if as_json:
         emit_json(red.to_dict())
     else:
@@ -268,8 +326,9 @@ def redact_command(ctx: Context, item_id: str, at: float | None, uid: str | None
 @click.option("--no-media", is_flag=True, help="Do not rebuild the public media now.")
 @actor_option
 @pass_ctx
-def unredact_command(ctx: Context, item_id: str, at: float | None, uid: str | None, no_media: bool,
-                     actor: str | None) -> None:
+def unredact_command(
+    ctx: Context, item_id: str, at: float | None, uid: str | None, no_media: bool, actor: str | None
+) -> None:
     """Show a redacted segment again to everyone who may see the item.
 
     \b
@@ -279,13 +338,17 @@ def unredact_command(ctx: Context, item_id: str, at: float | None, uid: str | No
     from .visibility import unredact
 
     target = _target_uid(ctx, item_id, at, uid)
-    unredact(ctx.catalog, ctx.settings, item_id, target, actor=_actor(actor), rebuild_media=not no_media)
+    unredact(
+        ctx.catalog, ctx.settings, item_id, target, actor=_actor(actor), rebuild_media=not no_media
+    )
     click.echo(f"segment {target} of {item_id} is no longer redacted")
 
 
 @click.command("audit")
 @click.argument("item_id", required=False)
-@click.option("--limit", type=int, default=50, show_default=True, help="At most this many entries (0: all).")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="At most this many entries (0: all)."
+)
 @json_option
 @pass_ctx
 def audit_command(ctx: Context, item_id: str | None, limit: int, as_json: bool) -> None:
@@ -324,8 +387,16 @@ def segments_command(ctx: Context, item_id: str, revision: int | None, as_json: 
     """
     rev = ctx.catalog.get_revision(item_id, revision)
     rows = [
-        {"uid": s.uid, "start": round(s.start, 3), "end": round(s.end, 3), "speaker": s.speaker,
-         "reviewed": s.reviewed, "redacted": s.redacted, "text_zh": s.text_zh, "text_en": s.text_en}
+        {
+            "uid": s.uid,
+            "start": round(s.start, 3),
+            "end": round(s.end, 3),
+            "speaker": s.speaker,
+            "reviewed": s.reviewed,
+            "redacted": s.redacted,
+            "text_zh": s.text_zh,
+            "text_en": s.text_en,
+        }
         for s in rev.segments
     ]
     if as_json:
@@ -335,7 +406,9 @@ def segments_command(ctx: Context, item_id: str, revision: int | None, as_json: 
     for r in rows:
         marks = ("R" if r["reviewed"] else "-") + ("X" if r["redacted"] else "-")
         text = " / ".join(t for t in (r["text_zh"], r["text_en"]) if t)
-        click.echo(f"{r['uid']}  {r['start']:>9.2f}-{r['end']:<9.2f} {marks} {r['speaker'] or '':<12} {text}")
+        click.echo(
+            f"{r['uid']}  {r['start']:>9.2f}-{r['end']:<9.2f} {marks} {r['speaker'] or '':<12} {text}"
+        )
 
 
 @click.command("history")
@@ -357,7 +430,9 @@ def history_command(ctx: Context, item_id: str, as_json: bool) -> None:
         emit_json([e.to_dict() for e in entries])
         return
     for e in entries:
-        click.echo(f"r{e.revision:<4} {e.created_at}  {e.origin:<10} {e.author or '':<16} {e.summary}")
+        click.echo(
+            f"r{e.revision:<4} {e.created_at}  {e.origin:<10} {e.author or '':<16} {e.summary}"
+        )
 
 
 @click.group("edit")
@@ -375,26 +450,56 @@ def edit_group() -> None:
 
 def _edit_options(fn: Any) -> Any:
     fn = click.option("--summary", help="A note for the revision history.")(fn)
-    fn = click.option("--base-revision", type=int,
-                      help="Refuse if the transcript is no longer at this revision (default: latest).")(fn)
-    fn = click.option("--author", "actor", default=None, metavar="NAME",
-                      help="Who makes the edit (default: cli:<your login name>).")(fn)
+    fn = click.option(
+        "--base-revision",
+        type=int,
+        help="Refuse if the transcript is no longer at this revision (default: latest).",
+    )(fn)
+    fn = click.option(
+        "--author",
+        "actor",
+        default=None,
+        metavar="NAME",
+        help="Who makes the edit (default: cli:<your login name>).",
+    )(fn)
     return json_option(fn)
 
 
-def _save(ctx: Context, item_id: str, edits: list[Any], actor: str | None, base_revision: int | None,
-          summary: str | None, as_json: bool) -> None:
+def _save(
+    ctx: Context,
+    item_id: str,
+    edits: list[Any],
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     from .editing import apply_edits
 
-    base = base_revision if base_revision is not None else ctx.catalog.latest_revision_number(item_id)
+    base = (
+        base_revision if base_revision is not None else ctx.catalog.latest_revision_number(item_id)
+    )
     if base is None:
         ctx.catalog.get_item(item_id)
         raise InputError(f"item {item_id} has no transcript to edit")
-    rev = apply_edits(ctx.catalog, ctx.settings, item_id, edits, author=_actor(actor), base_revision=base,
-                      summary=summary)
+    rev = apply_edits(
+        ctx.catalog,
+        ctx.settings,
+        item_id,
+        edits,
+        author=_actor(actor),
+        base_revision=base,
+        summary=summary,
+    )
     if as_json:
-        emit_json({"item_id": item_id, "revision": rev.revision, "summary": rev.summary,
-                   "changes": list(rev.changes)})
+        emit_json(
+            {
+                "item_id": item_id,
+                "revision": rev.revision,
+                "summary": rev.summary,
+                "changes": list(rev.changes),
+            }
+        )
     elif rev.revision == base:
         click.echo("nothing changed")
     else:
@@ -408,8 +513,17 @@ def _save(ctx: Context, item_id: str, edits: list[Any], actor: str | None, base_
 @click.option("--en", help="The new English text.")
 @_edit_options
 @pass_ctx
-def edit_text_command(ctx: Context, item_id: str, uid: str, zh: str | None, en: str | None, actor: str | None,
-                      base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_text_command(
+    ctx: Context,
+    item_id: str,
+    uid: str,
+    zh: str | None,
+    en: str | None,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Replace a segment's Chinese and/or English text.
 
     \b
@@ -418,19 +532,39 @@ def edit_text_command(ctx: Context, item_id: str, uid: str, zh: str | None, en: 
     """
     from .editing import EditText
 
-    _save(ctx, item_id, [EditText(uid, text_zh=zh, text_en=en)], actor, base_revision, summary, as_json)
+    _save(
+        ctx,
+        item_id,
+        [EditText(uid, text_zh=zh, text_en=en)],
+        actor,
+        base_revision,
+        summary,
+        as_json,
+    )
 
 
 @edit_group.command("split")
 @click.argument("item_id")
 @click.argument("uid")
-@click.option("--at", type=float, required=True, metavar="SECONDS", help="Where to cut, inside the segment.")
+@click.option(
+    "--at", type=float, required=True, metavar="SECONDS", help="Where to cut, inside the segment."
+)
 @click.option("--zh-at", type=int, metavar="N", help="Cut the Chinese text after N characters.")
 @click.option("--en-at", type=int, metavar="N", help="Cut the English text after N characters.")
 @_edit_options
 @pass_ctx
-def edit_split_command(ctx: Context, item_id: str, uid: str, at: float, zh_at: int | None, en_at: int | None,
-                       actor: str | None, base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_split_command(
+    ctx: Context,
+    item_id: str,
+    uid: str,
+    at: float,
+    zh_at: int | None,
+    en_at: int | None,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Cut a segment in two at a time (the second half gets a new id).
 
     \b
@@ -439,7 +573,15 @@ def edit_split_command(ctx: Context, item_id: str, uid: str, at: float, zh_at: i
     """
     from .editing import Split
 
-    _save(ctx, item_id, [Split(uid, at, zh_at=zh_at, en_at=en_at)], actor, base_revision, summary, as_json)
+    _save(
+        ctx,
+        item_id,
+        [Split(uid, at, zh_at=zh_at, en_at=en_at)],
+        actor,
+        base_revision,
+        summary,
+        as_json,
+    )
 
 
 @edit_group.command("merge")
@@ -448,8 +590,16 @@ def edit_split_command(ctx: Context, item_id: str, uid: str, at: float, zh_at: i
 @click.argument("uid_second")
 @_edit_options
 @pass_ctx
-def edit_merge_command(ctx: Context, item_id: str, uid_first: str, uid_second: str, actor: str | None,
-                       base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_merge_command(
+    ctx: Context,
+    item_id: str,
+    uid_first: str,
+    uid_second: str,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Join a segment with the one right after it.
 
     \b
@@ -467,8 +617,16 @@ def edit_merge_command(ctx: Context, item_id: str, uid_first: str, uid_second: s
 @click.argument("speaker")
 @_edit_options
 @pass_ctx
-def edit_speaker_command(ctx: Context, item_id: str, uid: str, speaker: str, actor: str | None,
-                         base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_speaker_command(
+    ctx: Context,
+    item_id: str,
+    uid: str,
+    speaker: str,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Set the speaker of one segment ("" clears it).
 
     \b
@@ -486,8 +644,16 @@ def edit_speaker_command(ctx: Context, item_id: str, uid: str, speaker: str, act
 @click.argument("new")
 @_edit_options
 @pass_ctx
-def edit_rename_speaker_command(ctx: Context, item_id: str, old: str, new: str, actor: str | None,
-                                base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_rename_speaker_command(
+    ctx: Context,
+    item_id: str,
+    old: str,
+    new: str,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Rename a speaker in every segment.
 
     \b
@@ -506,8 +672,17 @@ def edit_rename_speaker_command(ctx: Context, item_id: str, old: str, new: str, 
 @click.option("--track", type=click.Choice(["zh", "en"]), help="Only this track (default: both).")
 @_edit_options
 @pass_ctx
-def edit_replace_command(ctx: Context, item_id: str, old: str, new: str, track: str | None, actor: str | None,
-                         base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_replace_command(
+    ctx: Context,
+    item_id: str,
+    old: str,
+    new: str,
+    track: str | None,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Replace a misheard word or name everywhere in the transcript.
 
     \b
@@ -525,8 +700,16 @@ def edit_replace_command(ctx: Context, item_id: str, old: str, new: str, track: 
 @click.option("--undo", is_flag=True, help="Mark as not reviewed.")
 @_edit_options
 @pass_ctx
-def edit_review_command(ctx: Context, item_id: str, uids: tuple[str, ...], undo: bool, actor: str | None,
-                        base_revision: int | None, summary: str | None, as_json: bool) -> None:
+def edit_review_command(
+    ctx: Context,
+    item_id: str,
+    uids: tuple[str, ...],
+    undo: bool,
+    actor: str | None,
+    base_revision: int | None,
+    summary: str | None,
+    as_json: bool,
+) -> None:
     """Mark segments as reviewed by a person (or not, with --undo).
 
     \b
@@ -535,7 +718,15 @@ def edit_review_command(ctx: Context, item_id: str, uids: tuple[str, ...], undo:
     """
     from .editing import MarkReviewed
 
-    _save(ctx, item_id, [MarkReviewed(u, not undo) for u in uids], actor, base_revision, summary, as_json)
+    _save(
+        ctx,
+        item_id,
+        [MarkReviewed(u, not undo) for u in uids],
+        actor,
+        base_revision,
+        summary,
+        as_json,
+    )
 
 
 COMMANDS = [

@@ -110,7 +110,9 @@ def sniff_media_type(path: Path, name: str | None = None) -> str:
     if kind is None:
         raise MediaError(f"{shown} is not an audio or video file")
     if kind.mime.split("/")[0] not in ("audio", "video") or kind.mime in _NOT_RECORDINGS:
-        raise MediaError(f"{shown} is not an audio or video file (it looks like {kind.extension.upper()})")
+        raise MediaError(
+            f"{shown} is not an audio or video file (it looks like {kind.extension.upper()})"
+        )
     found = probe(Path(path), shown)  # MediaError when there is no playable sound in it
     return found.mime if found.mime != "application/octet-stream" else kind.mime
 

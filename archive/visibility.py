@@ -65,7 +65,9 @@ class Redaction:
         }
 
 
-def describe_visibility(visibility: str, embargo_until: str | None, embargo_visibility: str | None) -> str:
+def describe_visibility(
+    visibility: str, embargo_until: str | None, embargo_visibility: str | None
+) -> str:
     """The audit form of an item's level: ``members`` or ``staff until 2026-06-04, then public``."""
     if embargo_until and embargo_visibility:
         return f"{visibility} until {embargo_until}, then {embargo_visibility}"
@@ -87,7 +89,9 @@ def _check_embargo_date(value: str, now: datetime) -> str:
                 raise ValueError
             text = moment.astimezone(UTC).isoformat(timespec="seconds")
     except ValueError as exc:
-        raise InputError(f"the embargo date {value!r} is not YYYY-MM-DD (or an ISO time with a zone)") from exc
+        raise InputError(
+            f"the embargo date {value!r} is not YYYY-MM-DD (or an ISO time with a zone)"
+        ) from exc
     if _embargo_instant(text) <= now.isoformat(timespec="seconds"):
         raise InputError(f"the embargo date {text} has already passed")
     return text
@@ -135,7 +139,10 @@ def set_visibility(
         wanted = (visibility, embargo_until or None, embargo_visibility or None)
         if (before.visibility, before.embargo_until, before.embargo_visibility) != wanted:
             catalog.update_item(
-                item_id, visibility=visibility, embargo_until=wanted[1], embargo_visibility=wanted[2]
+                item_id,
+                visibility=visibility,
+                embargo_until=wanted[1],
+                embargo_visibility=wanted[2],
             )
             write_audit(
                 conn, actor=actor, action="visibility", item_id=item_id,
@@ -143,7 +150,9 @@ def set_visibility(
             )  # fmt: skip
             after = catalog.get_item(item_id)
             # Wider: the new level lets in a lower role than the old one did.
-            widening = ROLES.index(after.effective_visibility()) < ROLES.index(before.effective_visibility())
+            widening = ROLES.index(after.effective_visibility()) < ROLES.index(
+                before.effective_visibility()
+            )
             if not widening:
                 # Hiding: the index is updated before the change commits, so a failed index
                 # update undoes the change (an error to retry) instead of leaving the item
@@ -155,7 +164,9 @@ def set_visibility(
     return catalog.get_item(item_id)
 
 
-def apply_embargoes(settings: Settings, catalog: Catalog, *, now: datetime | None = None) -> list[str]:
+def apply_embargoes(
+    settings: Settings, catalog: Catalog, *, now: datetime | None = None
+) -> list[str]:
     """Open every item whose embargo date has passed; returns their ids.
 
     The item takes its after-embargo level for good (the embargo fields are cleared, an
@@ -181,7 +192,10 @@ def apply_embargoes(settings: Settings, catalog: Catalog, *, now: datetime | Non
             if _embargo_instant(item.embargo_until) > stamp:
                 continue
             catalog.update_item(
-                item_id, visibility=item.embargo_visibility, embargo_until=None, embargo_visibility=None
+                item_id,
+                visibility=item.embargo_visibility,
+                embargo_until=None,
+                embargo_visibility=None,
             )
             write_audit(
                 conn, actor="system:embargo", action="embargo-lifted", item_id=item_id,
@@ -258,7 +272,9 @@ def redact(
     if not _uid_exists(catalog, item_id, uid):
         raise NotFoundError(f"item {item_id} has no segment {uid}")
     with catalog.transaction() as conn:
-        if conn.execute("SELECT 1 FROM redactions WHERE item_id = ? AND uid = ?", (item_id, uid)).fetchone():
+        if conn.execute(
+            "SELECT 1 FROM redactions WHERE item_id = ? AND uid = ?", (item_id, uid)
+        ).fetchone():
             raise InputError(f"segment {uid} is already redacted")
         stamp = now_utc()
         conn.execute(

@@ -51,7 +51,9 @@ def catalog(settings):
     cat.close()
 
 
-def run_cli(home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m archive --home HOME ARGS`` as a user would; returns the finished process."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("ARCHIVE_HOME", None)

@@ -10,7 +10,9 @@ from pathlib import Path
 from conftest import ROOT
 
 
-def run_cli_input(home: Path, *args: str, input_text: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_cli_input(
+    home: Path, *args: str, input_text: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """``python -m archive --home HOME ARGS`` with ``input_text`` on standard input."""
     env = dict(os.environ)
     env.pop("ARCHIVE_HOME", None)
@@ -25,12 +27,24 @@ def run_cli_input(home: Path, *args: str, input_text: str | None = None, timeout
     )
 
 
-def item_with_media(settings, catalog, fixtures_dir: Path, relative: str, segments, *, visibility: str = "public", **values):
+def item_with_media(
+    settings,
+    catalog,
+    fixtures_dir: Path,
+    relative: str,
+    segments,
+    *,
+    visibility: str = "public",
+    **values,
+):
     """Ingest a real fixture without the speech model, then give it a transcript of ``segments``."""
     from archive.ingest import IngestOptions, ingest
 
     outcome = ingest(
-        settings, catalog, str(fixtures_dir / relative), IngestOptions(transcribe=False, visibility=visibility, **values)
+        settings,
+        catalog,
+        str(fixtures_dir / relative),
+        IngestOptions(transcribe=False, visibility=visibility, **values),
     )
     catalog.add_revision(outcome.item.id, segments, origin="whisper")
     return catalog.get_item(outcome.item.id)

@@ -14,7 +14,9 @@ from transcripts.segments import Segment
 def test_new_catalog_is_wal_at_the_latest_schema(catalog):
     assert catalog.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert catalog.schema_version() == SCHEMA_VERSION
-    tables = {r[0] for r in catalog.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0] for r in catalog.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {"items", "media", "sources", "transcripts", "segments", "jobs"} <= tables
 
 
@@ -53,7 +55,12 @@ def test_item_fields_are_validated(catalog, field, value, message):
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("2013", "2013"), ("2013-05", "2013-05"), ("2013-05-06", "2013-05-06"), ("20130506", "2013-05-06")],
+    [
+        ("2013", "2013"),
+        ("2013-05", "2013-05"),
+        ("2013-05-06", "2013-05-06"),
+        ("20130506", "2013-05-06"),
+    ],
 )
 def test_dates(given, expected):
     assert normalise_date(given) == expected
@@ -67,9 +74,16 @@ def test_bad_dates(bad):
 
 def test_revisions_are_numbered_and_old_ones_kept(catalog):
     item = catalog.create_item(title_zh="碼頭")
-    first = catalog.add_revision(item.id, [Segment(0, 2, "碼頭工人", "dock workers", "zh")], origin="whisper")
-    second = catalog.add_revision(item.id, [Segment(0, 2, "碼頭工人罷工", "dock workers strike", "zh", uid=first.segments[0].uid)],
-                                  origin="edit", author="staff1", summary="fixed")
+    first = catalog.add_revision(
+        item.id, [Segment(0, 2, "碼頭工人", "dock workers", "zh")], origin="whisper"
+    )
+    second = catalog.add_revision(
+        item.id,
+        [Segment(0, 2, "碼頭工人罷工", "dock workers strike", "zh", uid=first.segments[0].uid)],
+        origin="edit",
+        author="staff1",
+        summary="fixed",
+    )
     assert (first.revision, second.revision) == (1, 2)
     assert catalog.get_revision(item.id, 1).segments[0].text_zh == "碼頭工人"
     assert catalog.get_revision(item.id).segments[0].text_zh == "碼頭工人罷工"
@@ -82,7 +96,9 @@ def test_a_failed_revision_write_leaves_nothing(catalog):
     catalog.add_revision(item.id, bad[:1], origin="whisper")
     with pytest.raises(sqlite3.IntegrityError), catalog.transaction() as conn:
         catalog.add_revision(item.id, bad, origin="whisper")
-        conn.execute("INSERT INTO items (id, created_at, updated_at) VALUES (?, '', '')", (item.id,))  # duplicate key
+        conn.execute(
+            "INSERT INTO items (id, created_at, updated_at) VALUES (?, '', '')", (item.id,)
+        )  # duplicate key
     assert catalog.latest_revision_number(item.id) == 1
     assert catalog.conn.execute("SELECT COUNT(*) FROM segments").fetchone()[0] == 1
 

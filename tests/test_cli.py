@@ -71,9 +71,25 @@ def test_a_data_folder_that_is_a_file(tmp_path):
 @pytest.mark.slow
 def test_ingest_wait_gives_both_tracks_and_exports(home, tmp_path, fixtures_dir):
     """The issue's user story: a Cantonese talk in, HK Traditional + English tracks out."""
-    result = run_cli(home, "ingest", str(fixtures_dir / "yue/sensevoice_test_yue.wav"),
-                     "--title-zh", "表達", "--title-en", "Expression", "--collection", "interview",
-                     "--speaker", "Speaker A", "--visibility", "public", "--language", "yue", "--wait", "--json")
+    result = run_cli(
+        home,
+        "ingest",
+        str(fixtures_dir / "yue/sensevoice_test_yue.wav"),
+        "--title-zh",
+        "表達",
+        "--title-en",
+        "Expression",
+        "--collection",
+        "interview",
+        "--speaker",
+        "Speaker A",
+        "--visibility",
+        "public",
+        "--language",
+        "yue",
+        "--wait",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["language"] == "yue" and data["transcript"]["decode_language"] == "zh"
@@ -86,22 +102,36 @@ def test_ingest_wait_gives_both_tracks_and_exports(home, tmp_path, fixtures_dir)
 
     listed = json.loads(run_cli(home, "list", "--json").stdout)
     assert [i["id"] for i in listed] == [data["id"]]
-    for fmt, marker in (("srt", "-->"), ("vtt", "WEBVTT"), ("txt", "[00:00"), ("json", '"segments"')):
+    for fmt, marker in (
+        ("srt", "-->"),
+        ("vtt", "WEBVTT"),
+        ("txt", "[00:00"),
+        ("json", '"segments"'),
+    ):
         for track in ("zh", "en"):
             out = tmp_path / f"talk.{track}.{fmt}"
-            exported = run_cli(home, "export", data["id"], "--format", fmt, "--track", track, "-o", str(out))
+            exported = run_cli(
+                home, "export", data["id"], "--format", fmt, "--track", track, "-o", str(out)
+            )
             assert exported.returncode == 0, exported.stderr
             text = out.read_text(encoding="utf-8")
             assert marker in text
-            expected = segments[0]["text_zh"] if track == "zh" else next(s["text_en"] for s in segments if s["text_en"])
+            expected = (
+                segments[0]["text_zh"]
+                if track == "zh"
+                else next(s["text_en"] for s in segments if s["text_en"])
+            )
             assert expected.split()[0] in text
     shown = run_cli(home, "show", data["id"])
     assert segments[0]["text_zh"] in shown.stdout
 
 
 def test_role_hides_staff_items_from_the_command_line(home, fixtures_dir):
-    created = json.loads(run_cli(home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--wait",
-                                 "--json").stdout)
+    created = json.loads(
+        run_cli(
+            home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--wait", "--json"
+        ).stdout
+    )
     assert created["visibility"] == "staff"
     for role in ("public", "members"):
         assert json.loads(run_cli(home, "list", "--role", role, "--json").stdout) == []

@@ -73,9 +73,18 @@ def test_editing_the_spoken_track_drops_stale_word_timings(catalog, settings, it
 
 
 def test_stale_base_revision_is_refused_and_nothing_saved(catalog, settings, item) -> None:
-    apply_edits(catalog, settings, item.id, [MarkReviewed("aaaaaaaaaaaa")], author="alice", base_revision=1)
+    apply_edits(
+        catalog, settings, item.id, [MarkReviewed("aaaaaaaaaaaa")], author="alice", base_revision=1
+    )
     with pytest.raises(InputError, match=r"changed since you opened it \(revision 2\); reload"):
-        apply_edits(catalog, settings, item.id, [MarkReviewed("bbbbbbbbbbbb")], author="bob", base_revision=1)
+        apply_edits(
+            catalog,
+            settings,
+            item.id,
+            [MarkReviewed("bbbbbbbbbbbb")],
+            author="bob",
+            base_revision=1,
+        )
     assert catalog.latest_revision_number(item.id) == 2
     assert _segments(catalog, item.id)["bbbbbbbbbbbb"].reviewed is False
 
@@ -88,7 +97,9 @@ def test_all_or_nothing(catalog, settings, item) -> None:
     with pytest.raises(InputError):
         apply_edits(catalog, settings, item.id, [], author="alice", base_revision=1)
     with pytest.raises(NotFoundError):
-        apply_edits(catalog, settings, "nosuchitem", [MarkReviewed("x")], author="alice", base_revision=1)
+        apply_edits(
+            catalog, settings, "nosuchitem", [MarkReviewed("x")], author="alice", base_revision=1
+        )
 
 
 def test_nothing_changed_makes_no_revision(catalog, settings, item) -> None:
@@ -107,12 +118,16 @@ def test_split_at_a_time_and_character_positions(catalog, settings, item) -> Non
     assert first.text_zh == "我哋今日" and second.text_zh == "講下巴士司機嘅工時。"
     assert second.uid not in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc")
     assert second.speaker == "SPEAKER 1"
-    assert [w.text for w in first.words] == ["我哋", "今日"] and [w.text for w in second.words] == ["工時"]
+    assert [w.text for w in first.words] == ["我哋", "今日"] and [w.text for w in second.words] == [
+        "工時"
+    ]
     assert rev.changes[0]["op"] == "split" and rev.changes[0]["new_uid"] == second.uid
 
 
 def test_split_without_positions_cuts_at_a_nearby_break(catalog, settings, item) -> None:
-    rev = apply_edits(catalog, settings, item.id, [Split("bbbbbbbbbbbb", 7.0)], author="alice", base_revision=1)
+    rev = apply_edits(
+        catalog, settings, item.id, [Split("bbbbbbbbbbbb", 7.0)], author="alice", base_revision=1
+    )
     by_start = {s.start: s for s in rev.segments}
     assert by_start[4.0].text_en == "Drivers work twelve hours,"
     assert by_start[7.0].text_en == "sometimes fourteen."
@@ -121,25 +136,60 @@ def test_split_without_positions_cuts_at_a_nearby_break(catalog, settings, item)
 def test_split_outside_the_segment_is_refused(catalog, settings, item) -> None:
     for at in (4.0, 9.0, 3.0, 12.0):
         with pytest.raises(InputError, match="inside the segment"):
-            apply_edits(catalog, settings, item.id, [Split("bbbbbbbbbbbb", at)], author="a", base_revision=1)
+            apply_edits(
+                catalog, settings, item.id, [Split("bbbbbbbbbbbb", at)], author="a", base_revision=1
+            )
 
 
 def test_merge_neighbours_only(catalog, settings, item) -> None:
     with pytest.raises(InputError, match="right after"):
-        apply_edits(catalog, settings, item.id, [Merge("aaaaaaaaaaaa", "cccccccccccc")], author="a", base_revision=1)
-    rev = apply_edits(catalog, settings, item.id, [Merge("bbbbbbbbbbbb", "cccccccccccc")], author="a", base_revision=1)
+        apply_edits(
+            catalog,
+            settings,
+            item.id,
+            [Merge("aaaaaaaaaaaa", "cccccccccccc")],
+            author="a",
+            base_revision=1,
+        )
+    rev = apply_edits(
+        catalog,
+        settings,
+        item.id,
+        [Merge("bbbbbbbbbbbb", "cccccccccccc")],
+        author="a",
+        base_revision=1,
+    )
     merged = _segments(catalog, item.id)["bbbbbbbbbbbb"]
     assert "cccccccccccc" not in _segments(catalog, item.id)
     assert (merged.start, merged.end) == (4.0, 12.0)
     assert merged.text_zh == "陳大文話佢唔夠瞓。"
-    assert merged.text_en == "Drivers work twelve hours, sometimes fourteen. Chan Tai-man says he cannot sleep."
+    assert (
+        merged.text_en
+        == "Drivers work twelve hours, sometimes fourteen. Chan Tai-man says he cannot sleep."
+    )
     assert rev.changes[0]["removed_uid"] == "cccccccccccc"
 
 
 def test_chinese_is_joined_without_a_space(catalog, settings, item) -> None:
-    apply_edits(catalog, settings, item.id, [EditText("bbbbbbbbbbbb", text_zh="司機做十二個鐘，")], author="a", base_revision=1)
-    apply_edits(catalog, settings, item.id, [Merge("bbbbbbbbbbbb", "cccccccccccc")], author="a", base_revision=2)
-    assert _segments(catalog, item.id)["bbbbbbbbbbbb"].text_zh == "司機做十二個鐘，陳大文話佢唔夠瞓。"
+    apply_edits(
+        catalog,
+        settings,
+        item.id,
+        [EditText("bbbbbbbbbbbb", text_zh="司機做十二個鐘，")],
+        author="a",
+        base_revision=1,
+    )
+    apply_edits(
+        catalog,
+        settings,
+        item.id,
+        [Merge("bbbbbbbbbbbb", "cccccccccccc")],
+        author="a",
+        base_revision=2,
+    )
+    assert (
+        _segments(catalog, item.id)["bbbbbbbbbbbb"].text_zh == "司機做十二個鐘，陳大文話佢唔夠瞓。"
+    )
 
 
 def test_speakers_rename_and_replace(catalog, settings, item) -> None:
@@ -156,14 +206,33 @@ def test_speakers_rename_and_replace(catalog, settings, item) -> None:
     assert segs["cccccccccccc"].text_zh == "陳大文話佢唔夠瞓。"  # the zh track was not asked for
     assert next(c for c in rev.changes if c["op"] == "rename-speaker")["segments"] == 2
     with pytest.raises(InputError, match="no segment has the speaker"):
-        apply_edits(catalog, settings, item.id, [RenameSpeaker("SPEAKER 9", "x")], author="a", base_revision=2)
+        apply_edits(
+            catalog,
+            settings,
+            item.id,
+            [RenameSpeaker("SPEAKER 9", "x")],
+            author="a",
+            base_revision=2,
+        )
     with pytest.raises(InputError, match="not in the transcript"):
-        apply_edits(catalog, settings, item.id, [ReplaceText("Mong Kok", "x")], author="a", base_revision=2)
+        apply_edits(
+            catalog, settings, item.id, [ReplaceText("Mong Kok", "x")], author="a", base_revision=2
+        )
 
 
 def test_split_of_a_redacted_segment_keeps_both_halves_redacted(catalog, settings, item) -> None:
-    redact(catalog, settings, item.id, "cccccccccccc", actor="alice", reason="names a driver", rebuild_media=False)
-    rev = apply_edits(catalog, settings, item.id, [Split("cccccccccccc", 10.5)], author="alice", base_revision=1)
+    redact(
+        catalog,
+        settings,
+        item.id,
+        "cccccccccccc",
+        actor="alice",
+        reason="names a driver",
+        rebuild_media=False,
+    )
+    rev = apply_edits(
+        catalog, settings, item.id, [Split("cccccccccccc", 10.5)], author="alice", base_revision=1
+    )
     second = next(s for s in rev.segments if s.start == 10.5)
     assert catalog.redacted_uids(item.id) == {"cccccccccccc", second.uid}
     public = Viewer("public")
@@ -176,7 +245,14 @@ def test_split_of_a_redacted_segment_keeps_both_halves_redacted(catalog, setting
 
 def test_merge_with_a_redacted_segment_is_redacted(catalog, settings, item) -> None:
     redact(catalog, settings, item.id, "cccccccccccc", actor="alice", rebuild_media=False)
-    apply_edits(catalog, settings, item.id, [Merge("bbbbbbbbbbbb", "cccccccccccc")], author="alice", base_revision=1)
+    apply_edits(
+        catalog,
+        settings,
+        item.id,
+        [Merge("bbbbbbbbbbbb", "cccccccccccc")],
+        author="alice",
+        base_revision=1,
+    )
     assert "bbbbbbbbbbbb" in catalog.redacted_uids(item.id)
     from archive.access import visible_revision
 
@@ -227,4 +303,9 @@ def test_a_failed_index_update_saves_nothing(catalog, settings, item) -> None:
     finally:
         current.write_text(good)
     assert catalog.latest_revision_number(item.id) == 1
-    assert apply_edits(catalog, settings, item.id, [MarkReviewed("cccccccccccc")], author="a", base_revision=1).revision == 2
+    assert (
+        apply_edits(
+            catalog, settings, item.id, [MarkReviewed("cccccccccccc")], author="a", base_revision=1
+        ).revision
+        == 2
+    )

@@ -25,14 +25,24 @@ def snapshot(home: Path) -> dict[str, object]:
         for table in ("items", "media", "sources", "transcripts", "segments"):
             counts[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         conn.close()
-    media = sorted(str(p.relative_to(home)) for p in (home / "media").rglob("*") if p.is_file()) if (home / "media").exists() else []
+    media = (
+        sorted(str(p.relative_to(home)) for p in (home / "media").rglob("*") if p.is_file())
+        if (home / "media").exists()
+        else []
+    )
     leftovers = sorted(p.name for p in (home / "tmp").iterdir()) if (home / "tmp").exists() else []
     return {"counts": counts, "media": media, "tmp": leftovers}
 
 
 def test_local_file_is_stored_by_content_with_probed_metadata(settings, catalog, fixtures_dir):
-    outcome = ingest(settings, catalog, str(fixtures_dir / "en/jfk.flac"),
-                     IngestOptions(title_en="Inaugural", collection="other", speakers=("JFK",), transcribe=False))
+    outcome = ingest(
+        settings,
+        catalog,
+        str(fixtures_dir / "en/jfk.flac"),
+        IngestOptions(
+            title_en="Inaugural", collection="other", speakers=("JFK",), transcribe=False
+        ),
+    )
     item = outcome.item
     assert not outcome.duplicate
     assert item.visibility == "staff"  # nothing is public until someone says so
@@ -41,7 +51,9 @@ def test_local_file_is_stored_by_content_with_probed_metadata(settings, catalog,
     assert original is not None and audio is not None
     assert original.sha256 == "63a4b1e4c1dc655ac70961ffbf518acd249df237e5a0152faae9a4a836949715"
     assert original.path == f"media/63/{original.sha256}.flac"
-    assert (settings.home / original.path).read_bytes() == (fixtures_dir / "en/jfk.flac").read_bytes()
+    assert (settings.home / original.path).read_bytes() == (
+        fixtures_dir / "en/jfk.flac"
+    ).read_bytes()
     assert original.container == "flac" and original.streams[0]["codec_name"] == "flac"
     assert 10.9 < original.duration < 11.1
     assert audio.mime == "audio/mp4" and abs(audio.duration - original.duration) < 0.2
@@ -52,8 +64,12 @@ def test_local_file_is_stored_by_content_with_probed_metadata(settings, catalog,
 
 
 def test_video_keeps_its_streams(settings, catalog, fixtures_dir):
-    item = ingest(settings, catalog, str(fixtures_dir / "video/auto-editor_example.mp4"),
-                  IngestOptions(transcribe=False)).item
+    item = ingest(
+        settings,
+        catalog,
+        str(fixtures_dir / "video/auto-editor_example.mp4"),
+        IngestOptions(transcribe=False),
+    ).item
     original = catalog.get_media(item.id, "original")
     assert original.has_video and original.mime == "video/mp4"
     assert {s["codec_name"] for s in original.streams} == {"h264", "aac"}
@@ -61,20 +77,29 @@ def test_video_keeps_its_streams(settings, catalog, fixtures_dir):
 
 
 def test_same_bytes_twice_returns_the_existing_item(settings, catalog, fixtures_dir, tmp_path):
-    first = ingest(settings, catalog, str(fixtures_dir / "en/jfk.flac"), IngestOptions(transcribe=False))
+    first = ingest(
+        settings, catalog, str(fixtures_dir / "en/jfk.flac"), IngestOptions(transcribe=False)
+    )
     renamed = tmp_path / "renamed-copy.flac"
     renamed.write_bytes((fixtures_dir / "en/jfk.flac").read_bytes())
-    second = ingest(settings, catalog, str(renamed), IngestOptions(title_en="Other title", transcribe=False))
+    second = ingest(
+        settings, catalog, str(renamed), IngestOptions(title_en="Other title", transcribe=False)
+    )
     assert second.duplicate and second.item.id == first.item.id
     assert catalog.item_ids() == [first.item.id]
 
 
 def test_cli_reports_a_duplicate(home, fixtures_dir):
-    first = run_cli(home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--wait", "--json")
+    first = run_cli(
+        home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--wait", "--json"
+    )
     assert first.returncode == 0, first.stderr
     again = run_cli(home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--wait")
     assert again.returncode == 0
-    assert f"already archived: the same recording is item {json.loads(first.stdout)['id']}" in again.stdout
+    assert (
+        f"already archived: the same recording is item {json.loads(first.stdout)['id']}"
+        in again.stdout
+    )
 
 
 def _bad_inputs(tmp_path: Path, fixtures_dir: Path) -> dict[str, tuple[Path, str]]:
@@ -102,8 +127,14 @@ def _bad_inputs(tmp_path: Path, fixtures_dir: Path) -> dict[str, tuple[Path, str
     }
 
 
-BAD_CASES = ["zero-byte file", "text file named .mp4", "truncated video", "truncated flac", "directory",
-             "missing file"]
+BAD_CASES = [
+    "zero-byte file",
+    "text file named .mp4",
+    "truncated video",
+    "truncated flac",
+    "directory",
+    "missing file",
+]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
@@ -134,18 +165,31 @@ def test_unreadable_file_is_refused_and_leaves_nothing(home, tmp_path, fixtures_
     assert snapshot(home) == before
 
 
-def test_bad_subtitle_file_fails_before_anything_is_fetched(settings, catalog, fixtures_dir, tmp_path):
+def test_bad_subtitle_file_fails_before_anything_is_fetched(
+    settings, catalog, fixtures_dir, tmp_path
+):
     not_subs = tmp_path / "talk.srt"
     not_subs.write_text("just some words, no cues at all\n")
     before = snapshot(settings.home)
     with pytest.raises(SubtitleError):
-        ingest(settings, catalog, str(fixtures_dir / "en/jfk.flac"), IngestOptions(subtitles=str(not_subs)))
+        ingest(
+            settings,
+            catalog,
+            str(fixtures_dir / "en/jfk.flac"),
+            IngestOptions(subtitles=str(not_subs)),
+        )
     assert snapshot(settings.home) == before
 
 
 def test_subtitles_given_become_the_transcript(settings, catalog, fixtures_dir):
-    outcome = ingest(settings, catalog, str(fixtures_dir / "en/jfk.flac"),
-                     IngestOptions(subtitles=str(fixtures_dir / "subs/sherpa_lei-jun-test.zh-Hans.srt"), language="zh"))
+    outcome = ingest(
+        settings,
+        catalog,
+        str(fixtures_dir / "en/jfk.flac"),
+        IngestOptions(
+            subtitles=str(fixtures_dir / "subs/sherpa_lei-jun-test.zh-Hans.srt"), language="zh"
+        ),
+    )
     assert not outcome.needs_transcription
     revision = catalog.get_revision(outcome.item.id)
     assert revision.revision == 1 and revision.origin == "subtitles"
@@ -155,8 +199,12 @@ def test_subtitles_given_become_the_transcript(settings, catalog, fixtures_dir):
 
 def test_ten_hour_silent_file_gives_an_empty_transcript(home, tmp_path):
     silent = tmp_path / "silence-10h.flac"
-    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "36000", "-c:a", "flac", str(silent))
-    result = run_cli(home, "ingest", str(silent), "--title-en", "Silence", "--wait", "--json", timeout=900)
+    ffmpeg(
+        "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "36000", "-c:a", "flac", str(silent)
+    )
+    result = run_cli(
+        home, "ingest", str(silent), "--title-en", "Silence", "--wait", "--json", timeout=900
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert 35990 < data["media"][0]["duration"] < 36010

@@ -33,18 +33,36 @@ def site(http_root, http_server, fixtures_dir):
 
 
 def test_direct_media_link(settings, catalog, site, fixtures_dir):
-    outcome = ingest(settings, catalog, f"{site}/jfk.flac", IngestOptions(title_en="JFK", transcribe=False))
+    outcome = ingest(
+        settings, catalog, f"{site}/jfk.flac", IngestOptions(title_en="JFK", transcribe=False)
+    )
     original = catalog.get_media(outcome.item.id, "original")
     assert original.sha256 == "63a4b1e4c1dc655ac70961ffbf518acd249df237e5a0152faae9a4a836949715"
-    assert 10.9 < original.duration < 11.1  # probed from the file: yt-dlp reports none for direct files
+    assert (
+        10.9 < original.duration < 11.1
+    )  # probed from the file: yt-dlp reports none for direct files
     assert outcome.item.source_url == f"{site}/jfk.flac"
     source = catalog.get_source(outcome.item.id)
-    assert source["url"] == f"{site}/jfk.flac" and source["info"]["webpage_url"] == f"{site}/jfk.flac"
+    assert (
+        source["url"] == f"{site}/jfk.flac" and source["info"]["webpage_url"] == f"{site}/jfk.flac"
+    )
 
 
 def test_page_with_html5_video_keeps_title_and_subtitles(home, site):
-    result = run_cli(home, "ingest", f"{site}/page.html", "--collection", "webinar", "--speaker", "Lee Cheuk-yan",
-                     "--visibility", "public", "--no-transcribe", "--wait", "--json")
+    result = run_cli(
+        home,
+        "ingest",
+        f"{site}/page.html",
+        "--collection",
+        "webinar",
+        "--speaker",
+        "Lee Cheuk-yan",
+        "--visibility",
+        "public",
+        "--no-transcribe",
+        "--wait",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["title_zh"] == "碼頭工人罷工十周年講座"  # from the page, since none was given
@@ -53,13 +71,21 @@ def test_page_with_html5_video_keeps_title_and_subtitles(home, site):
     assert data["media"][0]["streams"][0]["codec_type"] in ("video", "audio")
     # The page offered English subtitles: they became revision 1.
     assert data["revision"] == 1
-    assert [s["text_en"] for s in data["segments"]] == ["yeah", "what", "this will happen is I'm telling"]
+    assert [s["text_en"] for s in data["segments"]] == [
+        "yeah",
+        "what",
+        "this will happen is I'm telling",
+    ]
     assert data["source"]["extractor"] == "HTML5MediaEmbed"
 
 
 def test_user_title_wins_over_the_source(settings, catalog, site):
-    item = ingest(settings, catalog, f"{site}/page.html",
-                  IngestOptions(title_en="Dock strike, ten years on", transcribe=False)).item
+    item = ingest(
+        settings,
+        catalog,
+        f"{site}/page.html",
+        IngestOptions(title_en="Dock strike, ten years on", transcribe=False),
+    ).item
     assert item.title_en == "Dock strike, ten years on" and item.title_zh == ""
 
 

@@ -32,12 +32,18 @@ def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> o
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def start_worker(home: Path, env: dict[str, str] | None = None, *args: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    home: Path, env: dict[str, str] | None = None, *args: str
+) -> subprocess.Popen[bytes]:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("ARCHIVE_HOME", None)
     return subprocess.Popen(
         [sys.executable, "-m", "archive", "--home", str(home), "worker", *args],
-        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
@@ -68,16 +74,30 @@ def long_speech(tmp_path_factory, fixtures_dir) -> Path:
 
 @pytest.mark.slow
 def test_worker_killed_mid_job_is_picked_up_again(home, long_speech):
-    queued = run_cli(home, "ingest", str(long_speech), "--title-en", "Long", "--language", "en", "--json")
+    queued = run_cli(
+        home, "ingest", str(long_speech), "--title-en", "Long", "--language", "en", "--json"
+    )
     assert queued.returncode == 0, queued.stderr
     ingest_job = json.loads(queued.stdout)["job"]
-    env = {"ARCHIVE_JOB_STALE_SECONDS": "600"}  # recovery must come from the dead pid, not a timeout
+    env = {
+        "ARCHIVE_JOB_STALE_SECONDS": "600"
+    }  # recovery must come from the dead pid, not a timeout
     worker = start_worker(home, env)
     try:
+
         def transcribing() -> Job | None:
             # Transcription and its translation pass report window by window, interleaved.
-            return next((j for j in jobs_of(home) if j.kind == "transcribe" and j.state == "running"
-                         and j.phase in ("transcribe", "translate") and 0.05 < j.progress < 0.9), None)
+            return next(
+                (
+                    j
+                    for j in jobs_of(home)
+                    if j.kind == "transcribe"
+                    and j.state == "running"
+                    and j.phase in ("transcribe", "translate")
+                    and 0.05 < j.progress < 0.9
+                ),
+                None,
+            )
 
         running = wait_for(transcribing, timeout=300, what="the transcription to be under way")
     finally:
@@ -90,8 +110,13 @@ def test_worker_killed_mid_job_is_picked_up_again(home, long_speech):
 
     worker = start_worker(home, env)
     try:
-        done = wait_for(lambda: next((j for j in jobs_of(home) if j.id == job.id and j.state in ("done", "failed")), None),
-                        timeout=600, what="the restarted job to finish")
+        done = wait_for(
+            lambda: next(
+                (j for j in jobs_of(home) if j.id == job.id and j.state in ("done", "failed")), None
+            ),
+            timeout=600,
+            what="the restarted job to finish",
+        )
     finally:
         stop(worker)
     assert done.state == "done", done.error
@@ -104,7 +129,9 @@ def test_worker_killed_mid_job_is_picked_up_again(home, long_speech):
     assert data["segments"][-1]["end"] > 100
 
 
-def test_failed_job_has_plain_error_and_retry_runs_it_again(home, http_root, http_server, fixtures_dir):
+def test_failed_job_has_plain_error_and_retry_runs_it_again(
+    home, http_root, http_server, fixtures_dir
+):
     url = f"{http_server}/later.flac"
     queued = run_cli(home, "ingest", url, "--no-transcribe", "--json")
     job_id = json.loads(queued.stdout)["job"]
@@ -126,15 +153,24 @@ def test_failed_job_has_plain_error_and_retry_runs_it_again(home, http_root, htt
 
 
 def test_retry_of_a_done_job_is_refused(home, fixtures_dir):
-    job_id = json.loads(run_cli(home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--json").stdout)["job"]
+    job_id = json.loads(
+        run_cli(
+            home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--no-transcribe", "--json"
+        ).stdout
+    )["job"]
     run_cli(home, "worker", "--burst")
     result = run_cli(home, "retry", str(job_id))
     assert result.returncode != 0
-    assert result.stderr.strip() == f"error: job {job_id} is done: only failed or cancelled jobs can be retried"
+    assert (
+        result.stderr.strip()
+        == f"error: job {job_id} is done: only failed or cancelled jobs can be retried"
+    )
 
 
 def test_cancelled_job_is_not_run(home, fixtures_dir):
-    job_id = json.loads(run_cli(home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--json").stdout)["job"]
+    job_id = json.loads(
+        run_cli(home, "ingest", str(fixtures_dir / "en/jfk.flac"), "--json").stdout
+    )["job"]
     assert run_cli(home, "cancel", str(job_id)).returncode == 0
     run_cli(home, "worker", "--burst")
     job = next(j for j in json.loads(run_cli(home, "jobs", "--json").stdout) if j["id"] == job_id)
@@ -162,9 +198,21 @@ def redis_url(tmp_path) -> Iterator[str]:
     assert server, "redis-server is not installed (make setup installs it)"
     port = _free_port()
     proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         import redis
@@ -189,13 +237,23 @@ def test_redis_queue_shared_by_workers(home, redis_url, fixtures_dir):
     import redis
 
     env = {"ARCHIVE_QUEUE_URL": redis_url}
-    job_id = json.loads(run_cli(home, "ingest", str(fixtures_dir / "zh/sensevoice_test_zh.wav"), "--language", "zh",
-                                "--json", env=env).stdout)["job"]
+    job_id = json.loads(
+        run_cli(
+            home,
+            "ingest",
+            str(fixtures_dir / "zh/sensevoice_test_zh.wav"),
+            "--language",
+            "zh",
+            "--json",
+            env=env,
+        ).stdout
+    )["job"]
     client = redis.Redis.from_url(redis_url)
     assert any(client.llen(key) for key in client.keys("*")), "the job message is not in Redis"
     assert not load_settings(home).queue_path.exists()  # the embedded queue was not used
     workers = [start_worker(home, env, "--workers", "1") for _ in range(2)]
     try:
+
         def all_done() -> list[Job] | None:
             jobs = jobs_of(home)
             return jobs if len(jobs) == 2 and all(j.state == "done" for j in jobs) else None

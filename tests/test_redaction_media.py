@@ -37,7 +37,9 @@ def _jfk_segments() -> list[Segment]:
 
 @pytest.fixture
 def jfk(settings, catalog, fixtures_dir):
-    return item_with_media(settings, catalog, fixtures_dir, "en/jfk.flac", _jfk_segments(), visibility="public")
+    return item_with_media(
+        settings, catalog, fixtures_dir, "en/jfk.flac", _jfk_segments(), visibility="public"
+    )
 
 
 def _streams(path: Path) -> list[dict]:
@@ -114,11 +116,15 @@ def test_item_above_the_viewer_gives_not_found(settings, catalog, jfk) -> None:
         media_for_viewer(settings, catalog, "nosuchitem", Viewer("staff"), "audio")
 
 
-def test_video_keeps_its_picture_and_loses_embedded_subtitles(settings, catalog, fixtures_dir, tmp_path) -> None:
+def test_video_keeps_its_picture_and_loses_embedded_subtitles(
+    settings, catalog, fixtures_dir, tmp_path
+) -> None:
     if not shutil.which("ffprobe"):
         pytest.skip("ffprobe missing")
     srt = tmp_path / "burn.srt"
-    srt.write_text("1\n00:00:01,000 --> 00:00:09,000\nSecret name Tai-Po-canary\n", encoding="utf-8")
+    srt.write_text(
+        "1\n00:00:01,000 --> 00:00:09,000\nSecret name Tai-Po-canary\n", encoding="utf-8"
+    )
     video = tmp_path / "talk.mp4"
     # The fixture's first 12 s with a soft subtitle track that quotes the sentence to redact.
     ffmpeg("-i", str(fixtures_dir / "video/auto-editor_example.mp4"), "-i", str(srt), "-t", "12",
@@ -132,7 +138,9 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(settings, catalog,
     ]
     from archive.ingest import IngestOptions, ingest
 
-    item = ingest(settings, catalog, str(video), IngestOptions(transcribe=False, visibility="members")).item
+    item = ingest(
+        settings, catalog, str(video), IngestOptions(transcribe=False, visibility="members")
+    ).item
     catalog.add_revision(item.id, segments, origin="whisper")
     original = catalog.get_media(item.id, "original")
     assert original.has_video
@@ -141,9 +149,14 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(settings, catalog,
     assert path.parent == public_dir(settings) and mime in ("video/mp4", "video/x-matroska")
     kinds = [s["codec_type"] for s in _streams(path)]
     assert "subtitle" not in kinds and "data" not in kinds
-    source_video = next(s for s in _streams(settings.home / original.path) if s["codec_type"] == "video")
+    source_video = next(
+        s for s in _streams(settings.home / original.path) if s["codec_type"] == "video"
+    )
     made_video = next(s for s in _streams(path) if s["codec_type"] == "video")
-    assert (made_video["codec_name"], made_video["width"]) == (source_video["codec_name"], source_video["width"])
+    assert (made_video["codec_name"], made_video["width"]) == (
+        source_video["codec_name"],
+        source_video["width"],
+    )
     assert b"Tai-Po-canary" not in path.read_bytes()
     assert max_volume_db(path, 2.0, 6.0) < SILENT_DB
     # The fixture has speech with pauses; somewhere outside the span there is sound.
@@ -156,6 +169,6 @@ def test_the_portal_media_route_serves_the_silenced_copy(settings, catalog, jfk)
     redact(catalog, settings, jfk.id, "jfk000000002", actor="alice")
     files = _Files(settings)
     for role in ("public", "members"):
-        token = media_url(settings, jfk.id, "audio", Viewer(role))[len(MEDIA_PREFIX):]
+        token = media_url(settings, jfk.id, "audio", Viewer(role))[len(MEDIA_PREFIX) :]
         path, _mime = files._resolve_media(token)
         assert max_volume_db(path, 3.8, 7.8) < SILENT_DB

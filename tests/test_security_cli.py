@@ -60,7 +60,9 @@ def archive_home(settings, catalog):
     ], origin="whisper")  # fmt: skip
     for item in (staff, members, public):
         reindex_item(settings, catalog, item.id)
-    redact(catalog, settings, public.id, "pub000000002", actor="alice", reason="identifies a relative")
+    redact(
+        catalog, settings, public.id, "pub000000002", actor="alice", reason="identifies a relative"
+    )
     catalog.close()  # the subprocesses open it themselves
     return settings.home, {"staff": staff.id, "members": members.id, "public": public.id}
 
@@ -89,7 +91,9 @@ def _commands(ids: dict[str, str], role: str) -> list[tuple[str, ...]]:
     for fmt in ("srt", "vtt", "txt", "json"):
         for track in ("zh", "en"):
             commands.append(("export", public, *r, "--format", fmt, "--track", track))
-    commands += [("export", public, *r, "--format", "json", "--track", t, "--rev", "1") for t in ("zh", "en")]
+    commands += [
+        ("export", public, *r, "--format", "json", "--track", t, "--rev", "1") for t in ("zh", "en")
+    ]
     if role == "public":
         commands += [("show", members, *r, "--json"), ("export", members, *r, "--format", "json"),
                      ("cite", members, *r), ("search", MEMBERS_CANARY, *r, "--json")]  # fmt: skip
@@ -125,10 +129,19 @@ def test_no_cli_route_reveals_staff_items_or_redacted_text(archive_home, role) -
     # The routes that should work did work: the public item is there, with its redacted gap.
     document = json.loads(by_args[("show", ids["public"], "--role", role, "--json")].stdout)
     assert [s.get("redacted", False) for s in document["segments"]] == [False, True, False]
-    assert "forty days" in by_args[("export", ids["public"], "--role", role, "--format", "txt", "--track", "en")].stdout
+    assert (
+        "forty days"
+        in by_args[
+            ("export", ids["public"], "--role", role, "--format", "txt", "--track", "en")
+        ].stdout
+    )
     listed = json.loads(by_args[("list", "--role", role, "--json")].stdout)
-    assert ids["public"] in {row["id"] for row in listed} and ids["staff"] not in {row["id"] for row in listed}
-    cited = json.loads(by_args[("cite", ids["public"], "--role", role, "--at", REDACTED_AT, "--json")].stdout)
+    assert ids["public"] in {row["id"] for row in listed} and ids["staff"] not in {
+        row["id"] for row in listed
+    }
+    cited = json.loads(
+        by_args[("cite", ids["public"], "--role", role, "--at", REDACTED_AT, "--json")].stdout
+    )
     assert cited["quote_redacted"] is True
     found = json.loads(by_args[("search", "strike", "--role", role, "--json")].stdout)
     assert ids["public"] in json.dumps(found) and ids["staff"] not in json.dumps(found)
@@ -139,13 +152,17 @@ def test_staff_see_what_the_others_do_not(archive_home) -> None:
     checks = {
         ("show", ids["staff"], "--role", "staff", "--json"): STAFF_CANARY,
         ("show", ids["public"], "--role", "staff", "--json"): REDACTED_CANARY,
-        ("segments", ids["public"], "--json"): REDACTED_CANARY_ZH,  # exports never include it, even for staff
+        (
+            "segments",
+            ids["public"],
+            "--json",
+        ): REDACTED_CANARY_ZH,  # exports never include it, even for staff
         ("search", REDACTED_CANARY, "--role", "staff", "--json"): REDACTED_CANARY,
         ("search", STAFF_CANARY, "--role", "staff", "--json"): STAFF_CANARY,
         ("list", "--role", "staff"): STAFF_CANARY,
         ("list", "--role", "members"): MEMBERS_CANARY,
     }
-    for (args, proc) in _run_all(home, list(checks)):
+    for args, proc in _run_all(home, list(checks)):
         assert proc.returncode == 0, (args, proc.stderr)
         assert checks[args].lower() in proc.stdout.lower(), args
 
@@ -160,7 +177,11 @@ def test_search_facets_count_nothing_hidden(archive_home) -> None:
         results = index.search("strike", role=role)
         facets = json.dumps(results.facets, ensure_ascii=False).lower()
         assert STAFF_CANARY not in facets and REDACTED_CANARY not in facets
-        assert "interview" not in facets and "2019" not in facets  # the staff item's collection/year
+        assert (
+            "interview" not in facets and "2019" not in facets
+        )  # the staff item's collection/year
         assert ids["staff"] not in json.dumps(results.to_dict(), ensure_ascii=False)
-    staff_facets = json.dumps(index.search("strike", role="staff").facets, ensure_ascii=False).lower()
+    staff_facets = json.dumps(
+        index.search("strike", role="staff").facets, ensure_ascii=False
+    ).lower()
     assert "interview" in staff_facets and STAFF_CANARY in staff_facets

@@ -34,32 +34,56 @@ def test_visibility_redaction_and_audit_from_the_command_line(home, item_id) -> 
     out = _ok(run_cli(home, "visibility", item_id, "members", "--embargo-until", future, "--then", "public",
                       "--actor", "alice", "--json"))  # fmt: skip
     data = json.loads(out)
-    assert (data["visibility"], data["embargo_until"], data["effective_visibility"]) == ("members", future, "members")
-    assert "redacted segment c2c2c2c2c2c2" in _ok(run_cli(home, "redact", item_id, "--at", "5.5", "--reason", "a name"))
+    assert (data["visibility"], data["embargo_until"], data["effective_visibility"]) == (
+        "members",
+        future,
+        "members",
+    )
+    assert "redacted segment c2c2c2c2c2c2" in _ok(
+        run_cli(home, "redact", item_id, "--at", "5.5", "--reason", "a name")
+    )
     bad = run_cli(home, "redact", item_id, "--at", "5.5", "--uid", "c2c2c2c2c2c2")
-    assert bad.returncode == 1 and bad.stderr == "error: give the segment either --at SECONDS or --uid UID\n"
+    assert (
+        bad.returncode == 1
+        and bad.stderr == "error: give the segment either --at SECONDS or --uid UID\n"
+    )
     again = run_cli(home, "redact", item_id, "--uid", "c2c2c2c2c2c2")
-    assert again.returncode == 1 and again.stderr == "error: segment c2c2c2c2c2c2 is already redacted\n"
+    assert (
+        again.returncode == 1
+        and again.stderr == "error: segment c2c2c2c2c2c2 is already redacted\n"
+    )
     segments = json.loads(_ok(run_cli(home, "segments", item_id, "--json")))["segments"]
     assert [s["redacted"] for s in segments] == [False, True, False]
     _ok(run_cli(home, "unredact", item_id, "--uid", "c2c2c2c2c2c2", "--actor", "bob"))
     entries = json.loads(_ok(run_cli(home, "audit", item_id, "--json")))
     assert [(e["actor"], e["action"]) for e in entries] == [
         ("bob", "unredact"), (f"cli:{getpass.getuser()}", "redact"), ("alice", "visibility")]  # fmt: skip
-    assert entries[2]["old_value"] == "staff" and entries[2]["new_value"] == f"members until {future}, then public"
+    assert (
+        entries[2]["old_value"] == "staff"
+        and entries[2]["new_value"] == f"members until {future}, then public"
+    )
     text = _ok(run_cli(home, "audit"))
     assert "visibility" in text and "redact" in text
-    closing = run_cli(home, "visibility", item_id, "public", "--embargo-until", future, "--then", "staff")
-    assert closing.returncode == 1 and closing.stderr.startswith("error: an embargo opens an item up")
+    closing = run_cli(
+        home, "visibility", item_id, "public", "--embargo-until", future, "--then", "staff"
+    )
+    assert closing.returncode == 1 and closing.stderr.startswith(
+        "error: an embargo opens an item up"
+    )
 
 
 def test_editing_from_the_command_line(home, item_id) -> None:
     saved = json.loads(_ok(run_cli(home, "edit", "text", item_id, "c2c2c2c2c2c2", "--en", "Mrs Tam from the kitchen said so.",
                                    "--author", "alice", "--json")))  # fmt: skip
-    assert saved["revision"] == 2 and saved["changes"][0]["after"] == "Mrs Tam from the kitchen said so."
+    assert (
+        saved["revision"] == 2
+        and saved["changes"][0]["after"] == "Mrs Tam from the kitchen said so."
+    )
     stale = run_cli(home, "edit", "review", item_id, "c1c1c1c1c1c1", "--base-revision", "1")
     assert stale.returncode == 1
-    assert stale.stderr == "error: the transcript changed since you opened it (revision 2); reload\n"
+    assert (
+        stale.stderr == "error: the transcript changed since you opened it (revision 2); reload\n"
+    )
     out = _ok(run_cli(home, "edit", "split", item_id, "c1c1c1c1c1c1", "--at", "2", "--en-at", "8"))
     assert out.startswith(f"saved revision 3 of {item_id}: 1 split")
     _ok(run_cli(home, "edit", "rename-speaker", item_id, "SPEAKER 1", "Lee Cheuk-yan"))
@@ -78,6 +102,11 @@ def test_editing_from_the_command_line(home, item_id) -> None:
     assert [h["revision"] for h in history] == [7, 6, 5, 4, 3, 2, 1]
     assert history[-2]["author"] == "alice" and history[-1]["origin"] == "whisper"
     old = json.loads(_ok(run_cli(home, "show", item_id, "--rev", "1", "--json")))
-    assert old["segments"][1]["text_en"] == "Mrs Tam from the canteen said so."  # revision 1 unchanged
+    assert (
+        old["segments"][1]["text_en"] == "Mrs Tam from the canteen said so."
+    )  # revision 1 unchanged
     nothing = run_cli(home, "edit", "text", item_id, "nosuchuid", "--en", "x")
-    assert nothing.returncode == 1 and nothing.stderr == "error: there is no segment nosuchuid in this transcript\n"
+    assert (
+        nothing.returncode == 1
+        and nothing.stderr == "error: there is no segment nosuchuid in this transcript\n"
+    )

@@ -79,7 +79,9 @@ def _chunks(path: Path, size: int = 64 * 1024):
 
 def test_stream_a_real_recording(settings, fixtures_dir) -> None:
     source = fixtures_dir / "en/jfk.flac"
-    upload = write_upload_stream(settings, _chunks(source), "../../jfk.flac", max_bytes=10 * 1024**2)
+    upload = write_upload_stream(
+        settings, _chunks(source), "../../jfk.flac", max_bytes=10 * 1024**2
+    )
     assert upload.path.parent == upload_dir(settings).resolve()
     assert upload.path.read_bytes() == source.read_bytes()
     assert upload.size == source.stat().st_size
@@ -107,7 +109,11 @@ def test_over_the_limit_stops_and_removes_the_partial_file(settings, fixtures_di
     [
         (b"%PDF-1.7\n" + b"0" * 4000, "report.mp3", "looks like PDF"),
         (b"\x89PNG\r\n\x1a\n" + b"0" * 4000, "cover.m4a", "looks like PNG"),
-        (b"#EXTM3U\n#EXT-X-VERSION:3\nfile:///etc/passwd\n", "playlist.mp4", "not an audio or video file"),
+        (
+            b"#EXTM3U\n#EXT-X-VERSION:3\nfile:///etc/passwd\n",
+            "playlist.mp4",
+            "not an audio or video file",
+        ),
         (b"1\n00:00:01,000 --> 00:00:02,000\nhello\n", "subs.wav", "not an audio or video file"),
         (b"MZ\x90\x00" + b"\x00" * 4000, "setup.mp4", "not an audio or video file"),
         (b"", "empty.mp3", "empty"),
@@ -146,7 +152,9 @@ def test_failed_stream_leaves_nothing(settings) -> None:
 def test_an_upload_is_ingested_under_its_display_name(settings, catalog, fixtures_dir) -> None:
     from archive.ingest import IngestOptions, ingest
 
-    upload = write_upload_stream(settings, _chunks(fixtures_dir / "en/jfk.flac"), "../../訪問 JFK.flac")
+    upload = write_upload_stream(
+        settings, _chunks(fixtures_dir / "en/jfk.flac"), "../../訪問 JFK.flac"
+    )
     outcome = ingest(settings, catalog, str(upload.path),
                      IngestOptions(transcribe=False, original_name=upload.display_name))  # fmt: skip
     media = catalog.get_media(outcome.item.id, "original")

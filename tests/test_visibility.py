@@ -24,7 +24,9 @@ indexer = pytest.importorskip("indexer")
 
 @pytest.fixture
 def item(catalog, settings):
-    made = catalog.create_item(title_en="Cleaners' strike debrief", visibility="staff", speakers=["Ho Wai-ling"])
+    made = catalog.create_item(
+        title_en="Cleaners' strike debrief", visibility="staff", speakers=["Ho Wai-ling"]
+    )
     catalog.add_revision(
         made.id,
         [
@@ -67,7 +69,9 @@ def test_visibility_input_is_checked(catalog, settings, item) -> None:
         dict(visibility="secret"),
         dict(visibility="staff", embargo_until=future),
         dict(visibility="staff", embargo_until=past, embargo_visibility="public"),
-        dict(visibility="public", embargo_until=future, embargo_visibility="staff"),  # closing: refused
+        dict(
+            visibility="public", embargo_until=future, embargo_visibility="staff"
+        ),  # closing: refused
         dict(visibility="members", embargo_until=future, embargo_visibility="members"),
         dict(visibility="staff", embargo_until="next week", embargo_visibility="public"),
     ]
@@ -94,7 +98,11 @@ def test_embargo_opens_the_item_and_the_index_follows(catalog, settings, item) -
     later = datetime.now(UTC) + timedelta(days=31)
     assert apply_embargoes(settings, catalog, now=later) == [item.id]
     opened = catalog.get_item(item.id)
-    assert (opened.visibility, opened.embargo_until, opened.embargo_visibility) == ("public", None, None)
+    assert (opened.visibility, opened.embargo_until, opened.embargo_visibility) == (
+        "public",
+        None,
+        None,
+    )
     assert _search(settings, "wages", "public").total_items == 1
     top = audit_log(catalog, item.id)[0]
     assert (top.actor, top.action, top.new_value) == ("system:embargo", "embargo-lifted", "public")
@@ -103,7 +111,15 @@ def test_embargo_opens_the_item_and_the_index_follows(catalog, settings, item) -
 
 def test_setting_visibility_without_embargo_clears_it(catalog, settings, item) -> None:
     future = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
-    set_visibility(catalog, settings, item.id, "staff", actor="a", embargo_until=future, embargo_visibility="members")
+    set_visibility(
+        catalog,
+        settings,
+        item.id,
+        "staff",
+        actor="a",
+        embargo_until=future,
+        embargo_visibility="members",
+    )
     cleared = set_visibility(catalog, settings, item.id, "staff", actor="a")
     assert cleared.embargo_until is None and cleared.embargo_visibility is None
     assert audit_log(catalog, item.id)[0].old_value == f"staff until {future}, then members"
@@ -112,7 +128,9 @@ def test_setting_visibility_without_embargo_clears_it(catalog, settings, item) -
 def test_redaction_hides_text_from_search_facets_and_transcript(catalog, settings, item) -> None:
     set_visibility(catalog, settings, item.id, "public", actor="alice")
     assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 1
-    red = redact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice", reason="identifies a cleaner")
+    red = redact(
+        catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice", reason="identifies a cleaner"
+    )
     assert red.uid == "s2s2s2s2s2s2" and list_redactions(catalog, item.id) == [red]
     for role in ("public", "members"):
         found = _search(settings, "Sham-Shui-Po-canary", role)
@@ -124,10 +142,16 @@ def test_redaction_hides_text_from_search_facets_and_transcript(catalog, setting
         _, rev = visible_revision(catalog, item.id, Viewer(role))
         hidden = next(s for s in rev.segments if s.uid == "s2s2s2s2s2s2")
         assert (hidden.text_en, hidden.speaker, hidden.redacted) == ("", "", True)
-    assert _search(settings, "Sham-Shui-Po-canary", "staff").total_hits == 1  # staff find what they hid
+    assert (
+        _search(settings, "Sham-Shui-Po-canary", "staff").total_hits == 1
+    )  # staff find what they hid
     entry = audit_log(catalog, item.id)[0]
     assert (entry.action, entry.target, entry.old_value, entry.new_value) == (
-        "redact", "s2s2s2s2s2s2", "visible", "redacted: identifies a cleaner")
+        "redact",
+        "s2s2s2s2s2s2",
+        "visible",
+        "redacted: identifies a cleaner",
+    )
     assert "canary" not in repr(audit_log(catalog)).lower()
 
 
