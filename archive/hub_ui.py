@@ -394,6 +394,18 @@ def subscribe_links(t: I18n, series_id: str | None = None, *, podcast: bool = Fa
     )
 
 
+def recording_card(t: I18n, cat: Catalog, item: Item, *, key: str) -> None:
+    """One recording in a list (Home, a series): its title as a link, then its badges."""
+    with st.container(key=key):
+        st.page_link(
+            ui.PAGES["item"],
+            label=md(t.pick(item.title_zh, item.title_en) or item.id),
+            icon=":material/play_circle:",
+            query_params={"item": item.id, "lang": t.lang},
+        )
+        st.markdown(ui.item_badges(t, item, ui.item_duration(cat, item.id)), unsafe_allow_html=True)
+
+
 # -- the recording --------------------------------------------------------------------------------
 def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str) -> None:
     """The portal's own player (``ui.player``) with the item's transcript, from the start."""
@@ -419,18 +431,7 @@ def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str
         seek={"t": 0, "n": 1, "play": False},
         mode="both",
         find="",
-        labels={
-            "transcript": _("Transcript"),
-            "player": _("Player"),
-            "play_from": _("Play from"),
-            "no_zh": _("(no Chinese text)"),
-            "no_en": _("(no English text)"),
-            "redacted": _("[This passage has been removed from the public transcript.]"),
-            "no_matches": _("No segment matches your search."),
-            "empty": _("This recording has no transcript yet."),
-            "load_error": _("The transcript could not be loaded. Please reload the page."),
-            "no_media": _("This recording can't be played here."),
-        },
+        t=t,
     )
     if not media:
         st.warning(_("This recording can't be played here."), icon=":material/volume_off:")

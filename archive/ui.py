@@ -559,10 +559,26 @@ def player(
     seek: dict[str, Any] | None,
     mode: str,
     find: str,
-    labels: dict[str, str],
+    t: I18n,
     on_position: Callable[[], None] | None = None,
 ) -> Any:
-    """Mount the player; returns its state (``.position``: the last position the visitor chose)."""
+    """Mount the player; returns its state (``.position``: the last position the visitor chose).
+
+    Its words come from ``t``, in the visitor's language.
+    """
+    _ = t._
+    labels = {
+        "transcript": _("Transcript"),
+        "player": _("Player"),
+        "play_from": _("Play from"),
+        "no_zh": _("(no Chinese text)"),
+        "no_en": _("(no English text)"),
+        "redacted": _("[This passage has been removed from the public transcript.]"),
+        "no_matches": _("No segment matches your search."),
+        "empty": _("This recording has no transcript yet."),
+        "load_error": _("The transcript could not be loaded. Please reload the page."),
+        "no_media": _("This recording can't be played here."),
+    }
     component = _player_component()
     return component(
         key=key,

@@ -182,18 +182,7 @@ result = ui.player(
     seek={"t": seek_state["t"] or 0, "n": seek_state["n"], "play": bool(seek_state.get("play"))},
     mode=track,
     find=find,
-    labels={
-        "transcript": _("Transcript"),
-        "player": _("Player"),
-        "play_from": _("Play from"),
-        "no_zh": _("(no Chinese text)"),
-        "no_en": _("(no English text)"),
-        "redacted": _("[This passage has been removed from the public transcript.]"),
-        "no_matches": _("No segment matches your search."),
-        "empty": _("This recording has no transcript yet."),
-        "load_error": _("The transcript could not be loaded. Please reload the page."),
-        "no_media": _("This recording can't be played here."),
-    },
+    t=t,
 )
 position = getattr(result, "position", None)
 if position is not None and position != requested_t:
