@@ -86,14 +86,7 @@ items = [item for item in items if who.may_see(item)]
 if not items:
     st.caption(_("No recordings yet."))
 for item in items:
-    with st.container(key=f"home_item_{item.id}"):
-        st.page_link(
-            ui.PAGES["item"],
-            label=hub_ui.md(t.pick(item.title_zh, item.title_en) or item.id),
-            icon=":material/play_circle:",
-            query_params={"item": item.id, "lang": t.lang},
-        )
-        st.markdown(ui.item_badges(t, item, ui.item_duration(cat, item.id)), unsafe_allow_html=True)
+    hub_ui.recording_card(t, cat, item, key=f"home_item_{item.id}")
 st.page_link(
     ui.PAGES["browse"],
     label=_("Browse all recordings"),
