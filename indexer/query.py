@@ -349,9 +349,8 @@ class _Build:
         # entries are mostly such supersets (a third fewer phrases over the glossary).
         kept = list(typed_keys)
         extra = []
-        added = sorted(self.add_expansions(forms, typed_keys), key=lambda f: len(form_key(f)))
-        for form in added:
-            key = form_key(form)
+        added = [(form_key(form), form) for form in self.add_expansions(forms, typed_keys)]
+        for key, form in sorted(added, key=lambda pair: len(pair[0])):
             if any(_contains_run(key, shorter) for shorter in kept):
                 continue
             kept.append(key)
