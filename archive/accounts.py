@@ -433,12 +433,19 @@ def session_max_age() -> float:
     return max(60.0, hours * 3600)
 
 
-def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
-    from itsdangerous import URLSafeTimedSerializer
+def _serializer(settings: Settings, issued_at: float | None = None):  # type: ignore[no-untyped-def]
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     from .web import load_secret
 
-    return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT)
+    if issued_at is None:
+        return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT)
+
+    class _SignedAt(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(issued_at)
+
+    return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT, signer=_SignedAt)
 
 
 def _hash_tag(password_hash: str) -> str:
@@ -447,10 +454,13 @@ def _hash_tag(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def create_session(catalog: Catalog, settings: Settings, account: Account) -> str:
+def create_session(
+    catalog: Catalog, settings: Settings, account: Account, *, now: float | None = None
+) -> str:
     """A signed session token for a logged-in account (keep it in the portal's session state).
 
     The token names the user, the role and a fingerprint of the password hash at log-in.
+    ``now`` (a Unix time, the moment it counts as issued) is for tests of expiry.
     """
     row = catalog.conn.execute(
         "SELECT password_hash FROM users WHERE username = ?", (account.username,)
@@ -458,7 +468,9 @@ def create_session(catalog: Catalog, settings: Settings, account: Account) -> st
     if row is None:
         raise NotFoundError(f"no user {account.username}")
     tag = _hash_tag(row["password_hash"])
-    return str(_serializer(settings).dumps({"u": account.username, "r": account.role, "p": tag}))
+    return str(
+        _serializer(settings, now).dumps({"u": account.username, "r": account.role, "p": tag})
+    )
 
 
 def check_session(
