@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -133,13 +132,28 @@ def log_in(username: str, password: str) -> Viewer:
     """Check the name and password (AccessDeniedError with the library's words otherwise) and
     start a session. The password goes no further than :func:`archive.accounts.authenticate`."""
     cat, settings = _resources()
-    account = authenticate(cat, username, password)
+    account = authenticate(
+        cat, username, password, client=client_address_here(settings), settings=settings
+    )
     token = create_session(cat, settings, account)
     _forget()
     st.session_state.pop(CLOSE_KEY, None)
     st.session_state[TOKEN_KEY] = token
     st.session_state[CODE_KEY] = issue_login_code(token)
     return current_viewer()
+
+
+def client_address_here(settings: Any) -> str:
+    """The address this browser session is counted as for log-in limits: the connection's peer,
+    or the client a trusted proxy names (:func:`archive.login_guard.client_address`)."""
+    from .login_guard import client_address, parse_trusted
+
+    try:
+        peer = st.context.ip_address
+        forwarded = ",".join(st.context.headers.get_all("X-Forwarded-For"))
+    except Exception:  # no browser connection (AppTest, bare mode): counted as loopback
+        peer, forwarded = None, ""
+    return client_address(peer, forwarded, parse_trusted(",".join(settings.trusted_proxies)))
 
 
 def log_out() -> None:
@@ -153,19 +167,10 @@ def log_out() -> None:
     st.session_state["viewer"] = Viewer("public")
 
 
-_LOCKED = re.compile(r"try again in (\d+) minute")
-
-
 def login_message(t: I18n, exc: BaseException) -> str:
-    """The log-in error in plain words, in the interface language."""
-    found = _LOCKED.search(str(exc))
-    if found:
-        n = int(found.group(1))
-        return t.ngettext(
-            "Too many failed attempts. Try again in {n} minute.",
-            "Too many failed attempts. Try again in {n} minutes.",
-            n,
-        ).format(n=n)
+    """The log-in error in plain words, in the interface language: one message for an unknown
+    name, a wrong password and a lock-out alike (a distinct lock-out message would tell a guesser
+    that the guess it answered was the right password)."""
     return t._("Wrong user name or password.")
 
 
