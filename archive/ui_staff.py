@@ -8,6 +8,11 @@ out). Nothing here trusts the browser for a role: a viewer is only ever made fro
 After a log-in the page gets a one-time code and a tiny component posts it to ``/session/open``,
 which sets the cookie (see :mod:`archive.portal_sessions` for why the token itself never reaches
 the page's JavaScript). Log-out revokes the token server-side first, then clears the cookie.
+
+A staff page's guard (:func:`require_staff`) runs only when the page script does, and a widget's
+callback runs before it; so every staff action that changes something asks :func:`live_staff` (or
+is wrapped in :func:`staff_callback`) at the moment it runs: a removed, demoted, locked, logged-out
+or expired session changes nothing and is told so.
 """
 
 from __future__ import annotations
