@@ -169,7 +169,7 @@ def test_a_locked_accounts_answer_and_timing_equal_a_wrong_passwords(catalog):
     locked_time = statistics.median(s for _m, s in locked)
     wrong_time = statistics.median(s for _m, s in wrong)
     # Both spend one argon2 verification (tens of ms); a refusal without one takes ~1 ms.
-    assert 0.5 < locked_time / wrong_time < 2, (locked_time, wrong_time)
+    assert 0.4 < locked_time / wrong_time < 2.5, (locked_time, wrong_time)  # 0.02 without
 
 
 # -- per address -----------------------------------------------------------------------------------
