@@ -9,9 +9,14 @@ Log-in (:func:`authenticate`) gives one answer for an unknown name and a wrong p
 spends the same hashing time on both, so neither the message nor the timing tells whether an
 account exists. After :data:`MAX_FAILURES` failures in a row against a name the name is locked for
 30 s, doubling with each further failure up to 15 minutes; while locked even the right password is
-refused. A successful log-in clears the count; a day after the last failure (or the end of the last
-lock) it is forgotten. Names without an account are counted and locked exactly the same way, or the
-lock message would tell which names exist. The count lives in the ``login_throttle`` table under an
+refused, in the same words and after the same hashing time as a wrong one, so a refusal never tells
+a guesser that this guess was the right one. The count is taken before the password is verified, in
+one write transaction, so guesses sent in parallel are admitted only up to the limit. The address
+an attempt comes from is limited the same way across all names (``ARCHIVE_LOGIN_ADDRESS_FAILURES``),
+and at most ``ARCHIVE_LOGIN_VERIFY_CONCURRENCY`` Argon2 verifications run at once (see
+:mod:`archive.login_guard`). A successful log-in clears the name's count; a day after the last
+failure (or the end of the last lock) it is forgotten. Names without an account are counted and
+locked exactly the same way, or the lock would tell which names exist. The count lives in the ``login_throttle`` table under an
 HMAC-SHA256 of the name keyed from ``<home>/secret.key``, so the catalog never holds a name someone
 merely tried (often a typo, sometimes a password typed in the wrong box); for an account it is also
 copied to the ``users`` row, which is what ``archive user list`` shows.
@@ -32,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import os
 import re
 import sqlite3
@@ -273,24 +277,26 @@ def unlock_user(catalog: Catalog, username: str, *, actor: str = "system") -> Ac
 
 
 # -- log-in ---------------------------------------------------------------------------------
-def lockout_seconds(failures: int) -> int:
-    """How long an account stays locked after ``failures`` failures in a row (0: not locked)."""
-    if failures < MAX_FAILURES:
+def lockout_seconds(failures: int, threshold: int = MAX_FAILURES) -> int:
+    """How long a name (or, with its own ``threshold``, an address) stays locked after
+    ``failures`` failures in a row (0: not locked)."""
+    if failures < threshold:
         return 0
-    return min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** (failures - MAX_FAILURES))
+    return min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** min(failures - threshold, 30))
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    # Verified against when the user does not exist, so an unknown name costs as much as a
-    # wrong password (the hash of a random value nobody knows).
+    # Verified against when the user does not exist or the attempt is refused, so neither costs
+    # less than a wrong password (the hash of a random value nobody knows).
     return _hasher.hash(os.urandom(16).hex())
 
 
 def _throttle_key(catalog: Catalog, name: str) -> str:
-    """The ``login_throttle`` key of a canonical user name: HMAC-SHA256 under a key derived from
-    the archive's secret, so the table cannot be read back by hashing a list of likely names
-    without ``secret.key`` (which backups do not carry)."""
+    """The ``login_throttle`` key of a canonical user name (or of ``addr:<address>``, which no
+    user name can be): HMAC-SHA256 under a key derived from the archive's secret, so the table
+    cannot be read back by hashing a list of likely names without ``secret.key`` (which backups
+    do not carry)."""
     from .config import Settings
     from .web import load_secret
 
@@ -312,60 +318,200 @@ def _throttle_state(conn: sqlite3.Connection, key: str, moment: datetime) -> tup
     return int(row["failed_logins"]), row["locked_until"]
 
 
-def authenticate(
-    catalog: Catalog, username: str, password: str, *, now: datetime | None = None
-) -> Account:
-    """The account if the name and password match; AccessDeniedError otherwise.
+def _is_locked(locked_until: str | None, moment: datetime) -> bool:
+    if not locked_until:
+        return False
+    try:
+        until = datetime.fromisoformat(locked_until)
+    except ValueError:
+        return True  # unreadable: fail closed
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    return until > moment
 
-    ``now`` is for tests (lock-out expiry without sleeping); the portal leaves it out.
-    """
-    moment = _now(now)
-    try:
-        name = check_username(username)
-    except InputError:
-        # No account can have such a name and the naming rule is public, so there is nothing to
-        # reveal and nothing to count; it still costs one hash verification like any failure.
-        _verify(_dummy_hash(), password if isinstance(password, str) else "")
-        log.info("failed log-in for an invalid user name")
-        raise AccessDeniedError(WRONG_CREDENTIALS) from None
-    key = _throttle_key(catalog, name)
-    row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
-    # The lock is read from the same table, by the same rule, for names with and without an
-    # account, and before any hashing, so neither its message nor its timing tells them apart.
-    # The users row's own lock is also honoured: it only ever mirrors the throttle's, except for a
-    # lock set before the throttle table existed.
-    _refuse_if_locked(_throttle_state(catalog.conn, key, moment)[1], moment)
-    if row is not None:
-        _refuse_if_locked(row["locked_until"], moment)
-    if row is None or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
-        _verify(_dummy_hash(), password if isinstance(password, str) else "")
-        ok = False
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One admitted log-in attempt, already counted as a failure until it proves otherwise."""
+
+    name: str | None  # None: not a possible user name (counted against the address only)
+    name_key: str | None
+    address_key: str | None
+    failures: int  # the name's count including this attempt
+    lock_seconds: int  # the lock this attempt set on the name, should it fail
+
+
+def _bump(conn: sqlite3.Connection, key: str, moment: datetime, threshold: int) -> tuple[int, int]:
+    """Count one more attempt against a key, locking it on the :func:`lockout_seconds` schedule;
+    (failures now, seconds locked)."""
+    failures = _throttle_state(conn, key, moment)[0] + 1
+    seconds = lockout_seconds(failures, threshold)
+    ends = moment + timedelta(seconds=seconds)
+    conn.execute(
+        "INSERT INTO login_throttle (name_key, failed_logins, locked_until, forget_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (name_key) DO UPDATE SET"
+        " failed_logins = excluded.failed_logins, locked_until = excluded.locked_until,"
+        " forget_at = excluded.forget_at",
+        (key, failures, _stamp(ends) if seconds else None, _stamp(ends + FORGET_AFTER)),
+    )
+    return failures, seconds
+
+
+def _admit(
+    catalog: Catalog, name: str | None, address: str | None, moment: datetime, address_limit: int
+) -> _Attempt | None:
+    """Take the throttle before any password is verified, in one write transaction: refuse (None)
+    when the name, the address or the account is locked, else count this attempt as a failure
+    now (locking if it is one too many) so that parallel attempts see it at once. A success
+    takes it back (:func:`_succeeded`)."""
+    name_key = _throttle_key(catalog, name) if name else None
+    address_key = None
+    if address:
+        from .login_guard import address_bucket
+
+        address_key = _throttle_key(catalog, "addr:" + address_bucket(address))
+    stamp = _stamp(moment)
+    with catalog.transaction() as conn:  # BEGIN IMMEDIATE: one attempt at a time decides
+        # Opportunistic clean-up: streaks forgotten by now, whoever they were against.
+        conn.execute("DELETE FROM login_throttle WHERE forget_at <= ?", (stamp,))
+        keys = [k for k in (name_key, address_key) if k]
+        if any(_is_locked(_throttle_state(conn, k, moment)[1], moment) for k in keys):
+            return None
+        row = None
+        if name:
+            row = conn.execute(
+                "SELECT locked_until FROM users WHERE username = ?", (name,)
+            ).fetchone()
+            # The users row's own lock only mirrors the throttle's, but is honoured (a lock set
+            # before the throttle table existed).
+            if row is not None and _is_locked(row["locked_until"], moment):
+                return None
+        failures, seconds = (0, 0)
+        if name_key:
+            failures, seconds = _bump(conn, name_key, moment, MAX_FAILURES)
+            if row is not None:
+                conn.execute(
+                    "UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
+                    (failures, _stamp(moment + timedelta(seconds=seconds)) if seconds else None,
+                     name),
+                )  # fmt: skip
+        if address_key:
+            _bump(conn, address_key, moment, address_limit)
+    return _Attempt(name, name_key, address_key, failures, seconds)
+
+
+def _failed(catalog: Catalog, attempt: _Attempt, has_account: bool) -> None:
+    """The attempt stays counted; say so in the log, and in the audit when it locked an account."""
+    if has_account and attempt.lock_seconds and attempt.name:
+        with catalog.transaction() as conn:
+            write_audit(
+                conn, actor="system:login", action="user.locked", target=attempt.name,
+                new_value=f"{attempt.failures} failed log-ins: locked for {attempt.lock_seconds} s",
+            )  # fmt: skip
+    if has_account:
+        log.warning("failed log-in for %s (%d in a row)", attempt.name, attempt.failures)
     else:
-        ok = _verify(row["password_hash"], password)
-    if not ok:
-        _record_failure(catalog, key, name, moment)
-        raise AccessDeniedError(WRONG_CREDENTIALS)
-    new_hash = None
-    try:
-        if _hasher.check_needs_rehash(row["password_hash"]):
-            new_hash = _hasher.hash(password)
-    except InvalidHashError:
-        new_hash = _hasher.hash(password)
+        # Never the name itself: log files outlive the throttle rows.
+        log.info(
+            "failed log-in for an unknown or invalid user name (%d in a row)", attempt.failures
+        )
+
+
+def _succeeded(
+    catalog: Catalog, attempt: _Attempt, moment: datetime, address_limit: int, new_hash: str | None
+) -> bool:
+    """Clear the name's streak, take this attempt back from the address's count, and record the
+    log-in; False when the account went away meanwhile."""
     with catalog.transaction() as conn:
-        # Re-read under the write lock: a parallel wrong guess may have locked the account while
-        # this password was being verified, and a lock must win.
-        current = conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
-        if current is None:
-            raise AccessDeniedError(WRONG_CREDENTIALS)
-        _refuse_if_locked(_throttle_state(conn, key, moment)[1], moment)
-        _refuse_if_locked(current["locked_until"], moment)
-        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
+        if (
+            conn.execute("SELECT 1 FROM users WHERE username = ?", (attempt.name,)).fetchone()
+            is None
+        ):
+            return False
+        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (attempt.name_key,))
+        if attempt.address_key:
+            failures = _throttle_state(conn, attempt.address_key, moment)[0] - 1
+            if failures <= 0:
+                conn.execute(
+                    "DELETE FROM login_throttle WHERE name_key = ?", (attempt.address_key,)
+                )
+            else:
+                seconds = lockout_seconds(failures, address_limit)
+                conn.execute(
+                    "UPDATE login_throttle SET failed_logins = ?,"
+                    " locked_until = CASE WHEN ? THEN locked_until END WHERE name_key = ?",
+                    (failures, 1 if seconds else 0, attempt.address_key),
+                )
         conn.execute(
             "UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ?"
             + (", password_hash = ?" if new_hash else "")
             + " WHERE username = ?",
-            (_stamp(moment), *((new_hash,) if new_hash else ()), name),
+            (_stamp(moment), *((new_hash,) if new_hash else ()), attempt.name),
         )
+    return True
+
+
+def authenticate(
+    catalog: Catalog,
+    username: str,
+    password: str,
+    *,
+    client: str | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Account:
+    """The account if the name and password match; AccessDeniedError otherwise, always with the
+    same words (:data:`WRONG_CREDENTIALS`), whether the name is unknown, the password wrong or
+    the name or address locked out: nothing in the answer tells a guesser which.
+
+    The throttle is taken before the password is verified (:func:`_admit`): an attempt is counted
+    the moment it is admitted, so guesses sent in parallel are admitted only up to the limit and
+    a locked name or address has no password verified at all. Every attempt, refused or not,
+    spends one Argon2 verification (a dummy one when there is nothing to verify), so the timing
+    tells no more than the words; at most ``settings.login_verify_concurrency`` run at once.
+
+    ``client`` is the address the attempt came from (see
+    :func:`archive.login_guard.client_address`): it is limited to
+    ``settings.login_address_failures`` failures in a row across all names. ``settings`` default
+    to the environment's for the catalog's folder; ``now`` is for tests (lock-out expiry without
+    sleeping).
+    """
+    from .config import load_settings
+    from .login_guard import verification_slot
+
+    moment = _now(now)
+    settings = settings or load_settings(catalog.path.parent)
+    address_limit = settings.login_address_failures
+    try:
+        name: str | None = check_username(username)
+    except InputError:
+        # No account can have such a name and the naming rule is public: counted against the
+        # address only.
+        name = None
+    text = password if isinstance(password, str) else ""
+    attempt = _admit(catalog, name, client, moment, address_limit)
+    row = None
+    if attempt is not None and name is not None:
+        row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
+    usable = row is not None and isinstance(password, str) and len(password) <= MAX_PASSWORD_LENGTH
+    with verification_slot(settings.login_verify_concurrency):
+        ok = _verify(row["password_hash"] if usable else _dummy_hash(), text[:MAX_PASSWORD_LENGTH])
+    if attempt is None:
+        log.info("log-in refused: the name or address is locked out")
+        raise AccessDeniedError(WRONG_CREDENTIALS)
+    if not (ok and usable):
+        _failed(catalog, attempt, row is not None)
+        raise AccessDeniedError(WRONG_CREDENTIALS)
+    new_hash = None
+    try:
+        stale = _hasher.check_needs_rehash(row["password_hash"])
+    except InvalidHashError:
+        stale = True
+    if stale:
+        with verification_slot(settings.login_verify_concurrency):  # hashing takes the memory too
+            new_hash = _hasher.hash(password)
+    if not _succeeded(catalog, attempt, moment, address_limit, new_hash):
+        raise AccessDeniedError(WRONG_CREDENTIALS)
     log.info("log-in: %s", name)
     return get_user(catalog, name)
 
@@ -375,51 +521,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def _refuse_if_locked(locked_until: str | None, moment: datetime) -> None:
-    if not locked_until:
-        return
-    until = datetime.fromisoformat(locked_until)
-    if until > moment:
-        minutes = max(1, math.ceil((until - moment).total_seconds() / 60))
-        unit = "minute" if minutes == 1 else "minutes"
-        raise AccessDeniedError(f"too many failed attempts: try again in {minutes} {unit}")
-
-
-def _record_failure(catalog: Catalog, key: str, name: str, moment: datetime) -> None:
-    """Count one failure against a name (whether or not it has an account) and lock it on the
-    :func:`lockout_seconds` schedule; an account's row gets the same figures, for display."""
-    stamp = _stamp(moment)
-    with catalog.transaction() as conn:
-        # Opportunistic clean-up, here because only failures add rows: streaks forgotten by now,
-        # whoever they were against.
-        conn.execute("DELETE FROM login_throttle WHERE forget_at <= ?", (stamp,))
-        failures = _throttle_state(conn, key, moment)[0] + 1
-        seconds = lockout_seconds(failures)
-        ends = moment + timedelta(seconds=seconds)
-        locked_until = _stamp(ends) if seconds else None
-        conn.execute(
-            "INSERT INTO login_throttle (name_key, failed_logins, locked_until, forget_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (name_key) DO UPDATE SET"
-            " failed_logins = excluded.failed_logins, locked_until = excluded.locked_until,"
-            " forget_at = excluded.forget_at",
-            (key, failures, locked_until, _stamp(ends + FORGET_AFTER)),
-        )
-        has_account = conn.execute(
-            "UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
-            (failures, locked_until, name),
-        ).rowcount
-        if has_account and seconds:
-            write_audit(
-                conn, actor="system:login", action="user.locked", target=name,
-                new_value=f"{failures} failed log-ins: locked for {seconds} s",
-            )  # fmt: skip
-    if has_account:
-        log.warning("failed log-in for %s (%d in a row)", name, failures)
-    else:
-        # Never the name itself: log files outlive the throttle rows.
-        log.info("failed log-in for an unknown user name (%d in a row)", failures)
 
 
 # -- portal sessions --------------------------------------------------------------------------
@@ -433,12 +534,19 @@ def session_max_age() -> float:
     return max(60.0, hours * 3600)
 
 
-def _serializer(settings: Settings):  # type: ignore[no-untyped-def]
-    from itsdangerous import URLSafeTimedSerializer
+def _serializer(settings: Settings, issued_at: float | None = None):  # type: ignore[no-untyped-def]
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
     from .web import load_secret
 
-    return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT)
+    if issued_at is None:
+        return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT)
+
+    class _SignedAt(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(issued_at)
+
+    return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT, signer=_SignedAt)
 
 
 def _hash_tag(password_hash: str) -> str:
@@ -447,10 +555,13 @@ def _hash_tag(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def create_session(catalog: Catalog, settings: Settings, account: Account) -> str:
+def create_session(
+    catalog: Catalog, settings: Settings, account: Account, *, now: float | None = None
+) -> str:
     """A signed session token for a logged-in account (keep it in the portal's session state).
 
     The token names the user, the role and a fingerprint of the password hash at log-in.
+    ``now`` (a Unix time, the moment it counts as issued) is for tests of expiry.
     """
     row = catalog.conn.execute(
         "SELECT password_hash FROM users WHERE username = ?", (account.username,)
@@ -458,7 +569,9 @@ def create_session(catalog: Catalog, settings: Settings, account: Account) -> st
     if row is None:
         raise NotFoundError(f"no user {account.username}")
     tag = _hash_tag(row["password_hash"])
-    return str(_serializer(settings).dumps({"u": account.username, "r": account.role, "p": tag}))
+    return str(
+        _serializer(settings, now).dumps({"u": account.username, "r": account.role, "p": tag})
+    )
 
 
 def check_session(

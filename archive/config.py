@@ -32,6 +32,10 @@ class Settings:
     public_url: str | None = None  # ARCHIVE_PUBLIC_URL: absolute base for feeds and citations
     organisation: str = "Hong Kong Labour Rights Archive"  # ARCHIVE_ORGANISATION
     max_upload_bytes: int = 8 * 1024**3  # ARCHIVE_MAX_UPLOAD_MB
+    # ARCHIVE_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed (addresses, CIDR blocks)
+    trusted_proxies: tuple[str, ...] = ()
+    login_verify_concurrency: int = 2  # ARCHIVE_LOGIN_VERIFY_CONCURRENCY: Argon2 checks at once
+    login_address_failures: int = 20  # ARCHIVE_LOGIN_ADDRESS_FAILURES: per address, any names
 
     @property
     def catalog_path(self) -> Path:
@@ -78,6 +82,10 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(
             f"ARCHIVE_MAX_UPLOAD_MB must be a number of megabytes, not {max_mb!r}"
         ) from exc
+    from .login_guard import parse_trusted
+
+    proxies = os.environ.get("ARCHIVE_TRUSTED_PROXIES", "")
+    parse_trusted(proxies)  # ConfigError now, not at the first log-in
     return Settings(
         home=path,
         whisper_model=os.environ.get("ARCHIVE_WHISPER_MODEL") or None,
@@ -87,4 +95,20 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         public_url=(os.environ.get("ARCHIVE_PUBLIC_URL") or "").rstrip("/") or None,
         organisation=os.environ.get("ARCHIVE_ORGANISATION", Settings.organisation),
         max_upload_bytes=max_bytes,
+        trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
+        login_verify_concurrency=_positive("ARCHIVE_LOGIN_VERIFY_CONCURRENCY", 2),
+        login_address_failures=_positive("ARCHIVE_LOGIN_ADDRESS_FAILURES", 20),
     )
+
+
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return value

@@ -33,6 +33,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ __all__ = [
     "holder_matches",
     "issue_login_code",
     "is_revoked",
+    "live_staff_viewer",
     "redeem_login_code",
     "revoke",
     "session_viewer",
@@ -146,6 +148,34 @@ def session_viewer(catalog: Catalog, settings: Settings, token: str | None) -> V
     viewer = check_session(catalog, settings, token)
     if viewer is None or is_revoked(settings, token or ""):
         return None
+    return viewer
+
+
+def live_staff_viewer(catalog: Catalog, settings: Settings, token: str | None) -> Viewer | None:
+    """The staff viewer a session token stands for *right now*, or None.
+
+    What every staff action (a page's button or callback, the upload route) asks at the moment it
+    runs, never a viewer remembered from an earlier run of the page: the token is signed and within
+    its age, not logged out, its account still exists with the same password and the role ``staff``
+    in the catalog now, and is not locked out.
+    """
+    viewer = session_viewer(catalog, settings, token)
+    if viewer is None or not viewer.is_staff or not viewer.username:
+        return None
+    row = catalog.conn.execute(
+        "SELECT role, locked_until FROM users WHERE username = ?", (viewer.username,)
+    ).fetchone()
+    if row is None or row["role"] != "staff":
+        return None
+    if row["locked_until"]:
+        try:
+            until = datetime.fromisoformat(row["locked_until"])
+        except ValueError:
+            return None  # unreadable: fail closed
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        if until > datetime.now(UTC):
+            return None
     return viewer
 
 

@@ -8,14 +8,20 @@ out). Nothing here trusts the browser for a role: a viewer is only ever made fro
 After a log-in the page gets a one-time code and a tiny component posts it to ``/session/open``,
 which sets the cookie (see :mod:`archive.portal_sessions` for why the token itself never reaches
 the page's JavaScript). Log-out revokes the token server-side first, then clears the cookie.
+
+A staff page's guard (:func:`require_staff`) runs only when the page script does, and a widget's
+callback runs before it; so every staff action that changes something asks :func:`live_staff` (or
+is wrapped in :func:`staff_callback`) at the moment it runs: a removed, demoted, locked, logged-out
+or expired session changes nothing and is told so.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 
@@ -25,6 +31,7 @@ from .i18n import N_, I18n
 from .portal_sessions import (
     COOKIE_NAME,
     issue_login_code,
+    live_staff_viewer,
     revoke,
     session_viewer,
     upload_token,
@@ -33,12 +40,16 @@ from .portal_sessions import (
 __all__ = [
     "LOGIN_PAGE",
     "STAFF_PAGES",
+    "STAFF_REFUSAL",
     "current_viewer",
+    "live_staff",
     "log_in",
     "log_out",
     "login_message",
     "require_staff",
     "session_bar",
+    "show_staff_refusal",
+    "staff_callback",
 ]
 
 log = logging.getLogger("archive.portal")
@@ -59,6 +70,10 @@ TOKEN_KEY = "_hk_session_token"
 CODE_KEY = "_hk_session_code"  # a one-time code waiting to become the cookie
 CLOSE_KEY = "_hk_session_close"  # the cookie is to be cleared
 _CHECK_KEY = "_hk_session_checked"
+_REFUSED_KEY = "_hk_staff_refused"  # a staff action was refused; say so on this run
+STAFF_REFUSAL = N_(
+    "Your session has ended or your account no longer has staff rights: nothing was changed."
+)
 # A session is re-checked against the catalog at most this often within one session (a removed
 # user or changed password ends it within a second either way).
 _RECHECK_SECONDS = 1.0
@@ -80,9 +95,7 @@ def _cookie_token() -> str | None:
 
 def current_viewer() -> Viewer:
     """The checked viewer of this browser session: logged in, or public."""
-    token = st.session_state.get(TOKEN_KEY)
-    if not token and not st.session_state.get(CLOSE_KEY):
-        token = _cookie_token()
+    token = _session_token()
     viewer: Viewer | None = None
     if token:
         checked = st.session_state.get(_CHECK_KEY)
@@ -108,6 +121,13 @@ def current_viewer() -> Viewer:
     return viewer
 
 
+def _session_token() -> str | None:
+    token = st.session_state.get(TOKEN_KEY)
+    if not token and not st.session_state.get(CLOSE_KEY):
+        token = _cookie_token()
+    return token if isinstance(token, str) and token else None
+
+
 def _forget() -> None:
     for key in (TOKEN_KEY, _CHECK_KEY, CODE_KEY, "_signed_urls", "_hk_upload_token"):
         st.session_state.pop(key, None)
@@ -117,13 +137,28 @@ def log_in(username: str, password: str) -> Viewer:
     """Check the name and password (AccessDeniedError with the library's words otherwise) and
     start a session. The password goes no further than :func:`archive.accounts.authenticate`."""
     cat, settings = _resources()
-    account = authenticate(cat, username, password)
+    account = authenticate(
+        cat, username, password, client=client_address_here(settings), settings=settings
+    )
     token = create_session(cat, settings, account)
     _forget()
     st.session_state.pop(CLOSE_KEY, None)
     st.session_state[TOKEN_KEY] = token
     st.session_state[CODE_KEY] = issue_login_code(token)
     return current_viewer()
+
+
+def client_address_here(settings: Any) -> str:
+    """The address this browser session is counted as for log-in limits: the connection's peer,
+    or the client a trusted proxy names (:func:`archive.login_guard.client_address`)."""
+    from .login_guard import client_address, parse_trusted
+
+    try:
+        peer = st.context.ip_address
+        forwarded = ",".join(st.context.headers.get_all("X-Forwarded-For"))
+    except Exception:  # no browser connection (AppTest, bare mode): counted as loopback
+        peer, forwarded = None, ""
+    return client_address(peer, forwarded, parse_trusted(",".join(settings.trusted_proxies)))
 
 
 def log_out() -> None:
@@ -137,19 +172,10 @@ def log_out() -> None:
     st.session_state["viewer"] = Viewer("public")
 
 
-_LOCKED = re.compile(r"try again in (\d+) minute")
-
-
 def login_message(t: I18n, exc: BaseException) -> str:
-    """The log-in error in plain words, in the interface language."""
-    found = _LOCKED.search(str(exc))
-    if found:
-        n = int(found.group(1))
-        return t.ngettext(
-            "Too many failed attempts. Try again in {n} minute.",
-            "Too many failed attempts. Try again in {n} minutes.",
-            n,
-        ).format(n=n)
+    """The log-in error in plain words, in the interface language: one message for an unknown
+    name, a wrong password and a lock-out alike (a distinct lock-out message would tell a guesser
+    that the guess it answered was the right password)."""
     return t._("Wrong user name or password.")
 
 
@@ -204,6 +230,7 @@ def session_bar(t: I18n, nav: dict[str, Any]) -> None:
     """Under the header: staff links for staff, who is logged in, log in / log out for everyone."""
     who = current_viewer()
     _sync_cookie()
+    show_staff_refusal(t)
     bar = st.container(
         horizontal=True, vertical_alignment="center", gap="small", key="hk_session_bar"
     )
@@ -240,6 +267,62 @@ def require_staff(t: I18n) -> Viewer:
         )
         st.stop()
     return who
+
+
+# -- staff actions: checked when they run ---------------------------------------------------------
+# Streamlit runs a widget's callback *before* the page script, so before require_staff, with the
+# viewer captured at the page's previous run; a page's button branch may use a viewer cached for a
+# second. Every action that changes something therefore asks live_staff at the moment it runs.
+def live_staff(t: I18n, expected: Viewer | None = None, *, show: bool = True) -> Viewer | None:
+    """The staff viewer of this browser session, checked against the catalog now (see
+    :func:`archive.portal_sessions.live_staff_viewer`), or None after a plain refusal.
+
+    ``expected`` is the viewer the page was drawn for: an action from a page drawn for someone
+    else is refused too. ``show=False`` (callbacks) leaves the refusal for :func:`session_bar`
+    to show on the run that follows; otherwise it is shown at once.
+    """
+    try:
+        cat, settings = _resources()
+        viewer = live_staff_viewer(cat, settings, _session_token())
+    except Exception:  # the archive cannot be opened: fail closed
+        log.warning("could not check a staff session", exc_info=True)
+        viewer = None
+    if viewer is not None and (expected is None or viewer == expected):
+        return viewer
+    log.warning("a staff action was refused: the session no longer holds staff rights")
+    # The page re-checks the session on this run instead of trusting the second-long cache.
+    st.session_state.pop(_CHECK_KEY, None)
+    st.session_state[_REFUSED_KEY] = True
+    if show:
+        show_staff_refusal(t)
+    return None
+
+
+def show_staff_refusal(t: I18n) -> None:
+    """Say that a staff action was refused (once), if one was."""
+    if st.session_state.pop(_REFUSED_KEY, None):
+        st.error(t._(STAFF_REFUSAL), icon=":material/lock:")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def staff_callback(
+    t: I18n, expected: Viewer | None = None
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R | None]]:
+    """Decorate a widget callback so that it runs only while :func:`live_staff` holds."""
+
+    def wrap(fn: Callable[_P, _R]) -> Callable[_P, _R | None]:
+        @functools.wraps(fn)
+        def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
+            if live_staff(t, expected, show=False) is None:
+                return None
+            return fn(*args, **kwargs)
+
+        return checked
+
+    return wrap
 
 
 def staff_upload_token() -> str:

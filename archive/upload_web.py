@@ -33,6 +33,7 @@ from .errors import ArchiveError, InputError, MediaError
 from .portal_sessions import (
     COOKIE_NAME,
     check_upload_token,
+    live_staff_viewer,
     prune_uploads,
     redeem_login_code,
     revoke,
@@ -73,8 +74,9 @@ class _StaffRoutes(ArchiveRoutes):
         """The staff user name when the cookie and the page's token agree; None otherwise."""
         if not _same_origin(request):
             return None
-        viewer = session_viewer(self.catalog, self.settings, request.cookies.get(COOKIE_NAME))
-        if viewer is None or not viewer.is_staff or not viewer.username:
+        # Checked as the request arrives: removed, demoted, locked, logged-out or expired is refused.
+        viewer = live_staff_viewer(self.catalog, self.settings, request.cookies.get(COOKIE_NAME))
+        if viewer is None:
             return None
         if (
             check_upload_token(self.settings, request.headers.get("x-upload-token"))

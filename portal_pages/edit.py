@@ -142,6 +142,7 @@ def _pending_edits() -> list[Any]:
     return edits
 
 
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _save(extra: list[Any] | None = None, summary: str | None = None) -> None:
     """Store every unsaved change (plus a split or merge) as one new revision."""
     edits = _pending_edits() + list(extra or [])
@@ -198,6 +199,7 @@ def _silence_later() -> None:
     enqueue(settings, job)
 
 
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _redact(uid: str, key: str) -> None:
     try:
         redact(cat, settings, item_id, uid, actor=actor, reason=st.session_state.get(key) or "",
@@ -208,6 +210,7 @@ def _redact(uid: str, key: str) -> None:
         _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
 
 
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _unredact(uid: str) -> None:
     try:
         unredact(cat, settings, item_id, uid, actor=actor, rebuild_media=False)
@@ -419,6 +422,7 @@ with transcript_tab:
 
 
 # -- visibility ---------------------------------------------------------------------------------------
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _set_visibility() -> None:
     level = st.session_state.get("vis_level")
     embargo = st.session_state.get("vis_embargo")

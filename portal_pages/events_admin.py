@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 from babel.dates import format_time
 
-from archive import hub_ui, ui
+from archive import hub_ui, ui, ui_staff
 from archive.errors import ArchiveError, InputError, NotFoundError
 from archive.events import (
     EVENT_LANGUAGES,
@@ -120,6 +120,8 @@ def _is_web_link(url: str) -> bool:
 
 def _run(action: dict[str, Any], fold: int | None = None) -> Event | None:
     """Call the library for a checked form; on a time that happens twice, ask which."""
+    if ui_staff.live_staff(t, who) is None:  # the session as it is now, not at page load
+        return None
     kind, values = action["kind"], dict(action["values"])
     poster = values.get("poster")
     try:
@@ -325,7 +327,7 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         submitted = st.form_submit_button(
             _("Save changes") if current else _("Announce the event"), type="primary"
         )
-    if not submitted:
+    if not submitted or ui_staff.live_staff(t, who) is None:
         return None
 
     problems: list[str] = []
@@ -529,9 +531,11 @@ with status_tab:
                 _("Mark as held"), key=f"hold_{event.id}", disabled=event.status == "held"
             )
         try:
-            if cancel:
+            if (cancel or held) and ui_staff.live_staff(t, who) is None:
+                pass  # refused, and said so
+            elif cancel:
                 _done(cancel_event(cat, event.id), _("The event is cancelled."))
-            if held:
+            elif held:
                 _done(hold_event(cat, event.id), _("The event is marked as held."))
         except ArchiveError as exc:
             st.error(ui.error_message(t, exc), icon=":material/error:")
@@ -579,7 +583,9 @@ with recording_tab:
         )
         if attach:
             link = url.strip()
-            if not _is_web_link(link):
+            if ui_staff.live_staff(t, who) is None:
+                pass  # refused, and said so
+            elif not _is_web_link(link):
                 st.error(
                     _(
                         "The recording link must be a full web address starting with https:// or http://."

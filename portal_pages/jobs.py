@@ -74,6 +74,7 @@ def _title(job: Job) -> str:
     return source if source.startswith(("http://", "https://")) else ""
 
 
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _act(action: str, job_id: int) -> None:
     """Button callback: retry or cancel; the outcome is shown on the next run of the list."""
     try:
@@ -95,6 +96,7 @@ def _act(action: str, job_id: int) -> None:
         )
 
 
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _start_fixity() -> None:
     job = cat.create_job("fixity", payload={}, created_by=who.username or "staff")
     enqueue(settings, job)

@@ -70,3 +70,10 @@ with st.form("login_form", enter_to_submit=True):
 error = st.session_state.pop("_login_error", None)
 if error:
     st.error(error, icon=":material/lock:")
+# The same words for everyone, always: a lock-out is never announced to the one attempt it hit.
+st.caption(
+    _(
+        "After several failed attempts in a row, a user name cannot log in for a while, even with "
+        "the right password."
+    )
+)

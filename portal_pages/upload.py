@@ -224,7 +224,7 @@ if submitted:
             problem = _("The date must be YYYY, YYYY-MM or YYYY-MM-DD.")
     if problem:
         st.error(problem, icon=":material/error:")
-    else:
+    elif ui_staff.live_staff(t, who) is not None:  # the session as it is now, not at page load
         try:
             if source == "file":
                 upload = check_upload(settings, ready["id"], who)
