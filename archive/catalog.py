@@ -549,6 +549,7 @@ class Catalog:
         *,
         role: str = "staff",
         collection: str | None = None,
+        series_id: str | None = None,
         order: str = "recorded_date DESC, created_at DESC",
         limit: int | None = None,
     ) -> list[Item]:
@@ -556,9 +557,15 @@ class Catalog:
         # filter on the level in force now.
         sql = "SELECT * FROM items"
         params: list[Any] = []
+        where = []
         if collection:
-            sql += " WHERE collection = ?"
+            where.append("collection = ?")
             params.append(collection)
+        if series_id is not None:
+            where.append("series_id = ?")
+            params.append(series_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order}"
         items = [
             item
