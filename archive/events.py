@@ -50,7 +50,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from .access import Viewer, visible_item
-from .catalog import VISIBILITIES, Catalog, Item, Job, now_utc, role_allows
+from .catalog import VISIBILITIES, Catalog, Item, Job, note_change, now_utc, role_allows
 from .config import Settings
 from .errors import InputError, NotFoundError
 
@@ -578,6 +578,7 @@ def create_series(
                 now_utc(),
             ),
         )
+        note_change(conn)
     return get_series(catalog, series_id)
 
 
@@ -604,6 +605,7 @@ def update_series(catalog: Catalog, series_id: str, **values: str) -> Series:
                 series_id,
             ),
         )
+        note_change(conn)
     return get_series(catalog, series_id)
 
 
@@ -786,6 +788,7 @@ def create_event(
             f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             params,
         )
+        note_change(conn)
     return get_event(catalog, event_id)
 
 
@@ -882,6 +885,7 @@ def _write(
         if cur.rowcount == 0:
             _raw_event(catalog, event_id)  # NotFoundError when it is gone
             raise InputError(f"event {event_id} was changed by someone else meanwhile: try again")
+        note_change(conn)
     return get_event(catalog, event_id)
 
 
@@ -1108,6 +1112,7 @@ def link_recording(catalog: Catalog, event_id: str, item_id: str) -> Event:
             "WHERE id = ?",
             (item_id, now_utc(), event_id),
         )
+        note_change(conn)
         if item.series_id is None and event.series_id is not None:
             catalog.update_item(item_id, series_id=event.series_id)
     return _raw_event(catalog, event_id)

@@ -149,3 +149,151 @@ def test_event_list_of_a_hidden_series_reads_as_an_unknown_one(hub, role):
     else:  # members see the briefing
         assert secret.returncode == 0
         assert [e["title_en"] for e in json.loads(secret.stdout)] == ["Members' briefing"]
+
+
+# -- cached lists, facets, counts and the hours chart ------------------------------------------------
+
+CANARY_TITLE = "Canary interview"
+CANARY_SPEAKER = "Canary Witness"
+CANARY_YEAR = "1989"
+
+
+def _page_dump(at) -> str:
+    """Every element's content on the page (labels, options, captions, chart specs) as text."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(out)
+
+
+def _chart_years(at) -> set[str]:
+    """The years in the hours chart's data (the Arrow tables sent with the Vega-Lite spec)."""
+    import pyarrow as pa
+
+    years: set[str] = set()
+    charts = [e for e in at.get("vega_lite_chart")] + [e for e in at.get("arrow_vega_lite_chart")]
+    for chart in charts:
+        for dataset in chart.proto.datasets:
+            table = pa.ipc.open_stream(dataset.data.data).read_all()
+            if "year" in table.column_names:
+                years.update(str(v) for v in table.column("year").to_pylist())
+    return years
+
+
+@pytest.fixture
+def portal_archive(tmp_path) -> Iterator[tuple[Path, str]]:
+    import portal_data
+
+    home = tmp_path / "home"
+    home.mkdir()
+    arch = portal_data.build(home, long_talk=False, extra=0)
+    cat = Catalog.open(arch.settings)
+    canary = cat.create_item(
+        title_en=CANARY_TITLE,
+        collection="interview",
+        recorded_date=f"{CANARY_YEAR}-06-04",
+        speakers=[CANARY_SPEAKER],
+        tags=["canary-tag"],
+        language="en",
+        visibility="public",
+    )
+    path, sha, size = portal_data._store(arch.settings, portal_data.FIXTURES / "en" / "jfk.flac")
+    cat.add_media(
+        canary.id,
+        role="audio",
+        sha256=sha,
+        size=size,
+        path=path,
+        duration=3 * 3600.0,  # three hours: the chart and the total show it plainly
+        mime="audio/flac",
+    )
+    cat.close()
+    yield home, canary.id
+
+
+def test_withdrawn_item_leaves_browse_home_and_about_at_the_next_run(portal_archive):
+    from archive.visibility import set_visibility
+
+    home, canary_id = portal_archive
+    settings = load_settings(home)
+    with archive_home(home):
+        browse = open_page(new_session(lang="en"), "browse", lang="en")
+        before = _page_dump(browse)
+        assert CANARY_TITLE in before and CANARY_SPEAKER in before and "canary-tag" in before
+        assert CANARY_YEAR in str(browse.selectbox(key="browse_year").options)
+        assert CANARY_YEAR in _chart_years(browse)
+        homepage = open_page(new_session(lang="en"), None, lang="en")
+        assert CANARY_TITLE in _page_dump(homepage)
+        about = open_page(new_session(lang="en"), "about", lang="en")
+
+        cat = Catalog.open(settings)
+        set_visibility(cat, settings, canary_id, "staff", actor="alice")
+        cat.close()
+
+        for at in (browse.run(), homepage.run(), about.run()):
+            assert not at.exception
+            shown = _page_dump(at)
+            assert CANARY_TITLE not in shown and CANARY_SPEAKER not in shown
+            assert "canary-tag" not in shown
+        after = _page_dump(browse)
+        assert CANARY_YEAR not in str(browse.selectbox(key="browse_year").options)
+        assert CANARY_YEAR not in _chart_years(browse) and _chart_years(browse)
+        # Counts and hours: four recordings, not five; the canary's three hours are gone.
+        assert "4 recordings" in after and "5 recordings" in before
+        assert "Interviews (1)" in after and "Interviews (2)" in before
+        assert "3.0 hours" in before and "3.0 hours" not in after
+
+
+def test_every_change_a_viewer_could_see_moves_the_change_stamp(settings, catalog, fixtures_dir):
+    import portal_data
+
+    from archive.events import update_event, update_series
+    from archive.visibility import set_visibility
+
+    stamps = [catalog.change_stamp()]
+
+    def moved() -> bool:
+        stamps.append(catalog.change_stamp())
+        return stamps[-1] != stamps[-2]
+
+    item = catalog.create_item(title_en="Talk", visibility="public")
+    assert moved()
+    path, sha, size = portal_data._store(settings, fixtures_dir / "en" / "jfk.flac")
+    catalog.add_media(item.id, role="audio", sha256=sha, size=size, path=path, duration=11.0)
+    assert moved()
+    catalog.add_revision(
+        item.id, portal_data._segments([("字", "Words.")], step=2.0), origin="import"
+    )
+    assert moved()
+    set_visibility(catalog, settings, item.id, "members", actor="alice")
+    assert moved()
+    catalog.update_item(item.id, title_en="Talk, renamed")
+    assert moved()
+    create_series(catalog, "s1", title_en="A series")
+    assert moved()
+    update_series(catalog, "s1", title_en="The series")
+    assert moved()
+    event = create_event(
+        settings, catalog, title_en="E", start="2030-01-01 10:00", tz="UTC", duration_minutes=30
+    )
+    assert moved()
+    update_event(settings, catalog, event.id, visibility="public")
+    assert moved()
+    # An embargo's date opens an item with no write at all: the stamp moves when it passes.
+    soon = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    set_visibility(
+        catalog, settings, item.id, "staff", actor="alice", embargo_until=soon,
+        embargo_visibility="public",
+    )  # fmt: skip
+    now = catalog.change_stamp()
+    assert catalog.change_stamp(at=datetime.now(UTC) + timedelta(days=3)) != now
+    # Jobs are not what a viewer sees: queueing one leaves the stamp (and the caches) alone.
+    catalog.create_job("ingest", payload={})
+    assert catalog.change_stamp() == now
