@@ -297,3 +297,72 @@ def test_every_change_a_viewer_could_see_moves_the_change_stamp(settings, catalo
     # Jobs are not what a viewer sees: queueing one leaves the stamp (and the caches) alone.
     catalog.create_job("ingest", payload={})
     assert catalog.change_stamp() == now
+
+
+# -- "Also searched" and the data folder's own glossary -------------------------------------------
+
+# Staff added these to the data folder's glossary.tsv. "鷸蚌計劃 / zephyrine plan" is said only in a
+# staff-only meeting; "陳大文" nowhere at all; "container terminal" is in a public item's
+# description, "Kwai Chung terminal" is not anywhere.
+LOCAL_GLOSSARY = (
+    "person\t陳大文|鷸蚌計劃\tChan Tai-man|zephyrine plan\tthe interviewee at risk and his plan\n"
+    "place\t貨櫃碼頭\tcontainer terminal|Kwai Chung terminal\tlocal\n"
+)
+SECRET_FORMS = ("鷸蚌計劃", "zephyrine", "陳大文", "Kwai Chung terminal")
+
+
+@pytest.fixture(scope="module")
+def searchable(tmp_path_factory):
+    from search_corpus import make_archive
+
+    archive = make_archive(tmp_path_factory.mktemp("glossary") / "home")
+    with (archive.settings.home / "glossary.tsv").open("a", encoding="utf-8") as fh:
+        fh.write(LOCAL_GLOSSARY)
+    return archive
+
+
+@pytest.mark.parametrize("role", ["public", "members"])
+def test_local_forms_that_name_hidden_text_are_never_revealed(searchable, role):
+    for query in ("dock strike", "碼頭工人罷工", "Chan Tai-man", "貨櫃碼頭"):
+        results = searchable.search(query, role=role, per_page=100, hits_per_item=100)
+        shown = json.dumps(results.to_dict(), ensure_ascii=False)
+        for form in SECRET_FORMS:
+            assert form not in shown, (query, form)
+    # A shipped form is still listed, and so is a local form found in text the viewer may read.
+    assert "碼頭工人罷工" in searchable.search("dock strike", role=role).expansions
+    assert "container terminal" in searchable.search("貨櫃碼頭", role=role).expansions
+    # Zero results: nothing is named at all.
+    nothing = searchable.search("Chan Tai-man", role=role)
+    assert (nothing.total_hits, nothing.total_items, nothing.expansions) == (0, 0, [])
+
+
+def test_staff_still_search_with_the_local_glossary(searchable):
+    results = searchable.search("Chan Tai-man", role="staff", per_page=100, hits_per_item=100)
+    assert {"陳大文", "鷸蚌計劃", "zephyrine plan"} <= set(results.expansions)
+    assert "sec-01" in {h.uid for g in results.groups for h in g.hits}  # found through the plan
+
+
+def test_search_json_on_the_command_line(searchable):
+    home = searchable.settings.home
+    shipped = run_cli(home, "search", "dock strike", "--json", "--role", "public")
+    assert shipped.returncode == 0, shipped.stderr
+    assert "碼頭工人罷工" in shipped.stdout
+    for query in ("dock strike", "Chan Tai-man"):
+        public = run_cli(home, "search", query, "--json", "--role", "public")
+        assert public.returncode == 0, public.stderr
+        for form in SECRET_FORMS:
+            assert form not in public.stdout and form not in public.stderr
+    staff = run_cli(home, "search", "Chan Tai-man", "--json", "--role", "staff")
+    assert "鷸蚌計劃" in staff.stdout
+
+
+def test_also_searched_on_the_portal(searchable):
+    with archive_home(searchable.settings.home):
+        for query in ("dock strike", "Chan Tai-man"):
+            at = open_page(new_session(lang="en"), "search", q=query, lang="en")
+            shown = _page_dump(at)
+            for form in SECRET_FORMS:
+                assert form not in shown and form.encode("unicode_escape").decode() not in shown
+        at = open_page(new_session(lang="en"), "search", q="dock strike", lang="en")
+        also = [c.value for c in at.caption if "Also searched" in str(c.value)]
+        assert len(also) == 1 and "碼頭工人罷工" in also[0] and "鷸蚌計劃" not in also[0]
