@@ -302,13 +302,14 @@ def test_every_change_a_viewer_could_see_moves_the_change_stamp(settings, catalo
 # -- "Also searched" and the data folder's own glossary -------------------------------------------
 
 # Staff added these to the data folder's glossary.tsv. "鷸蚌計劃 / zephyrine plan" is said only in a
-# staff-only meeting; "陳大文" nowhere at all; "container terminal" is in a public item's
-# description, "Kwai Chung terminal" is not anywhere.
+# staff-only meeting; "陳大文" nowhere at all; "Mr Quokka" only in a redacted sentence of a public
+# talk; "container terminal" is in a public item's description, "Kwai Chung terminal" is nowhere.
 LOCAL_GLOSSARY = (
     "person\t陳大文|鷸蚌計劃\tChan Tai-man|zephyrine plan\tthe interviewee at risk and his plan\n"
+    "person\t郭先生\tMr Kwok|Mr Quokka\tnamed in a redacted sentence\n"
     "place\t貨櫃碼頭\tcontainer terminal|Kwai Chung terminal\tlocal\n"
 )
-SECRET_FORMS = ("鷸蚌計劃", "zephyrine", "陳大文", "Kwai Chung terminal")
+SECRET_FORMS = ("鷸蚌計劃", "zephyrine", "陳大文", "Kwai Chung terminal", "Quokka", "quokka")
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +324,7 @@ def searchable(tmp_path_factory):
 
 @pytest.mark.parametrize("role", ["public", "members"])
 def test_local_forms_that_name_hidden_text_are_never_revealed(searchable, role):
-    for query in ("dock strike", "碼頭工人罷工", "Chan Tai-man", "貨櫃碼頭"):
+    for query in ("dock strike", "碼頭工人罷工", "Chan Tai-man", "貨櫃碼頭", "Mr Kwok"):
         results = searchable.search(query, role=role, per_page=100, hits_per_item=100)
         shown = json.dumps(results.to_dict(), ensure_ascii=False)
         for form in SECRET_FORMS:
@@ -354,6 +355,8 @@ def test_search_json_on_the_command_line(searchable):
             assert form not in public.stdout and form not in public.stderr
     staff = run_cli(home, "search", "Chan Tai-man", "--json", "--role", "staff")
     assert "鷸蚌計劃" in staff.stdout
+    staff = run_cli(home, "search", "Mr Kwok", "--json", "--role", "staff")
+    assert "Mr Quokka" in staff.stdout + staff.stderr  # staff find the redacted sentence
 
 
 def test_also_searched_on_the_portal(searchable):
