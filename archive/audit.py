@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .catalog import now_utc
+from .catalog import note_change, now_utc
 from .errors import AccessDeniedError, InputError
 
 if TYPE_CHECKING:
@@ -70,6 +70,9 @@ def write_audit(
         "VALUES (?,?,?,?,?,?,?)",
         (at or now_utc(), check_actor(actor), action, item_id, target, old_value, new_value),
     )
+    # Every audited action changes what someone may see (visibility, embargo, redaction, edit):
+    # cached lists and counts keyed on the change counter are dropped with it.
+    note_change(conn)
 
 
 def audit_log(

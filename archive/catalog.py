@@ -32,6 +32,7 @@ __all__ = [
     "Job",
     "MediaFile",
     "TranscriptRevision",
+    "note_change",
     "now_utc",
     "role_allows",
 ]
@@ -246,9 +247,30 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX login_throttle_forget ON login_throttle(forget_at);
     """,
+    # next: one counter that every change to what a viewer may see bumps, in the change's own
+    # transaction (note_change): the portal keys its cached lists, facets, counts and charts on
+    # it, so a withdrawn item is gone at the next page run. Written to run after any other
+    # migration (IF NOT EXISTS, OR IGNORE): it only adds a table of its own.
+    """
+    CREATE TABLE IF NOT EXISTS catalog_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT OR IGNORE INTO catalog_changes (id, counter) VALUES (1, 0);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def note_change(conn: sqlite3.Connection) -> None:
+    """Bump the catalog's change counter on ``conn``, inside the change's own transaction.
+
+    Called by every write to what a viewer may see: items (visibility and embargo included),
+    media, transcripts, redactions, series, events, and every audited action
+    (:func:`archive.audit.write_audit`). Jobs, log-in throttling and fixity records do not count.
+    """
+    conn.execute("UPDATE catalog_changes SET counter = counter + 1 WHERE id = 1")
 
 
 def _new_item_id() -> str:
@@ -506,6 +528,21 @@ class Catalog:
                 conn.execute(f"PRAGMA user_version = {number + 1}")
         return SCHEMA_VERSION
 
+    def change_stamp(self, at: datetime | None = None) -> tuple[int, int]:
+        """What a cached view of the catalog must be keyed on to be current: the change counter
+        (:func:`note_change`) and how many embargoes have ended by ``at`` (now), since an
+        embargo's date opens an item without any write."""
+        counter = self.conn.execute("SELECT counter FROM catalog_changes WHERE id = 1").fetchone()
+        moment = (at or datetime.now(UTC)).isoformat(timespec="seconds")
+        ended = sum(
+            1
+            for (until,) in self.conn.execute(
+                "SELECT embargo_until FROM items WHERE embargo_until IS NOT NULL"
+            )
+            if until and moment >= _embargo_instant(until)
+        )
+        return (int(counter[0]) if counter else 0, ended)
+
     # -- items ------------------------------------------------------------------------------
     def create_item(self, **values: Any) -> Item:
         values = _validate_item_values(values)
@@ -518,6 +555,7 @@ class Catalog:
                 f"INSERT INTO items ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                 params,
             )
+            note_change(conn)
         return self.get_item(item_id)
 
     def update_item(self, item_id: str, **values: Any) -> Item:
@@ -532,6 +570,7 @@ class Catalog:
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"no item {item_id}")
+            note_change(conn)
         return self.get_item(item_id)
 
     def get_item(self, item_id: str) -> Item:
@@ -549,6 +588,7 @@ class Catalog:
         *,
         role: str = "staff",
         collection: str | None = None,
+        series_id: str | None = None,
         order: str = "recorded_date DESC, created_at DESC",
         limit: int | None = None,
     ) -> list[Item]:
@@ -556,9 +596,15 @@ class Catalog:
         # filter on the level in force now.
         sql = "SELECT * FROM items"
         params: list[Any] = []
+        where = []
         if collection:
-            sql += " WHERE collection = ?"
+            where.append("collection = ?")
             params.append(collection)
+        if series_id is not None:
+            where.append("series_id = ?")
+            params.append(series_id)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY {order}"
         items = [
             item
@@ -570,6 +616,7 @@ class Catalog:
     def delete_item(self, item_id: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM items WHERE id = ?", (item_id,))
+            note_change(conn)
 
     def item_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM items ORDER BY created_at, id")]
@@ -607,6 +654,7 @@ class Catalog:
                     now_utc(),
                 ),
             )
+            note_change(conn)
         media = self.get_media(item_id, role)
         assert media is not None
         return media
@@ -646,6 +694,7 @@ class Catalog:
                     now_utc(),
                 ),
             )
+            note_change(conn)
 
     def get_source(self, item_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM sources WHERE item_id = ?", (item_id,)).fetchone()
@@ -717,6 +766,7 @@ class Catalog:
                     for idx, s in enumerate(segments)
                 ],
             )
+            note_change(conn)
         return self.get_revision(item_id, last + 1)
 
     def latest_revision_number(self, item_id: str) -> int | None:

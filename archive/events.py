@@ -50,7 +50,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from .access import Viewer, visible_item
-from .catalog import VISIBILITIES, Catalog, Item, Job, now_utc, role_allows
+from .catalog import VISIBILITIES, Catalog, Item, Job, note_change, now_utc, role_allows
 from .config import Settings
 from .errors import InputError, NotFoundError
 
@@ -92,8 +92,11 @@ __all__ = [
     "run_ingest_now",
     "set_item_series",
     "update_event",
+    "series_has_visible_content",
     "update_series",
     "visible_event",
+    "visible_series",
+    "visible_series_list",
 ]
 
 EVENT_STATUSES = ("scheduled", "postponed", "cancelled", "held")
@@ -575,6 +578,7 @@ def create_series(
                 now_utc(),
             ),
         )
+        note_change(conn)
     return get_series(catalog, series_id)
 
 
@@ -601,14 +605,20 @@ def update_series(catalog: Catalog, series_id: str, **values: str) -> Series:
                 series_id,
             ),
         )
+        note_change(conn)
     return get_series(catalog, series_id)
 
 
 def get_series(catalog: Catalog, series_id: str) -> Series:
     row = catalog.conn.execute("SELECT * FROM series WHERE id = ?", (series_id,)).fetchone()
     if row is None:
-        raise InputError(f"no series {series_id!r}: see `archive series list`")
+        raise _no_series(series_id)
     return _series_from_row(row)
+
+
+def _no_series(series_id: str) -> InputError:
+    # One error for "no such series" and "a series you may not see": the two read the same.
+    return InputError(f"no series {series_id!r}: see `archive series list`")
 
 
 def list_series(catalog: Catalog) -> list[Series]:
@@ -630,14 +640,54 @@ def set_item_series(catalog: Catalog, item_id: str, series_id: str | None) -> It
 
 
 def items_in_series(catalog: Catalog, series_id: str, viewer: Viewer) -> list[Item]:
-    """The items of a series the viewer may see, oldest recording first (a programme's order)."""
-    get_series(catalog, series_id)
-    items = [
-        i
-        for i in catalog.list_items(role="staff", order="recorded_date ASC, created_at ASC")
-        if i.series_id == series_id
+    """The items of a series the viewer may see, oldest recording first (a programme's order).
+
+    A series the viewer may not see is the same error as one that does not exist."""
+    visible_series(catalog, series_id, viewer)
+    return catalog.list_items(
+        role=viewer.role, series_id=series_id, order="recorded_date ASC, created_at ASC"
+    )
+
+
+def series_has_visible_content(catalog: Catalog, series_id: str, viewer: Viewer) -> bool:
+    """Whether the viewer may see, now, at least one event or recording of the series.
+
+    The one definition of a series' visibility below staff: every route (feeds, the portal's
+    series page and lists, the Events filter, ``archive event list --series --role``) asks here.
+    Recordings count at their level in force now (an embargo that has not yet ended keeps its
+    item out); events at their visibility.
+    """
+    allowed = [v for v in VISIBILITIES if role_allows(viewer.role, v)]
+    marks = ", ".join("?" * len(allowed))
+    row = catalog.conn.execute(
+        f"SELECT 1 FROM events WHERE series_id = ? AND visibility IN ({marks}) LIMIT 1",
+        (series_id, *allowed),
+    ).fetchone()
+    if row is not None:
+        return True
+    return bool(catalog.list_items(role=viewer.role, series_id=series_id, limit=1))
+
+
+def visible_series(catalog: Catalog, series_id: str, viewer: Viewer) -> Series:
+    """The series, or the very error of an unknown id when the viewer may not see it.
+
+    Staff see every series (they make them before filling them). Anyone else sees a series only
+    while it holds something they may see (:func:`series_has_visible_content`): an empty series,
+    or one of staff-only drafts, must not give away its title, description or existence.
+    """
+    series = get_series(catalog, series_id)
+    if viewer.is_staff or series_has_visible_content(catalog, series.id, viewer):
+        return series
+    raise _no_series(series_id)
+
+
+def visible_series_list(catalog: Catalog, viewer: Viewer) -> list[Series]:
+    """The series the viewer may see (:func:`visible_series`), in creation order."""
+    return [
+        s
+        for s in list_series(catalog)
+        if viewer.is_staff or series_has_visible_content(catalog, s.id, viewer)
     ]
-    return [i for i in items if viewer.may_see(i)]
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -738,6 +788,7 @@ def create_event(
             f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             params,
         )
+        note_change(conn)
     return get_event(catalog, event_id)
 
 
@@ -781,7 +832,7 @@ def list_events(
     """Events the viewer may see. ``upcoming=True``: not yet over at ``now`` (soonest first);
     ``False``: over (latest first); None: all, in start order. ``statuses`` filters by status."""
     if series_id is not None:
-        get_series(catalog, series_id)
+        visible_series(catalog, series_id, viewer)
     for status in statuses or ():
         if status not in EVENT_STATUSES:
             raise InputError(f"status must be one of {', '.join(EVENT_STATUSES)}, not {status!r}")
@@ -834,6 +885,7 @@ def _write(
         if cur.rowcount == 0:
             _raw_event(catalog, event_id)  # NotFoundError when it is gone
             raise InputError(f"event {event_id} was changed by someone else meanwhile: try again")
+        note_change(conn)
     return get_event(catalog, event_id)
 
 
@@ -1060,6 +1112,7 @@ def link_recording(catalog: Catalog, event_id: str, item_id: str) -> Event:
             "WHERE id = ?",
             (item_id, now_utc(), event_id),
         )
+        note_change(conn)
         if item.series_id is None and event.series_id is not None:
             catalog.update_item(item_id, series_id=event.series_id)
     return _raw_event(catalog, event_id)

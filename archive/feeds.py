@@ -49,7 +49,7 @@ from .access import Viewer
 from .catalog import COLLECTIONS, Catalog, Item
 from .config import Settings
 from .errors import ArchiveError, InputError, NotFoundError
-from .events import Event, Series, event_permalink, get_series, list_events
+from .events import Event, Series, event_permalink, get_series, list_events, visible_series
 
 __all__ = [
     "CHAPTERS_TYPE",
@@ -322,7 +322,8 @@ def events_calendar(
     """The iCalendar feed of public events (all, or one series'): scheduled, postponed, held and
     cancelled alike, so subscribed calendars learn of every change."""
     public = Viewer("public")
-    series = get_series(catalog, series_id) if series_id else None
+    # A series with nothing public is the same error as an unknown id (the routes' 404).
+    series = visible_series(catalog, series_id, public) if series_id else None
     events = list_events(catalog, viewer=public, series_id=series_id)
     titles = {s.id: s for s in _series_of(catalog, events)}
     name = _both(*(_series_titles(series) if series else ("講座及活動", "Talks and events")))
@@ -368,9 +369,9 @@ def public_recordings(
     """Items a public viewer may see now, newest first (recorded date, then catalogued)."""
     if collection is not None and collection not in COLLECTIONS:
         raise InputError(f"collection must be one of {', '.join(COLLECTIONS)}, not {collection!r}")
-    if series_id is not None:
-        get_series(catalog, series_id)
     public = Viewer("public")
+    if series_id is not None:
+        visible_series(catalog, series_id, public)
     items = catalog.list_items(role="staff", collection=collection)
     # effective_visibility: an embargo that has ended makes an item public, one still running does not.
     items = [i for i in items if public.may_see(i)]
@@ -530,7 +531,7 @@ def _feed_titles(
     settings: Settings, catalog: Catalog, collection: str | None, series_id: str | None
 ) -> tuple[str, str]:
     if series_id:
-        series = get_series(catalog, series_id)
+        series = visible_series(catalog, series_id, Viewer("public"))
         return (
             f"{_both(series.title_zh, series.title_en)} — {settings.organisation}",
             _both(series.description_zh, series.description_en, "\n\n"),

@@ -426,7 +426,7 @@ def ingest(
         derivative = make_audio_derivative(
             settings,
             fetched.path,
-            expected_duration=info.duration,
+            expected_duration=info.audio_duration,
             name=fetched.original_name,
             progress=(lambda f: progress("store", f)) if progress else None,
         )

@@ -347,9 +347,14 @@ def submit_ingest(
 ) -> Job:
     """Queue an ingest; returns at once. Checks what can be checked without fetching first."""
     from .ingest import check_local_source, is_url
+    from .media import probe
 
     if not is_url(source):
-        source = str(check_local_source(Path(source).expanduser()).resolve())
+        path = check_local_source(Path(source).expanduser()).resolve()
+        # A file that is not media (notes.mp4 holding text) is refused now, in the words the
+        # worker would use, rather than as a job that fails later where nobody is looking.
+        probe(path)
+        source = str(path)
     if options.subtitles:
         from transcripts.subtitles import read_subtitles
 

@@ -58,6 +58,20 @@ class Probe:
     extension: str
 
     @property
+    def audio_duration(self) -> float:
+        """What the first audio track itself declares (the one the derivative decodes).
+
+        Streams of one file often differ: a meeting or screen recording's picture may run seconds
+        past its sound. The container's duration is the longest stream's, so a file is judged
+        whole or truncated against its audio track's own length, falling back to the
+        container's when the track declares none.
+        """
+        for stream in self.streams:
+            if stream["codec_type"] == "audio":
+                return stream.get("duration") or self.duration
+        return self.duration
+
+    @property
     def has_audio(self) -> bool:
         return any(s["codec_type"] == "audio" for s in self.streams)
 
@@ -133,6 +147,7 @@ def probe(path: Path, name: str | None = None) -> Probe:
             "width": s.get("width"),
             "height": s.get("height"),
             "attached_pic": bool((s.get("disposition") or {}).get("attached_pic")),
+            "duration": _stream_duration(s),
         }
         for s in data.get("streams", [])
         if s.get("codec_type") in ("audio", "video")
@@ -160,6 +175,27 @@ def probe(path: Path, name: str | None = None) -> Probe:
         mime=mime,
         extension=_extension(container, has_video),
     )
+
+
+def _stream_duration(stream: dict[str, Any]) -> float | None:
+    """A stream's declared length in seconds: ffprobe's ``duration`` (MP4, MP3, FLAC …) or the
+    ``DURATION`` tag Matroska/WebM writers set (``00:00:27.007000000``); None when neither."""
+    try:
+        value = float(stream.get("duration") or 0)
+    except (TypeError, ValueError):
+        value = 0.0
+    if value > 0:
+        return value
+    tags = {str(k).upper(): v for k, v in (stream.get("tags") or {}).items()}
+    match = _TAG_DURATION_RE.match(str(tags.get("DURATION") or ""))
+    if match:
+        hours, minutes, seconds = match.groups()
+        value = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        return value if value > 0 else None
+    return None
+
+
+_TAG_DURATION_RE = re.compile(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$")
 
 
 def _extension(container: str, has_video: bool) -> str:
@@ -217,7 +253,9 @@ def make_audio_derivative(
     """Encode mono AAC for playback and transcription; measure the peak level on the way.
 
     The decode also proves the file is whole: a truncated recording decodes to less audio than
-    its header promises, and is refused.
+    its header promises, and is refused. ``expected_duration`` is the audio track's own declared
+    length (:attr:`Probe.audio_duration`), not the container's: a picture that runs on after
+    the sound has ended is not a truncation.
     """
     name = name or source.name
     ffmpeg = _require("ffmpeg")

@@ -356,9 +356,21 @@ class BrowseRow:
     duration: float | None
 
 
-@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
 def browse_rows(role: str) -> list[BrowseRow]:
-    """Every item this role may see, with its duration (cached for half a minute)."""
+    """Every item this role may see, with its duration: what Browse lists, counts, offers as
+    facets and charts.
+
+    Cached per role *and* catalog change stamp (:meth:`archive.catalog.Catalog.change_stamp`):
+    any change to an item's visibility, embargo, metadata, media or redactions bumps it in the
+    change's own transaction, and an ended embargo changes it too, so the next page run reads the
+    catalog again. No time-to-live: a withdrawn item is never shown from the cache.
+    """
+    return _browse_rows(role, catalog().change_stamp())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _browse_rows(role: str, stamp: tuple[int, int]) -> list[BrowseRow]:
+    del stamp  # only the cache key: a new stamp is a new entry
     cat = catalog()
     who = Viewer(role)
     durations: dict[str, float] = {}

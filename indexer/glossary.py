@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .analysis import analyze
@@ -89,6 +89,39 @@ class Glossary:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def has_form(self, key: tuple[str, ...]) -> bool:
+        """Whether some entry has a form whose token sequence (:func:`form_key`) is ``key``."""
+        return key in self._index
+
+    def without_forms(self, keys: Iterable[tuple[str, ...]]) -> Glossary:
+        """This glossary with every form whose :func:`form_key` is in ``keys`` taken out; an entry
+        left with no form is dropped. Only the entries concerned are analysed again."""
+        drop = set(keys) & set(self._index)
+        if not drop:
+            return self
+        touched = {id(e) for key in drop for e, _ in self._index[key]}
+        mapped: dict[int, GlossaryEntry | None] = {}
+        entries: list[GlossaryEntry] = []
+        for entry in self.entries:
+            if id(entry) in touched:
+                zh = tuple(f for f in entry.zh if form_key(f) not in drop)
+                en = tuple(f for f in entry.en if form_key(f) not in drop)
+                kept = replace(entry, zh=zh, en=en) if zh or en else None
+            else:
+                kept = entry
+            mapped[id(entry)] = kept
+            if kept is not None:
+                entries.append(kept)
+        index: dict[tuple[str, ...], list[tuple[GlossaryEntry, str]]] = {}
+        for key, bucket in self._index.items():
+            if key in drop:
+                continue
+            kept_bucket = [(mapped[id(e)], f) for e, f in bucket if mapped[id(e)] is not None]
+            if kept_bucket:
+                index[key] = kept_bucket  # type: ignore[assignment]
+        max_len = max((len(k) for k in index), default=0)
+        return Glossary(tuple(entries), self.warnings, index, max_len)
 
     def lookup(self, text: str) -> list[GlossaryEntry]:
         """Entries that have ``text`` (any script, any listed form) as one of their forms."""

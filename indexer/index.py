@@ -68,6 +68,7 @@ from whoosh.searching import Searcher
 from archive.errors import IndexError_, NotFoundError
 
 from .glossary import load_glossary
+from .glossary_access import glossary_for_viewer
 from .highlight import highlight_html
 from .query import PHRASE_BOOST, ParsedQuery, filter_queries, parse_query
 from .schema import (
@@ -752,6 +753,18 @@ class SearchIndex:
             speaker=filters.speaker,
         )
         glossary = load_glossary(self.home) if expand else None
+        view = self._view_now()
+        allowed = self._allowed(view, role)
+        if glossary is not None and allowed is not None:
+            # Below staff, a form from the data folder's own glossary is used (and named under
+            # "Also searched") only where it occurs in text this role may read.
+            glossary = glossary_for_viewer(
+                glossary,
+                query,
+                extra,
+                SEGMENT_FIELDS,
+                occurs=lambda key: self._occurs(view, allowed, key),
+            )
         # Two queries from one reading of the text: transcript segments (their one ``body``
         # field) and item documents (titles, descriptions, speakers, tags). Looking for each word
         # in one field instead of five keeps the big search's matcher tree narrow; the item
@@ -763,8 +776,6 @@ class SearchIndex:
         )
         if parsed.query is None:
             return empty
-        view = self._view_now()
-        allowed = self._allowed(view, role)
         if allowed is not None and allowed.empty():
             return empty  # nothing at all is visible to this role
         if parsed.filters_only:
@@ -813,6 +824,18 @@ class SearchIndex:
         if exact:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
+
+    def _occurs(self, view: _View, allowed: _RoleDocs, key: tuple[str, ...]) -> bool:
+        """Whether the token sequence ``key`` is in any field of a document in ``allowed``."""
+        fields = sorted({*SEGMENT_FIELDS, *ITEM_FIELDS})
+        if len(key) == 1:
+            query: wq.Query = wq.Or([wq.Term(f, key[0]) for f in fields])
+        else:
+            query = wq.Or([wq.Phrase(f, list(key)) for f in fields])
+        if allowed.empty():
+            return False
+        with _postings_unfiltered():
+            return view.searcher.search(query, limit=1, filter=allowed).scored_length() > 0
 
     def _allowed(self, view: _View, role: str) -> _RoleDocs | None:
         """The documents ``role`` may see, as a filter (None for staff: everything).

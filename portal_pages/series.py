@@ -2,7 +2,8 @@
 
 URL: ``/series?lang=…`` lists the series; ``/series?series=ID`` shows one, with subscribe links
 (its public events as a calendar, its public recordings as a podcast). A series is listed only when
-the viewer may see at least one of its events or recordings.
+the viewer may see at least one of its events or recordings (``archive.events.visible_series``);
+below staff, any other series reads exactly like an id that does not exist.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import streamlit as st
 
 from archive import hub_ui, ui
 from archive.errors import ArchiveError
-from archive.events import get_series, items_in_series, list_events, list_series
+from archive.events import items_in_series, list_events, visible_series, visible_series_list
 
 t = ui.page_i18n()
 _ = t._
@@ -35,7 +36,7 @@ def _contents(sid: str) -> tuple[list, list, list]:
 if not series_id:
     st.header(_("Series"), anchor=False)
     shown = 0
-    for series in list_series(cat):
+    for series in visible_series_list(cat, who):
         upcoming, past, items = _contents(series.id)
         if not (upcoming or past or items):
             continue
@@ -67,11 +68,11 @@ if not series_id:
     st.stop()
 
 try:
-    series = get_series(cat, series_id)
-    upcoming, past, items = _contents(series_id)
+    series = visible_series(cat, series_id, who)
+    upcoming, past, items = _contents(series.id)
 except ArchiveError:
     series, upcoming, past, items = None, [], [], []
-if series is None or not (upcoming or past or items or who.is_staff):
+if series is None:
     st.error(_("We couldn't find that series."))
     st.page_link(ui.PAGES["series"], label=_("All series"), query_params=hub_ui.link_params(t))
     st.stop()

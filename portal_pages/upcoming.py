@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive import hub_ui, ui
-from archive.events import list_events, list_series
+from archive.events import list_events, visible_series_list
 
 t = ui.page_i18n()
 _ = t._
@@ -21,7 +21,7 @@ PAST_SHOWN = 20
 hub_ui.hub_css()
 tz = hub_ui.viewer_tz(t)
 
-all_series = {s.id: s for s in list_series(cat)}
+all_series = {s.id: s for s in visible_series_list(cat, who)}
 every = list_events(cat, viewer=who)
 # Only series this viewer has events in: a series of staff-only drafts stays unseen.
 offered = [sid for sid in all_series if any(e.series_id == sid for e in every)]

@@ -494,7 +494,6 @@ def test_the_podcast_as_a_podcast_app_reads_it(built):
         ("interview", None, ("english",)),
         ("strike-anniversary", None, ()),
         (None, "uk-tour", ("public",)),
-        (None, "voices", ()),
     ],
 )
 def test_podcasts_per_collection_and_series(built, collection, series_id, expected):
@@ -506,6 +505,16 @@ def test_podcasts_per_collection_and_series(built, collection, series_id, expect
     assert [e.id for e in feed.entries] == [_entry_guid(built.items[k]) for k in expected]
     if series_id == "uk-tour":
         assert feed.feed.title.startswith("英國巡迴講座 | UK talk tour")
+
+
+def test_a_series_with_nothing_public_is_no_feed(built):
+    # "voices" holds nothing public: its podcast and calendar are the error of an unknown id, with
+    # neither its title nor its description (this was an empty podcast under the series' title).
+    for series_id in ("voices", "nope"):
+        with pytest.raises(InputError, match=f"^no series '{series_id}'"):
+            podcast_feed(built.settings, built.catalog, base_url=BASE, series_id=series_id)
+        with pytest.raises(InputError, match=f"^no series '{series_id}'"):
+            events_calendar(built.settings, built.catalog, base_url=BASE, series_id=series_id)
 
 
 @pytest.mark.parametrize("atom", [False, True])
