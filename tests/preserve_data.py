@@ -242,3 +242,31 @@ def sample_copy(tmp_path: Path, tones: int = 1) -> Sample:
     settings = load_settings(tmp_path / "home").ensure()
     catalog = Catalog.open(settings)
     return Sample(settings, catalog, **json.loads((base / "sample.json").read_text()))
+
+
+def public_key(settings: Settings) -> str:
+    """The public key of the data folder's backup signing key (what `archive backup` prints)."""
+    from archive.bag_signing import KEY_NAME, load_signing_key
+
+    return load_signing_key(settings.home / KEY_NAME).public.text
+
+
+def rehash(
+    bag: Path, settings: Settings | None = None, *, info: dict[str, str] | None = None
+) -> None:
+    """What someone who changed files in a bag does next: re-hash every manifest (bagit.py), so
+    that the bag is valid again. With ``settings``, also sign it again with that data folder's
+    key: the bag is then what its key holder would have made (a legitimate older or newer bag,
+    or a catalog tampered with before the backup)."""
+    import bagit
+
+    from archive.bag_signing import KEY_NAME, SIGNATURE_FILE, load_signing_key, sign_bag
+
+    (bag / SIGNATURE_FILE).unlink(missing_ok=True)
+    opened = bagit.Bag(str(bag))
+    if info:
+        opened.info.update(info)
+    opened.save(manifests=True)
+    assert opened.is_valid()
+    if settings is not None:
+        sign_bag(bag, load_signing_key(settings.home / KEY_NAME))

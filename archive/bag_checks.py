@@ -1,0 +1,366 @@
+"""What restore checks in a bag before it uses anything in it: the bag trusts nothing it reads.
+
+A bag comes back from a disk, a courier or an offsite repository that an adversary may have had in
+hand. Besides its signature (:mod:`archive.bag_signing`) and its checksums (bagit), restore checks:
+
+- **the files of the bag** (:func:`check_tree`): only folders and regular files (no symlink, FIFO,
+  device or socket anywhere, so nothing read "from the bag" comes from elsewhere); at the top only
+  the tag files this software writes and ``data/``; every path in the manifests confined under
+  ``data/`` (:func:`check_manifest_paths`);
+- **the manifests through the signature** (:func:`signed_manifest`): the payload manifest used for
+  the copy is the one whose sha256 the signed tag manifest records, read once;
+- **the catalog** (:func:`check_catalog`), in a temporary copy opened read-only with SQLite's
+  ``trusted_schema`` off: ``user_version`` within 1 … this software's schema; ``PRAGMA
+  integrity_check`` ok; its ``sqlite_master`` (type, name, table, normalised SQL) exactly that of a
+  fresh catalog migrated to the same version by :data:`archive.catalog.MIGRATIONS` — no extra
+  trigger, view, table or index, no changed definition (migrations added later are covered by
+  construction); every path it names (``media.path``, ``events.poster_path``,
+  ``fixity_checks.path``, and any other column called ``path`` or ``…_path``) relative, normalised
+  and inside its folder (:mod:`archive.paths`);
+- **the files to restore** (:func:`check_restore_list`): only ``catalog.sqlite``, ``glossary.tsv``
+  and files under ``media/``, each held by the bag — never a key, a queue or a session database.
+
+Each check raises :class:`PreservationError` with one sentence naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import stat
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from .bag_signing import SIGNATURE_FILE, SIGNED_FILE
+from .catalog import SCHEMA_VERSION, Catalog
+from .errors import PreservationError
+from .paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
+
+__all__ = [
+    "TAG_FILES",
+    "check_catalog",
+    "check_manifest_paths",
+    "check_restore_list",
+    "check_tree",
+    "copy_verified",
+    "expected_schema",
+    "parse_manifest",
+    "signed_manifest",
+]
+
+PAYLOAD_MANIFEST = "manifest-sha256.txt"
+# The top of a bag made by `archive backup`: these tag files and data/, nothing else.
+TAG_FILES = frozenset(
+    {
+        "bagit.txt",
+        "bag-info.txt",
+        PAYLOAD_MANIFEST,
+        SIGNED_FILE,
+        "about-this-bag.txt",
+        SIGNATURE_FILE,
+    }
+)
+# Files a restore may put in the new data folder, besides those under media/.
+RESTORABLE_FILES = frozenset({"catalog.sqlite", "glossary.tsv"})
+# Columns that name a file, and the folder each must stay in; any other column called "path" or
+# "…_path" (a later migration's) must stay in media/.
+PATH_COLUMNS = {
+    ("media", "path"): MEDIA_FOLDER,
+    ("events", "poster_path"): POSTER_FOLDER,
+    ("fixity_checks", "path"): MEDIA_FOLDER,
+}
+# Tables SQLite itself may add to any catalog (ANALYZE): allowed with their built-in definition.
+_SQLITE_STAT = {
+    "sqlite_stat1": "CREATE TABLE sqlite_stat1(tbl,idx,stat)",
+    "sqlite_stat4": "CREATE TABLE sqlite_stat4(tbl,idx,neq,nlt,ndlt,sample)",
+}
+MAX_NAMED = 10
+CHUNK = 4 * 1024 * 1024
+
+
+REFUSED = "so nothing was restored"
+
+
+def _fail(message: str, then: str = REFUSED) -> PreservationError:
+    return PreservationError(f"{message}, {then}")
+
+
+def _named(problems: list[str]) -> str:
+    more = f" and {len(problems) - MAX_NAMED} more" if len(problems) > MAX_NAMED else ""
+    return "; ".join(problems[:MAX_NAMED]) + more
+
+
+# -- the files of the bag ----------------------------------------------------------------------
+
+
+def check_tree(bag: Path) -> None:
+    """Only folders and regular files, none of them a symlink, anywhere in the bag (``lstat``:
+    nothing is followed). Run before anything in the bag is opened."""
+    problems: list[str] = []
+    stack = [bag]
+    while stack and len(problems) <= MAX_NAMED:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise _fail(f"the bag {bag} cannot be read ({exc.strerror}: {folder})") from exc
+        for entry in entries:
+            rel = Path(entry.path).relative_to(bag).as_posix()
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                problems.append(f"{rel} is a symbolic link")
+            elif stat.S_ISDIR(mode):
+                stack.append(Path(entry.path))
+            elif not stat.S_ISREG(mode):
+                problems.append(f"{rel} is not a regular file")
+    if problems:
+        raise _fail(f"the bag {bag} holds what no backup holds: {_named(sorted(problems))}")
+
+
+def check_top_level(bag: Path) -> None:
+    """At the top of the bag: the tag files of :data:`TAG_FILES` and the ``data`` folder only."""
+    extra = sorted(
+        entry.name
+        for entry in os.scandir(bag)
+        if not (
+            (entry.name == "data" and entry.is_dir(follow_symlinks=False))
+            or (entry.name in TAG_FILES and entry.is_file(follow_symlinks=False))
+        )
+    )
+    if extra:
+        raise _fail(f"the bag {bag} has files a backup never has: {_named(extra)}")
+
+
+def check_manifest_paths(bag: Path, manifest: dict[str, str]) -> None:
+    """Every payload path relative, normalised and under ``data/``."""
+    bad = sorted(repr(rel) for rel in manifest if not confined_name(rel, "data"))
+    if bad:
+        raise _fail(f"the bag {bag} lists paths outside its data folder: {_named(bad)}")
+
+
+def parse_manifest(data: bytes, bag: Path, name: str) -> dict[str, str]:
+    """``sha256  path`` lines → {path: sha256}; PreservationError on anything else."""
+    entries: dict[str, str] = {}
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _fail(f"the bag {bag} has a {name} that is not UTF-8 text") from None
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        digest, _, rel = line.partition(" ")
+        rel = rel.lstrip(" ").removeprefix("*")
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest) or not rel or rel in entries:
+            raise _fail(f"the bag {bag} has a malformed {name} (line {line[:80]!r})")
+        entries[rel] = digest.lower()
+    return entries
+
+
+def signed_manifest(bag: Path, tagmanifest: bytes) -> dict[str, str]:
+    """The payload manifest, read once and checked against the sha256 that the (verified) tag
+    manifest records for it; every tag file at the top of the bag must be listed there too."""
+    tags = parse_manifest(tagmanifest, bag, SIGNED_FILE)
+    unsigned = sorted(
+        name
+        for name in TAG_FILES - {SIGNED_FILE, SIGNATURE_FILE}
+        if (bag / name).exists() and name not in tags
+    )
+    for required in (PAYLOAD_MANIFEST, "bag-info.txt", "bagit.txt"):
+        if required not in tags and required not in unsigned:
+            unsigned.append(required)
+    if unsigned:
+        raise _fail(f"the bag {bag} has tag files its signature does not cover: {_named(unsigned)}")
+    data = (bag / PAYLOAD_MANIFEST).read_bytes()
+    if hashlib.sha256(data).hexdigest() != tags[PAYLOAD_MANIFEST]:
+        raise _fail(
+            f"the bag {bag} has a {PAYLOAD_MANIFEST} that is not the one it was signed with"
+        )
+    return parse_manifest(data, bag, PAYLOAD_MANIFEST)
+
+
+def copy_verified(source: Path, destination: Path, sha256: str) -> int:
+    """Copy ``source`` to a new file ``destination`` and check the bytes read against ``sha256``
+    (what the verified manifest says): the copy is exactly what was signed. Returns the size."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(source, "rb") as fin, open(destination, "xb") as fout:
+        while chunk := fin.read(CHUNK):
+            digest.update(chunk)
+            fout.write(chunk)
+            size += len(chunk)
+        fout.flush()
+        os.fsync(fout.fileno())
+    if digest.hexdigest() != sha256:
+        raise PreservationError(
+            f"{source} changed while it was being read (a failing disk, or someone writing to "
+            "the bag), so nothing was restored"
+        )
+    return size
+
+
+# -- the catalog -------------------------------------------------------------------------------
+
+
+def _normalise_sql(sql: str | None) -> str | None:
+    """Whitespace collapsed outside quotes (and none beside brackets and commas): the same
+    definition, however it was indented, compares equal; any other change does not."""
+    if sql is None:
+        return None
+    out: list[str] = []
+    quote: str | None = None
+    pending_space = False
+    for ch in sql:
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch.isspace():
+            pending_space = True
+            continue
+        if pending_space and out and out[-1] not in "(," and ch not in "),":
+            out.append(" ")
+        pending_space = False
+        out.append(ch)
+        if ch in "'\"`[":
+            quote = "]" if ch == "[" else ch
+    return "".join(out)
+
+
+def _schema_rows(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | None]]:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {(str(t), str(n)): (str(tbl), _normalise_sql(sql)) for t, n, tbl, sql in rows}
+
+
+@lru_cache(maxsize=8)
+def expected_schema(version: int) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """``sqlite_master`` of a fresh catalog migrated to ``version`` by this software."""
+    with tempfile.TemporaryDirectory(prefix="archive-schema-") as tmp:
+        fresh = Catalog(Path(tmp) / "fresh.sqlite")
+        try:
+            fresh.migrate(version)
+            return _schema_rows(fresh.conn)
+        finally:
+            fresh.close()
+
+
+def _open_untrusted(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    # Nothing in this file's schema may run with side effects while it is read.
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("PRAGMA cell_size_check = ON")
+    return conn
+
+
+def check_catalog(copy: Path, bag: Path, recorded_version: int, *, then: str = REFUSED) -> int:
+    """Check the catalog at ``copy`` (a private copy of the bag's, never the bag's file); its
+    schema version. ``recorded_version`` is what bag-info says; ``then`` ends each message (what
+    the refusal means: nothing restored, or no backup made)."""
+    try:
+        conn = _open_untrusted(copy)
+    except sqlite3.DatabaseError as exc:
+        raise _fail(f"the catalog in the bag {bag} cannot be read ({exc})", then) from exc
+    try:
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise PreservationError(
+                    f"the bag {bag} was made by a newer version of the software (catalog schema "
+                    f"{version}; this one reads up to {SCHEMA_VERSION}): upgrade the software, "
+                    "then restore"
+                )
+            if version < 1:
+                raise _fail(f"the catalog in the bag {bag} has no schema version", then)
+            if version != recorded_version:
+                raise _fail(
+                    f"the catalog in the bag {bag} has schema {version}, but its bag-info.txt "
+                    f"says {recorded_version}",
+                    then,
+                )
+            integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
+            if integrity != ["ok"]:
+                raise _fail(f"the catalog in the bag {bag} is damaged: {_named(integrity)}", then)
+            _compare_schema(conn, version, bag, then)
+            _check_paths(conn, bag, then)
+        except sqlite3.DatabaseError as exc:
+            raise _fail(f"the catalog in the bag {bag} cannot be read ({exc})", then) from exc
+    finally:
+        conn.close()
+    return version
+
+
+def _compare_schema(conn: sqlite3.Connection, version: int, bag: Path, then: str) -> None:
+    found = _schema_rows(conn)
+    expected = dict(expected_schema(version))
+    for name, sql in _SQLITE_STAT.items():
+        if found.get(("table", name)) == (name, _normalise_sql(sql)):
+            expected[("table", name)] = found[("table", name)]
+    problems = [
+        f"an extra {kind} {name!r}" for kind, name in sorted(found.keys() - expected.keys())
+    ]
+    problems += [f"no {kind} {name!r}" for kind, name in sorted(expected.keys() - found.keys())]
+    problems += [
+        f"a changed {kind} {name!r}"
+        for kind, name in sorted(found.keys() & expected.keys())
+        if found[(kind, name)] != expected[(kind, name)]
+    ]
+    if problems:
+        raise _fail(
+            f"the catalog in the bag {bag} is not the schema this software makes for version "
+            f"{version}: {_named(problems)}",
+            then,
+        )
+
+
+def _check_paths(conn: sqlite3.Connection, bag: Path, then: str) -> None:
+    tables = [
+        str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    problems: list[str] = []
+    for table in tables:
+        if table.startswith("sqlite_"):
+            continue
+        quoted = '"' + table.replace('"', '""') + '"'
+        for column in conn.execute(f"PRAGMA table_info({quoted})").fetchall():
+            name = str(column[1])
+            folder = PATH_COLUMNS.get((table, name))
+            if folder is None and (name == "path" or name.endswith("_path")):
+                folder = MEDIA_FOLDER
+            if folder is None:
+                continue
+            col = '"' + name.replace('"', '""') + '"'
+            for (value,) in conn.execute(
+                f"SELECT {col} FROM {quoted} WHERE {col} IS NOT NULL AND {col} != ''"
+            ):
+                if not confined_name(value if isinstance(value, str) else "", folder):
+                    problems.append(f"{table}.{name} {str(value)[:120]!r} is not inside {folder}/")
+                    if len(problems) > MAX_NAMED:
+                        break
+    if problems:
+        raise _fail(
+            f"the catalog in the bag {bag} names files outside their folder: {_named(problems)}",
+            then,
+        )
+
+
+# -- the files to restore ----------------------------------------------------------------------
+
+
+def check_restore_list(bag: Path, files: object, manifest: dict[str, str]) -> list[str]:
+    """``data_folder_files`` of archive.json, checked: a list of paths the bag holds, each the
+    catalog, the local glossary or a file under media/."""
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise _fail(f"the bag {bag} has a damaged archive.json (data_folder_files)")
+    for rel in files:
+        allowed = rel in RESTORABLE_FILES or confined_name(rel, MEDIA_FOLDER)
+        if not allowed or f"data/{rel}" not in manifest:
+            raise _fail(
+                f"the bag {bag} lists {rel!r} to restore, which it may not or does not hold"
+            )
+    if "catalog.sqlite" not in files:
+        raise _fail(f"the bag {bag} does not list its catalog to restore")
+    return list(files)
