@@ -181,7 +181,7 @@ def save_signing_key(signer: BagSigner) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise
+        raise  # the caller decides (an OSError, but not one to report as "cannot create")
     except OSError as exc:
         raise ConfigError(f"cannot create the signing key {path}: {exc.strerror}") from exc
     with os.fdopen(fd, "w", encoding="ascii") as fh:
@@ -274,7 +274,8 @@ def verify_signature(bag_dir: Path, key: PublicKey) -> bytes:
     if found is None:
         raise PreservationError(
             f"the bag {bag_dir} is not signed, so nothing was restored: it was made before bags "
-            "were signed, or its signature was removed"
+            "were signed, or its signature was removed (a bag that has never left your hands "
+            "can be restored with --allow-unsigned; every other check still runs)"
         )
     try:
         with open(bag_dir / SIGNED_FILE, "rb") as fh:

@@ -252,17 +252,23 @@ def public_key(settings: Settings) -> str:
 
 
 def rehash(
-    bag: Path, settings: Settings | None = None, *, info: dict[str, str] | None = None
+    bag: Path,
+    settings: Settings | None = None,
+    *,
+    info: dict[str, str] | None = None,
+    keep_signature: bool = False,
 ) -> None:
     """What someone who changed files in a bag does next: re-hash every manifest (bagit.py), so
-    that the bag is valid again. With ``settings``, also sign it again with that data folder's
-    key: the bag is then what its key holder would have made (a legitimate older or newer bag,
-    or a catalog tampered with before the backup)."""
+    that the bag is valid again. The old signature is removed, or with ``keep_signature`` left
+    in place (now a stale one). With ``settings``, the bag is signed again with that data
+    folder's key: it is then what its key holder would have made (a legitimate older or newer
+    bag, or a catalog tampered with before the backup)."""
     import bagit
 
     from archive.bag_signing import KEY_NAME, SIGNATURE_FILE, load_signing_key, sign_bag
 
-    (bag / SIGNATURE_FILE).unlink(missing_ok=True)
+    if not keep_signature:
+        (bag / SIGNATURE_FILE).unlink(missing_ok=True)
     opened = bagit.Bag(str(bag))
     if info:
         opened.info.update(info)
