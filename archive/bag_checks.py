@@ -1,7 +1,10 @@
-"""What restore checks in a bag before it uses anything in it: the bag trusts nothing it reads.
+"""What restore checks in a bag before it uses anything in it: restore trusts nothing it reads.
 
 A bag comes back from a disk, a courier or an offsite repository that an adversary may have had in
-hand. Besides its signature (:mod:`archive.bag_signing`) and its checksums (bagit), restore checks:
+hand. :func:`check_bag` runs every check, in this order, and raises :class:`PreservationError` at
+the first that fails; nothing has been written by then (the catalog is read in a private temporary
+copy). Besides the signature (:mod:`archive.bag_signing`: the tag manifest, signed by the key whose
+public half the operator gives) and every checksum (bagit), it checks:
 
 - **the files of the bag** (:func:`check_tree`): only folders and regular files (no symlink, FIFO,
   device or socket anywhere, so nothing read "from the bag" comes from elsewhere); at the top only
@@ -26,21 +29,38 @@ Each check raises :class:`PreservationError` with one sentence naming what is wr
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
 import stat
 import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from .bag_signing import SIGNATURE_FILE, SIGNED_FILE
+import bagit
+
+from .bag_signing import (
+    PUBLIC_KEY_ENV,
+    SIGNATURE_FILE,
+    SIGNED_FILE,
+    PublicKey,
+    read_signature,
+    verify_signature,
+)
 from .catalog import SCHEMA_VERSION, Catalog
 from .errors import PreservationError
 from .paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 
 __all__ = [
+    "BACKUP_FORMAT",
+    "INCOMPLETE_MARKER",
+    "INCOMPLETE_SUFFIX",
     "TAG_FILES",
+    "BagCheck",
+    "check_bag",
     "check_catalog",
     "check_manifest_paths",
     "check_restore_list",
@@ -78,7 +98,11 @@ _SQLITE_STAT = {
     "sqlite_stat4": "CREATE TABLE sqlite_stat4(tbl,idx,neq,nlt,ndlt,sample)",
 }
 MAX_NAMED = 10
+MAX_NAMED_PROBLEMS = 20  # changed, missing or extra files named in one message
 CHUNK = 4 * 1024 * 1024
+BACKUP_FORMAT = "hk-labour-archive-backup/1"
+INCOMPLETE_SUFFIX = ".incomplete"
+INCOMPLETE_MARKER = "BACKUP-INCOMPLETE.txt"
 
 
 REFUSED = "so nothing was restored"
@@ -268,11 +292,7 @@ def check_catalog(copy: Path, bag: Path, recorded_version: int, *, then: str = R
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
-                raise PreservationError(
-                    f"the bag {bag} was made by a newer version of the software (catalog schema "
-                    f"{version}; this one reads up to {SCHEMA_VERSION}): upgrade the software, "
-                    "then restore"
-                )
+                raise _newer(bag, version)
             if version < 1:
                 raise _fail(f"the catalog in the bag {bag} has no schema version", then)
             if version != recorded_version:
@@ -364,3 +384,166 @@ def check_restore_list(bag: Path, files: object, manifest: dict[str, str]) -> li
     if "catalog.sqlite" not in files:
         raise _fail(f"the bag {bag} does not list its catalog to restore")
     return list(files)
+
+
+@dataclass(frozen=True)
+class BagCheck:
+    """A bag that passed every check of :func:`check_bag`."""
+
+    path: Path
+    info: dict[str, Any]
+    schema_version: int
+    payload_files: int
+    payload_bytes: int
+    manifest: dict[str, str] = field(repr=False)  # "data/…" → sha256, as signed
+    description: dict[str, Any] = field(default_factory=dict, repr=False)  # archive.json
+    restore_files: tuple[str, ...] = ()  # paths in a data folder, each checked (bag_checks)
+    signed_by: PublicKey | None = None  # None: an unsigned bag let through by allow_unsigned
+
+
+# -- checking a bag ----------------------------------------------------------------------------
+
+
+def _describe_problems(details: list[Any]) -> str:
+    lines = []
+    for detail in details[:MAX_NAMED_PROBLEMS]:
+        if isinstance(detail, bagit.ChecksumMismatch):
+            lines.append(
+                f"{detail.path} has changed (sha256 {str(detail.found)[:12]}…, expected {str(detail.expected)[:12]}…)"
+            )
+        elif isinstance(detail, bagit.FileMissing):
+            lines.append(f"{detail.path} is missing")
+        elif isinstance(detail, bagit.UnexpectedFile):
+            lines.append(f"{detail.path} is not in the manifest (an extra file)")
+        else:
+            lines.append(str(detail))
+    if len(details) > MAX_NAMED_PROBLEMS:
+        lines.append(f"and {len(details) - MAX_NAMED_PROBLEMS} more")
+    return "; ".join(lines)
+
+
+def check_bag(
+    bag_path: str | os.PathLike[str],
+    *,
+    public_key: PublicKey | str | None,
+    allow_unsigned: bool = False,
+    processes: int | None = None,
+) -> BagCheck:
+    """Everything ``restore`` checks before it writes anything; raises PreservationError naming
+    what is wrong (every changed, missing or extra file; a bad signature; a catalog that is not
+    this software's schema or names files outside their folders: archive.bag_checks).
+
+    ``public_key``: the key printed by ``archive backup``; the bag's signature must verify with it.
+    ``allow_unsigned``: accept a bag with no signature at all (made before bags were signed);
+    every other check still runs, and a bag that *is* signed must still verify.
+    """
+    path = Path(bag_path).expanduser().resolve()
+    key = PublicKey.parse(public_key) if isinstance(public_key, str) else public_key
+    if key is None and not allow_unsigned:
+        raise PreservationError(
+            "give the public key printed by `archive backup`: archive restore BAG --public-key "
+            f"KEY (or a file holding it, or ${PUBLIC_KEY_ENV})"
+        )
+    if not path.is_dir():
+        raise PreservationError(f"{path} is not a folder")
+    if path.name.endswith(INCOMPLETE_SUFFIX) or (path / INCOMPLETE_MARKER).exists():
+        raise PreservationError(f"{path} is an unfinished backup: it cannot be restored")
+    check_tree(path)  # before anything in the bag is opened: no symlinks, no FIFOs
+    try:
+        bag = bagit.Bag(str(path))
+    except bagit.BagError as exc:
+        raise PreservationError(f"{path} is not a BagIt bag ({exc})") from exc
+    if bag.info.get("Archive-Format") != BACKUP_FORMAT:
+        raise PreservationError(f"{path} is a BagIt bag but not a backup made by `archive backup`")
+    check_top_level(path)
+    if "sha256" not in bag.algorithms or not (path / "manifest-sha256.txt").is_file():
+        raise PreservationError(f"{path} has no sha256 manifest")
+    signature = read_signature(path)
+    if signature is None and allow_unsigned:
+        tagmanifest = None
+    elif key is None:
+        raise PreservationError(
+            f"the bag {path} is signed: give its public key with --public-key to check it"
+        )
+    else:
+        tagmanifest = verify_signature(path, key)
+    manifest = (
+        signed_manifest(path, tagmanifest)
+        if tagmanifest is not None
+        else parse_manifest(
+            (path / "manifest-sha256.txt").read_bytes(), path, "manifest-sha256.txt"
+        )
+    )
+    check_manifest_paths(path, manifest)
+    schema = _schema_from_info(bag.info, path)
+    # Payload-Oxum is only a count of files and bytes, and bagit.py stops at it without naming a
+    # file. The full check below compares every file against the manifest and names each problem,
+    # and bag-info.txt itself is covered by the tag manifest.
+    oxum = bag.info.pop("Payload-Oxum", None)
+    try:
+        bag.validate(processes=processes or min(4, os.cpu_count() or 1))
+    except bagit.BagValidationError as exc:
+        details = list(getattr(exc, "details", None) or [])
+        what = _describe_problems(details) if details else str(exc)
+        raise PreservationError(
+            f"the bag {path} failed its check, so nothing was restored: {what}"
+        ) from exc
+    except bagit.BagError as exc:
+        raise PreservationError(f"the bag {path} is damaged: {exc}") from exc
+    finally:
+        if oxum is not None:
+            bag.info["Payload-Oxum"] = oxum
+    if set(manifest) != set(bag.payload_entries()):
+        raise PreservationError(f"the bag {path} changed while it was being checked")
+    payload_bytes = sum((path / rel).stat().st_size for rel in manifest)
+    if "data/catalog.sqlite" not in manifest:
+        raise PreservationError(f"the bag {path} has no data/catalog.sqlite")
+    if "data/archive.json" not in manifest:
+        raise PreservationError(f"the bag {path} has no data/archive.json")
+    # The catalog is checked in a private copy whose bytes are the signed ones: the bag's own
+    # file is never opened by SQLite (which would also write beside it).
+    with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch:
+        copy = Path(scratch) / "catalog.sqlite"
+        copy_verified(path / "data" / "catalog.sqlite", copy, manifest["data/catalog.sqlite"])
+        actual = check_catalog(copy, path, schema)
+    archive_json = path / "data" / "archive.json"
+    if hashlib.sha256(archive_json.read_bytes()).hexdigest() != manifest["data/archive.json"]:
+        raise PreservationError(f"the bag {path} changed while it was being checked")
+    try:
+        description = json.loads(archive_json.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PreservationError(f"the bag {path} has a damaged archive.json") from exc
+    if not isinstance(description, dict):
+        raise PreservationError(f"the bag {path} has a damaged archive.json")
+    files = check_restore_list(path, description.get("data_folder_files", []), manifest)
+    return BagCheck(
+        path,
+        dict(bag.info),
+        actual,
+        len(manifest),
+        payload_bytes,
+        manifest,
+        description=description,
+        restore_files=tuple(files),
+        signed_by=key if tagmanifest is not None else None,
+    )
+
+
+def _schema_from_info(info: dict[str, Any], path: Path) -> int:
+    raw = info.get("Archive-Schema-Version", "")
+    try:
+        schema = int(str(raw).strip())
+    except ValueError:
+        raise PreservationError(
+            f"the bag {path} does not say which catalog schema it holds"
+        ) from None
+    if schema > SCHEMA_VERSION:
+        raise _newer(path, schema)
+    return schema
+
+
+def _newer(path: Path, schema: int) -> PreservationError:
+    return PreservationError(
+        f"the bag {path} was made by a newer version of the software (catalog schema {schema}; "
+        f"this one reads up to {SCHEMA_VERSION}): upgrade the software, then restore"
+    )

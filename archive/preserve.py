@@ -29,6 +29,12 @@ they are the bytes the catalog expects) instead of copying them again.
 
 Backups hold everything: staff-only and members-only items, redacted text, private media, accounts
 (password hashes) and the audit log. ``bag-info.txt`` says so.
+
+Every bag is signed (``bag-signature.txt``, Ed25519, :mod:`archive.bag_signing`) with a key that
+never goes into a bag, and ``restore()`` checks that signature, every checksum, and the catalog
+against the schema the migrations make (:mod:`archive.bag_checks`) before it writes anything: an
+adversary who changes a bag and re-hashes its manifests gets it refused. ``backup()`` runs the same
+catalog check on its snapshot, so it never signs a catalog that restore would refuse.
 """
 
 from __future__ import annotations
@@ -41,7 +47,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,14 +59,20 @@ from typing import Any
 import bagit
 
 from . import bag_checks
+from .bag_checks import (
+    BACKUP_FORMAT,
+    INCOMPLETE_MARKER,
+    INCOMPLETE_SUFFIX,
+    MAX_NAMED_PROBLEMS,
+    BagCheck,
+    check_bag,
+)
 from .bag_signing import (
     KEY_ENV,
-    PUBLIC_KEY_ENV,
     BagSigner,
     PublicKey,
     load_signing_key,
     new_signing_key,
-    read_signature,
     save_signing_key,
     sign_bag,
     signing_key_path,
@@ -86,13 +97,9 @@ __all__ = [
     "software_version",
 ]
 
-BACKUP_FORMAT = "hk-labour-archive-backup/1"
-INCOMPLETE_SUFFIX = ".incomplete"
-INCOMPLETE_MARKER = "BACKUP-INCOMPLETE.txt"
 CHUNK = 4 * 1024 * 1024
 # Earlier bags consulted for media to hard-link: the newest few are enough (each holds everything).
 PREVIOUS_BAGS = 3
-MAX_NAMED_PROBLEMS = 20
 
 # bagit.py logs each problem it finds as a warning; our message names them all in one line, so
 # its records go to the application's logging set-up, if any, and never raw to the terminal.
@@ -177,21 +184,6 @@ class RestoreReport:
             "missing_media": list(self.missing_media),
             "signed_by": self.signed_by,
         }
-
-
-@dataclass(frozen=True)
-class BagCheck:
-    """A bag that passed every check: structure, format, schema version and every checksum."""
-
-    path: Path
-    info: dict[str, Any]
-    schema_version: int
-    payload_files: int
-    payload_bytes: int
-    manifest: dict[str, str] = field(repr=False)  # "data/…" → sha256, as signed
-    description: dict[str, Any] = field(default_factory=dict, repr=False)  # archive.json
-    restore_files: tuple[str, ...] = ()  # paths in a data folder, each checked (bag_checks)
-    signed_by: PublicKey | None = None  # None: an unsigned bag let through by allow_unsigned
 
 
 # -- the catalog snapshot ----------------------------------------------------------------------
@@ -910,156 +902,6 @@ def _record_backup(settings: Settings, report: BackupReport) -> None:
             )
     finally:
         catalog.close()
-
-
-# -- checking a bag ----------------------------------------------------------------------------
-
-
-def _describe_problems(details: list[Any]) -> str:
-    lines = []
-    for detail in details[:MAX_NAMED_PROBLEMS]:
-        if isinstance(detail, bagit.ChecksumMismatch):
-            lines.append(
-                f"{detail.path} has changed (sha256 {str(detail.found)[:12]}…, expected {str(detail.expected)[:12]}…)"
-            )
-        elif isinstance(detail, bagit.FileMissing):
-            lines.append(f"{detail.path} is missing")
-        elif isinstance(detail, bagit.UnexpectedFile):
-            lines.append(f"{detail.path} is not in the manifest (an extra file)")
-        else:
-            lines.append(str(detail))
-    if len(details) > MAX_NAMED_PROBLEMS:
-        lines.append(f"and {len(details) - MAX_NAMED_PROBLEMS} more")
-    return "; ".join(lines)
-
-
-def check_bag(
-    bag_path: str | os.PathLike[str],
-    *,
-    public_key: PublicKey | str | None,
-    allow_unsigned: bool = False,
-    processes: int | None = None,
-) -> BagCheck:
-    """Everything ``restore`` checks before it writes anything; raises PreservationError naming
-    what is wrong (every changed, missing or extra file; a bad signature; a catalog that is not
-    this software's schema or names files outside their folders: archive.bag_checks).
-
-    ``public_key``: the key printed by ``archive backup``; the bag's signature must verify with it.
-    ``allow_unsigned``: accept a bag with no signature at all (made before bags were signed);
-    every other check still runs, and a bag that *is* signed must still verify.
-    """
-    path = Path(bag_path).expanduser().resolve()
-    key = PublicKey.parse(public_key) if isinstance(public_key, str) else public_key
-    if key is None and not allow_unsigned:
-        raise PreservationError(
-            "give the public key printed by `archive backup`: archive restore BAG --public-key "
-            f"KEY (or a file holding it, or ${PUBLIC_KEY_ENV})"
-        )
-    if not path.is_dir():
-        raise PreservationError(f"{path} is not a folder")
-    if path.name.endswith(INCOMPLETE_SUFFIX) or (path / INCOMPLETE_MARKER).exists():
-        raise PreservationError(f"{path} is an unfinished backup: it cannot be restored")
-    bag_checks.check_tree(path)  # before anything in the bag is opened: no symlinks, no FIFOs
-    try:
-        bag = bagit.Bag(str(path))
-    except bagit.BagError as exc:
-        raise PreservationError(f"{path} is not a BagIt bag ({exc})") from exc
-    if bag.info.get("Archive-Format") != BACKUP_FORMAT:
-        raise PreservationError(f"{path} is a BagIt bag but not a backup made by `archive backup`")
-    bag_checks.check_top_level(path)
-    if "sha256" not in bag.algorithms or not (path / "manifest-sha256.txt").is_file():
-        raise PreservationError(f"{path} has no sha256 manifest")
-    signature = read_signature(path)
-    if signature is None and allow_unsigned:
-        tagmanifest = None
-    elif key is None:
-        raise PreservationError(
-            f"the bag {path} is signed: give its public key with --public-key to check it"
-        )
-    else:
-        tagmanifest = verify_signature(path, key)
-    manifest = (
-        bag_checks.signed_manifest(path, tagmanifest)
-        if tagmanifest is not None
-        else bag_checks.parse_manifest(
-            (path / "manifest-sha256.txt").read_bytes(), path, "manifest-sha256.txt"
-        )
-    )
-    bag_checks.check_manifest_paths(path, manifest)
-    schema = _schema_from_info(bag.info, path)
-    # Payload-Oxum is only a count of files and bytes, and bagit.py stops at it without naming a
-    # file. The full check below compares every file against the manifest and names each problem,
-    # and bag-info.txt itself is covered by the tag manifest.
-    oxum = bag.info.pop("Payload-Oxum", None)
-    try:
-        bag.validate(processes=processes or min(4, os.cpu_count() or 1))
-    except bagit.BagValidationError as exc:
-        details = list(getattr(exc, "details", None) or [])
-        what = _describe_problems(details) if details else str(exc)
-        raise PreservationError(
-            f"the bag {path} failed its check, so nothing was restored: {what}"
-        ) from exc
-    except bagit.BagError as exc:
-        raise PreservationError(f"the bag {path} is damaged: {exc}") from exc
-    finally:
-        if oxum is not None:
-            bag.info["Payload-Oxum"] = oxum
-    if set(manifest) != set(bag.payload_entries()):
-        raise PreservationError(f"the bag {path} changed while it was being checked")
-    payload_bytes = sum((path / rel).stat().st_size for rel in manifest)
-    if "data/catalog.sqlite" not in manifest:
-        raise PreservationError(f"the bag {path} has no data/catalog.sqlite")
-    if "data/archive.json" not in manifest:
-        raise PreservationError(f"the bag {path} has no data/archive.json")
-    # The catalog is checked in a private copy whose bytes are the signed ones: the bag's own
-    # file is never opened by SQLite (which would also write beside it).
-    with tempfile.TemporaryDirectory(prefix="archive-check-") as scratch:
-        copy = Path(scratch) / "catalog.sqlite"
-        bag_checks.copy_verified(
-            path / "data" / "catalog.sqlite", copy, manifest["data/catalog.sqlite"]
-        )
-        actual = bag_checks.check_catalog(copy, path, schema)
-    archive_json = path / "data" / "archive.json"
-    if hashlib.sha256(archive_json.read_bytes()).hexdigest() != manifest["data/archive.json"]:
-        raise PreservationError(f"the bag {path} changed while it was being checked")
-    try:
-        description = json.loads(archive_json.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PreservationError(f"the bag {path} has a damaged archive.json") from exc
-    if not isinstance(description, dict):
-        raise PreservationError(f"the bag {path} has a damaged archive.json")
-    files = bag_checks.check_restore_list(path, description.get("data_folder_files", []), manifest)
-    return BagCheck(
-        path,
-        dict(bag.info),
-        actual,
-        len(manifest),
-        payload_bytes,
-        manifest,
-        description=description,
-        restore_files=tuple(files),
-        signed_by=key if tagmanifest is not None else None,
-    )
-
-
-def _schema_from_info(info: dict[str, Any], path: Path) -> int:
-    raw = info.get("Archive-Schema-Version", "")
-    try:
-        schema = int(str(raw).strip())
-    except ValueError:
-        raise PreservationError(
-            f"the bag {path} does not say which catalog schema it holds"
-        ) from None
-    if schema > SCHEMA_VERSION:
-        raise _newer(path, schema)
-    return schema
-
-
-def _newer(path: Path, schema: int) -> PreservationError:
-    return PreservationError(
-        f"the bag {path} was made by a newer version of the software (catalog schema {schema}; "
-        f"this one reads up to {SCHEMA_VERSION}): upgrade the software, then restore"
-    )
 
 
 # -- restore -----------------------------------------------------------------------------------
