@@ -468,7 +468,10 @@ It is a BagIt bag (RFC 8493). Check it with any BagIt tool, for example:
 It holds EVERYTHING, including staff-only and members-only recordings, redacted transcript text,
 user accounts (password hashes) and the audit log. Keep it private: store it encrypted.
 
-To rebuild the archive on a new machine:  archive restore THIS-FOLDER --home NEW-DATA-FOLDER
+To rebuild the archive on a new machine:
+    archive restore THIS-FOLDER --home NEW-DATA-FOLDER --public-key KEY
+KEY is the public key `archive backup` printed when this bag was made. It is not in this bag: the
+bag is signed (bag-signature.txt), and restore refuses it if anything in it has been changed.
 
 data/catalog.sqlite is the catalog (SQLite 3). data/media/ holds the recordings, named by the
 sha256 of their bytes. data/transcripts/ has every revision of every transcript as JSON, and
