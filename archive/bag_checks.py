@@ -280,40 +280,47 @@ def _open_untrusted(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def check_catalog(copy: Path, bag: Path, recorded_version: int, *, then: str = REFUSED) -> int:
+def check_catalog(
+    copy: Path,
+    bag: Path,
+    recorded_version: int,
+    *,
+    what: str | None = None,
+    then: str = REFUSED,
+) -> int:
     """Check the catalog at ``copy`` (a private copy of the bag's, never the bag's file); its
-    schema version. ``recorded_version`` is what bag-info says; ``then`` ends each message (what
-    the refusal means: nothing restored, or no backup made)."""
+    schema version. ``recorded_version`` is what bag-info says. ``what`` names the catalog in
+    messages (default: the bag's) and ``then`` ends them (nothing restored, or no backup made)."""
+    what = what or f"the catalog in the bag {bag}"
     try:
         conn = _open_untrusted(copy)
     except sqlite3.DatabaseError as exc:
-        raise _fail(f"the catalog in the bag {bag} cannot be read ({exc})", then) from exc
+        raise _fail(f"{what} cannot be read ({exc})", then) from exc
     try:
         try:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise _newer(bag, version)
             if version < 1:
-                raise _fail(f"the catalog in the bag {bag} has no schema version", then)
+                raise _fail(f"{what} has no schema version", then)
             if version != recorded_version:
                 raise _fail(
-                    f"the catalog in the bag {bag} has schema {version}, but its bag-info.txt "
-                    f"says {recorded_version}",
+                    f"{what} has schema {version}, but its bag-info.txt says {recorded_version}",
                     then,
                 )
             integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
             if integrity != ["ok"]:
-                raise _fail(f"the catalog in the bag {bag} is damaged: {_named(integrity)}", then)
-            _compare_schema(conn, version, bag, then)
-            _check_paths(conn, bag, then)
+                raise _fail(f"{what} is damaged: {_named(integrity)}", then)
+            _compare_schema(conn, version, what, then)
+            _check_paths(conn, what, then)
         except sqlite3.DatabaseError as exc:
-            raise _fail(f"the catalog in the bag {bag} cannot be read ({exc})", then) from exc
+            raise _fail(f"{what} cannot be read ({exc})", then) from exc
     finally:
         conn.close()
     return version
 
 
-def _compare_schema(conn: sqlite3.Connection, version: int, bag: Path, then: str) -> None:
+def _compare_schema(conn: sqlite3.Connection, version: int, what: str, then: str) -> None:
     found = _schema_rows(conn)
     expected = dict(expected_schema(version))
     for name, sql in _SQLITE_STAT.items():
@@ -330,13 +337,13 @@ def _compare_schema(conn: sqlite3.Connection, version: int, bag: Path, then: str
     ]
     if problems:
         raise _fail(
-            f"the catalog in the bag {bag} is not the schema this software makes for version "
+            f"{what} is not the schema this software makes for version "
             f"{version}: {_named(problems)}",
             then,
         )
 
 
-def _check_paths(conn: sqlite3.Connection, bag: Path, then: str) -> None:
+def _check_paths(conn: sqlite3.Connection, what: str, then: str) -> None:
     tables = [
         str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     ]
@@ -354,7 +361,7 @@ def _check_paths(conn: sqlite3.Connection, bag: Path, then: str) -> None:
                 continue
             col = '"' + name.replace('"', '""') + '"'
             for (value,) in conn.execute(
-                f"SELECT {col} FROM {quoted} WHERE {col} IS NOT NULL AND {col} != ''"
+                f"SELECT DISTINCT {col} FROM {quoted} WHERE {col} IS NOT NULL AND {col} != ''"
             ):
                 if not confined_name(value if isinstance(value, str) else "", folder):
                     problems.append(f"{table}.{name} {str(value)[:120]!r} is not inside {folder}/")
@@ -362,7 +369,7 @@ def _check_paths(conn: sqlite3.Connection, bag: Path, then: str) -> None:
                         break
     if problems:
         raise _fail(
-            f"the catalog in the bag {bag} names files outside their folder: {_named(problems)}",
+            f"{what} names files outside their folder: {_named(problems)}",
             then,
         )
 

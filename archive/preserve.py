@@ -624,7 +624,8 @@ def _write_bag(
         data / "catalog.sqlite",
         final_path,
         schema,
-        then="so no backup was made: the live catalog has been changed outside this software",
+        what=f"this archive's catalog {settings.catalog_path}",
+        then="so no backup was made: it has been changed outside this software",
     )
     record("data/catalog.sqlite", _hash_file(data / "catalog.sqlite"))
     if progress:

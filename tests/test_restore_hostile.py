@@ -423,3 +423,35 @@ def test_file_routes_answer_404_for_a_catalog_path_outside_its_folder(
                 assert b"SQLite format" not in body
     finally:
         conn.close()
+
+
+# -- backing up a catalog changed in place ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["trigger", "path"])
+def test_backup_refuses_to_sign_a_live_catalog_that_restore_would_refuse(
+    tmp_path: Path, kind: str
+) -> None:
+    sample = sample_copy(tmp_path)
+    sample.catalog.close()
+    home = sample.settings.home
+    conn = sqlite3.connect(home / "catalog.sqlite")
+    with conn:
+        if kind == "trigger":
+            conn.execute(TRIGGER.rstrip(";"))
+        else:
+            conn.execute(
+                "UPDATE media SET path = 'catalog.sqlite' WHERE item_id = ?", (sample.wage_id,)
+            )
+    conn.close()
+    result = run_cli(home, "backup", str(tmp_path / "bag"))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "no backup was made" in lines[0]
+    assert ("an extra trigger 'keep_public'" if kind == "trigger" else "'catalog.sqlite'") in lines[
+        0
+    ]
+    assert not (tmp_path / "bag").exists()
+    assert not (tmp_path / "bag.incomplete").exists()
+    assert not (home / "backup-signing.key").exists()  # a failed first backup makes no key
