@@ -513,11 +513,11 @@ def check_bag(
         copy = Path(scratch) / "catalog.sqlite"
         copy_verified(path / "data" / "catalog.sqlite", copy, manifest["data/catalog.sqlite"])
         actual = check_catalog(copy, path, schema)
-    archive_json = path / "data" / "archive.json"
-    if hashlib.sha256(archive_json.read_bytes()).hexdigest() != manifest["data/archive.json"]:
+    raw = (path / "data" / "archive.json").read_bytes()  # read once: hashed, then parsed
+    if hashlib.sha256(raw).hexdigest() != manifest["data/archive.json"]:
         raise PreservationError(f"the bag {path} changed while it was being checked")
     try:
-        description = json.loads(archive_json.read_text(encoding="utf-8"))
+        description = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise PreservationError(f"the bag {path} has a damaged archive.json") from exc
     if not isinstance(description, dict):

@@ -364,9 +364,9 @@ def _load_previous(paths: Iterable[Path], key: PublicKey, *, explicit: bool) -> 
         except PreservationError as exc:
             if explicit:
                 raise PreservationError(
-                    f"the earlier bag {path} cannot be used: {exc}".replace(
-                        ", so nothing was restored", ""
-                    )
+                    f"the earlier bag {path} cannot be trusted (not signed by this archive's key "
+                    f"{key.fingerprint}, or changed since it was signed): name another bag with "
+                    "--previous, or none"
                 ) from exc
             continue
         info = _read_tag_file(path / "bag-info.txt")

@@ -210,5 +210,5 @@ def test_media_are_linked_only_from_earlier_bags_signed_by_the_same_key(
     for m in sample.catalog.list_media():
         assert (two / "data" / m.path).stat().st_nlink == 1
         assert sha256_file(two / "data" / m.path) == m.sha256
-    with pytest.raises(PreservationError, match="is not signed"):
+    with pytest.raises(PreservationError, match="cannot be trusted"):
         backup(sample.settings, tmp_path / "backups" / "three", previous=[one])
