@@ -514,7 +514,9 @@ class Catalog:
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
-    def migrate(self) -> int:
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Apply the migrations up to ``target`` (default: this software's schema). A smaller
+        ``target`` builds the schema an older release made (restore compares bags with it)."""
         with self.transaction() as conn:
             version = self.schema_version()
             if version > SCHEMA_VERSION:
@@ -522,11 +524,11 @@ class Catalog:
                     f"the catalog has schema version {version}, newer than this software "
                     f"({SCHEMA_VERSION}): upgrade the software"
                 )
-            for number in range(version, SCHEMA_VERSION):
+            for number in range(version, min(target, SCHEMA_VERSION)):
                 for statement in _split_sql(MIGRATIONS[number]):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
-        return SCHEMA_VERSION
+        return self.schema_version()
 
     def change_stamp(self, at: datetime | None = None) -> tuple[int, int]:
         """What a cached view of the catalog must be keyed on to be current: the change counter

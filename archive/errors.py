@@ -15,6 +15,7 @@ message, never a traceback::
     ├── SubtitleError          a subtitle file cannot be read
     ├── TranscriptionError     the speech model failed
     ├── JobError               a job cannot be retried / cancelled in its state
+    ├── PreservationError      a backup, restore or bag check that cannot be done (or is refused)
     └── IndexError_            the search index is missing, stale or locked (named to avoid the builtin)
 """
 
@@ -30,6 +31,7 @@ __all__ = [
     "JobError",
     "MediaError",
     "NotFoundError",
+    "PreservationError",
     "SourceError",
     "SubtitleError",
     "TranscriptionError",
@@ -78,6 +80,10 @@ class TranscriptionError(ArchiveError):
 
 class JobError(ArchiveError):
     pass
+
+
+class PreservationError(ArchiveError):
+    """A backup, restore or check that cannot be done; the message says why in plain words."""
 
 
 class IndexError_(ArchiveError):  # noqa: N801 - trailing underscore avoids shadowing the builtin

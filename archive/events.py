@@ -53,6 +53,7 @@ from .access import Viewer, visible_item
 from .catalog import VISIBILITIES, Catalog, Item, Job, note_change, now_utc, role_allows
 from .config import Settings
 from .errors import InputError, NotFoundError
+from .paths import POSTER_FOLDER, confined_file
 
 __all__ = [
     "EVENT_LANGUAGES",
@@ -468,13 +469,13 @@ def _store_poster(settings: Settings, poster: Poster) -> str:
 
 
 def poster_file(settings: Settings, event: Event) -> tuple[Path, str] | None:
-    """The poster's file and MIME type, or None. The path is taken from the catalog and checked
-    to lie inside the data folder."""
+    """The poster's file and MIME type, or None. The path is taken from the catalog and must name
+    a regular file inside the posters folder (archive.paths), symlinks followed."""
     if not event.poster_path:
         return None
-    home = Path(settings.home).resolve()
-    path = (home / event.poster_path).resolve()
-    if not path.is_relative_to(home) or not path.is_file():
+    try:
+        path = confined_file(settings.home, event.poster_path, POSTER_FOLDER)
+    except NotFoundError:
         return None
     return path, event.poster_mime or "application/octet-stream"
 

@@ -50,6 +50,7 @@ from .catalog import COLLECTIONS, Catalog, Item
 from .config import Settings
 from .errors import ArchiveError, InputError, NotFoundError
 from .events import Event, Series, event_permalink, get_series, list_events, visible_series
+from .paths import MEDIA_FOLDER, confined_file
 
 __all__ = [
     "CHAPTERS_TYPE",
@@ -397,11 +398,7 @@ def public_audio(settings: Settings, catalog: Catalog, item_id: str) -> tuple[Pa
     media = catalog.get_media(item_id, "audio")
     if media is None:
         raise NotFoundError("no such file")
-    home = Path(settings.home).resolve()
-    path = (home / media.path).resolve()
-    if not path.is_relative_to(home) or not path.is_file():
-        raise NotFoundError("no such file")
-    return path, media.mime or "audio/mp4"
+    return confined_file(settings.home, media.path, MEDIA_FOLDER), media.mime or "audio/mp4"
 
 
 def public_segments(catalog: Catalog, item_id: str) -> tuple[Segment, ...]:

@@ -56,6 +56,7 @@ from .feeds import (
     rss_feed,
     transcript_text,
 )
+from .paths import MEDIA_FOLDER, file_inside
 from .web import ArchiveRoutes
 
 __all__ = ["feed_routes"]
@@ -164,6 +165,8 @@ class _Feeds(ArchiveRoutes):
             return _not_found()
         try:
             path, mime = public_audio(self.settings, self.catalog, item_id)
+            # Whatever the catalog says, only a regular file inside media/ (archive.paths).
+            path = file_inside(self.settings.home, path, MEDIA_FOLDER)
         except ArchiveError:
             return _not_found()
         # FileResponse streams from disk with Range/If-Range, ETag and Last-Modified.

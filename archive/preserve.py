@@ -29,6 +29,12 @@ they are the bytes the catalog expects) instead of copying them again.
 
 Backups hold everything: staff-only and members-only items, redacted text, private media, accounts
 (password hashes) and the audit log. ``bag-info.txt`` says so.
+
+Every bag is signed (``bag-signature.txt``, Ed25519, :mod:`archive.bag_signing`) with a key that
+never goes into a bag, and ``restore()`` checks that signature, every checksum, and the catalog
+against the schema the migrations make (:mod:`archive.bag_checks`) before it writes anything: an
+adversary who changes a bag and re-hashes its manifests gets it refused. ``backup()`` runs the same
+catalog check on its snapshot, so it never signs a catalog that restore would refuse.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -51,9 +58,30 @@ from typing import Any
 
 import bagit
 
+from . import bag_checks
+from .bag_checks import (
+    BACKUP_FORMAT,
+    INCOMPLETE_MARKER,
+    INCOMPLETE_SUFFIX,
+    MAX_NAMED_PROBLEMS,
+    BagCheck,
+    check_bag,
+)
+from .bag_signing import (
+    KEY_ENV,
+    BagSigner,
+    PublicKey,
+    load_signing_key,
+    new_signing_key,
+    save_signing_key,
+    sign_bag,
+    signing_key_path,
+    verify_signature,
+)
 from .catalog import SCHEMA_VERSION, Catalog, MediaFile, now_utc
 from .config import Settings, load_settings
-from .errors import ArchiveError
+from .errors import ArchiveError, PreservationError
+from .paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -69,13 +97,9 @@ __all__ = [
     "software_version",
 ]
 
-BACKUP_FORMAT = "hk-labour-archive-backup/1"
-INCOMPLETE_SUFFIX = ".incomplete"
-INCOMPLETE_MARKER = "BACKUP-INCOMPLETE.txt"
 CHUNK = 4 * 1024 * 1024
 # Earlier bags consulted for media to hard-link: the newest few are enough (each holds everything).
 PREVIOUS_BAGS = 3
-MAX_NAMED_PROBLEMS = 20
 
 # bagit.py logs each problem it finds as a warning; our message names them all in one line, so
 # its records go to the application's logging set-up, if any, and never raw to the terminal.
@@ -83,10 +107,6 @@ logging.getLogger("bagit").addHandler(logging.NullHandler())
 
 # phase, done, total (bytes for "media", files or items elsewhere)
 ProgressFn = Callable[[str, int, int], None]
-
-
-class PreservationError(ArchiveError):
-    """A backup, restore or check that cannot be done; the message says why in plain words."""
 
 
 def software_version() -> str:
@@ -111,6 +131,10 @@ class BackupReport:
     seconds: float
     schema_version: int
     skipped: tuple[str, ...] = ()  # media left out with --skip-damaged: "item: path: reason"
+    public_key: str = ""  # ed25519:… — what restore must be given
+    key_fingerprint: str = ""
+    key_path: Path | None = None  # the signing key (secret; never in the bag)
+    key_created: bool = False  # made by this backup: tell the operator to keep it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +149,10 @@ class BackupReport:
             "seconds": round(self.seconds, 3),
             "schema_version": self.schema_version,
             "skipped": list(self.skipped),
+            "public_key": self.public_key,
+            "key_fingerprint": self.key_fingerprint,
+            "signing_key": str(self.key_path) if self.key_path else None,
+            "signing_key_created": self.key_created,
         }
 
 
@@ -140,6 +168,7 @@ class RestoreReport:
     schema_to: int
     seconds: float
     missing_media: tuple[str, ...] = ()
+    signed_by: str | None = None  # the fingerprint of the key the bag was verified with
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,19 +182,8 @@ class RestoreReport:
             "schema_to": self.schema_to,
             "seconds": round(self.seconds, 3),
             "missing_media": list(self.missing_media),
+            "signed_by": self.signed_by,
         }
-
-
-@dataclass(frozen=True)
-class BagCheck:
-    """A bag that passed every check: structure, format, schema version and every checksum."""
-
-    path: Path
-    info: dict[str, Any]
-    schema_version: int
-    payload_files: int
-    payload_bytes: int
-    manifest: dict[str, str] = field(repr=False)  # "data/…" → sha256
 
 
 # -- the catalog snapshot ----------------------------------------------------------------------
@@ -272,12 +290,6 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 
 
-def _safe_relative(rel: str) -> bool:
-    """A catalog path is used to build paths in a bag and a data folder: no escaping either."""
-    parts = Path(rel).parts
-    return bool(parts) and not Path(rel).is_absolute() and ".." not in parts
-
-
 def _human_bytes(n: int) -> str:
     value = float(n)
     for unit in ("B", "KB", "MB", "GB", "TB"):
@@ -314,18 +326,6 @@ def _read_tag_file(path: Path) -> dict[str, str]:
     return values
 
 
-def _read_manifest(path: Path) -> dict[str, str]:
-    entries: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            digest, _, name = line.partition(" ")
-            entries[name.lstrip(" ").lstrip("*")] = digest.lower()
-    return entries
-
-
 def find_previous_bags(dest: Path, limit: int = PREVIOUS_BAGS) -> list[Path]:
     """Complete bags of this archive's format beside ``dest``, newest snapshot first."""
     parent = Path(dest).resolve().parent
@@ -349,18 +349,28 @@ def find_previous_bags(dest: Path, limit: int = PREVIOUS_BAGS) -> list[Path]:
     return [path for _, path in found[:limit]]
 
 
-def _load_previous(paths: Iterable[Path]) -> list[_PreviousBag]:
+def _load_previous(paths: Iterable[Path], key: PublicKey, *, explicit: bool) -> list[_PreviousBag]:
+    """Earlier bags whose media may be hard-linked: only bags signed by this archive's key, and
+    their manifests as signed. A bag found beside DEST that is not is passed over (it may be from
+    before bags were signed, or planted); one named with --previous is refused."""
     bags = []
     for path in paths:
-        manifest_path = Path(path) / "manifest-sha256.txt"
-        if not manifest_path.is_file():
-            raise PreservationError(f"{path} is not a bag with a sha256 manifest")
-        info = _read_tag_file(Path(path) / "bag-info.txt")
-        bags.append(
-            _PreviousBag(
-                Path(path), info.get("Archive-Snapshot-Time", ""), _read_manifest(manifest_path)
-            )
-        )
+        path = Path(path)
+        try:
+            if not (path / "manifest-sha256.txt").is_file():
+                raise PreservationError(f"{path} is not a bag with a sha256 manifest")
+            bag_checks.check_tree(path)
+            manifest = bag_checks.signed_manifest(path, verify_signature(path, key))
+        except PreservationError as exc:
+            if explicit:
+                raise PreservationError(
+                    f"the earlier bag {path} cannot be trusted (not signed by this archive's key "
+                    f"{key.fingerprint}, or changed since it was signed): name another bag with "
+                    "--previous, or none"
+                ) from exc
+            continue
+        info = _read_tag_file(path / "bag-info.txt")
+        bags.append(_PreviousBag(path, info.get("Archive-Snapshot-Time", ""), manifest))
     return bags
 
 
@@ -458,7 +468,10 @@ It is a BagIt bag (RFC 8493). Check it with any BagIt tool, for example:
 It holds EVERYTHING, including staff-only and members-only recordings, redacted transcript text,
 user accounts (password hashes) and the audit log. Keep it private: store it encrypted.
 
-To rebuild the archive on a new machine:  archive restore THIS-FOLDER --home NEW-DATA-FOLDER
+To rebuild the archive on a new machine:
+    archive restore THIS-FOLDER --home NEW-DATA-FOLDER --public-key KEY
+KEY is the public key `archive backup` printed when this bag was made. It is not in this bag: the
+bag is signed (bag-signature.txt), and restore refuses it if anything in it has been changed.
 
 data/catalog.sqlite is the catalog (SQLite 3). data/media/ holds the recordings, named by the
 sha256 of their bytes. data/transcripts/ has every revision of every transcript as JSON, and
@@ -471,20 +484,32 @@ data/audit-log.jsonl the audit log, so they can be read without this software.
 """
 
 
+def _signer(settings: Settings, path: Path, *, explicit: bool) -> BagSigner:
+    """The signing key: the data folder's is made on the first backup; one named explicitly
+    (an offline key) must exist, so a mistyped path cannot start a second key unnoticed."""
+    if not explicit and not path.exists():
+        return new_signing_key(path)  # saved once the bag is whole (backup)
+    return load_signing_key(path)
+
+
 def backup(
     settings: Settings,
     dest: str | os.PathLike[str],
     *,
     previous: Iterable[str | os.PathLike[str]] | None = None,
     skip_damaged: bool = False,
+    signing_key: str | os.PathLike[str] | None = None,
     progress: ProgressFn | None = None,
     workers: int = 4,
 ) -> BackupReport:
-    """Write a complete BagIt backup of the data folder to ``dest`` (a new or empty folder).
+    """Write a complete, signed BagIt backup of the data folder to ``dest`` (a new or empty folder).
 
-    ``previous``: bags whose media may be hard-linked (default: complete bags beside ``dest``).
+    ``previous``: bags whose media may be hard-linked (default: complete bags beside ``dest``);
+    only bags signed by the same key are used.
     ``skip_damaged``: leave out (and list in bag-info) media files that are missing or no longer
     match their sha256, instead of refusing to back up.
+    ``signing_key``: the signing key's file (default ``$ARCHIVE_BACKUP_KEY``, else
+    ``backup-signing.key`` in the data folder, created on first use: archive.bag_signing).
     """
     started = time.monotonic()
     home = settings.home.resolve()
@@ -504,6 +529,12 @@ def backup(
         )
     if not settings.catalog_path.is_file():
         raise PreservationError(f"there is no archive in {home} (no catalog.sqlite)")
+    key_path = signing_key_path(settings, signing_key)
+    if _inside(key_path, dest_path):
+        raise PreservationError(
+            f"the signing key {key_path} is inside the backup destination: keep it apart from bags"
+        )
+    signer = _signer(settings, key_path, explicit=bool(signing_key or os.environ.get(KEY_ENV)))
     dest_path.parent.mkdir(parents=True, exist_ok=True)
     partial = dest_path.with_name(dest_path.name + INCOMPLETE_SUFFIX)
     if partial.exists():
@@ -513,7 +544,9 @@ def backup(
             )
         shutil.rmtree(partial)  # an earlier attempt that failed or was killed
     previous_bags = _load_previous(
-        [Path(p) for p in previous] if previous is not None else find_previous_bags(dest_path)
+        [Path(p) for p in previous] if previous is not None else find_previous_bags(dest_path),
+        signer.public,
+        explicit=previous is not None,
     )
     try:
         partial.mkdir()
@@ -521,8 +554,24 @@ def backup(
             "This backup did not finish. It is not a usable backup: delete this folder.\n"
         )
         report = _write_bag(
-            settings, partial, dest_path, previous_bags, skip_damaged, progress, workers, started
+            settings,
+            partial,
+            dest_path,
+            previous_bags,
+            skip_damaged,
+            progress,
+            workers,
+            started,
+            signer,
         )
+        if signer.created:
+            try:
+                save_signing_key(signer)  # before the bag is called a backup: never a lost key
+            except FileExistsError:
+                raise PreservationError(
+                    f"another backup made the signing key {signer.path} meanwhile; run the "
+                    "backup again (nothing was written)"
+                ) from None
         os.replace(partial, dest_path)  # onto nothing, or onto the empty folder checked above
         _fsync_dir(dest_path.parent)
     except BaseException as exc:
@@ -552,6 +601,7 @@ def _write_bag(
     progress: ProgressFn | None,
     workers: int,
     started: float,
+    signer: BagSigner,
 ) -> BackupReport:
     home = settings.home.resolve()
     data = bag_dir / "data"
@@ -568,6 +618,15 @@ def _write_bag(
         progress("snapshot", 0, 1)
     snapshot_at = now_utc()
     schema = snapshot_catalog(settings.catalog_path, data / "catalog.sqlite")
+    # A bag restore would refuse is no backup; and signing a catalog with a planted trigger or a
+    # path out of media/ would vouch for it. The same check as restore's, on the snapshot.
+    bag_checks.check_catalog(
+        data / "catalog.sqlite",
+        final_path,
+        schema,
+        what=f"this archive's catalog {settings.catalog_path}",
+        then="so no backup was made: it has been changed outside this software",
+    )
     record("data/catalog.sqlite", _hash_file(data / "catalog.sqlite"))
     if progress:
         progress("snapshot", 1, 1)
@@ -592,7 +651,7 @@ def _write_bag(
 
         def one(m: MediaFile) -> None:
             rel = f"data/{m.path}"
-            if not _safe_relative(m.path):
+            if not confined_name(m.path, MEDIA_FOLDER):
                 with lock:
                     problems.append(
                         f"item {m.item_id}: {m.path}: not a path inside the data folder"
@@ -631,7 +690,7 @@ def _write_bag(
 
         for rel_path in posters:
             source = home / rel_path
-            if _safe_relative(rel_path) and source.is_file():
+            if confined_name(rel_path, POSTER_FOLDER) and source.is_file():
                 target = bag_dir / "data" / rel_path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 record(f"data/{rel_path}", _copy_hashing(source, target))
@@ -736,6 +795,7 @@ def _write_bag(
     bag.info = info
     bag.save(manifests=False)
     bag.validate(completeness_only=True)  # every file present and listed, Payload-Oxum right
+    sign_bag(bag_dir, signer)  # last: it signs the tag manifest, which covers everything else
     _fsync_tree(bag_dir)
     if progress:
         progress("finish", 1, 1)
@@ -751,6 +811,10 @@ def _write_bag(
         seconds=time.monotonic() - started,
         schema_version=schema,
         skipped=tuple(sorted(problems)),
+        public_key=signer.public.text,
+        key_fingerprint=signer.public.fingerprint,
+        key_path=signer.path,
+        key_created=signer.created,
     )
 
 
@@ -760,7 +824,8 @@ def _obtain(
     """Put one media file at ``target``; None when done, else why it could not be."""
     if earlier is not None:
         try:
-            if earlier.stat().st_size == size:
+            found = earlier.lstat()  # a symlink in an earlier bag is never followed
+            if stat.S_ISREG(found.st_mode) and found.st_size == size:
                 os.link(earlier, target)
                 tally.add(size, linked=True)
                 return None
@@ -788,7 +853,7 @@ def _obtain(
         reason = "cannot be read (permission denied)"
         target.unlink(missing_ok=True)
     # The data folder's copy is gone or damaged: an earlier bag may still hold the good bytes.
-    if earlier is not None and earlier.is_file():
+    if earlier is not None and earlier.is_file() and not earlier.is_symlink():
         digest, _ = _copy_hashing(earlier, target)
         if digest == sha256:
             return None
@@ -843,104 +908,6 @@ def _record_backup(settings: Settings, report: BackupReport) -> None:
         catalog.close()
 
 
-# -- checking a bag ----------------------------------------------------------------------------
-
-
-def _describe_problems(details: list[Any]) -> str:
-    lines = []
-    for detail in details[:MAX_NAMED_PROBLEMS]:
-        if isinstance(detail, bagit.ChecksumMismatch):
-            lines.append(
-                f"{detail.path} has changed (sha256 {str(detail.found)[:12]}…, expected {str(detail.expected)[:12]}…)"
-            )
-        elif isinstance(detail, bagit.FileMissing):
-            lines.append(f"{detail.path} is missing")
-        elif isinstance(detail, bagit.UnexpectedFile):
-            lines.append(f"{detail.path} is not in the manifest (an extra file)")
-        else:
-            lines.append(str(detail))
-    if len(details) > MAX_NAMED_PROBLEMS:
-        lines.append(f"and {len(details) - MAX_NAMED_PROBLEMS} more")
-    return "; ".join(lines)
-
-
-def check_bag(bag_path: str | os.PathLike[str], *, processes: int | None = None) -> BagCheck:
-    """Everything ``restore`` checks before it writes anything; raises PreservationError naming
-    every changed, missing or extra file (or what else is wrong)."""
-    path = Path(bag_path).expanduser().resolve()
-    if not path.is_dir():
-        raise PreservationError(f"{path} is not a folder")
-    if path.name.endswith(INCOMPLETE_SUFFIX) or (path / INCOMPLETE_MARKER).exists():
-        raise PreservationError(f"{path} is an unfinished backup: it cannot be restored")
-    try:
-        bag = bagit.Bag(str(path))
-    except bagit.BagError as exc:
-        raise PreservationError(f"{path} is not a BagIt bag ({exc})") from exc
-    if bag.info.get("Archive-Format") != BACKUP_FORMAT:
-        raise PreservationError(f"{path} is a BagIt bag but not a backup made by `archive backup`")
-    schema = _schema_from_info(bag.info, path)
-    if "sha256" not in bag.algorithms:
-        raise PreservationError(f"{path} has no sha256 manifest")
-    # Payload-Oxum is only a count of files and bytes, and bagit.py stops at it without naming a
-    # file. The full check below compares every file against the manifest and names each problem,
-    # and bag-info.txt itself is covered by the tag manifest.
-    oxum = bag.info.pop("Payload-Oxum", None)
-    try:
-        bag.validate(processes=processes or min(4, os.cpu_count() or 1))
-    except bagit.BagValidationError as exc:
-        details = list(getattr(exc, "details", None) or [])
-        what = _describe_problems(details) if details else str(exc)
-        raise PreservationError(
-            f"the bag {path} failed its check, so nothing was restored: {what}"
-        ) from exc
-    except bagit.BagError as exc:
-        raise PreservationError(f"the bag {path} is damaged: {exc}") from exc
-    finally:
-        if oxum is not None:
-            bag.info["Payload-Oxum"] = oxum
-    manifest = {rel: hashes["sha256"] for rel, hashes in bag.payload_entries().items()}
-    payload_bytes = sum((path / rel).stat().st_size for rel in manifest)
-    # The snapshot itself says which schema it has: a bag-info that lies cannot get past this.
-    snapshot = path / "data" / "catalog.sqlite"
-    if not snapshot.is_file():
-        raise PreservationError(f"the bag {path} has no data/catalog.sqlite")
-    conn = sqlite3.connect(f"{snapshot.as_uri()}?mode=ro", uri=True)
-    try:
-        actual = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise PreservationError(f"the catalog in the bag {path} cannot be read: {exc}") from exc
-    finally:
-        conn.close()
-    if actual > SCHEMA_VERSION:
-        raise _newer(path, actual)
-    if check != "ok":
-        raise PreservationError(f"the catalog in the bag {path} is damaged: {check}")
-    return BagCheck(
-        path, dict(bag.info), max(schema, actual), len(manifest), payload_bytes, manifest
-    )
-
-
-def _schema_from_info(info: dict[str, Any], path: Path) -> int:
-    raw = info.get("Archive-Schema-Version", "")
-    try:
-        schema = int(str(raw).strip())
-    except ValueError:
-        raise PreservationError(
-            f"the bag {path} does not say which catalog schema it holds"
-        ) from None
-    if schema > SCHEMA_VERSION:
-        raise _newer(path, schema)
-    return schema
-
-
-def _newer(path: Path, schema: int) -> PreservationError:
-    return PreservationError(
-        f"the bag {path} was made by a newer version of the software (catalog schema {schema}; "
-        f"this one reads up to {SCHEMA_VERSION}): upgrade the software, then restore"
-    )
-
-
 # -- restore -----------------------------------------------------------------------------------
 
 
@@ -948,13 +915,16 @@ def restore(
     bag_path: str | os.PathLike[str],
     home: str | os.PathLike[str],
     *,
+    public_key: PublicKey | str | None,
+    allow_unsigned: bool = False,
     progress: ProgressFn | None = None,
 ) -> RestoreReport:
     """Rebuild a data folder (catalog, media, glossary, search index) from a backup bag.
 
-    The bag is checked first, every checksum; then everything is built in a temporary folder
-    beside ``home`` and renamed into place, so a failure leaves no half-restored archive.
-    ``home`` must not exist or be empty.
+    The bag is checked first (:func:`check_bag`: signature, every checksum, the catalog's schema
+    and paths), before anything is written; then everything is built in a temporary folder beside
+    ``home`` and renamed into place, so a failure leaves no half-restored archive. ``home`` must
+    not exist or be empty; after a refusal it is exactly as it was.
     """
     started = time.monotonic()
     target = Path(home).expanduser().absolute()
@@ -965,17 +935,14 @@ def restore(
         raise PreservationError(f"{target} is inside the bag {bag_dir}: restore somewhere else")
     if progress:
         progress("check", 0, 1)
-    checked = check_bag(bag_dir)
+    checked = check_bag(bag_dir, public_key=public_key, allow_unsigned=allow_unsigned)
     if progress:
         progress("check", 1, 1)
-    description = json.loads((bag_dir / "data" / "archive.json").read_text(encoding="utf-8"))
-    files = [str(f) for f in description.get("data_folder_files", [])]
-    for rel in files:
-        if not _safe_relative(rel) or f"data/{rel}" not in checked.manifest:
-            raise PreservationError(
-                f"the bag {bag_dir} lists {rel!r} to restore, which it does not hold"
-            )
+    description = checked.description
+    files = list(checked.restore_files)
 
+    # Only now is anything written: parents made here are removed again if the restore fails.
+    made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.with_name(f".{target.name}.restoring-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
@@ -989,12 +956,11 @@ def restore(
             nonlocal done
             destination = work / rel
             destination.parent.mkdir(parents=True, exist_ok=True)
-            digest, size = _copy_hashing(bag_dir / "data" / rel, destination)
-            # Checked a moment ago, but the bag may sit on a failing disk: check what was read.
-            if digest != checked.manifest[f"data/{rel}"]:
-                raise PreservationError(
-                    f"data/{rel} changed while it was being restored (a failing disk?)"
-                )
+            # Checked a moment ago, but the bag may sit on a failing disk (or be written to): what
+            # is read must be what was signed.
+            size = bag_checks.copy_verified(
+                bag_dir / "data" / rel, destination, checked.manifest[f"data/{rel}"]
+            )
             with lock:
                 done += size
                 now = done
@@ -1026,7 +992,13 @@ def restore(
                         action="restore",
                         target=str(bag_dir),
                         new_value=json.dumps(
-                            {"snapshot_at": description.get("snapshot_at"), "items": items}
+                            {
+                                "snapshot_at": description.get("snapshot_at"),
+                                "items": items,
+                                "signed_by": checked.signed_by.fingerprint
+                                if checked.signed_by
+                                else None,
+                            }
                         ),
                     )
             except ImportError:
@@ -1038,6 +1010,11 @@ def restore(
         work.rename(target)
     except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
+        for folder in made:  # innermost first; only folders this restore made, if still empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
         if _disk_full(exc):
             raise PreservationError(
                 f"{target.parent} ran out of space; nothing was restored"
@@ -1054,6 +1031,7 @@ def restore(
         schema_to=SCHEMA_VERSION,
         seconds=time.monotonic() - started,
         missing_media=missing,
+        signed_by=checked.signed_by.fingerprint if checked.signed_by else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Preservation commands: ``backup``, ``restore``, ``fixity`` and ``mirror``."""
+"""Preservation commands: ``backup``, ``backup-key``, ``restore``, ``fixity`` and ``mirror``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import click
 
 from .cli import Context, emit_json, pass_ctx
 
-__all__ = ["COMMANDS", "backup_command", "fixity_command", "mirror_command", "restore_command"]
+__all__ = [
+    "COMMANDS",
+    "backup_command",
+    "backup_key_command",
+    "fixity_command",
+    "mirror_command",
+    "restore_command",
+]
 
 PHASES = {
     "snapshot": "catalog",
@@ -85,17 +92,31 @@ def _size(n: int) -> str:
     is_flag=True,
     help="Back up everything else when a media file is missing or damaged (listed in bag-info.txt).",
 )
+@click.option(
+    "--signing-key",
+    metavar="FILE",
+    help="The key that signs the bag (default: $ARCHIVE_BACKUP_KEY, else backup-signing.key in "
+    "the data folder, made on the first backup). Make an offline one with `archive backup-key`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def backup_command(
-    ctx: Context, dest: str, previous: tuple[str, ...], skip_damaged: bool, as_json: bool
+    ctx: Context,
+    dest: str,
+    previous: tuple[str, ...],
+    skip_damaged: bool,
+    signing_key: str | None,
+    as_json: bool,
 ) -> None:
-    """Write a complete backup of the archive as a BagIt bag in DEST (a new folder).
+    """Write a complete, signed backup of the archive as a BagIt bag in DEST (a new folder).
 
     The bag holds the catalog (a consistent snapshot: the portal and workers may keep running),
     every media file, every transcript revision as JSON, the glossary and the audit log. It holds
     everything, private material included: store it encrypted. Media already in an earlier bag
     beside DEST are hard-linked, not copied again. Check a bag with `bagit.py --validate DEST`.
+
+    The bag is signed (Ed25519) with a key that never goes into a bag. The public key is printed
+    at the end: keep it with your offsite copies, `archive restore` asks for it.
 
     \b
     Example:
@@ -111,10 +132,16 @@ def backup_command(
             dest,
             previous=list(previous) if previous else None,
             skip_damaged=skip_damaged,
+            signing_key=signing_key,
             progress=bars,
         )
     finally:
         bars.close()
+    if report.key_created:
+        click.echo(
+            f"made a new signing key {report.key_path}: keep it secret and apart from the bags",
+            err=True,
+        )
     if as_json:
         emit_json(report.to_dict())
         return
@@ -127,8 +154,52 @@ def backup_command(
         f"backed up {report.items} items ({report.media_files} media files, {_size(report.payload_bytes)}) "
         f"to {report.path} in {report.seconds:.1f} s{linked}"
     )
+    click.echo(
+        f"signed with the key whose public key is {report.public_key} (fingerprint "
+        f"{report.key_fingerprint}): restore needs it, keep it with your offsite copies"
+    )
     for line in report.skipped:
         click.echo(f"warning: left out {line}", err=True)
+
+
+@click.command("backup-key")
+@click.option(
+    "--signing-key",
+    metavar="FILE",
+    help="The key file (default: $ARCHIVE_BACKUP_KEY, else backup-signing.key in the data folder).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def backup_key_command(ctx: Context, signing_key: str | None, as_json: bool) -> None:
+    """Show the public key that restore needs; make the signing key if there is none yet.
+
+    The signing key (secret) signs every bag `archive backup` makes; `archive restore` accepts
+    only bags whose signature verifies with its public key. Run this once to make a key kept
+    offline (a USB key in a safe), then back up with --signing-key FILE or $ARCHIVE_BACKUP_KEY.
+
+    \b
+    Example:
+      archive backup-key
+      archive backup-key --signing-key /media/usb-key/archive-backup.key
+    """
+    from .bag_signing import create_signing_key, load_signing_key, signing_key_path
+
+    path = signing_key_path(ctx.settings, signing_key)
+    signer = load_signing_key(path) if path.exists() else create_signing_key(path)
+    if as_json:
+        emit_json(
+            {
+                "signing_key": str(signer.path),
+                "created": signer.created,
+                "public_key": signer.public.text,
+                "fingerprint": signer.public.fingerprint,
+            }
+        )
+        return
+    if signer.created:
+        click.echo(f"made a new signing key {signer.path}: keep it secret and apart from the bags")
+    click.echo(f"public key:  {signer.public.text}")
+    click.echo(f"fingerprint: {signer.public.fingerprint}")
 
 
 @click.command("restore")
@@ -137,27 +208,48 @@ def backup_command(
     "--home", "target", metavar="DIR", help="The new data folder to build (must be new or empty)."
 )
 @click.option(
+    "--public-key",
+    metavar="KEY",
+    envvar="ARCHIVE_BACKUP_PUBLIC_KEY",
+    help="The public key printed by `archive backup` (ed25519:…), or a file holding it "
+    "(default: $ARCHIVE_BACKUP_PUBLIC_KEY). Required.",
+)
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Accept a bag with no signature (made before bags were signed). Every other check "
+    "still runs; only for a bag you know has never been out of your hands.",
+)
+@click.option(
     "--check-only", is_flag=True, help="Check the bag (every checksum) and restore nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def restore_command(
-    click_ctx: click.Context, bag: str, target: str | None, check_only: bool, as_json: bool
+    click_ctx: click.Context,
+    bag: str,
+    target: str | None,
+    public_key: str | None,
+    allow_unsigned: bool,
+    check_only: bool,
+    as_json: bool,
 ) -> None:
     """Rebuild the archive from a backup bag: catalog, media and search index, in a new data folder.
 
-    The bag is checked first (every checksum); a bag with a changed, missing or extra file is
-    refused, and the message names the file. Nothing is written until the check has passed.
+    The bag is checked first: its signature against the public key you give (printed by
+    `archive backup`), every checksum, and its catalog against the schema this software makes
+    (no extra triggers, views or tables; every file path inside its folder). A bag that fails any
+    check is refused with the reason, and nothing is written.
 
     \b
     Example:
-      archive restore /mnt/backups/archive-2026-11-25 --home /srv/archive-data
-      archive restore /mnt/backups/archive-2026-11-25 --check-only
+      archive restore /mnt/backups/archive-2026-11-25 --home /srv/archive-data --public-key ed25519:…
+      archive restore /mnt/backups/archive-2026-11-25 --check-only --public-key backup-signing.pub
     """
     from .preserve import PreservationError, check_bag, restore
 
     if check_only:
-        checked = check_bag(bag)
+        checked = check_bag(bag, public_key=public_key, allow_unsigned=allow_unsigned)
         if as_json:
             emit_json(
                 {
@@ -165,12 +257,18 @@ def restore_command(
                     "valid": True,
                     "files": checked.payload_files,
                     "bytes": checked.payload_bytes,
+                    "signed_by": checked.signed_by.fingerprint if checked.signed_by else None,
                 }
             )
         else:
+            signed = (
+                f"signed by key {checked.signed_by.fingerprint}"
+                if checked.signed_by
+                else "NOT SIGNED"
+            )
             click.echo(
-                f"{checked.path} is a complete, unchanged backup ({checked.payload_files} files, "
-                f"{_size(checked.payload_bytes)}, catalog schema {checked.schema_version})"
+                f"{checked.path} is a complete, unchanged backup, {signed} ({checked.payload_files} "
+                f"files, {_size(checked.payload_bytes)}, catalog schema {checked.schema_version})"
             )
         return
     if target is None:
@@ -182,7 +280,9 @@ def restore_command(
         )
     bars = _bars(as_json)
     try:
-        report = restore(bag, target, progress=bars)
+        report = restore(
+            bag, target, public_key=public_key, allow_unsigned=allow_unsigned, progress=bars
+        )
     finally:
         bars.close()
     if as_json:
@@ -199,6 +299,8 @@ def restore_command(
     )
     for line in report.missing_media:
         click.echo(f"warning: not in the bag: {line}", err=True)
+    if not report.signed_by:
+        click.echo("warning: the bag was not signed: restored with --allow-unsigned", err=True)
 
 
 @click.command("fixity")
@@ -300,4 +402,4 @@ def mirror_command(ctx: Context, dest: str, base_url: str | None, as_json: bool)
     )
 
 
-COMMANDS = [backup_command, restore_command, fixity_command, mirror_command]
+COMMANDS = [backup_command, backup_key_command, restore_command, fixity_command, mirror_command]

@@ -35,6 +35,7 @@ from .catalog import Catalog, MediaFile
 from .config import Settings
 from .errors import MediaError, NotFoundError
 from .media import _ffmpeg_reason, _require, probe
+from .paths import MEDIA_FOLDER, confined_file
 
 __all__ = [
     "PAD_SECONDS",
@@ -89,12 +90,9 @@ def _rendition_name(
 
 
 def _source_path(settings: Settings, media: MediaFile) -> Path:
-    home = Path(settings.home).resolve()
-    path = (home / media.path).resolve()
-    # The path comes from the catalog, but a damaged row must still not point outside the archive.
-    if not path.is_relative_to(home) or not path.is_file():
-        raise NotFoundError("no such file")
-    return path
+    # The path comes from the catalog, which may be damaged or restored from a hostile bag: it
+    # must name a regular file inside media/, symlinks followed (never catalog.sqlite or a key).
+    return confined_file(settings.home, media.path, MEDIA_FOLDER)
 
 
 def _current_names(settings: Settings, catalog: Catalog, item_id: str) -> set[str]:

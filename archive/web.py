@@ -32,6 +32,7 @@ from .access import Viewer, visible_item, visible_revision
 from .catalog import Catalog, Item
 from .config import Settings, load_settings
 from .errors import ArchiveError, ConfigError, NotFoundError
+from .paths import MEDIA_FOLDER, file_inside
 
 __all__ = [
     "MEDIA_PREFIX",
@@ -228,11 +229,8 @@ class _Files(ArchiveRoutes):
         # Access is re-checked at every request, and below staff the file is the copy with the
         # redacted spans silenced, never the original.
         path, mime = media_for_viewer(self.settings, self.catalog, item_id, viewer, role)
-        home = Path(self.settings.home).resolve()
-        path = Path(path).resolve()
-        if not path.is_relative_to(home) or not path.is_file():
-            raise NotFoundError("no such file")
-        return path, mime
+        # Checked again here, whatever media_for_viewer did: only a regular file inside media/.
+        return file_inside(self.settings.home, path, MEDIA_FOLDER), mime
 
     def media(self, request: Request) -> Response:
         token = request.path_params["token"]

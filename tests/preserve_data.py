@@ -242,3 +242,37 @@ def sample_copy(tmp_path: Path, tones: int = 1) -> Sample:
     settings = load_settings(tmp_path / "home").ensure()
     catalog = Catalog.open(settings)
     return Sample(settings, catalog, **json.loads((base / "sample.json").read_text()))
+
+
+def public_key(settings: Settings) -> str:
+    """The public key of the data folder's backup signing key (what `archive backup` prints)."""
+    from archive.bag_signing import KEY_NAME, load_signing_key
+
+    return load_signing_key(settings.home / KEY_NAME).public.text
+
+
+def rehash(
+    bag: Path,
+    settings: Settings | None = None,
+    *,
+    info: dict[str, str] | None = None,
+    keep_signature: bool = False,
+) -> None:
+    """What someone who changed files in a bag does next: re-hash every manifest (bagit.py), so
+    that the bag is valid again. The old signature is removed, or with ``keep_signature`` left
+    in place (now a stale one). With ``settings``, the bag is signed again with that data
+    folder's key: it is then what its key holder would have made (a legitimate older or newer
+    bag, or a catalog tampered with before the backup)."""
+    import bagit
+
+    from archive.bag_signing import KEY_NAME, SIGNATURE_FILE, load_signing_key, sign_bag
+
+    if not keep_signature:
+        (bag / SIGNATURE_FILE).unlink(missing_ok=True)
+    opened = bagit.Bag(str(bag))
+    if info:
+        opened.info.update(info)
+    opened.save(manifests=True)
+    assert opened.is_valid()
+    if settings is not None:
+        sign_bag(bag, load_signing_key(settings.home / KEY_NAME))

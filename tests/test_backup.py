@@ -191,3 +191,24 @@ def test_backup_help_has_an_example(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "backup", "--help")
     assert result.returncode == 0
     assert "Example:" in result.stdout and "archive backup /" in result.stdout
+
+
+def test_media_are_linked_only_from_earlier_bags_signed_by_the_same_key(
+    sample: Sample, tmp_path: Path
+) -> None:
+    """An earlier bag beside DEST that is unsigned (or signed by another key) may have been
+    written by anyone with access to the backup disk: nothing is hard-linked from it."""
+    from archive.bag_signing import SIGNATURE_FILE
+
+    one, two = tmp_path / "backups" / "one", tmp_path / "backups" / "two"
+    backup(sample.settings, one)
+    (one / SIGNATURE_FILE).unlink()
+    assert bagit.Bag(str(one)).is_valid()  # every checksum still right
+
+    report = backup(sample.settings, two)
+    assert report.linked_files == 0 and report.copied_bytes > 0
+    for m in sample.catalog.list_media():
+        assert (two / "data" / m.path).stat().st_nlink == 1
+        assert sha256_file(two / "data" / m.path) == m.sha256
+    with pytest.raises(PreservationError, match="cannot be trusted"):
+        backup(sample.settings, tmp_path / "backups" / "three", previous=[one])

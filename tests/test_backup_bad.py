@@ -14,7 +14,7 @@ from pathlib import Path
 import bagit
 import pytest
 from conftest import ROOT, run_cli
-from preserve_data import Sample, home_state, sample_copy
+from preserve_data import Sample, home_state, public_key, sample_copy
 
 from archive.preserve import (
     INCOMPLETE_MARKER,
@@ -121,7 +121,7 @@ def test_an_interrupted_backup_is_marked_incomplete_and_cleared_by_the_next(
     (partial / "data").mkdir(parents=True)
     (partial / INCOMPLETE_MARKER).write_text("unfinished")
     with pytest.raises(PreservationError, match="unfinished backup"):
-        restore(partial, tmp_path / "restored")
+        restore(partial, tmp_path / "restored", public_key="ed25519:" + "A" * 43 + "=")
     backup(sample.settings, dest)
     assert not partial.exists()
     assert bagit.Bag(str(dest)).is_valid()
@@ -141,5 +141,7 @@ def test_a_missing_media_file_is_named_and_can_be_skipped_knowingly(
     assert f"left out item {sample.members_id}" in result.stderr
     info = bagit.Bag(str(tmp_path / "bag")).info
     assert sample.members_id in info["Archive-Skipped-Media"]
-    report = restore(tmp_path / "bag", tmp_path / "restored")
+    report = restore(
+        tmp_path / "bag", tmp_path / "restored", public_key=public_key(sample.settings)
+    )
     assert report.missing_media == (f"item {sample.members_id}: {audio.path}",)
