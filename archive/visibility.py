@@ -335,8 +335,8 @@ def _check_span(start: Any, end: Any) -> tuple[float, float]:
         raise InputError("a redaction's start and end are numbers of seconds") from exc
     if not (math.isfinite(a) and math.isfinite(b)) or a < 0:
         raise InputError("a redaction starts at 0 s or later and ends at a finite time")
-    # Rounded outward to milliseconds: never narrower than asked.
-    a, b = math.floor(a * 1000) / 1000, math.ceil(b * 1000) / 1000
+    # Kept exactly as given, not rounded: a span made from a segment must end exactly where the
+    # next segment starts, or it would hide that neighbour too.
     if b <= a:
         raise InputError(f"a redaction must end after it starts ({a:g} s to {b:g} s)")
     return a, b

@@ -194,6 +194,18 @@ def test_a_partial_span_hides_every_segment_it_touches(catalog, settings, item) 
     assert redactions_overlapping(catalog, item.id, 0.0, 4.6) == [red]
 
 
+def test_a_segment_redaction_leaves_its_touching_neighbours_alone(catalog, settings) -> None:
+    made = catalog.create_item(title_en="Odd timings", visibility="public")
+    catalog.add_revision(made.id, [
+        Segment(0.0, 0.56, text_en="One.", lang="en", uid="t1t1t1t1t1t1"),
+        Segment(0.56, 3.8400001, text_en="Two.", lang="en", uid="t2t2t2t2t2t2"),
+        Segment(3.8400001, 7.1, text_en="Three.", lang="en", uid="t3t3t3t3t3t3"),
+    ], origin="whisper")  # fmt: skip
+    red = redact_segment(catalog, settings, made.id, uid="t2t2t2t2t2t2", actor="alice")
+    assert (red.start, red.end) == (0.56, 3.8400001)
+    assert [s.redacted for s in catalog.get_revision(made.id).segments] == [False, True, False]
+
+
 def test_segment_at(catalog, item) -> None:
     assert segment_at(catalog, item.id, 6.2).uid == "s2s2s2s2s2s2"
     assert segment_at(catalog, item.id, 5.0).uid == "s2s2s2s2s2s2"
