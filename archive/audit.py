@@ -37,7 +37,7 @@ class AuditEntry:
     actor: str  # a user name, "cli:<os user>" or "system:<task>"
     action: str  # visibility | embargo-lifted | redact | unredact | user.add | user.remove | ...
     item_id: str | None
-    target: str  # a segment uid, a user name, or "" for the item itself
+    target: str  # a redaction ("redaction 3 (0:04.20–0:07.00)"; a segment uid in old rows), a user name, or ""
     old_value: str | None
     new_value: str | None
 

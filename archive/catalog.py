@@ -34,6 +34,7 @@ __all__ = [
     "TranscriptRevision",
     "note_change",
     "now_utc",
+    "overlaps",
     "role_allows",
 ]
 
@@ -50,6 +51,17 @@ def now_utc() -> str:
 def role_allows(role: str, visibility: str) -> bool:
     """Whether a viewer of ``role`` may see something marked ``visibility``."""
     return ROLES.index(role) >= ROLES.index(visibility)
+
+
+def overlaps(start: float, end: float, span_start: float, span_end: float) -> bool:
+    """Whether the time range ``start``–``end`` shares a positive length with a span.
+
+    Ranges that only touch (one ends where the other starts) do not overlap. A range of zero
+    length (a point) overlaps a span it falls inside (start included, end excluded).
+    """
+    if end <= start:
+        return span_start <= start < span_end
+    return start < span_end and end > span_start
 
 
 # Each entry migrates the schema from version i to i+1. Never edit a released entry: add one.
@@ -247,7 +259,40 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX login_throttle_forget ON login_throttle(forget_at);
     """,
-    # next: one counter that every change to what a viewer may see bumps, in the change's own
+    # 5: redactions are spans of the recording, not segment uids. A split, a merge, a subtitle
+    # import or a new transcription gives segments new uids; a span of time hides whatever any
+    # revision says in it. Each old (item, uid) row becomes the span from the earliest start to
+    # the latest end of that uid in every revision (uids that never had a segment hid nothing).
+    # origin_uid keeps, for information only, the uid a converted or segment-based redaction
+    # started from.
+    """
+    CREATE TABLE redactions_by_uid AS SELECT item_id, uid, reason, created_by, created_at
+        FROM redactions;
+    DROP TABLE redactions;
+    CREATE TABLE redactions (
+        id INTEGER PRIMARY KEY,
+        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        start REAL NOT NULL CHECK (start >= 0),
+        "end" REAL NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        origin_uid TEXT,
+        CHECK ("end" > start)
+    );
+    INSERT INTO redactions (item_id, start, "end", reason, created_by, created_at, origin_uid)
+        SELECT r.item_id, MAX(0.0, MIN(s.start)),
+               MAX(MAX(s."end"), MAX(0.0, MIN(s.start)) + 0.001),
+               r.reason, r.created_by, r.created_at, r.uid
+        FROM redactions_by_uid r
+        JOIN transcripts t ON t.item_id = r.item_id
+        JOIN segments s ON s.transcript_id = t.id AND s.uid = r.uid
+        GROUP BY r.item_id, r.uid
+        ORDER BY r.created_at, r.item_id, r.uid;
+    DROP TABLE redactions_by_uid;
+    CREATE INDEX redactions_item ON redactions(item_id, start);
+    """,
+    # 6: one counter that every change to what a viewer may see bumps, in the change's own
     # transaction (note_change): the portal keys its cached lists, facets, counts and charts on
     # it, so a withdrawn item is gone at the next page run. Written to run after any other
     # migration (IF NOT EXISTS, OR IGNORE): it only adds a table of its own.
@@ -387,6 +432,9 @@ class TranscriptRevision:
     changes: tuple[dict[str, Any], ...]
     created_at: str
     segments: tuple[Segment, ...] = field(default=(), repr=False)
+    # The item's redaction spans ``(start, end)`` when the segments were read: what decided
+    # each segment's ``redacted`` flag (empty when read without segments).
+    redactions: tuple[tuple[float, float], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -435,14 +483,13 @@ def _job_from_row(row: sqlite3.Row) -> Job:
     return Job(**data)
 
 
-def _segment_from_row(
-    row: sqlite3.Row, redacted: set[str] | frozenset[str] = frozenset()
-) -> Segment:
+def _segment_from_row(row: sqlite3.Row, spans: Sequence[tuple[float, float]] = ()) -> Segment:
     from transcripts.segments import Word
 
+    start, end = row["start"], row["end"]
     return Segment(
-        start=row["start"],
-        end=row["end"],
+        start=start,
+        end=end,
         text_zh=row["text_zh"],
         text_en=row["text_en"],
         lang=row["lang"],
@@ -450,7 +497,8 @@ def _segment_from_row(
         en_machine=bool(row["en_machine"]),
         speaker=row["speaker"],
         reviewed=bool(row["reviewed"]),
-        redacted=row["uid"] in redacted,
+        # Safety first: a segment that overlaps a redacted span at all is hidden whole.
+        redacted=any(overlaps(start, end, a, b) for a, b in spans),
         uid=row["uid"],
         words=tuple(Word(*w) for w in json.loads(row["words"])),
     )
@@ -794,19 +842,21 @@ class Catalog:
             which = "a transcript" if revision is None else f"transcript revision {revision}"
             raise NotFoundError(f"item {item_id} has no {which}")
         segments: tuple[Segment, ...] = ()
+        spans: tuple[tuple[float, float], ...] = ()
         if with_segments:
-            # Redactions are kept per segment uid, outside revisions: redacting a sentence hides
-            # it in every revision, old citable ones included.
-            redacted = self.redacted_uids(item_id)
+            # Redactions are spans of the recording, kept outside revisions: a span hides what
+            # every revision says in it (old citable ones, and ones made later by an edit, a
+            # subtitle import or a new transcription), whatever the segments' uids.
+            spans = self.redaction_spans(item_id)
             segments = tuple(
-                _segment_from_row(r, redacted)
+                _segment_from_row(r, spans)
                 for r in self.conn.execute(
                     "SELECT * FROM segments WHERE transcript_id = ? ORDER BY idx", (row["id"],)
                 )
             )
         data = dict(row)
         data["changes"] = tuple(json.loads(data["changes"]))
-        return TranscriptRevision(**data, segments=segments)
+        return TranscriptRevision(**data, segments=segments, redactions=spans)
 
     def list_revisions(self, item_id: str) -> list[TranscriptRevision]:
         rows = self.conn.execute(
@@ -819,11 +869,19 @@ class Catalog:
             out.append(TranscriptRevision(**data))
         return out
 
-    def redacted_uids(self, item_id: str) -> set[str]:
-        return {
-            r[0]
-            for r in self.conn.execute("SELECT uid FROM redactions WHERE item_id = ?", (item_id,))
-        }
+    def redaction_spans(self, item_id: str) -> tuple[tuple[float, float], ...]:
+        """The item's redacted spans ``(start, end)`` in seconds, sorted (as stored: not merged).
+
+        Also a cache key: whatever was derived from a revision's segments (a page's transcript,
+        a citation) is stale once this changes.
+        """
+        return tuple(
+            (float(r[0]), float(r[1]))
+            for r in self.conn.execute(
+                'SELECT start, "end" FROM redactions WHERE item_id = ? ORDER BY start, "end", id',
+                (item_id,),
+            )
+        )
 
     # -- jobs -------------------------------------------------------------------------------
     def create_job(

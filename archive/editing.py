@@ -12,8 +12,9 @@ An edit is a frozen dataclass naming a segment by its ``uid`` (stable across rev
 :func:`apply_edits` checks the save against the revision the editor opened (``base_revision``): if
 someone saved in between, nothing is written and the editor is told to reload. It stores the new
 revision with its author, a summary and a list of changes (``op``, ``uid``, ``before``, ``after``),
-keeps redactions whole across splits and merges (both halves of a redacted segment stay redacted; a
-merge with a redacted segment is redacted), and re-indexes that one item.
+and re-indexes that one item. Redactions need no care here: they are spans of the recording, not
+segments, so both halves of a split redacted segment, or a merge with one, overlap the span and stay
+hidden (see :mod:`archive.visibility`).
 
 ``TranscriptRevision.changes`` holds before/after text, including that of redacted segments: it is
 staff-only data. :func:`revision_history` is the form to show anyone else (no changes at all).
@@ -35,8 +36,8 @@ from typing import Any
 from transcripts.segments import Segment, new_uid
 
 from .access import Viewer, visible_item
-from .audit import check_actor, write_audit
-from .catalog import Catalog, TranscriptRevision, now_utc
+from .audit import check_actor
+from .catalog import Catalog, TranscriptRevision
 from .config import Settings
 from .errors import InputError, NotFoundError
 
@@ -197,12 +198,11 @@ def _is_cjk(char: str) -> bool:
 
 # -- applying ---------------------------------------------------------------------------------
 class _Draft:
-    """The segments being edited, in order, plus the change records and redaction follow-ups."""
+    """The segments being edited, in order, plus the change records."""
 
     def __init__(self, segments: Sequence[Segment]) -> None:
         self.segments = list(segments)
         self.changes: list[dict[str, Any]] = []
-        self.new_redactions: list[tuple[str, str]] = []  # (uid, reason)
         self.counts: dict[str, int] = {}
 
     def index(self, uid: str) -> int:
@@ -333,9 +333,6 @@ class _Draft:
             words=tuple(w for w in seg.words if (w.start + w.end) / 2 >= at),
         )
         self.segments[i : i + 1] = [first, second]
-        if seg.redacted:
-            # Half of a redacted sentence is still redacted: the new uid must be hidden too.
-            self.new_redactions.append((second_uid, f"split from redacted segment {seg.uid}"))
         self.record(
             "split", seg.uid, {"start": seg.start, "end": seg.end, "text_zh": zh, "text_en": en},
             {"at": at, "new_uid": second_uid}, new_uid=second_uid,
@@ -358,9 +355,6 @@ class _Draft:
             words=a.words + b.words,
         )
         self.segments[i : j + 1] = [merged]
-        if b.redacted and not a.redacted:
-            # The merged text contains the redacted words: the surviving uid must be hidden.
-            self.new_redactions.append((a.uid, f"merged with redacted segment {b.uid}"))
         self.record(
             "merge", a.uid,
             {"uids": [a.uid, b.uid], "text_zh": [a.text_zh, b.text_zh], "text_en": [a.text_en, b.text_en]},
@@ -402,7 +396,7 @@ def apply_edits(
     if not edits:
         raise InputError("there are no edits to save")
     catalog.get_item(item_id)
-    with catalog.transaction() as conn:
+    with catalog.transaction():
         # Checked under the write lock: two editors cannot both pass this test for one revision.
         latest = catalog.latest_revision_number(item_id)
         if latest is None:
@@ -419,7 +413,7 @@ def apply_edits(
             return current
         text = " ".join(str(summary or "").split())[:500] or draft.summary()
         # Segments come back from the catalog with .redacted set; the flag is not stored per
-        # revision (redactions live in their own table), so it is harmless to pass along.
+        # revision (redactions are spans in their own table), so it is cleared, not carried.
         revision = catalog.add_revision(
             item_id,
             [s.with_(redacted=False) for s in draft.segments],
@@ -430,24 +424,9 @@ def apply_edits(
             model=current.model,
             decode_language=current.decode_language,
         )
-        stamp = now_utc()
-        for uid, reason in draft.new_redactions:
-            conn.execute(
-                "INSERT OR IGNORE INTO redactions (item_id, uid, reason, created_by, created_at) VALUES (?,?,?,?,?)",
-                (item_id, uid, reason, author, stamp),
-            )
-            write_audit(
-                conn, actor=author, action="redact", item_id=item_id, target=uid,
-                old_value="visible", new_value=f"redacted: {reason}", at=stamp,
-            )  # fmt: skip
-        # Indexed before the commit: an edit often removes words (a name corrected away, a
-        # redacted half split off); if the index cannot follow, the save fails and can be retried.
+        # Indexed before the commit: an edit often removes words (a name corrected away); if
+        # the index cannot follow, the save fails and can be retried.
         reindex_item(settings, catalog, item_id)
-    from .redaction import refresh_public_media
-
-    if catalog.redacted_uids(item_id):
-        # A split or merge can move a redacted span; new silenced copies are made on first request.
-        refresh_public_media(settings, catalog, item_id, build=False)
     return catalog.get_revision(item_id, revision.revision)
 
 

@@ -301,7 +301,7 @@ def _public_media(settings: Settings, catalog: Catalog, item_id: str) -> Path | 
     try:
         from .redaction import public_rendition
     except ImportError:
-        if catalog.redacted_uids(item_id):
+        if catalog.redaction_spans(item_id):
             return None
         audio = catalog.get_media(item_id, "audio")
         if audio is None:

@@ -12,7 +12,7 @@ tools (``bagit.py --validate BAG``) and that ``restore()`` turns back into a wor
         media/…                   every catalogued media file, at the same path as in the data folder
         glossary.tsv              the data folder's own glossary additions (when there are any)
         glossary-builtin.tsv      the glossary shipped with the software that made the bag
-        transcripts/<item>.json   every revision of every transcript, segments and redactions included
+        transcripts/<item>.json   every revision of every transcript, segments and redaction spans included
         audit-log.jsonl           the audit log, one entry a line
 
 Consistency while the portal and workers keep running: the catalog is copied first, in one step of
@@ -404,10 +404,13 @@ class _Tally:
 
 def _transcript_document(cat: Catalog, item_id: str) -> dict[str, Any]:
     item = cat.get_item(item_id)
+    # Redactions are spans of the recording (seconds); each segment's "redacted" below says
+    # whether one of them hides it.
     redactions = [
         dict(row)
         for row in cat.conn.execute(
-            "SELECT uid, reason, created_by, created_at FROM redactions WHERE item_id = ? ORDER BY uid",
+            'SELECT id, start, "end", reason, created_by, created_at, origin_uid FROM redactions '
+            'WHERE item_id = ? ORDER BY start, "end", id',
             (item_id,),
         )
     ]
@@ -428,7 +431,7 @@ def _transcript_document(cat: Catalog, item_id: str) -> dict[str, Any]:
             }
         )
     return {
-        "format": "hk-labour-archive-transcript/1",
+        "format": "hk-labour-archive-transcript/2",
         "item_id": item.id,
         "title_zh": item.title_zh,
         "title_en": item.title_en,

@@ -1,19 +1,20 @@
 """Media as a viewer below staff may hear it: redacted sentences silenced.
 
-A redaction hides a segment's *text* below staff (see :mod:`archive.access`); the recording must not
-say it aloud either. For any viewer below staff, an item with redactions is played from a
-**public rendition**: a copy of the media with every redacted span silenced (ffmpeg's ``volume``
-filter with a timeline ``enable`` expression), the video stream copied as is, subtitle/data streams,
-chapters and container metadata dropped (an embedded subtitle track would carry the redacted words).
+A redaction is a span of the recording: it hides the *text* of every segment that overlaps it below
+staff (see :mod:`archive.access`); the recording must not say it aloud either. For any viewer below
+staff, an item with redactions is played from a **public rendition**: a copy of the media with
+every redacted span silenced (ffmpeg's ``volume`` filter with a timeline ``enable`` expression),
+the video stream copied as is, subtitle/data streams, chapters and container metadata dropped (an
+embedded subtitle track would carry the redacted words).
 
 Renditions are cached as ``media/public/<item_id>-<digest>.<ext>``; the digest covers the source
-file's sha256, the silenced spans and :data:`RENDITION_VERSION`, so a changed redaction (or a split
-or merge that moves a redacted span) gives a new name and a stale file is never served. Old files
+file's sha256, the silenced spans and :data:`RENDITION_VERSION`, so a changed redaction gives a new
+name and a stale file is never served (edits of the transcript move no span). Old files
 of the item are removed whenever renditions are refreshed. Files are written under ``tmp/`` and
 renamed into place, so a reader never gets half a file. Staff get the original.
 
-The silenced spans are the union, over *all* revisions, of the time spans of redacted segment uids,
-widened by :data:`PAD_SECONDS` on each side: Whisper's segment boundaries are approximate, and a
+The silenced spans are the redaction spans (:meth:`archive.catalog.Catalog.redaction_spans`),
+widened by :data:`PAD_SECONDS` on each side and merged: segment boundaries are approximate, and a
 redacted name's first syllable must not survive at the edge. If the rendition cannot be built, the
 viewer gets an error, never the unsilenced original.
 
@@ -62,12 +63,7 @@ def redacted_spans(
     catalog: Catalog, item_id: str, pad: float = PAD_SECONDS
 ) -> list[tuple[float, float]]:
     """Sorted, merged ``(start, end)`` spans to silence, in seconds (empty: nothing redacted)."""
-    rows = catalog.conn.execute(
-        "SELECT s.start, s.end FROM segments s JOIN transcripts t ON t.id = s.transcript_id "
-        "JOIN redactions r ON r.item_id = t.item_id AND r.uid = s.uid WHERE t.item_id = ?",
-        (item_id,),
-    ).fetchall()
-    spans = sorted((max(0.0, float(a) - pad), float(b) + pad) for a, b in rows)
+    spans = sorted((max(0.0, a - pad), b + pad) for a, b in catalog.redaction_spans(item_id))
     merged: list[tuple[float, float]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -206,7 +202,7 @@ def _build(
 def refresh_public_media(
     settings: Settings, catalog: Catalog, item_id: str, *, build: bool = True
 ) -> list[Path]:
-    """After redactions (or the spans of redacted segments) changed: drop stale renditions and,
+    """After redactions changed: drop stale renditions and,
     with ``build``, make the new ones now. Returns the current rendition files."""
     _remove_stale(settings, catalog, item_id)
     if not build or not redacted_spans(catalog, item_id):

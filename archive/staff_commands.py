@@ -1,5 +1,5 @@
-"""Staff commands: ``user``, ``visibility``, ``redact``, ``unredact``, ``audit``, ``edit``, ``segments``
-and ``history``.
+"""Staff commands: ``user``, ``visibility``, ``audit``, ``edit``, ``segments`` and ``history``
+(``redact``, ``unredact`` and ``redactions`` are in :mod:`archive.redaction_commands`).
 
 The command line is a staff tool (whoever runs it can read the catalog file anyway); changes are
 attributed to ``--actor`` (default ``cli:<login name>``) in the audit log and revision history.
@@ -261,87 +261,6 @@ def visibility_command(
         click.echo(
             f"{item.id}: {describe_visibility(item.visibility, item.embargo_until, item.embargo_visibility)}"
         )
-
-
-def _target_uid(ctx: Context, item_id: str, at: float | None, uid: str | None) -> str:
-    from .visibility import segment_at
-
-    if (at is None) == (uid is None):
-        raise InputError("give the segment either --at SECONDS or --uid UID")
-    return uid if uid is not None else segment_at(ctx.catalog, item_id, at)  # type: ignore[arg-type]
-
-
-@click.command("redact")
-@click.argument("item_id")
-@click.option("--at", type=float, metavar="SECONDS", help="The segment playing at this moment.")
-@click.option("--uid", metavar="UID", help="The segment with this id (see `archive segments ID`).")
-@click.option("--reason", default="", help="Why (staff-only, in the audit log).")
-@click.option(
-    "--no-media",
-    is_flag=True,
-    help="Do not make the silenced public media now (made on first play).",
-)
-@actor_option
-@json_option
-@pass_ctx
-def redact_command(
-    ctx: Context,
-    item_id: str,
-    at: float | None,
-    uid: str | None,
-    reason: str,
-    no_media: bool,
-    actor: str | None,
-    as_json: bool,
-) -> None:
-    """Hide a segment's text from everyone below staff (in every revision, search, exports and
-    citations) and silence its span in the media they hear.
-
-    \b
-    Example:
-      archive redact k3v9x2m4qa --at 754 --reason "names a worker's relative"
-    """
-    from .visibility import redact
-
-    target = _target_uid(ctx, item_id, at, uid)
-    red = redact(
-        ctx.catalog,
-        ctx.settings,
-        item_id,
-        target,
-        actor=_actor(actor),
-        reason=reason,
-        rebuild_media=not no_media,
-    )
-    if as_json:
-        emit_json(red.to_dict())
-    else:
-        click.echo(f"redacted segment {red.uid} of {item_id}")
-
-
-@click.command("unredact")
-@click.argument("item_id")
-@click.option("--at", type=float, metavar="SECONDS", help="The segment playing at this moment.")
-@click.option("--uid", metavar="UID", help="The segment with this id.")
-@click.option("--no-media", is_flag=True, help="Do not rebuild the public media now.")
-@actor_option
-@pass_ctx
-def unredact_command(
-    ctx: Context, item_id: str, at: float | None, uid: str | None, no_media: bool, actor: str | None
-) -> None:
-    """Show a redacted segment again to everyone who may see the item.
-
-    \b
-    Example:
-      archive unredact k3v9x2m4qa --uid 3fa2c81b9d0e
-    """
-    from .visibility import unredact
-
-    target = _target_uid(ctx, item_id, at, uid)
-    unredact(
-        ctx.catalog, ctx.settings, item_id, target, actor=_actor(actor), rebuild_media=not no_media
-    )
-    click.echo(f"segment {target} of {item_id} is no longer redacted")
 
 
 @click.command("audit")
@@ -732,8 +651,6 @@ def edit_review_command(
 COMMANDS = [
     user_group,
     visibility_command,
-    redact_command,
-    unredact_command,
     audit_command,
     segments_command,
     history_command,

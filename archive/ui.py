@@ -411,13 +411,17 @@ def revision_for(item_id: str, revision: int | None) -> tuple[Item, Any]:
     number = revision if revision is not None else cat.latest_revision_number(item_id)
     if number is None:
         raise NotFoundError(f"item {item_id} has no transcript")
-    redacted = tuple(sorted(cat.redacted_uids(item_id)))
+    redacted = cat.redaction_spans(item_id)
     return item, _revision(item_id, int(number), who.role, who.username, redacted)
 
 
 @st.cache_resource(ttl=600, max_entries=32, show_spinner=False)
 def _revision(
-    item_id: str, number: int, role: str, username: str | None, redacted: tuple[str, ...]
+    item_id: str,
+    number: int,
+    role: str,
+    username: str | None,
+    redacted: tuple[tuple[float, float], ...],
 ) -> Any:
     from .access import visible_revision
 
@@ -433,7 +437,7 @@ def citation_text(
     shows at once; the item's visibility is checked by the page before this is asked.
     """
     who = viewer()
-    redacted = tuple(sorted(catalog().redacted_uids(item_id)))
+    redacted = catalog().redaction_spans(item_id)
     return _citation_text(item_id, revision, at, style, base_url, who.role, who.username, redacted)
 
 
@@ -446,7 +450,7 @@ def _citation_text(
     base_url: str | None,
     role: str,
     username: str | None,
-    redacted: tuple[str, ...],
+    redacted: tuple[tuple[float, float], ...],
 ) -> str:
     from .cite import build_citation, render
 

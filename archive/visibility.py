@@ -1,4 +1,4 @@
-"""Who may see an item (public / members / staff, with an optional embargo) and redacted segments.
+"""Who may see an item (public / members / staff, with an optional embargo) and redacted spans.
 
 Every change here writes an audit row (who, when, from, to) in the same transaction as the change,
 then brings the search index up to date for that one item and, for redactions, the silenced public
@@ -10,8 +10,15 @@ An embargo keeps an item at its current level until a date, then opens it to the
 by :func:`apply_embargoes`; between the date and that refresh the index errs on the side of hiding.
 An embargo that would *close* an item at a date would instead leave it findable until the refresh.
 
+A redaction is a span of the recording (seconds from–to), not a segment: every segment of every
+revision that overlaps it at all (old, citable revisions, and the ones a later edit, subtitle
+import or transcription makes, whatever their uids) is hidden whole below staff — both tracks, the
+raw text, words and speaker — (:meth:`archive.catalog.Catalog.get_revision` sets
+``Segment.redacted``), and the span is silenced in the media they hear. Lifting one is audited.
+
 >>> set_visibility(catalog, settings, item_id, "members", actor="alice")
->>> redact(catalog, settings, item_id, uid, actor="alice", reason="names a worker's relative")
+>>> redact(catalog, settings, item_id, start=754.2, end=759.8, actor="alice",
+...        reason="names a worker's relative")
 >>> [e.action for e in audit_log(catalog, item_id)]
 ['redact', 'visibility']
 """
@@ -19,12 +26,15 @@ An embargo that would *close* an item at a date would instead leave it findable 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from transcripts.segments import Segment
+
 from .audit import AuditEntry, audit_log, check_actor, write_audit
-from .catalog import Catalog, Item, _embargo_instant, now_utc, role_allows
+from .catalog import Catalog, Item, _embargo_instant, now_utc, overlaps, role_allows
 from .config import ROLES, Settings
 from .errors import InputError, NotFoundError
 
@@ -35,10 +45,14 @@ __all__ = [
     "audit_log",
     "describe_visibility",
     "embargo_job",
+    "get_redaction",
     "list_redactions",
     "redact",
+    "redact_segment",
+    "redactions_overlapping",
     "segment_at",
     "set_visibility",
+    "span_label",
     "unredact",
 ]
 
@@ -47,21 +61,51 @@ log = logging.getLogger(__name__)
 MAX_REASON = 500
 
 
+def span_label(start: float, end: float) -> str:
+    """``0:04.20–0:07.00``: a span as staff read it (hours shown from one hour on)."""
+
+    def stamp(seconds: float) -> str:
+        hundredths = round(seconds * 100)
+        minutes, rest = divmod(hundredths, 6000)
+        hours, minutes = divmod(minutes, 60)
+        secs = f"{rest // 100:02d}.{rest % 100:02d}"
+        return f"{hours}:{minutes:02d}:{secs}" if hours else f"{minutes}:{secs}"
+
+    return f"{stamp(start)}–{stamp(end)}"
+
+
 @dataclass(frozen=True)
 class Redaction:
+    """A span of a recording hidden below staff: text of every revision, and the sound."""
+
+    id: int
     item_id: str
-    uid: str
+    start: float  # seconds
+    end: float
     reason: str
     created_by: str
     created_at: str
+    origin_uid: str | None = None  # the segment it was made from (information only)
+
+    @property
+    def label(self) -> str:
+        return span_label(self.start, self.end)
+
+    @property
+    def target(self) -> str:
+        """How the audit log names it: ``redaction 3 (0:04.20–0:07.00)``."""
+        return f"redaction {self.id} ({self.label})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "item_id": self.item_id,
-            "uid": self.uid,
+            "start": self.start,
+            "end": self.end,
             "reason": self.reason,
             "created_by": self.created_by,
             "created_at": self.created_at,
+            "origin_uid": self.origin_uid,
         }
 
 
@@ -213,35 +257,67 @@ def embargo_job(settings: Settings, catalog: Catalog, job: Any, report: Any) -> 
 
 
 # -- redactions ---------------------------------------------------------------------------------
+def _row_redaction(row: Any) -> Redaction:
+    return Redaction(
+        id=int(row["id"]),
+        item_id=row["item_id"],
+        start=float(row["start"]),
+        end=float(row["end"]),
+        reason=row["reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        origin_uid=row["origin_uid"],
+    )
+
+
+_COLUMNS = 'id, item_id, start, "end", reason, created_by, created_at, origin_uid'
+
+
 def list_redactions(catalog: Catalog, item_id: str) -> list[Redaction]:
+    """The item's redactions, in the order they play."""
     return [
-        Redaction(**dict(r))
+        _row_redaction(r)
         for r in catalog.conn.execute(
-            "SELECT item_id, uid, reason, created_by, created_at FROM redactions WHERE item_id = ? "
-            "ORDER BY created_at, uid",
+            f'SELECT {_COLUMNS} FROM redactions WHERE item_id = ? ORDER BY start, "end", id',
             (item_id,),
         )
     ]
 
 
-def segment_at(catalog: Catalog, item_id: str, seconds: float) -> str:
-    """The uid of the latest revision's segment playing at ``seconds`` (for ``--at``)."""
+def get_redaction(catalog: Catalog, item_id: str, redaction_id: int) -> Redaction:
+    """One redaction of the item; NotFoundError when the item has no redaction with that id."""
+    row = catalog.conn.execute(
+        f"SELECT {_COLUMNS} FROM redactions WHERE item_id = ? AND id = ?",
+        (item_id, int(redaction_id)),
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"item {item_id} has no redaction {redaction_id}")
+    return _row_redaction(row)
+
+
+def redactions_overlapping(
+    catalog: Catalog, item_id: str, start: float, end: float | None = None
+) -> list[Redaction]:
+    """The item's redactions that cover the moment ``start`` (``end`` None) or overlap the range
+    ``start``–``end`` (a segment's span), by the same rule that hides segments."""
+    stop = start if end is None else end
+    return [r for r in list_redactions(catalog, item_id) if overlaps(start, stop, r.start, r.end)]
+
+
+def segment_at(catalog: Catalog, item_id: str, seconds: float) -> Segment:
+    """The latest revision's segment playing at ``seconds`` (for ``--at`` and the editor)."""
     rev = catalog.get_revision(item_id)
     for seg in rev.segments:
         if seg.start <= seconds < seg.end:
-            return seg.uid
+            return seg
     raise NotFoundError(f"no segment of item {item_id} plays at {seconds:g} s")
 
 
-def _uid_exists(catalog: Catalog, item_id: str, uid: str) -> bool:
-    return (
-        catalog.conn.execute(
-            "SELECT 1 FROM segments s JOIN transcripts t ON t.id = s.transcript_id "
-            "WHERE t.item_id = ? AND s.uid = ? LIMIT 1",
-            (item_id, uid),
-        ).fetchone()
-        is not None
-    )
+def _segment_by_uid(catalog: Catalog, item_id: str, uid: str) -> Segment:
+    for seg in catalog.get_revision(item_id).segments:
+        if seg.uid == uid:
+            return seg
+    raise NotFoundError(f"the latest transcript of item {item_id} has no segment {uid}")
 
 
 def _refresh_media(settings: Settings, catalog: Catalog, item_id: str, rebuild_media: bool) -> None:
@@ -252,69 +328,124 @@ def _refresh_media(settings: Settings, catalog: Catalog, item_id: str, rebuild_m
     refresh_public_media(settings, catalog, item_id, build=rebuild_media)
 
 
+def _check_span(start: Any, end: Any) -> tuple[float, float]:
+    try:
+        a, b = float(start), float(end)
+    except (TypeError, ValueError) as exc:
+        raise InputError("a redaction's start and end are numbers of seconds") from exc
+    if not (math.isfinite(a) and math.isfinite(b)) or a < 0:
+        raise InputError("a redaction starts at 0 s or later and ends at a finite time")
+    # Kept exactly as given, not rounded: a span made from a segment must end exactly where the
+    # next segment starts, or it would hide that neighbour too.
+    if b <= a:
+        raise InputError(f"a redaction must end after it starts ({a:g} s to {b:g} s)")
+    return a, b
+
+
 def redact(
     catalog: Catalog,
     settings: Settings,
     item_id: str,
-    uid: str,
     *,
+    start: float,
+    end: float,
     actor: str,
     reason: str = "",
     rebuild_media: bool = True,
+    origin_uid: str | None = None,
 ) -> Redaction:
-    """Hide one segment (in every revision) from everyone below staff and silence its span in the
-    public media. InputError when it is already redacted."""
+    """Hide the span ``start``–``end`` (seconds) of a recording from everyone below staff.
+
+    Every segment of every revision (past ones, and ones made later) that overlaps the span is
+    hidden whole, in both tracks, on every route; the span is silenced in the media they hear.
+    InputError when one earlier redaction already covers the whole span. ``origin_uid`` (the
+    segment it was made from, if any) is kept for information only.
+    """
     actor = check_actor(actor)
     reason = " ".join(str(reason or "").split())
     if len(reason) > MAX_REASON:
         raise InputError(f"a redaction reason may have at most {MAX_REASON} characters")
+    start, end = _check_span(start, end)
     catalog.get_item(item_id)
-    if not _uid_exists(catalog, item_id, uid):
-        raise NotFoundError(f"item {item_id} has no segment {uid}")
     with catalog.transaction() as conn:
-        if conn.execute(
-            "SELECT 1 FROM redactions WHERE item_id = ? AND uid = ?", (item_id, uid)
-        ).fetchone():
-            raise InputError(f"segment {uid} is already redacted")
+        covering = conn.execute(
+            'SELECT id FROM redactions WHERE item_id = ? AND start <= ? AND "end" >= ? '
+            "ORDER BY id LIMIT 1",
+            (item_id, start, end),
+        ).fetchone()
+        if covering:
+            raise InputError(
+                f"{span_label(start, end)} of item {item_id} is already redacted "
+                f"(redaction {covering[0]})"
+            )
         stamp = now_utc()
-        conn.execute(
-            "INSERT INTO redactions (item_id, uid, reason, created_by, created_at) VALUES (?,?,?,?,?)",
-            (item_id, uid, reason, actor, stamp),
+        cur = conn.execute(
+            'INSERT INTO redactions (item_id, start, "end", reason, created_by, created_at, '
+            "origin_uid) VALUES (?,?,?,?,?,?,?)",
+            (item_id, start, end, reason, actor, stamp, origin_uid),
         )
+        made = Redaction(int(cur.lastrowid or 0), item_id, start, end, reason, actor, stamp,
+                         origin_uid)  # fmt: skip
         write_audit(
-            conn, actor=actor, action="redact", item_id=item_id, target=uid,
+            conn, actor=actor, action="redact", item_id=item_id, target=made.target,
             old_value="visible", new_value=f"redacted: {reason}" if reason else "redacted", at=stamp,
         )  # fmt: skip
         # Indexed before the commit: if the index cannot be updated, the redaction is not made
         # (an error to retry) rather than made while the sentence stays searchable.
         _reindex(settings, catalog, item_id)
     _refresh_media(settings, catalog, item_id, rebuild_media)
-    return Redaction(item_id, uid, reason, actor, stamp)
+    return made
+
+
+def redact_segment(
+    catalog: Catalog,
+    settings: Settings,
+    item_id: str,
+    *,
+    actor: str,
+    at: float | None = None,
+    uid: str | None = None,
+    reason: str = "",
+    rebuild_media: bool = True,
+) -> Redaction:
+    """Redact the span of one segment of the latest revision: the one playing at ``at`` seconds,
+    or the one with ``uid`` (what ``archive redact --at`` and the editor's button do)."""
+    if (at is None) == (uid is None):
+        raise InputError("say which segment: a moment or a segment id")
+    seg = (
+        segment_at(catalog, item_id, float(at))
+        if at is not None
+        else _segment_by_uid(catalog, item_id, str(uid))
+    )
+    return redact(
+        catalog, settings, item_id, start=seg.start, end=seg.end, actor=actor, reason=reason,
+        rebuild_media=rebuild_media, origin_uid=seg.uid,
+    )  # fmt: skip
 
 
 def unredact(
     catalog: Catalog,
     settings: Settings,
     item_id: str,
-    uid: str,
+    redaction_id: int,
     *,
     actor: str,
     rebuild_media: bool = True,
-) -> None:
-    """Show a redacted segment again to those who may see the item. InputError if not redacted."""
+) -> Redaction:
+    """Lift one redaction (by its id): what only it hid shows again to those who may see the
+    item. The lifting is in the audit log (who, when, which span, its reason).
+    NotFoundError when the item has no such redaction."""
     actor = check_actor(actor)
     catalog.get_item(item_id)
     with catalog.transaction() as conn:
-        row = conn.execute(
-            "SELECT reason FROM redactions WHERE item_id = ? AND uid = ?", (item_id, uid)
-        ).fetchone()
-        if row is None:
-            raise InputError(f"segment {uid} of item {item_id} is not redacted")
-        conn.execute("DELETE FROM redactions WHERE item_id = ? AND uid = ?", (item_id, uid))
+        lifted = get_redaction(catalog, item_id, redaction_id)
+        conn.execute("DELETE FROM redactions WHERE id = ?", (lifted.id,))
         write_audit(
-            conn, actor=actor, action="unredact", item_id=item_id, target=uid,
-            old_value=f"redacted: {row['reason']}" if row["reason"] else "redacted", new_value="visible",
+            conn, actor=actor, action="unredact", item_id=item_id, target=lifted.target,
+            old_value=f"redacted: {lifted.reason}" if lifted.reason else "redacted",
+            new_value="visible",
         )  # fmt: skip
     # Showing text again: indexed after the commit (a failure leaves it hidden, not exposed).
     _reindex(settings, catalog, item_id)
     _refresh_media(settings, catalog, item_id, rebuild_media)
+    return lifted

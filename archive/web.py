@@ -266,12 +266,7 @@ class _Files(ArchiveRoutes):
             if revision is None:
                 raise NotFoundError("no transcript")
             # Revisions never change, but redactions and the viewer's level do: both are in the key.
-            key = (
-                item_id,
-                revision,
-                viewer.is_staff,
-                tuple(sorted(self.catalog.redacted_uids(item_id))),
-            )
+            key = (item_id, revision, viewer.is_staff, self.catalog.redaction_spans(item_id))
             body = self._transcripts.get(key)
             if body is None:
                 _item, rev = visible_revision(self.catalog, item_id, viewer, revision)

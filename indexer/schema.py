@@ -121,7 +121,7 @@ class CatalogState:
 
     revision: int
     visibility: str
-    redactions: str  # fingerprint of the redacted segment uids
+    redactions: str  # fingerprint of the redaction spans and the segments they hide
     details: str  # fingerprint of title, description, collection, year, speakers, tags, language
     segments: int
 
@@ -156,12 +156,23 @@ def _details(item: Any) -> list[Any]:
     ]
 
 
+def _redactions_fingerprint(revision: Any | None) -> str:
+    """Changes whenever the item's redaction spans change, even when a span hides no segment of
+    the indexed revision, so ``index verify`` (and the nightly repair) notice every change."""
+    segments = revision.segments if revision is not None else ()
+    hidden = sorted(s.uid for s in segments if s.redacted)
+    spans = [[float(a), float(b)] for a, b in getattr(revision, "redactions", ()) or ()]
+    # Without spans, the form of earlier versions (a list of uids): unredacted items already
+    # indexed are not reported as drifted.
+    return _fingerprint([hidden, spans] if spans else hidden)
+
+
 def catalog_state(item: Any, revision: Any | None) -> CatalogState:
     segments = revision.segments if revision is not None else ()
     return CatalogState(
         revision=revision.revision if revision is not None else 0,
         visibility=item.effective_visibility(),
-        redactions=_fingerprint(sorted(s.uid for s in segments if s.redacted)),
+        redactions=_redactions_fingerprint(revision),
         details=_fingerprint(_details(item)),
         segments=sum(1 for s in segments if s.text_zh.strip() or s.text_en.strip()),
     )

@@ -18,6 +18,7 @@ import streamlit as st
 
 from archive import ui, ui_staff
 from archive.audit import audit_log
+from archive.catalog import overlaps
 from archive.editing import (
     MIN_PART_SECONDS,
     EditText,
@@ -33,7 +34,7 @@ from archive.editing import (
 from archive.errors import ArchiveError, InputError, NotFoundError
 from archive.i18n import N_, clock
 from archive.jobs import enqueue
-from archive.visibility import list_redactions, redact, set_visibility, unredact
+from archive.visibility import list_redactions, redact, set_visibility, span_label, unredact
 
 t = ui.page_i18n()
 _ = t._
@@ -103,7 +104,8 @@ pending: dict[str, dict[str, Any]] = st.session_state.setdefault(PENDING_KEY, {}
 rev = cat.get_revision(item_id, base) if base else None
 segments = list(rev.segments) if rev is not None else []
 by_uid = {s.uid: s for s in segments}
-redactions = {r.uid: r for r in list_redactions(cat, item_id)}
+# Redactions are spans of the recording: a segment overlapping one is hidden below staff.
+redactions = list_redactions(cat, item_id)
 
 
 def _notice(kind: str, text: str) -> None:
@@ -201,9 +203,11 @@ def _silence_later() -> None:
 
 @ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _redact(uid: str, key: str) -> None:
+    # The span of the segment as this page shows it (the revision being edited).
+    seg = by_uid[uid]
     try:
-        redact(cat, settings, item_id, uid, actor=actor, reason=st.session_state.get(key) or "",
-               rebuild_media=False)  # fmt: skip
+        redact(cat, settings, item_id, start=seg.start, end=seg.end, actor=actor, origin_uid=uid,
+               reason=st.session_state.get(key) or "", rebuild_media=False)  # fmt: skip
         _silence_later()
         _notice("success", _("Redacted. Only staff can read or hear this segment now."))
     except ArchiveError as exc:
@@ -211,9 +215,9 @@ def _redact(uid: str, key: str) -> None:
 
 
 @ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
-def _unredact(uid: str) -> None:
+def _unredact(redaction_id: int) -> None:
     try:
-        unredact(cat, settings, item_id, uid, actor=actor, rebuild_media=False)
+        unredact(cat, settings, item_id, redaction_id, actor=actor, rebuild_media=False)
         _silence_later()
         _notice("success", _("The redaction was removed."))
     except ArchiveError as exc:
@@ -344,7 +348,8 @@ with transcript_tab:
         for index, seg in shown[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]:
             uid = seg.uid
             mine = pending.get(uid, {})
-            is_redacted = uid in redactions
+            covering = [r for r in redactions if overlaps(seg.start, seg.end, r.start, r.end)]
+            is_redacted = bool(covering)
             with st.container(border=True, key=f"seg_{uid}"):
                 head = st.container(horizontal=True, vertical_alignment="center", gap="small")
                 with head:
@@ -381,11 +386,14 @@ with transcript_tab:
                                       on_click=_merge, args=(uid, segments[index + 1].uid))  # fmt: skip
                         st.divider()
                         if is_redacted:
-                            reason = redactions[uid].reason
-                            if reason:
-                                st.caption(_("Reason: {reason}").format(reason=reason))
-                            st.button(_("Remove the redaction"), key=f"ed_unredact_{uid}", on_click=_unredact,
-                                      args=(uid,))  # fmt: skip
+                            for r in covering:
+                                st.caption(
+                                    _("Redacted {span}").format(span=span_label(r.start, r.end))
+                                )
+                                if r.reason:
+                                    st.caption(_("Reason: {reason}").format(reason=r.reason))
+                                st.button(_("Remove the redaction"), key=f"ed_unredact_{r.id}_{uid}",
+                                          on_click=_unredact, args=(r.id,))  # fmt: skip
                         else:
                             key = f"ed_reason_{uid}"
                             st.text_input(_("Why (staff only)"), key=key, max_chars=500)
@@ -486,17 +494,19 @@ with visibility_tab:
         st.form_submit_button(
             _("Save visibility"), key="vis_save", type="primary", on_click=_set_visibility
         )
-    st.subheader(_("Redacted segments"), anchor=False)
+    st.subheader(_("Redacted spans"), anchor=False)
     if not redactions:
         st.caption(_("Nothing in this recording is redacted."))
     else:
         rows = []
-        for r in redactions.values():
-            seg = by_uid.get(r.uid)
+        for r in redactions:
+            # What the revision being edited says in the span (staff see it to know what is hidden).
+            hidden = [s for s in segments if overlaps(s.start, s.end, r.start, r.end)]
             rows.append(
                 {
-                    _("Time"): f"{clock(seg.start)}–{clock(seg.end)}" if seg else "–",
-                    _("Text"): (seg.text_zh or seg.text_en) if seg else "",
+                    _("Id"): r.id,
+                    _("Time"): span_label(r.start, r.end),
+                    _("Text"): " ".join(s.text_zh or s.text_en for s in hidden),
                     _("Reason"): r.reason,
                     _("By"): r.created_by,
                     _("When (UTC)"): r.created_at[:16].replace("T", " "),

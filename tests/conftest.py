@@ -101,3 +101,25 @@ def copy_fixture(fixtures_dir: Path, relative: str, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(fixtures_dir / relative, destination)
     return destination
+
+
+def insert_segment_redaction(
+    conn,
+    item_id: str,
+    uid: str,
+    *,
+    created_by: str = "test",
+    created_at: str = "2024-01-01T00:00:00+00:00",
+    reason: str = "",
+) -> None:
+    """Redact the span of segment ``uid`` (its earliest start to its latest end over every
+    revision) by writing the row straight into the catalog on ``conn``: no audit row, no index
+    update, no media refresh. For tests of what reads redactions (and of drift detection)."""
+    cur = conn.execute(
+        'INSERT INTO redactions (item_id, start, "end", reason, created_by, created_at, origin_uid) '
+        'SELECT t.item_id, MIN(s.start), MAX(s."end"), ?, ?, ?, s.uid FROM segments s '
+        "JOIN transcripts t ON t.id = s.transcript_id WHERE t.item_id = ? AND s.uid = ? "
+        "GROUP BY t.item_id, s.uid",
+        (reason, created_by, created_at, item_id, uid),
+    )
+    assert cur.rowcount == 1, f"item {item_id} has no segment {uid}"

@@ -111,7 +111,7 @@ def make_sample(settings: Settings, catalog: Catalog, tmp: Path, tones: int = 1)
     """Public, members-only and staff-only items; two revisions, a redaction, an account, a series."""
     from archive.accounts import add_user
     from archive.events import create_series, set_item_series
-    from archive.visibility import redact
+    from archive.visibility import redact_segment
 
     sample = Sample(settings, catalog)
     sample.public_id = add_item(
@@ -132,11 +132,11 @@ def make_sample(settings: Settings, catalog: Catalog, tmp: Path, tones: int = 1)
         for s in catalog.get_revision(sample.public_id).segments
         if s.text_en == CANARY_REDACTED_EN
     )
-    redact(
+    redact_segment(
         catalog,
         settings,
         sample.public_id,
-        sample.redacted_uid,
+        uid=sample.redacted_uid,
         actor="editor",
         reason=CANARY_REASON,
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conftest import insert_segment_redaction
+
 from transcripts.segments import Segment
 
 __all__ = ["GLOSSARY_TSV", "ITEMS", "SEGMENTS", "Archive", "Built", "build_catalog", "make_archive"]
@@ -325,10 +327,7 @@ def build_catalog(catalog: Any, keys: list[str] | None = None) -> Built:
     with catalog.transaction() as conn:
         for key, uid in REDACTED:
             if key in ids:
-                conn.execute(
-                    "INSERT INTO redactions (item_id, uid, created_by, created_at) VALUES (?,?,?,?)",
-                    (ids[key], uid, "staff-tester", "2024-01-01T00:00:00+00:00"),
-                )
+                insert_segment_redaction(conn, ids[key], uid, created_by="staff-tester")
     return Built(ids)
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import insert_segment_redaction
 
 from archive.access import Viewer
 from archive.catalog import Catalog, now_utc
@@ -320,10 +321,7 @@ def test_a_members_item_is_citable_by_members_not_public(env):
 
 def _redact(catalog: Catalog, uid: str) -> None:
     with catalog.transaction() as conn:
-        conn.execute(
-            "INSERT INTO redactions (item_id, uid, created_by, created_at) VALUES (?,?,?,?)",
-            (ITEM, uid, "staff-user", now_utc()),
-        )
+        insert_segment_redaction(conn, ITEM, uid, created_by="staff-user", created_at=now_utc())
 
 
 @pytest.mark.parametrize("role", ["public", "members", "staff"])

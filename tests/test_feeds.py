@@ -99,7 +99,7 @@ def _ingest(settings, catalog, clip: Path, subtitles: Path | None, **values) -> 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, fixtures_dir) -> Iterator[Built]:
-    from archive.visibility import redact
+    from archive.visibility import redact_segment
 
     root = tmp_path_factory.mktemp("feeds")
     settings = load_settings(root / "home").ensure()
@@ -193,8 +193,13 @@ def built(tmp_path_factory, fixtures_dir) -> Iterator[Built]:
     )
     revision = catalog.get_revision(items["public"])
     informant = next(s for s in revision.segments if "Chan Tai-man" in s.text_en)
-    redact(
-        catalog, settings, items["public"], informant.uid, actor="editor", reason="protect a source"
+    redact_segment(
+        catalog,
+        settings,
+        items["public"],
+        uid=informant.uid,
+        actor="editor",
+        reason="protect a source",
     )
 
     poster = root / "poster.png"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import portal_data
 import pytest
+from conftest import insert_segment_redaction
 
 from archive.access import Viewer
 from archive.catalog import Catalog
@@ -209,10 +210,7 @@ def test_redacted_text_never_reaches_the_public(served):
     item = arch.ids["dock"]
     uid = cat.get_revision(item).segments[1].uid
     with cat.transaction() as conn:
-        conn.execute(
-            "INSERT INTO redactions (item_id, uid, reason, created_by, created_at) VALUES (?,?,?,?,?)",
-            (item, uid, "privacy", "test", "2026-01-01T00:00:00+00:00"),
-        )
+        insert_segment_redaction(conn, item, uid, reason="privacy")
     try:
         body = get(portal.url + transcript_url(arch.settings, item, 1, PUBLIC))[2].decode()
         assert "工人要求加薪" not in body

@@ -20,7 +20,7 @@ from archive.redaction import (
     public_rendition,
     redacted_spans,
 )
-from archive.visibility import redact, unredact
+from archive.visibility import redact, redact_segment, unredact
 from transcripts.segments import Segment
 
 SILENT_DB = -60.0
@@ -60,7 +60,7 @@ def test_no_redactions_means_the_original(settings, catalog, jfk) -> None:
 
 @pytest.mark.parametrize("role", ["audio", "original"])
 def test_redacted_span_is_silent_and_the_rest_is_not(settings, catalog, jfk, role) -> None:
-    redact(catalog, settings, jfk.id, "jfk000000002", actor="alice", reason="test")
+    redact_segment(catalog, settings, jfk.id, uid="jfk000000002", actor="alice", reason="test")
     for viewer in (Viewer("public"), Viewer("members", "bob")):
         path, mime = media_for_viewer(settings, catalog, jfk.id, viewer, role)
         assert path.parent == public_dir(settings) and path.name.startswith(f"{jfk.id}-")
@@ -75,32 +75,42 @@ def test_redacted_span_is_silent_and_the_rest_is_not(settings, catalog, jfk, rol
 
 
 def test_renditions_follow_redaction_changes_and_old_ones_go(settings, catalog, jfk) -> None:
-    redact(catalog, settings, jfk.id, "jfk000000002", actor="alice")
+    second_sentence = redact_segment(catalog, settings, jfk.id, uid="jfk000000002", actor="alice")
     first = public_rendition(settings, catalog, jfk.id, "audio")
     stamp = first.stat().st_mtime_ns
     assert public_rendition(settings, catalog, jfk.id, "audio") == first  # cached, not rebuilt
     assert first.stat().st_mtime_ns == stamp
-    redact(catalog, settings, jfk.id, "jfk000000001", actor="alice")
+    first_sentence = redact_segment(catalog, settings, jfk.id, uid="jfk000000001", actor="alice")
     second = public_rendition(settings, catalog, jfk.id, "audio")
     assert second != first and not first.exists()
     assert max_volume_db(second, 0.2, 3.5) < SILENT_DB
     assert sorted(p.name for p in public_dir(settings).iterdir()) == sorted(
         p.name for p in (second, public_rendition(settings, catalog, jfk.id, "original"))
     )
-    unredact(catalog, settings, jfk.id, "jfk000000001", actor="alice")
-    unredact(catalog, settings, jfk.id, "jfk000000002", actor="alice")
+    unredact(catalog, settings, jfk.id, first_sentence.id, actor="alice")
+    unredact(catalog, settings, jfk.id, second_sentence.id, actor="alice")
     assert list(public_dir(settings).iterdir()) == []
     path, _ = media_for_viewer(settings, catalog, jfk.id, Viewer("public"), "audio")
     assert max_volume_db(path, 3.8, 7.8) > LOUD_DB
     assert not list(settings.tmp_dir.glob("public-*"))  # no half-written leftovers
 
 
-def test_spans_cover_every_revision_of_a_redacted_uid(settings, catalog, jfk) -> None:
-    redact(catalog, settings, jfk.id, "jfk000000002", actor="alice", rebuild_media=False)
+def test_silenced_spans_are_the_redaction_spans_whatever_the_segments(
+    settings, catalog, jfk
+) -> None:
+    redact_segment(
+        catalog, settings, jfk.id, uid="jfk000000002", actor="alice", rebuild_media=False
+    )
     moved = [s.with_(start=4.5) if s.uid == "jfk000000002" else s for s in _jfk_segments()]
     catalog.add_revision(jfk.id, moved, origin="edit")
-    # The old revision (still citable) had the sentence from 3.8 s: that stays silent too.
+    # The span was made from the sentence at 3.8 s: a later revision does not move it.
     assert redacted_spans(catalog, jfk.id) == [(3.8 - PAD_SECONDS, 7.8 + PAD_SECONDS)]
+    # Spans given by time are silenced as given (padded), overlapping ones merged.
+    redact(catalog, settings, jfk.id, start=7.5, end=8.5, actor="alice", rebuild_media=False)
+    redact(catalog, settings, jfk.id, start=10.0, end=10.4, actor="alice", rebuild_media=False)
+    got = [x for span in redacted_spans(catalog, jfk.id) for x in span]
+    want = [3.8 - PAD_SECONDS, 8.5 + PAD_SECONDS, 10.0 - PAD_SECONDS, 10.4 + PAD_SECONDS]
+    assert got == pytest.approx(want, abs=0.001)
 
 
 def test_item_above_the_viewer_gives_not_found(settings, catalog, jfk) -> None:
@@ -144,7 +154,7 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(
     catalog.add_revision(item.id, segments, origin="whisper")
     original = catalog.get_media(item.id, "original")
     assert original.has_video
-    redact(catalog, settings, item.id, "vid000000002", actor="alice")
+    redact_segment(catalog, settings, item.id, uid="vid000000002", actor="alice")
     path, mime = media_for_viewer(settings, catalog, item.id, Viewer("members", "bob"), "original")
     assert path.parent == public_dir(settings) and mime in ("video/mp4", "video/x-matroska")
     kinds = [s["codec_type"] for s in _streams(path)]
@@ -166,7 +176,7 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(
 def test_the_portal_media_route_serves_the_silenced_copy(settings, catalog, jfk) -> None:
     from archive.web import MEDIA_PREFIX, _Files, media_url
 
-    redact(catalog, settings, jfk.id, "jfk000000002", actor="alice")
+    redact_segment(catalog, settings, jfk.id, uid="jfk000000002", actor="alice")
     files = _Files(settings)
     for role in ("public", "members"):
         token = media_url(settings, jfk.id, "audio", Viewer(role))[len(MEDIA_PREFIX) :]

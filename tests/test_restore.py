@@ -133,9 +133,26 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
 
     bag = tmp_path / "bag"
     assert run_cli(sample.settings.home, "backup", str(bag)).returncode == 0
-    # Turn the snapshot into what schema 3 wrote: migration 4 only added login_throttle.
+    # Turn the snapshot into what schema 3 wrote: migration 4 only added login_throttle, and
+    # migration 5 turned the redactions of segment uids into spans of the recording.
     conn = sqlite3.connect(bag / "data" / "catalog.sqlite")
     conn.execute("DROP TABLE login_throttle")
+    conn.executescript(
+        """
+        CREATE TABLE uid_redactions (
+            item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            uid TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, uid)
+        );
+        INSERT INTO uid_redactions SELECT item_id, origin_uid, reason, created_by, created_at
+            FROM redactions;
+        DROP TABLE redactions;
+        ALTER TABLE uid_redactions RENAME TO redactions;
+        """
+    )
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import insert_segment_redaction
 from search_corpus import Archive, make_archive
 
 from indexer import SearchIndex
@@ -74,10 +75,7 @@ def test_removed_item_disappears(archive: Archive) -> None:
 def test_redaction_detected_and_applied(archive: Archive) -> None:
     dock = archive.built.ids["dock"]
     with archive.catalog.transaction() as conn:
-        conn.execute(
-            "INSERT INTO redactions (item_id, uid, created_by, created_at) VALUES (?,?,?,?)",
-            (dock, "dock-07", "staff", "2024-01-01T00:00:00+00:00"),
-        )
+        insert_segment_redaction(conn, dock, "dock-07", created_by="staff")
     assert [p.problem for p in archive.index.verify(archive.catalog)] == [
         "its redactions changed since it was indexed"
     ]
@@ -323,10 +321,7 @@ def test_deleted_documents_never_match_a_role_search(archive: Archive) -> None:
     dock = archive.built.ids["dock"]
     assert "dock-07" in archive.uids("machines", role="members")  # the role set is now cached
     with archive.catalog.transaction() as conn:
-        conn.execute(
-            "INSERT INTO redactions (item_id, uid, created_by, created_at) VALUES (?,?,?,?)",
-            (dock, "dock-07", "staff", "2024-01-01T00:00:00+00:00"),
-        )
+        insert_segment_redaction(conn, dock, "dock-07", created_by="staff")
     ix = index._open_generation(index.current_generation())
     writer = ix.writer()
     writer.delete_by_term("item_id", dock)

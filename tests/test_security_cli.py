@@ -16,7 +16,7 @@ import pytest
 from conftest import run_cli
 
 from archive.pipeline import reindex_item
-from archive.visibility import redact
+from archive.visibility import redact_segment
 from transcripts.segments import Segment
 
 STAFF_CANARY = "zebracanary"
@@ -60,8 +60,13 @@ def archive_home(settings, catalog):
     ], origin="whisper")  # fmt: skip
     for item in (staff, members, public):
         reindex_item(settings, catalog, item.id)
-    redact(
-        catalog, settings, public.id, "pub000000002", actor="alice", reason="identifies a relative"
+    redact_segment(
+        catalog,
+        settings,
+        public.id,
+        uid="pub000000002",
+        actor="alice",
+        reason="identifies a relative",
     )
     catalog.close()  # the subprocesses open it themselves
     return settings.home, {"staff": staff.id, "members": members.id, "public": public.id}

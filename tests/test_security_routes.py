@@ -33,7 +33,7 @@ from archive.portal_sessions import (
     upload_token,
 )
 from archive.uploads import upload_dir
-from archive.visibility import redact
+from archive.visibility import redact_segment
 from archive.web import UrlSigner, media_url, subtitle_url, transcript_url
 
 PASSWORD = "correct horse battery"
@@ -72,7 +72,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         tokens[name] = create_session(cat, arch.settings, authenticate(cat, name, PASSWORD))
     dock = arch.ids["dock"]
     uid = next(s.uid for s in cat.get_revision(dock).segments if REDACTED_ZH in s.text_zh)
-    redact(cat, arch.settings, dock, uid, actor="staff1", reason="names a donor")
+    redact_segment(cat, arch.settings, dock, uid=uid, actor="staff1", reason="names a donor")
     cat.close()
     old = os.environ.get("ARCHIVE_MAX_UPLOAD_MB")
     os.environ["ARCHIVE_MAX_UPLOAD_MB"] = str(LIMIT_MB)

@@ -39,22 +39,30 @@ def test_visibility_redaction_and_audit_from_the_command_line(home, item_id) -> 
         future,
         "members",
     )
-    assert "redacted segment c2c2c2c2c2c2" in _ok(
+    assert f"redacted 0:04.00–0:08.00 of {item_id} (redaction 1)" in _ok(
         run_cli(home, "redact", item_id, "--at", "5.5", "--reason", "a name")
     )
     bad = run_cli(home, "redact", item_id, "--at", "5.5", "--uid", "c2c2c2c2c2c2")
-    assert (
-        bad.returncode == 1
-        and bad.stderr == "error: give the segment either --at SECONDS or --uid UID\n"
+    assert bad.returncode == 1 and bad.stderr == (
+        "error: give the span as --at SECONDS, --uid UID or --from SECONDS --to SECONDS\n"
     )
     again = run_cli(home, "redact", item_id, "--uid", "c2c2c2c2c2c2")
-    assert (
-        again.returncode == 1
-        and again.stderr == "error: segment c2c2c2c2c2c2 is already redacted\n"
+    assert again.returncode == 1 and again.stderr == (
+        f"error: 0:04.00–0:08.00 of item {item_id} is already redacted (redaction 1)\n"
+    )
+    half = run_cli(home, "redact", item_id, "--from", "6")
+    assert half.returncode == 1 and half.stderr == (
+        "error: an explicit span needs both --from and --to\n"
     )
     segments = json.loads(_ok(run_cli(home, "segments", item_id, "--json")))["segments"]
     assert [s["redacted"] for s in segments] == [False, True, False]
-    _ok(run_cli(home, "unredact", item_id, "--uid", "c2c2c2c2c2c2", "--actor", "bob"))
+    listed = json.loads(_ok(run_cli(home, "redactions", item_id, "--json")))
+    assert [(r["id"], r["start"], r["end"], r["reason"], r["origin_uid"]) for r in listed] == [
+        (1, 4.0, 8.0, "a name", "c2c2c2c2c2c2")
+    ]
+    assert "0:04.00–0:08.00" in _ok(run_cli(home, "redactions", item_id))
+    _ok(run_cli(home, "unredact", item_id, "--at", "6", "--actor", "bob"))
+    assert _ok(run_cli(home, "redactions", item_id)) == f"nothing of {item_id} is redacted\n"
     entries = json.loads(_ok(run_cli(home, "audit", item_id, "--json")))
     assert [(e["actor"], e["action"]) for e in entries] == [
         ("bob", "unredact"), (f"cli:{getpass.getuser()}", "redact"), ("alice", "visibility")]  # fmt: skip

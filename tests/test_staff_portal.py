@@ -21,6 +21,7 @@ from archive.ingest import IngestOptions
 from archive.jobs import Reporter, submit_ingest
 from archive.portal_sessions import session_viewer, sign_upload
 from archive.uploads import write_upload_stream
+from archive.visibility import list_redactions
 
 PASSWORD = "correct horse battery"
 REDACTED_ZH = "捐款超過八百萬元"
@@ -233,12 +234,13 @@ def test_a_redaction_hides_the_sentence_from_everyone_below_staff(arch, cat):
     assert "Redacted. Only staff can read or hear this segment now." in [
         s.value for s in at.success
     ]
-    assert seg.uid in cat.redacted_uids(item)
+    (red,) = list_redactions(cat, item)
+    assert (red.start, red.end, red.origin_uid) == (seg.start, seg.end, seg.uid)
     entry = audit_log(cat, item, viewer=Viewer("staff", "x"))[0]
     assert (entry.action, entry.actor, entry.target, entry.old_value) == (
         "redact",
         "staff1",
-        seg.uid,
+        red.target,
         "visible",
     )
     assert any(j.kind == "public-media" and j.item_id == item for j in cat.list_jobs())
@@ -261,6 +263,33 @@ def test_a_redaction_hides_the_sentence_from_everyone_below_staff(arch, cat):
     # Staff search still finds it (so the refusals above are not a broken search).
     open_page(at, "search", lang="en", q="八百萬")
     assert "八百萬" in texts(at, text_areas=True)
+
+
+def test_the_editor_lists_redactions_as_spans_and_lifts_one_with_an_audit_row(arch, cat):
+    item = arch.ids["dock"]
+    seg = next(s for s in cat.get_revision(item).segments if REDACTED_ZH in s.text_zh)
+    at = log_in(new_app("en"), "staff1", PASSWORD)
+    open_page(at, "edit", lang="en", item=item)
+    if not list_redactions(cat, item):  # run alone: make the redaction this test lifts
+        at.button(key=f"ed_redact_{seg.uid}").click()
+        at.run()
+    (red,) = list_redactions(cat, item)
+    table = next(d.value for d in at.dataframe if "Reason" in d.value.columns)
+    assert list(table.iloc[0][["Id", "Time"]]) == [red.id, red.label]
+    assert REDACTED_ZH in table.iloc[0]["Text"]  # staff see what the span hides
+    assert f"Redacted {red.label}" in texts(at)
+    at.button(key=f"ed_unredact_{red.id}_{seg.uid}").click()
+    at.run()
+    assert "The redaction was removed." in [s.value for s in at.success]
+    assert list_redactions(cat, item) == []
+    entry = audit_log(cat, item, viewer=Viewer("staff", "x"))[0]
+    assert (entry.action, entry.actor, entry.target, entry.new_value) == (
+        "unredact",
+        "staff1",
+        red.target,
+        "visible",
+    )
+    assert "Nothing in this recording is redacted." in texts(at)
 
 
 def test_a_visibility_change_is_audited_and_takes_effect(arch, cat):

@@ -13,6 +13,8 @@ from archive.visibility import (
     apply_embargoes,
     list_redactions,
     redact,
+    redact_segment,
+    redactions_overlapping,
     segment_at,
     set_visibility,
     unredact,
@@ -128,10 +130,11 @@ def test_setting_visibility_without_embargo_clears_it(catalog, settings, item) -
 def test_redaction_hides_text_from_search_facets_and_transcript(catalog, settings, item) -> None:
     set_visibility(catalog, settings, item.id, "public", actor="alice")
     assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 1
-    red = redact(
-        catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice", reason="identifies a cleaner"
+    red = redact_segment(
+        catalog, settings, item.id, uid="s2s2s2s2s2s2", actor="alice", reason="identifies a cleaner"
     )
-    assert red.uid == "s2s2s2s2s2s2" and list_redactions(catalog, item.id) == [red]
+    assert (red.start, red.end, red.origin_uid) == (5.0, 9.0, "s2s2s2s2s2s2")
+    assert list_redactions(catalog, item.id) == [red]
     for role in ("public", "members"):
         found = _search(settings, "Sham-Shui-Po-canary", role)
         assert found.total_items == 0 and found.total_hits == 0
@@ -148,7 +151,7 @@ def test_redaction_hides_text_from_search_facets_and_transcript(catalog, setting
     entry = audit_log(catalog, item.id)[0]
     assert (entry.action, entry.target, entry.old_value, entry.new_value) == (
         "redact",
-        "s2s2s2s2s2s2",
+        f"redaction {red.id} (0:05.00–0:09.00)",
         "visible",
         "redacted: identifies a cleaner",
     )
@@ -157,21 +160,55 @@ def test_redaction_hides_text_from_search_facets_and_transcript(catalog, setting
 
 def test_unredact_and_errors(catalog, settings, item) -> None:
     set_visibility(catalog, settings, item.id, "public", actor="alice")
-    with pytest.raises(InputError, match="not redacted"):
-        unredact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice")
-    redact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice")
+    with pytest.raises(NotFoundError, match="has no redaction 1"):
+        unredact(catalog, settings, item.id, 1, actor="alice")
+    red = redact_segment(catalog, settings, item.id, uid="s2s2s2s2s2s2", actor="alice")
     with pytest.raises(InputError, match="already redacted"):
-        redact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice")
+        redact_segment(catalog, settings, item.id, at=6.0, actor="alice")
+    with pytest.raises(InputError, match="already redacted"):  # inside a span already redacted
+        redact(catalog, settings, item.id, start=5.5, end=8.0, actor="alice")
     with pytest.raises(NotFoundError):
-        redact(catalog, settings, item.id, "nosuchuid", actor="alice")
-    unredact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="bob")
+        redact_segment(catalog, settings, item.id, uid="nosuchuid", actor="alice")
+    for start, end in ((3.0, 3.0), (-1.0, 2.0), (4.0, float("nan"))):
+        with pytest.raises(InputError):
+            redact(catalog, settings, item.id, start=start, end=end, actor="alice")
+    lifted = unredact(catalog, settings, item.id, red.id, actor="bob")
+    assert lifted == red and list_redactions(catalog, item.id) == []
     assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 1
     assert [e.action for e in audit_log(catalog, item.id)][:2] == ["unredact", "redact"]
 
 
+def test_a_partial_span_hides_every_segment_it_touches(catalog, settings, item) -> None:
+    set_visibility(catalog, settings, item.id, "public", actor="alice")
+    # 4.5 s to 5.5 s: the end of the first segment and the start of the second.
+    red = redact(catalog, settings, item.id, start=4.5, end=5.5, actor="alice")
+    _, rev = visible_revision(catalog, item.id, Viewer("public"))
+    assert [s.redacted for s in rev.segments] == [True, True, False]
+    assert [s.text_en for s in rev.segments][:2] == ["", ""]
+    assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 0
+    assert _search(settings, "depot", "members").total_hits == 0
+    # Found by a moment inside it, or by a segment's span that overlaps it; touching is not enough.
+    assert redactions_overlapping(catalog, item.id, 5.0) == [red]
+    assert redactions_overlapping(catalog, item.id, 5.5) == []
+    assert redactions_overlapping(catalog, item.id, 5.5, 9.0) == []
+    assert redactions_overlapping(catalog, item.id, 0.0, 4.6) == [red]
+
+
+def test_a_segment_redaction_leaves_its_touching_neighbours_alone(catalog, settings) -> None:
+    made = catalog.create_item(title_en="Odd timings", visibility="public")
+    catalog.add_revision(made.id, [
+        Segment(0.0, 0.56, text_en="One.", lang="en", uid="t1t1t1t1t1t1"),
+        Segment(0.56, 3.8400001, text_en="Two.", lang="en", uid="t2t2t2t2t2t2"),
+        Segment(3.8400001, 7.1, text_en="Three.", lang="en", uid="t3t3t3t3t3t3"),
+    ], origin="whisper")  # fmt: skip
+    red = redact_segment(catalog, settings, made.id, uid="t2t2t2t2t2t2", actor="alice")
+    assert (red.start, red.end) == (0.56, 3.8400001)
+    assert [s.redacted for s in catalog.get_revision(made.id).segments] == [False, True, False]
+
+
 def test_segment_at(catalog, item) -> None:
-    assert segment_at(catalog, item.id, 6.2) == "s2s2s2s2s2s2"
-    assert segment_at(catalog, item.id, 5.0) == "s2s2s2s2s2s2"
+    assert segment_at(catalog, item.id, 6.2).uid == "s2s2s2s2s2s2"
+    assert segment_at(catalog, item.id, 5.0).uid == "s2s2s2s2s2s2"
     with pytest.raises(NotFoundError):
         segment_at(catalog, item.id, 99)
 
@@ -194,13 +231,13 @@ def test_a_failed_index_update_undoes_a_redaction_or_a_hiding(catalog, settings,
     current.write_text("gen-broken\n")  # a generation that is no index: every update fails
     try:
         with pytest.raises(IndexError_):
-            redact(catalog, settings, item.id, "s2s2s2s2s2s2", actor="alice")
+            redact_segment(catalog, settings, item.id, uid="s2s2s2s2s2s2", actor="alice")
         with pytest.raises(IndexError_):
             set_visibility(catalog, settings, item.id, "staff", actor="alice")
     finally:
         current.write_text(good)
     # Nothing was half-done: no redaction, no level change, no audit row claiming either.
-    assert catalog.redacted_uids(item.id) == set()
+    assert catalog.redaction_spans(item.id) == ()
     assert catalog.get_item(item.id).visibility == "public"
     assert [e.action for e in audit_log(catalog, item.id)] == ["visibility"]
     assert _search(settings, "Sham-Shui-Po-canary", "public").total_hits == 1
