@@ -10,7 +10,6 @@ Redactions and visibility are not revisions: they apply at once and go into the 
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +32,7 @@ from archive.editing import (
 from archive.errors import ArchiveError, InputError, NotFoundError
 from archive.i18n import N_, clock
 from archive.jobs import enqueue
+from archive.text_safety import md
 from archive.visibility import list_redactions, redact, set_visibility, unredact
 
 t = ui.page_i18n()
@@ -78,7 +78,7 @@ if not item_id:
     for item in items:
         st.page_link(
             ui_staff.STAFF_PAGES["edit"],
-            label=f"{t.pick(item.title_zh, item.title_en) or item.id} · "
+            label=f"{md(t.pick(item.title_zh, item.title_en) or item.id)} · "
             f"{ui_staff.visibility_label(t, item.effective_visibility())}",
             icon=":material/edit_note:",
             query_params={"item": item.id, "lang": t.lang},
@@ -88,7 +88,7 @@ if not item_id:
 item = cat.find_item(item_id)
 if item is None:
     st.error(
-        _("There is no recording with the id {id}.").format(id=item_id), icon=":material/error:"
+        _("There is no recording with the id {id}.").format(id=md(item_id)), icon=":material/error:"
     )
     st.stop()
 
@@ -163,7 +163,9 @@ def _save(extra: list[Any] | None = None, summary: str | None = None) -> None:
                 ).format(n=moved),
             )
         else:
-            _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
+            _notice(
+                "error", _("That change could not be saved: {reason}").format(reason=md(str(exc)))
+            )
         return
     except ArchiveError as exc:
         _notice("error", ui.error_message(t, exc))
@@ -205,7 +207,7 @@ def _redact(uid: str, key: str) -> None:
         _silence_later()
         _notice("success", _("Redacted. Only staff can read or hear this segment now."))
     except ArchiveError as exc:
-        _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
+        _notice("error", _("That change could not be saved: {reason}").format(reason=md(str(exc))))
 
 
 def _unredact(uid: str) -> None:
@@ -214,7 +216,7 @@ def _unredact(uid: str) -> None:
         _silence_later()
         _notice("success", _("The redaction was removed."))
     except ArchiveError as exc:
-        _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
+        _notice("error", _("That change could not be saved: {reason}").format(reason=md(str(exc))))
 
 
 def _replace() -> None:
@@ -238,7 +240,7 @@ def _rename() -> None:
 
 
 # -- header -----------------------------------------------------------------------------------------
-st.header(t.pick(item.title_zh, item.title_en) or item.id, anchor=False)
+st.header(md(t.pick(item.title_zh, item.title_en) or item.id), anchor=False)
 st.caption(
     _("{id} · {visibility} · editing revision {rev} (latest {latest})").format(
         id=item.id,
@@ -347,7 +349,7 @@ with transcript_tab:
                 with head:
                     st.markdown(
                         f"`{clock(seg.start)}–{clock(seg.end)}`"
-                        + (f" 🔒 **{html.escape(_('Redacted'))}**" if is_redacted else ""),
+                        + (f" 🔒 **{md(_('Redacted'))}**" if is_redacted else ""),
                         width="content",
                     )
                     key = f"ed_speaker_{base}_{uid}"
@@ -380,7 +382,7 @@ with transcript_tab:
                         if is_redacted:
                             reason = redactions[uid].reason
                             if reason:
-                                st.caption(_("Reason: {reason}").format(reason=reason))
+                                st.caption(_("Reason: {reason}").format(reason=md(reason)))
                             st.button(_("Remove the redaction"), key=f"ed_unredact_{uid}", on_click=_unredact,
                                       args=(uid,))  # fmt: skip
                         else:
@@ -514,7 +516,8 @@ with history_tab:
             when=entry.created_at[:16].replace("T", " "),
         )
         with st.expander(
-            label + (f" — {entry.summary}" if entry.summary else ""), key=f"rev_{entry.revision}"
+            md(label + (f" — {entry.summary}" if entry.summary else "")),
+            key=f"rev_{entry.revision}",
         ):
             st.page_link(
                 ui.PAGES["item"], label=_("Open this revision (citable)"), icon=":material/link:",
@@ -524,8 +527,8 @@ with history_tab:
                 op = _(OP_LABELS.get(change.get("op", ""), change.get("op", "")))
                 before, after = change.get("before"), change.get("after")
                 st.markdown(
-                    f"- **{html.escape(op)}** `{html.escape(str(change.get('uid') or ''))}`: "
-                    f"{html.escape(str(before))[:300]} → {html.escape(str(after))[:300]}"
+                    f"- **{md(op)}** {md(change.get('uid') or '')}: "
+                    f"{md(str(before)[:300])} → {md(str(after)[:300])}"
                 )
     st.subheader(_("Audit log"), anchor=False)
     entries = audit_log(cat, item_id, viewer=who, limit=200)
