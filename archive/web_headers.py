@@ -14,7 +14,10 @@ Chromium (``tests/test_planted_text.py`` fails on any CSP violation):
 - ``style-src 'unsafe-inline'`` — Streamlit's styling (emotion) writes ``<style>`` elements and
   ``style`` attributes at run time. Styles cannot fetch from other hosts: ``img-src`` and
   ``font-src`` still hold.
-- ``img-src data: blob:`` and ``font-src data:`` — icons and glyphs Streamlit's bundle inlines.
+- ``script-src 'wasm-unsafe-eval'`` — Streamlit's protobuf runtime (Long.js) compiles a tiny
+  WebAssembly module it carries inline, at start-up. It lets a page compile WebAssembly, nothing
+  more: no JavaScript ``eval``, no other host.
+- ``font-src data:`` — a glyph font Streamlit's style sheet carries inline as a ``data:`` URL.
 
 :class:`SecurityHeaders` is plain ASGI: it rewrites ``http.response.start`` only, so media streams
 (Range requests) are not buffered and websockets pass untouched.
@@ -61,13 +64,13 @@ def _streamlit_inline_script_hashes() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def content_security_policy() -> str:
     """The portal's policy: its own origin only (see the module's docstring for each exception)."""
-    scripts = " ".join(("'self'", "blob:", *_streamlit_inline_script_hashes()))
+    scripts = " ".join(("'self'", "blob:", "'wasm-unsafe-eval'", *_streamlit_inline_script_hashes()))
     directives = (
         "default-src 'self'",
         f"script-src {scripts}",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self'",
-        "font-src 'self'",
+        "font-src 'self' data:",
         "media-src 'self'",
         "connect-src 'self'",
         "frame-src 'self'",

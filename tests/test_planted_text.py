@@ -368,7 +368,7 @@ def _assert_clean(visit: Visit, seen: dict, shown: list[str], name: str) -> None
     missing = [field for field in shown if visible_part(field) not in text]
     assert missing == [], name
     assert visit.outside_requests() == [], name
-    assert visit.violations() == [], name
+    assert visit.violations() == [], (name, visit.violations())
     assert visit.errors == [], name
 
 
