@@ -15,7 +15,7 @@ the reader's browser fetches. So:
 - :func:`marked_html` — a search highlight (``<mark>`` around matched words, the rest outside text).
 - :func:`link_url` — a URL shown as a link: ``http(s)`` only, else ``None``.
 
-All three text functions write every ASCII punctuation character as a numeric character reference
+:func:`md` and :func:`html_text` write every ASCII punctuation character as a numeric character reference
 (``[`` → ``&#91;``). CommonMark treats a character reference as a literal character, never as
 syntax, and a browser decodes it inside raw HTML too, so the same output is inert whether Streamlit
 reads it as Markdown, as inline HTML in a Markdown paragraph, or as an HTML block (where a
@@ -91,12 +91,11 @@ def html_text(text: object, *, lines: bool = False) -> str:
 def attr(text: object) -> str:
     """``text`` as an attribute value (inside double quotes) in an ``unsafe_allow_html`` block.
 
-    Every punctuation character is a reference, quotes included; no word joiner (a browser decodes
-    the references, and an attribute is never autolinked). Not for URLs from outside: see
-    :func:`link_url`.
+    HTML-escaped with quotes, on one line: CommonMark then reads the whole tag as raw HTML and
+    never looks for Markdown inside it, and the browser decodes the value. Not for URLs from
+    outside: see :func:`link_url`.
     """
-    flat = _NEWLINES.sub(" ", _clean(text))
-    return "".join(_REFS.get(ch, ch) for ch in flat)
+    return html.escape(_NEWLINES.sub(" ", _clean(text)), quote=True)
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
