@@ -31,12 +31,14 @@ from portal_harness import (
     RecordedSession,
     archive_home,
     launch_chromium,
+    log_in,
     new_session,
     open_page,
     require_chromium,
 )
 
 from archive.access import Viewer
+from archive.accounts import add_user
 from archive.catalog import Catalog
 from archive.text_safety import WORD_JOINER, attr, html_text, link_url, marked_html, md
 
@@ -290,6 +292,39 @@ def test_a_join_link_is_a_link_only_when_it_is_http(planted):
         cat.close()
 
 
+def test_staff_pages_show_planted_text_as_text(planted):
+    """Staff read the same outside text: the editor (its list, header, history), the event form's
+    page and the jobs list (a failed download's title, error and message come from a source)."""
+    settings = planted.arch.settings
+    cat = Catalog.open(settings)
+    try:
+        add_user(cat, "planted-staff", "staff", "a long staff password 1", actor="test")
+        job = cat.create_job(
+            "ingest",
+            payload={
+                "source": f"http://{TRACKER}/job_source",
+                "options": {"title_en": payload("job_title"), "title_zh": payload("job_title")},
+            },
+            created_by="planted-staff",
+        )
+        cat.update_job(
+            job.id, state="failed", error=payload("job_error"), message=payload("job_message")
+        )
+    finally:
+        cat.close()
+    with archive_home(settings.home):
+        at = log_in(new_session(lang="en", timeout=90), "planted-staff", "a long staff password 1")
+        for page, params, fields in (
+            ("edit", {}, ["title_en"]),
+            ("edit", {"item": planted.item}, ["title_en"]),
+            ("edit", {"item": payload("item_param")}, ["item_param"]),
+            ("events_admin", {"event": planted.upcoming}, ["event_title_en"]),
+            ("jobs", {}, ["job_title", "job_error"]),
+        ):
+            open_page(at, page, lang="en", **params)
+            _check_page(at, fields)
+
+
 # -- a real Chromium ------------------------------------------------------------------------------
 SETTLED = """() => {
   const app = document.querySelector('[data-testid=stApp]');
@@ -392,6 +427,8 @@ def test_chromium_requests_nothing_from_any_other_host(planted, portal, browser)
         visit.page.get_by_label("Speaker").first.click()
         visit.page.get_by_role("option", name=re.compile("planted speaker")).first.click()
         visit.page.wait_for_function(SETTLED)
+        visit.page.get_by_text("Archive hours by year").first.click()  # the Vega chart
+        visit.page.locator("[data-testid=stVegaLiteChart] canvas, .vega-embed").first.wait_for()
         seen = visit.look()
         _assert_clean(visit, seen, ["title_en", "speaker"], "browse")
 
@@ -430,6 +467,15 @@ def test_chromium_requests_nothing_from_any_other_host(planted, portal, browser)
 
         seen = visit.open(f"/item?item={planted.item}&lang=zh&t=1", wait_for="planted title_zh")
         _assert_clean(visit, seen, ["title_zh", "description_zh"], "item-zh")
+
+        # The pages without planted text, under the same policy: no violation either.
+        for path, wait_for in (
+            ("/about?lang=en", "About the archive"),
+            ("/search?lang=en", "Try one of these"),
+            ("/login?lang=en", "User name"),
+        ):
+            seen = visit.open(path, wait_for=wait_for)
+            _assert_clean(visit, seen, [], path.split("?")[0].strip("/"))
     finally:
         visit.close()
 
@@ -489,3 +535,47 @@ def test_every_kind_of_response_carries_a_strict_policy(planted, portal):
         assert d["base-uri"] == ["'self'"] and d["form-action"] == ["'self'"], name
         assert headers.get("x-content-type-options") == "nosniff", name
         assert headers.get("referrer-policy") == "no-referrer", name
+
+
+def test_the_middleware_streams_and_replaces_weaker_headers():
+    """Plain ASGI: each body chunk goes out as it comes (media is never buffered), a route's own
+    weaker Referrer-Policy is replaced, and a websocket scope passes through untouched."""
+    import asyncio
+
+    from starlette.responses import StreamingResponse
+
+    from archive.web_headers import SecurityHeaders, content_security_policy
+
+    async def chunks():
+        for n in range(5):
+            yield b"x" * (n + 1)
+
+    async def route(scope, receive, send):
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.accept"})
+            return
+        response = StreamingResponse(chunks(), headers={"Referrer-Policy": "same-origin"})
+        await response(scope, receive, send)
+
+    app = SecurityHeaders(route)
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    assert headers["content-security-policy"] == content_security_policy()
+    assert headers["referrer-policy"] == "no-referrer"
+    assert [k for k, _v in start["headers"]].count(b"referrer-policy") == 1
+    bodies = [m["body"] for m in sent[1:] if m.get("body")]
+    assert bodies == [b"x" * (n + 1) for n in range(5)]
+
+    sent.clear()
+    asyncio.run(app({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
+    assert sent == [{"type": "websocket.accept"}]
