@@ -44,7 +44,6 @@ __all__ = [
     "event_times_html",
     "hub_css",
     "link_params",
-    "md",
     "recording_player",
     "series_title",
     "subscribe_links",
