@@ -64,7 +64,9 @@ def _streamlit_inline_script_hashes() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def content_security_policy() -> str:
     """The portal's policy: its own origin only (see the module's docstring for each exception)."""
-    scripts = " ".join(("'self'", "blob:", "'wasm-unsafe-eval'", *_streamlit_inline_script_hashes()))
+    scripts = " ".join(
+        ("'self'", "blob:", "'wasm-unsafe-eval'", *_streamlit_inline_script_hashes())
+    )
     directives = (
         "default-src 'self'",
         f"script-src {scripts}",

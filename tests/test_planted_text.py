@@ -511,7 +511,7 @@ def test_every_kind_of_response_carries_a_strict_policy(planted, portal):
         "file": media_url(planted.arch.settings, planted.item, "audio", Viewer("public")),
         "feed": "/feeds/events.ics",
         "missing file": "/files/media/nothing-here",
-        "missing static": "/static/js/nothing-here.js",
+        "missing streamlit media": "/media/nothing-here.png",  # Streamlit's own 404
         "health": "/_stcore/health",
     }
     for name, path in urls.items():
@@ -541,6 +541,7 @@ def test_the_middleware_streams_and_replaces_weaker_headers():
     """Plain ASGI: each body chunk goes out as it comes (media is never buffered), a route's own
     weaker Referrer-Policy is replaced, and a websocket scope passes through untouched."""
     import asyncio
+    import threading
 
     from starlette.responses import StreamingResponse
 
@@ -560,6 +561,13 @@ def test_the_middleware_streams_and_replaces_weaker_headers():
     app = SecurityHeaders(route)
     sent: list[dict] = []
 
+    def run(coroutine) -> None:
+        # In a thread of its own: the Chromium tests' Playwright keeps a loop in this one.
+        worker = threading.Thread(target=asyncio.run, args=(coroutine,))
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+
     async def receive():
         return {"type": "http.disconnect"}
 
@@ -567,7 +575,7 @@ def test_the_middleware_streams_and_replaces_weaker_headers():
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "query_string": b""}
-    asyncio.run(app(scope, receive, send))
+    run(app(scope, receive, send))
     start = sent[0]
     headers = {k.decode(): v.decode() for k, v in start["headers"]}
     assert headers["content-security-policy"] == content_security_policy()
@@ -577,5 +585,5 @@ def test_the_middleware_streams_and_replaces_weaker_headers():
     assert bodies == [b"x" * (n + 1) for n in range(5)]
 
     sent.clear()
-    asyncio.run(app({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
+    run(app({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
     assert sent == [{"type": "websocket.accept"}]
