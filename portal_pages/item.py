@@ -6,8 +6,6 @@ revision (citations link to one); without it the latest is shown.
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from archive import ui
@@ -277,8 +275,8 @@ with left:
     if item.source_url:
         source_label = _("Source")
         st.markdown(
-            f'**{html.escape(source_label)}:** <a href="{html.escape(item.source_url, quote=True)}" '
-            f'rel="noopener noreferrer nofollow" target="_blank">{html.escape(item.source_url)}</a>',
+            f'**{md(source_label)}:** <a href="{attr(item.source_url)}" '
+            f'rel="noopener noreferrer nofollow" target="_blank">{html_text(item.source_url)}</a>',
             unsafe_allow_html=True,
         )
         st.caption(_("The source link leads to another website."))

@@ -292,6 +292,25 @@ def test_a_join_link_is_a_link_only_when_it_is_http(planted):
         cat.close()
 
 
+def test_a_planted_source_link_is_one_link_and_no_image(planted):
+    """The item's source link (its display is another question) holds no live Markdown."""
+    source = f"https://source.example/a/![p](http://{TRACKER}/source_url/md.png)"
+    cat = Catalog.open(planted.arch.settings)
+    try:
+        cat.update_item(planted.item, source_url=source)
+        with archive_home(planted.arch.settings.home):
+            at = new_session(lang="en")
+            open_page(at, "item", lang="en", item=planted.item)
+        bodies = [b for b in _markdown_bodies(at) if "source.example" in b]
+        assert len(bodies) == 1
+        tags, text = _render(bodies[0])
+        assert [(t, a.get("href")) for t, a in tags if t in ("a", "img")] == [("a", source)]
+        assert source in text.replace(WORD_JOINER, "")
+    finally:
+        cat.update_item(planted.item, source_url=None)
+        cat.close()
+
+
 def test_staff_pages_show_planted_text_as_text(planted):
     """Staff read the same outside text: the editor (its list, header, history), the event form's
     page and the jobs list (a failed download's title, error and message come from a source)."""
