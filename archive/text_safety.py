@@ -15,8 +15,8 @@ the reader's browser fetches. So:
 - :func:`marked_html` — a search highlight (``<mark>`` around matched words, the rest outside text).
 - :func:`link_url` — a URL shown as a link: ``http(s)`` only, else ``None``.
 
-:func:`md` and :func:`html_text` write every ASCII punctuation character as a numeric character reference
-(``[`` → ``&#91;``). CommonMark treats a character reference as a literal character, never as
+:func:`md` and :func:`html_text` write every ASCII punctuation character as a numeric character
+reference (``[`` → ``&#91;``). CommonMark treats a character reference as a literal character, never as
 syntax, and a browser decodes it inside raw HTML too, so the same output is inert whether Streamlit
 reads it as Markdown, as inline HTML in a Markdown paragraph, or as an HTML block (where a
 backslash escape would show as a backslash). Streamlit's GFM autolinking runs *after* parsing, on

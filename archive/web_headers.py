@@ -12,7 +12,8 @@ Chromium (``tests/test_planted_text.py`` fails on any CSP violation):
 - a hash for each inline ``<script>`` of Streamlit's own ``index.html`` (computed from the file
   installed, so an upgrade keeps working).
 - ``style-src 'unsafe-inline'`` — Streamlit's styling (emotion) writes ``<style>`` elements and
-  ``style`` attributes at run time. Styles cannot fetch from other hosts: ``img-src`` and
+  ``style`` attributes at run time (without it, every page reports dozens of ``style-src-elem``
+  violations and renders unstyled). Styles cannot fetch from other hosts: ``img-src`` and
   ``font-src`` still hold.
 - ``script-src 'wasm-unsafe-eval'`` — Streamlit's protobuf runtime (Long.js) compiles a tiny
   WebAssembly module it carries inline, at start-up. It lets a page compile WebAssembly, nothing
