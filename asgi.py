@@ -3,7 +3,8 @@
 ``streamlit run asgi.py`` (what ``archive serve`` runs) finds ``app`` and serves the pages of
 ``streamlit_app.py`` together with ``/files/media/…`` (signed, access-checked media streaming),
 ``/files/subtitles/…`` and ``/files/transcript/…`` from the same process and port, so no page needs
-any other host.
+any other host. Every response carries a strict Content-Security-Policy
+(:mod:`archive.web_headers`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import threading
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from archive.feeds_web import feed_routes
 from archive.i18n import compile_catalogs
 from archive.ui import on_script_error
 from archive.upload_web import upload_routes
 from archive.web import routes
+from archive.web_headers import SecurityHeaders
 
 compile_catalogs()
 log = logging.getLogger("archive.portal")
@@ -48,4 +51,6 @@ app = st.App(
     routes=[*routes(), *feed_routes(), *upload_routes()],
     on_script_error=on_script_error,
     lifespan=lifespan,
+    # Outermost: every response, Streamlit's own included, gets the Content-Security-Policy.
+    middleware=[Middleware(SecurityHeaders)],
 )

@@ -51,6 +51,7 @@ from .config import Settings
 from .errors import ArchiveError, InputError, NotFoundError
 from .events import Event, Series, event_permalink, get_series, list_events, visible_series
 from .paths import MEDIA_FOLDER, confined_file
+from .text_safety import link_url
 
 __all__ = [
     "CHAPTERS_TYPE",
@@ -219,11 +220,13 @@ def _calendar(name: str, description: str, organisation: str) -> Any:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("name", name)
-    cal.add("x-wr-calname", name)
+    # icalendar writes NAME and X-WR-* values as they are: a line break in a title (outside text
+    # can hold one) would make an invalid file, so these are one line.
+    cal.add("name", " ".join(name.split()))
+    cal.add("x-wr-calname", " ".join(name.split()))
     if description:
         cal.add("description", description)
-        cal.add("x-wr-caldesc", description)
+        cal.add("x-wr-caldesc", " ".join(description.split()))
     # Subscribers re-read the feed hourly: a postponement or cancellation reaches them that day.
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
@@ -253,8 +256,9 @@ def _description(
         lines.append(f"Postponed from: {en['previous_organiser']}")
     if event.status == "cancelled":
         lines.append("已取消 Cancelled")
-    if include_join and event.join_url and event.status != "cancelled":
-        lines.append(f"參加 Join: {event.join_url}")
+    join_url = link_url(event.join_url)  # http(s) only, whatever an older row holds
+    if include_join and join_url and event.status != "cancelled":
+        lines.append(f"參加 Join: {join_url}")
     if base_url:
         lines.append(event_permalink(event.id, base_url))
     return "\n".join(lines).strip()
@@ -288,11 +292,12 @@ def _vevent(
         vevent.add("categories", [_both(series.title_zh, series.title_en, " / ")])
     if base_url:
         vevent.add("url", event_permalink(event.id, base_url))
-    if include_join and event.join_url and event.is_online and event.status != "cancelled":
+    join_url = link_url(event.join_url)
+    if include_join and join_url and event.is_online and event.status != "cancelled":
         # RFC 7986 CONFERENCE: calendars show a "join" button.
         vevent.add(
             "conference",
-            event.join_url,
+            join_url,
             parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": "Join 參加"},
         )
     return vevent

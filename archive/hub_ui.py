@@ -13,8 +13,6 @@ Everything an event page reads goes through :func:`archive.events.visible_event`
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -37,6 +35,7 @@ from .events import (
 )
 from .feeds import event_ics, events_ics_path, podcast_path
 from .i18n import N_, I18n
+from .text_safety import attr, html_text, md
 
 __all__ = [
     "COMMON_ZONES",
@@ -45,7 +44,6 @@ __all__ = [
     "event_times_html",
     "hub_css",
     "link_params",
-    "md",
     "recording_player",
     "series_title",
     "subscribe_links",
@@ -88,12 +86,6 @@ VISIBILITY_LABELS = {
     "members": N_("Members' event"),
     "staff": N_("Staff only (not announced)"),
 }
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!~|<>$:])")
-
-
-def md(text: str) -> str:
-    """Text made safe for a Markdown label (titles can hold ``*``, ``[``, ``$`` …)."""
-    return _MD_SPECIAL.sub(r"\\\1", text or "")
 
 
 def hub_css() -> None:
@@ -248,28 +240,28 @@ def event_times_html(t: I18n, event: Event, tz: str) -> str:
     times = format_event_time(event, tz, t.locale)
     viewer = times["viewer_parts"]
     struck = event.status == "cancelled"
-    shown = html.escape(times["viewer"])
+    shown = html_text(times["viewer"])
     if struck:
         shown = f"<s>{shown}</s>"
     note = day_note(t, times["day_offset"])
     out = [
-        f'<div class="hk-when" data-tz="{html.escape(viewer["tz"])}">'
-        f'<time datetime="{html.escape(viewer["start"])}">{shown}</time>'
-        + (f' <span class="hk-day">({html.escape(note)})</span>' if note else "")
+        f'<div class="hk-when" data-tz="{attr(viewer["tz"])}">'
+        f'<time datetime="{attr(viewer["start"])}">{shown}</time>'
+        + (f' <span class="hk-day">({html_text(note)})</span>' if note else "")
         + "</div>"
     ]
     if not times["same_offset"]:
         organiser = times["organiser_parts"]
         out.append(
-            f'<div class="hk-when-org" data-tz="{html.escape(organiser["tz"])}">'
-            + html.escape(t._("Organiser's time: {time}").format(time=times["organiser"]))
+            f'<div class="hk-when-org" data-tz="{attr(organiser["tz"])}">'
+            + html_text(t._("Organiser's time: {time}").format(time=times["organiser"]))
             + "</div>"
         )
     if event.status == "postponed" and times.get("previous_viewer"):
-        old = f"<s>{html.escape(times['previous_viewer'])}</s>"
+        old = f"<s>{html_text(times['previous_viewer'])}</s>"
         out.append(
             '<div class="hk-when-old">'
-            + html.escape(t._("Postponed from {time}")).replace("{time}", old)
+            + html_text(t._("Postponed from {time}")).replace(html_text("{time}"), old)
             + "</div>"
         )
     return "".join(out)
@@ -279,10 +271,10 @@ def event_badges_html(t: I18n, event: Event) -> str:
     parts = []
     if event.status != "scheduled":
         label = t._(STATUS_LABELS.get(event.status, event.status))
-        parts.append(f'<span class="hk-badge {event.status}">{html.escape(label)}</span>')
+        parts.append(f'<span class="hk-badge {attr(event.status)}">{html_text(label)}</span>')
     if event.visibility != "public":
         label = t._(VISIBILITY_LABELS.get(event.visibility, event.visibility))
-        parts.append(f'<span class="hk-badge {event.visibility}">{html.escape(label)}</span>')
+        parts.append(f'<span class="hk-badge {attr(event.visibility)}">{html_text(label)}</span>')
     return "".join(parts)
 
 
@@ -299,7 +291,7 @@ def event_meta_html(t: I18n, event: Event, series: Series | None) -> str:
         meta.append(sep.join(event.speakers))
     if series is not None:
         meta.append(t._("Series: {title}").format(title=series_title(t, series)))
-    return f'<span class="hk-meta">{html.escape(" · ".join(meta))}</span>'
+    return f'<span class="hk-meta">{html_text(" · ".join(meta))}</span>'
 
 
 def event_ics_bytes(event: Event, series: Series | None = None) -> bytes:
@@ -377,13 +369,13 @@ def event_card(
 def subscribe_links(t: I18n, series_id: str | None = None, *, podcast: bool = False) -> None:
     """Links to the public calendar feed (and podcast) of all events or of one series."""
     anchors = [
-        f'<a href="{html.escape(events_ics_path(series_id), quote=True)}" data-feed="ics">'
-        f"{html.escape(t._('Subscribe to the calendar'))}</a>"
+        f'<a href="{attr(events_ics_path(series_id))}" data-feed="ics">'
+        f"{html_text(t._('Subscribe to the calendar'))}</a>"
     ]
     if podcast:
         anchors.append(
-            f'<a href="{html.escape(podcast_path(series_id=series_id), quote=True)}" '
-            f'data-feed="podcast">{html.escape(t._("Podcast feed"))}</a>'
+            f'<a href="{attr(podcast_path(series_id=series_id))}" '
+            f'data-feed="podcast">{html_text(t._("Podcast feed"))}</a>'
         )
     st.markdown('<div class="hk-subscribe">' + "".join(anchors) + "</div>", unsafe_allow_html=True)
     st.caption(
@@ -438,4 +430,5 @@ def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str
 
 
 def describe(value: Any) -> str:
-    return html.escape(str(value)).replace("\n", "<br>")
+    """A description (outside text, several lines) for an ``unsafe_allow_html`` block."""
+    return html_text(value, lines=True)

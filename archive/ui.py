@@ -7,7 +7,6 @@ and lay out widgets. Everything a page reads goes through :mod:`archive.access` 
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from .errors import (
     NotFoundError,
 )
 from .i18n import LANG_NAMES, LANGS, N_, I18n, clock, compile_catalogs, detect_lang, normalise_lang
+from .text_safety import html_text
 from .web import TOKEN_TTL, media_url
 
 __all__ = [
@@ -172,14 +172,28 @@ mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15e
 """
 
 
+_DOC_LANG_JS = """
+export default function (component) {
+  const lang = component.data && component.data.lang;
+  if (lang && document.documentElement.lang !== lang) document.documentElement.lang = lang;
+}
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _doc_lang_component() -> Any:
+    return st.components.v2.component(
+        "hk_archive.doc_lang", html="", css=":host { display: none; }", js=_DOC_LANG_JS
+    )
+
+
 def chrome(t: I18n, nav: dict[str, Any]) -> None:
     """The header every page shares: name, page links (keeping the language), language switch."""
     st.html(css(t))
     # The document language picks the right CJK glyphs and tells screen readers what they read.
-    st.html(
-        f"<script>document.documentElement.lang = {t.html_lang!r};</script>",
-        unsafe_allow_javascript=True,
-    )
+    # A component (its script a blob: module), not an inline <script>: the CSP allows no inline
+    # script (archive.web_headers).
+    _doc_lang_component()(key="hk_doc_lang", data={"lang": t.html_lang})
     s = settings()
     top = st.container(horizontal=True, vertical_alignment="center", gap="small", key="hk_header")
     with top:
@@ -467,7 +481,7 @@ def _citation_text(
 
 
 def item_badges(t: I18n, item: Item, duration: float | None = None) -> str:
-    parts = [f'<span class="hk-badge">{html.escape(collection_label(t, item.collection))}</span>']
+    parts = [f'<span class="hk-badge">{html_text(collection_label(t, item.collection))}</span>']
     if item.is_demo:
         parts.append('<span class="hk-badge demo">Demo / 示範</span>')
     meta = [t.date(item.recorded_date), t.language_name(item.language)]
@@ -475,7 +489,8 @@ def item_badges(t: I18n, item: Item, duration: float | None = None) -> str:
         meta.append(t.duration(duration))
     if item.speakers:
         meta.append("、".join(item.speakers) if t.lang == "zh" else ", ".join(item.speakers))
-    return "".join(parts) + f'<span class="hk-meta">{html.escape(" · ".join(meta))}</span>'
+    # Speakers are outside text: the whole line goes through the one escaping path.
+    return "".join(parts) + f'<span class="hk-meta">{html_text(" · ".join(meta))}</span>'
 
 
 # -- URL <-> widget state --------------------------------------------------------------------

@@ -9,7 +9,6 @@ Searches are not logged (no query, no address).
 
 from __future__ import annotations
 
-import html
 import math
 
 import streamlit as st
@@ -17,6 +16,7 @@ import streamlit as st
 from archive import ui
 from archive.errors import ArchiveError
 from archive.i18n import N_, clock
+from archive.text_safety import html_text, marked_html, md
 
 __all__ = ["render", "start_from_home"]
 
@@ -207,17 +207,18 @@ def render() -> None:
             icon=":material/info:",
         )
     if results.expansions:
-        st.caption(_("Also searched: {terms}").format(terms=" · ".join(results.expansions)))
+        st.caption(_("Also searched: {terms}").format(terms=md(" · ".join(results.expansions))))
 
     if not results.total_items:
-        st.subheader(_("No results for “{query}”").format(query=query), anchor=False)
+        # The query comes from the URL: a crafted link must not make this heading fetch anything.
+        st.subheader(_("No results for “{query}”").format(query=md(query)), anchor=False)
         tips = [
             _("Check the spelling, or use fewer words."),
             _("Try the other script or language: 罷工 / strike, 碼頭 / dock."),
         ]
         if active:
             tips.insert(0, _("Remove some filters."))
-        st.markdown("\n".join(f"- {html.escape(tip)}" for tip in tips))
+        st.markdown("\n".join(f"- {md(tip)}" for tip in tips))
         if active:
             st.button(_("Clear filters"), key="search_clear_empty", on_click=_clear_filters)
         st.page_link(
@@ -246,7 +247,7 @@ def render() -> None:
             marked_other = marked.get("en" if t.lang == "zh" else "zh")
             st.page_link(
                 ui.PAGES["item"],
-                label=f"**{title}**",
+                label=f"**{md(title)}**",
                 query_params={"item": group.item_id, "lang": t.lang},
                 icon=":material/play_circle:",
             )
@@ -254,14 +255,14 @@ def render() -> None:
             badges = ui.item_badges(t, item) if item is not None and who.may_see(item) else ""
             if other and other != title:
                 shown_other = (
-                    marked_other
+                    marked_html(marked_other)
                     if marked_other and "<mark>" in marked_other
-                    else html.escape(other)
+                    else html_text(other)
                 )
                 badges = f'<span class="hk-meta">{shown_other}</span><br>' + badges
             count = getattr(group, "hit_count", 0) or len(group.hits)
             badges += '<span class="hk-meta"> · {}</span>'.format(
-                html.escape(
+                html_text(
                     t.ngettext("{n} passage", "{n} passages", count).format(n=t.number(count))
                 )
             )
@@ -286,8 +287,11 @@ def render() -> None:
                         help=_("Play from {time}").format(time=clock(hit.start)),
                         icon=":material/play_arrow:",
                     )
-                    zh = (hit.highlights or {}).get("zh") or html.escape(hit.text_zh or "")
-                    en = (hit.highlights or {}).get("en") or html.escape(hit.text_en or "")
+                    # The index's highlights are HTML-escaped, not Markdown-inert: re-escaped
+                    # here, the <mark> spans kept.
+                    marks = hit.highlights or {}
+                    zh = marked_html(marks["zh"]) if marks.get("zh") else html_text(hit.text_zh)
+                    en = marked_html(marks["en"]) if marks.get("en") else html_text(hit.text_en)
                     parts = []
                     if zh:
                         parts.append(f'<span class="zh" lang="zh-Hant-HK">{zh}</span>')

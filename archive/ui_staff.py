@@ -36,6 +36,7 @@ from .portal_sessions import (
     session_viewer,
     upload_token,
 )
+from .text_safety import md
 
 __all__ = [
     "LOGIN_PAGE",
@@ -245,7 +246,7 @@ def session_bar(t: I18n, nav: dict[str, Any]) -> None:
         if who.username:
             role = t._("staff") if who.is_staff else t._("member")
             st.caption(
-                t._("Logged in as {name} ({role})").format(name=who.username, role=role),
+                t._("Logged in as {name} ({role})").format(name=md(who.username), role=role),
                 width="content",
             )
             label, icon = t._("Log out"), ":material/logout:"

@@ -5,8 +5,6 @@ URL: ``/browse?collection=…&year=…&language=…&speaker=…&tag=…&sort=…
 
 from __future__ import annotations
 
-import html
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -14,6 +12,7 @@ import streamlit as st
 from archive import ui
 from archive.catalog import COLLECTIONS
 from archive.i18n import N_
+from archive.text_safety import html_text, md
 
 t = ui.page_i18n()
 _ = t._
@@ -248,13 +247,13 @@ for r in shown[(page - 1) * PER_PAGE : page * PER_PAGE]:
         other = r.title_en if t.lang == "zh" else r.title_zh
         st.page_link(
             ui.PAGES["item"],
-            label=f"**{title}**",
+            label=f"**{md(title)}**",
             query_params={"item": r.id, "lang": t.lang},
             icon=":material/play_circle:",
         )
         meta = ""
         if other and other != title:
-            meta += f'<span class="hk-meta">{html.escape(other)}</span><br>'
+            meta += f'<span class="hk-meta">{html_text(other)}</span><br>'
         from archive.catalog import Item
 
         meta += ui.item_badges(

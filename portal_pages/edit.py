@@ -10,7 +10,6 @@ Redactions and visibility are not revisions: they apply at once and go into the 
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +33,7 @@ from archive.editing import (
 from archive.errors import ArchiveError, InputError, NotFoundError
 from archive.i18n import N_, clock
 from archive.jobs import enqueue
+from archive.text_safety import md
 from archive.visibility import list_redactions, redact, set_visibility, span_label, unredact
 
 t = ui.page_i18n()
@@ -79,7 +79,7 @@ if not item_id:
     for item in items:
         st.page_link(
             ui_staff.STAFF_PAGES["edit"],
-            label=f"{t.pick(item.title_zh, item.title_en) or item.id} · "
+            label=f"{md(t.pick(item.title_zh, item.title_en) or item.id)} · "
             f"{ui_staff.visibility_label(t, item.effective_visibility())}",
             icon=":material/edit_note:",
             query_params={"item": item.id, "lang": t.lang},
@@ -89,7 +89,7 @@ if not item_id:
 item = cat.find_item(item_id)
 if item is None:
     st.error(
-        _("There is no recording with the id {id}.").format(id=item_id), icon=":material/error:"
+        _("There is no recording with the id {id}.").format(id=md(item_id)), icon=":material/error:"
     )
     st.stop()
 
@@ -166,7 +166,9 @@ def _save(extra: list[Any] | None = None, summary: str | None = None) -> None:
                 ).format(n=moved),
             )
         else:
-            _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
+            _notice(
+                "error", _("That change could not be saved: {reason}").format(reason=md(str(exc)))
+            )
         return
     except ArchiveError as exc:
         _notice("error", ui.error_message(t, exc))
@@ -211,7 +213,7 @@ def _redact(uid: str, key: str) -> None:
         _silence_later()
         _notice("success", _("Redacted. Only staff can read or hear this segment now."))
     except ArchiveError as exc:
-        _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
+        _notice("error", _("That change could not be saved: {reason}").format(reason=md(str(exc))))
 
 
 @ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
@@ -221,7 +223,7 @@ def _unredact(redaction_id: int) -> None:
         _silence_later()
         _notice("success", _("The redaction was removed."))
     except ArchiveError as exc:
-        _notice("error", _("That change could not be saved: {reason}").format(reason=str(exc)))
+        _notice("error", _("That change could not be saved: {reason}").format(reason=md(str(exc))))
 
 
 def _replace() -> None:
@@ -245,7 +247,7 @@ def _rename() -> None:
 
 
 # -- header -----------------------------------------------------------------------------------------
-st.header(t.pick(item.title_zh, item.title_en) or item.id, anchor=False)
+st.header(md(t.pick(item.title_zh, item.title_en) or item.id), anchor=False)
 st.caption(
     _("{id} · {visibility} · editing revision {rev} (latest {latest})").format(
         id=item.id,
@@ -355,7 +357,7 @@ with transcript_tab:
                 with head:
                     st.markdown(
                         f"`{clock(seg.start)}–{clock(seg.end)}`"
-                        + (f" 🔒 **{html.escape(_('Redacted'))}**" if is_redacted else ""),
+                        + (f" 🔒 **{md(_('Redacted'))}**" if is_redacted else ""),
                         width="content",
                     )
                     key = f"ed_speaker_{base}_{uid}"
@@ -391,7 +393,7 @@ with transcript_tab:
                                     _("Redacted {span}").format(span=span_label(r.start, r.end))
                                 )
                                 if r.reason:
-                                    st.caption(_("Reason: {reason}").format(reason=r.reason))
+                                    st.caption(_("Reason: {reason}").format(reason=md(r.reason)))
                                 st.button(_("Remove the redaction"), key=f"ed_unredact_{r.id}_{uid}",
                                           on_click=_unredact, args=(r.id,))  # fmt: skip
                         else:
@@ -528,7 +530,8 @@ with history_tab:
             when=entry.created_at[:16].replace("T", " "),
         )
         with st.expander(
-            label + (f" — {entry.summary}" if entry.summary else ""), key=f"rev_{entry.revision}"
+            md(label + (f" — {entry.summary}" if entry.summary else "")),
+            key=f"rev_{entry.revision}",
         ):
             st.page_link(
                 ui.PAGES["item"], label=_("Open this revision (citable)"), icon=":material/link:",
@@ -538,8 +541,8 @@ with history_tab:
                 op = _(OP_LABELS.get(change.get("op", ""), change.get("op", "")))
                 before, after = change.get("before"), change.get("after")
                 st.markdown(
-                    f"- **{html.escape(op)}** `{html.escape(str(change.get('uid') or ''))}`: "
-                    f"{html.escape(str(before))[:300]} → {html.escape(str(after))[:300]}"
+                    f"- **{md(op)}** {md(change.get('uid') or '')}: "
+                    f"{md(str(before)[:300])} → {md(str(after)[:300])}"
                 )
     st.subheader(_("Audit log"), anchor=False)
     entries = audit_log(cat, item_id, viewer=who, limit=200)

@@ -9,8 +9,6 @@ members and staff only.
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from archive import hub_ui, ui
@@ -25,6 +23,7 @@ from archive.events import (
     visible_event,
 )
 from archive.feeds import poster_path
+from archive.text_safety import attr, html_text, link_url, md
 
 t = ui.page_i18n()
 _ = t._
@@ -58,13 +57,11 @@ over = hub_ui.is_over(event)
 # -- title ---------------------------------------------------------------------------------------
 title = hub_ui.event_title(t, event)
 other_title = event.title_en if t.lang == "zh" else event.title_zh
-st.title(
-    f"~~{hub_ui.md(title)}~~" if event.status == "cancelled" else hub_ui.md(title), anchor=False
-)
+st.title(f"~~{md(title)}~~" if event.status == "cancelled" else md(title), anchor=False)
 if other_title and other_title != title:
     st.markdown(
         f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
-        f"{html.escape(other_title)}</p>",
+        f"{html_text(other_title)}</p>",
         unsafe_allow_html=True,
     )
 badges = hub_ui.event_badges_html(t, event)
@@ -114,14 +111,17 @@ with left:
     )
     # Joining: only for an event still to come that is not cancelled; visible_event already
     # kept a members-only event (and its link) from anyone below members.
-    joinable = bool(event.join_url) and not over and event.status != "cancelled"
+    # Only an http(s) link is a link (checked when staff entered it, and again here: a row from
+    # an older version or a restored bag is not trusted).
+    join_url = link_url(event.join_url)
+    joinable = bool(join_url) and not over and event.status != "cancelled"
     if not over and event.status != "cancelled":
         actions = st.container(horizontal=True, gap="small", key="event_actions")
         with actions:
             if joinable:
                 st.link_button(
                     _("Join online") if event.is_online else _("Registration and details"),
-                    event.join_url,
+                    join_url,
                     type="primary",
                     icon=":material/open_in_new:",
                 )
@@ -139,13 +139,13 @@ with left:
     if event.speakers:
         facts.append((_("Speakers"), sep.join(event.speakers)))
     st.markdown(
-        "\n".join(f"- **{html.escape(k)}:** {html.escape(v)}" for k, v in facts),
+        "\n".join(f"- **{md(k)}:** {md(v)}" for k, v in facts),
         unsafe_allow_html=True,
     )
     if series is not None:
         st.page_link(
             ui.PAGES["series"],
-            label=_("Series: {title}").format(title=hub_ui.md(hub_ui.series_title(t, series))),
+            label=_("Series: {title}").format(title=md(hub_ui.series_title(t, series))),
             icon=":material/folder_special:",
             query_params=hub_ui.link_params(t, series=series.id),
         )
@@ -166,11 +166,11 @@ with left:
 with right:
     found = poster_file(ui.settings(), event)
     if found is not None:
-        alt = html.escape(_("Poster: {title}").format(title=title), quote=True)
+        alt = attr(_("Poster: {title}").format(title=title))
         if event.visibility == "public":
             # Public posters stream from the feed route (same host, cached by the browser).
             st.markdown(
-                f'<div class="hk-poster"><img src="{html.escape(poster_path(event.id), quote=True)}" '
+                f'<div class="hk-poster"><img src="{attr(poster_path(event.id))}" '
                 f'alt="{alt}"></div>',
                 unsafe_allow_html=True,
             )

@@ -39,6 +39,7 @@ from archive.events import (
     update_event,
 )
 from archive.i18n import N_
+from archive.text_safety import md
 
 t = ui.page_i18n()
 _ = t._
@@ -141,7 +142,7 @@ def _run(action: dict[str, Any], fold: int | None = None) -> Event | None:
             st.session_state["admin_pending"] = action
             return None
         st.error(_("The event was not saved: please check the form."), icon=":material/error:")
-        st.caption(str(exc))
+        st.caption(md(str(exc)))
         return None
     except ArchiveError as exc:
         st.error(ui.error_message(t, exc), icon=":material/error:")
@@ -428,7 +429,7 @@ except NotFoundError:
     st.error(_("We couldn't find that event. It may have been moved, or it isn't public."))
     st.stop()
 
-st.header(_("Manage: {title}").format(title=hub_ui.event_title(t, event)), anchor=False)
+st.header(_("Manage: {title}").format(title=md(hub_ui.event_title(t, event))), anchor=False)
 st.markdown(
     hub_ui.event_badges_html(t, event) + hub_ui.event_times_html(t, event, hub_ui.viewer_tz(t)),
     unsafe_allow_html=True,
@@ -539,7 +540,7 @@ with status_tab:
                 _done(hold_event(cat, event.id), _("The event is marked as held."))
         except ArchiveError as exc:
             st.error(ui.error_message(t, exc), icon=":material/error:")
-            st.caption(str(exc))
+            st.caption(md(str(exc)))
 
 with recording_tab:
     job = pending_attachment(cat, event.id)
@@ -616,6 +617,6 @@ with recording_tab:
                     )
                 except ArchiveError as exc:
                     st.error(ui.error_message(t, exc), icon=":material/error:")
-                    st.caption(str(exc))
+                    st.caption(md(str(exc)))
 
 _ask_fold()

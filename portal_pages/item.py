@@ -6,14 +6,13 @@ revision (citations link to one); without it the latest is shown.
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from archive import ui
 from archive.access import visible_item
 from archive.errors import ArchiveError, NotFoundError
 from archive.i18n import N_, clock
+from archive.text_safety import attr, html_text, md
 from archive.web import subtitle_url, transcript_url
 
 t = ui.page_i18n()
@@ -77,11 +76,11 @@ segments = rev.segments if rev is not None else ()
 # -- title and metadata -----------------------------------------------------------------------
 title = t.pick(item.title_zh, item.title_en)
 other_title = item.title_en if t.lang == "zh" else item.title_zh
-st.title(title, anchor=False)
+st.title(md(title), anchor=False)
 if other_title and other_title != title:
     st.markdown(
         f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
-        f"{html.escape(other_title)}</p>",
+        f"{html_text(other_title)}</p>",
         unsafe_allow_html=True,
     )
 duration = ui.item_duration(cat, item_id)
@@ -206,7 +205,7 @@ else:
     if current is not None and (current.text_zh or current.text_en):
         st.caption(
             _("At {time}: {text}").format(
-                time=clock(moment), text=t.pick(current.text_zh, current.text_en)
+                time=clock(moment), text=md(t.pick(current.text_zh, current.text_en))
             )
         )
 
@@ -222,7 +221,7 @@ if item.chapters:
             )
             st.page_link(
                 ui.PAGES["item"],
-                label=f"{clock(start)} {label}",
+                label=f"{clock(start)} {md(label)}",
                 query_params={"item": item_id, "t": str(int(start)), "lang": t.lang}
                 | ({"rev": str(rev.revision)} if asked_rev and rev else {}),
             )
@@ -234,11 +233,11 @@ with left:
     description = t.pick(item.description_zh, item.description_en)
     other_description = item.description_en if t.lang == "zh" else item.description_zh
     if description:
-        st.markdown(html.escape(description).replace("\n", "<br>"), unsafe_allow_html=True)
+        st.markdown(html_text(description, lines=True), unsafe_allow_html=True)
     if other_description and other_description != description:
         st.markdown(
             f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
-            + html.escape(other_description).replace("\n", "<br>")
+            + html_text(other_description, lines=True)
             + "</p>",
             unsafe_allow_html=True,
         )
@@ -270,14 +269,14 @@ with left:
             (_("Note"), "Demo / 示範 — " + _("a demonstration item, not archive material"))
         )
     st.markdown(
-        "\n".join(f"- **{html.escape(k)}:** {html.escape(str(v))}" for k, v in facts),
+        "\n".join(f"- **{md(k)}:** {md(v)}" for k, v in facts),
         unsafe_allow_html=True,
     )
     if item.source_url:
         source_label = _("Source")
         st.markdown(
-            f'**{html.escape(source_label)}:** <a href="{html.escape(item.source_url, quote=True)}" '
-            f'rel="noopener noreferrer nofollow" target="_blank">{html.escape(item.source_url)}</a>',
+            f'**{md(source_label)}:** <a href="{attr(item.source_url)}" '
+            f'rel="noopener noreferrer nofollow" target="_blank">{html_text(item.source_url)}</a>',
             unsafe_allow_html=True,
         )
         st.caption(_("The source link leads to another website."))
@@ -302,8 +301,8 @@ with right:
             url = subtitle_url(ui.settings(), item_id, rev.revision, fmt, dl_track, who)
             name = f"{item_id}.r{rev.revision}.{dl_track}.{fmt}"
             anchors.append(
-                f'<a class="hk-dl" href="{html.escape(url, quote=True)}" download="{name}" '
-                f'data-format="{fmt}">{html.escape(_(label) if fmt == "txt" else label)}</a>'
+                f'<a class="hk-dl" href="{attr(url)}" download="{attr(name)}" '
+                f'data-format="{fmt}">{html_text(_(label) if fmt == "txt" else label)}</a>'
             )
         st.markdown('<div class="hk-dls">' + "".join(anchors) + "</div>", unsafe_allow_html=True)
 

@@ -14,6 +14,7 @@ from archive.catalog import Job
 from archive.errors import ArchiveError
 from archive.i18n import N_
 from archive.jobs import cancel_job, enqueue, retry_job
+from archive.text_safety import md
 
 t = ui.page_i18n()
 _ = t._
@@ -128,7 +129,8 @@ def _job_card(job: Job) -> None:
                 )  # fmt: skip
         title = _title(job)
         if title:
-            st.markdown(f"**{title}**" if len(title) < 200 else title[:200])
+            # A title or link from a source page is outside text (cut before it is escaped).
+            st.markdown(f"**{md(title)}**" if len(title) < 200 else md(title[:200]))
         if job.state == "running":
             pct = int(round(job.progress * 100))
             label = PHASE_LABELS.get(job.phase)
@@ -137,11 +139,11 @@ def _job_card(job: Job) -> None:
         elif job.state == "queued":
             st.caption(_("Waiting for the worker to start it."))
         if job.state == "failed" and job.error:
-            st.error(_("It failed: {reason}").format(reason=job.error), icon=":material/error:")
+            st.error(_("It failed: {reason}").format(reason=md(job.error)), icon=":material/error:")
         if job.message and job.state != "done":
-            st.caption(job.message)
+            st.caption(md(job.message))
         meta = [
-            _("Started by {name}").format(name=job.created_by),
+            _("Started by {name}").format(name=md(job.created_by)),
             job.created_at[:16].replace("T", " "),
         ]
         if job.state == "done" and job.result.get("transcribe_job"):

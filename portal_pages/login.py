@@ -6,6 +6,7 @@ import streamlit as st
 
 from archive import ui, ui_staff
 from archive.errors import AccessDeniedError
+from archive.text_safety import md
 
 t = ui.page_i18n()
 _ = t._
@@ -14,7 +15,9 @@ who = ui.viewer()
 if who.username:
     st.header(_("Logged in"), anchor=False)
     role = _("staff") if who.is_staff else _("member")
-    st.markdown(_("You are logged in as **{name}** ({role}).").format(name=who.username, role=role))
+    st.markdown(
+        _("You are logged in as **{name}** ({role}).").format(name=md(who.username), role=role)
+    )
     if who.is_staff:
         links = st.container(horizontal=True, gap="small", key="login_staff_links")
         with links:

@@ -8,13 +8,12 @@ below staff, any other series reads exactly like an id that does not exist.
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from archive import hub_ui, ui
 from archive.errors import ArchiveError
 from archive.events import items_in_series, list_events, visible_series, visible_series_list
+from archive.text_safety import html_text, md
 
 t = ui.page_i18n()
 _ = t._
@@ -44,7 +43,7 @@ if not series_id:
         with st.container(border=True, key=f"series_{series.id}"):
             st.page_link(
                 ui.PAGES["series"],
-                label=hub_ui.md(hub_ui.series_title(t, series)),
+                label=md(hub_ui.series_title(t, series)),
                 icon=":material/folder_special:",
                 query_params=hub_ui.link_params(t, series=series.id),
             )
@@ -79,11 +78,11 @@ if series is None:
 
 title = hub_ui.series_title(t, series)
 other = series.title_en if t.lang == "zh" else series.title_zh
-st.title(title, anchor=False)
+st.title(md(title), anchor=False)
 if other and other != title:
     st.markdown(
         f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
-        f"{html.escape(other)}</p>",
+        f"{html_text(other)}</p>",
         unsafe_allow_html=True,
     )
 description = t.pick(series.description_zh, series.description_en)

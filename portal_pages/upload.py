@@ -18,6 +18,7 @@ from archive.i18n import N_
 from archive.ingest import IngestOptions, is_url
 from archive.jobs import submit_ingest
 from archive.portal_sessions import check_upload
+from archive.text_safety import md
 
 t = ui.page_i18n()
 _ = t._
@@ -157,7 +158,7 @@ if source == "file":
     if ready:
         st.info(
             _("Ready: {name} ({size}, {mime}).").format(
-                name=ready["name"], size=_size(int(ready["size"])), mime=ready["mime"]
+                name=md(ready["name"]), size=_size(int(ready["size"])), mime=md(ready["mime"])
             ),
             icon=":material/attach_file:",
         )

@@ -6,6 +6,7 @@ Imported by the test modules the way ``portal_data`` is (``tests/`` is on ``sys.
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 from collections.abc import Iterator
@@ -110,7 +111,7 @@ TEXT_ELEMENTS = (
 def texts(at: AppTest, *, text_areas: bool = False) -> str:
     """Everything the page shows as text, one element a line: markdown, captions, titles, alerts
     (info, warning, error, success), code, page-link and button labels; with ``text_areas``, the
-    text in the text areas too (an editor's fields)."""
+    text in the text areas too (an editor's fields). Character references are decoded."""
     parts: list[str] = []
     for kind in TEXT_ELEMENTS:
         parts.extend(str(e.value) for e in getattr(at, kind))
@@ -118,7 +119,14 @@ def texts(at: AppTest, *, text_areas: bool = False) -> str:
     parts.extend(b.label for b in at.button)
     if text_areas:
         parts.extend(str(a.value) for a in at.text_area)
-    return "\n".join(parts)
+    return shown("\n".join(parts))
+
+
+def shown(markdown: str) -> str:
+    """A Markdown body or label as the reader sees its words: outside text reaches Streamlit as
+    character references, with word joiners in its links (``archive.text_safety``); decoded here
+    as the browser decodes them."""
+    return html.unescape(markdown).replace("\u2060", "")
 
 
 # -- a real headless Chromium (Playwright) ------------------------------------------------------
