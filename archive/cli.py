@@ -108,6 +108,7 @@ PLUGGED_COMMANDS = [
     "archive.cite:COMMANDS",
     "archive.portal_commands:COMMANDS",
     "archive.staff_commands:COMMANDS",
+    "archive.disclosure:COMMANDS",
     "archive.hub_commands:COMMANDS",
     "archive.preserve_commands:COMMANDS",
 ]

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from .access import Viewer, visible_item
+from .access import Viewer, present_item, visible_item
 from .catalog import VISIBILITIES, Catalog, Item, Job, now_utc, role_allows
 from .config import Settings
 from .errors import InputError, NotFoundError
@@ -637,7 +637,7 @@ def items_in_series(catalog: Catalog, series_id: str, viewer: Viewer) -> list[It
         for i in catalog.list_items(role="staff", order="recorded_date ASC, created_at ASC")
         if i.series_id == series_id
     ]
-    return [i for i in items if viewer.may_see(i)]
+    return [present_item(i, viewer) for i in items if viewer.may_see(i)]
 
 
 # -- events ------------------------------------------------------------------------------------

@@ -7,13 +7,20 @@ the signature, asks :mod:`archive.access` again whether that viewer may see the 
 (visibility and embargoes can change), takes the path from the catalog (never from the request) and
 streams it with Starlette's ``FileResponse`` (Range, If-Range, ETag; constant memory).
 
-The signing key lives in ``<home>/secret.key`` (32 random bytes, hex, mode 0600), created on first
-use, so URLs survive restarts and every process of one archive agrees on them.
+The key lives in ``<home>/secret.key`` (32 random bytes, hex, mode 0600), created on first use, so
+URLs survive restarts and every process of one archive agrees on them. Tokens are *encrypted*, not
+just signed (PyNaCl ``SecretBox``: XSalsa20-Poly1305 with a key derived from ``secret.key`` for
+this use only): a link read from a browser's history, a proxy's log or a screenshot says nothing
+about who it was minted for or which item it opens. Inside are the kind of file, what to serve, the
+viewer (role and user name) and the minting time; a token older than :data:`TOKEN_TTL` is refused.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
+import hashlib
 import json
 import os
 import secrets
@@ -23,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -34,6 +42,7 @@ from .config import Settings, load_settings
 from .errors import ArchiveError, ConfigError, NotFoundError
 
 __all__ = [
+    "CLOSED_PATHS",
     "MEDIA_PREFIX",
     "SUBTITLE_PREFIX",
     "TOKEN_TTL",
@@ -88,29 +97,45 @@ def load_secret(settings: Settings) -> bytes:
 
 @dataclass(frozen=True)
 class UrlSigner:
-    """Signs and checks the per-viewer tokens of the file routes."""
+    """Makes and opens the per-viewer tokens of the file routes (encrypted and authenticated)."""
 
     secret: bytes
 
-    def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret, salt=salt)
+    def _box(self) -> SecretBox:
+        # A key of its own, derived from the archive's secret: the same bytes never serve as
+        # both an HMAC key (itsdangerous, elsewhere) and an encryption key.
+        key = hashlib.blake2b(self.secret, digest_size=32, person=b"archive-filetok").digest()
+        return SecretBox(key)
 
     def sign(self, kind: str, payload: dict[str, Any], viewer: Viewer) -> str:
-        data = {**payload, "vr": viewer.role, "vu": viewer.username}
-        return str(self._serializer(kind).dumps(data))
+        data = {**payload, "k": kind, "vr": viewer.role, "vu": viewer.username, "t": time.time()}
+        plain = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # Padded to a multiple of 64 bytes, so a token's length does not tell a long user name
+        # (or a staff link) from a short one. JSON ignores the trailing spaces.
+        plain += b" " * (-len(plain) % 64)
+        sealed = bytes(self._box().encrypt(plain))  # a fresh random nonce, prepended
+        return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
 
     def check(
         self, kind: str, token: str, max_age: int = TOKEN_TTL
     ) -> tuple[dict[str, Any], Viewer]:
-        try:
-            data = self._serializer(kind).loads(token, max_age=max_age)
-        except SignatureExpired as exc:
-            raise NotFoundError("this link has expired: reload the page") from exc
-        except BadSignature as exc:
-            raise NotFoundError("no such file") from exc
-        if not isinstance(data, dict):
+        if not isinstance(token, str) or len(token) > 2000:
             raise NotFoundError("no such file")
-        viewer = Viewer(role=data.pop("vr", "public"), username=data.pop("vu", None))
+        try:
+            sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = json.loads(self._box().decrypt(sealed).decode("utf-8"))
+        except (CryptoError, binascii.Error, ValueError, UnicodeDecodeError) as exc:
+            raise NotFoundError("no such file") from exc
+        if not isinstance(data, dict) or data.pop("k", None) != kind:
+            raise NotFoundError("no such file")
+        minted = data.pop("t", None)
+        if not isinstance(minted, (int, float)) or time.time() - minted > max_age:
+            raise NotFoundError("this link has expired: reload the page")
+        role, username = data.pop("vr", "public"), data.pop("vu", None)
+        try:
+            viewer = Viewer(role=role, username=username)
+        except ArchiveError as exc:
+            raise NotFoundError("no such file") from exc
         return data, viewer
 
 
@@ -267,12 +292,15 @@ class _Files(ArchiveRoutes):
             revision = int(data.get("r") or 0) or self.catalog.latest_revision_number(item_id)
             if revision is None:
                 raise NotFoundError("no transcript")
-            # Revisions never change, but redactions and the viewer's level do: both are in the key.
+            # Revisions never change, but redactions, withheld speakers and the viewer's level do:
+            # all are in the key.
+            stored = self.catalog.find_item(item_id)
             key = (
                 item_id,
                 revision,
                 viewer.is_staff,
                 tuple(sorted(self.catalog.redacted_uids(item_id))),
+                stored.withheld_speakers if stored is not None else (),
             )
             body = self._transcripts.get(key)
             if body is None:
@@ -332,10 +360,21 @@ def export_transcript(segments: Any, fmt: str, track: str) -> str:
     return export(list(segments), fmt, track)
 
 
+# Streamlit's own endpoints that say too much to anyone: ``/_stcore/metrics`` lists sessions,
+# cache sizes and what the pages did, without a log-in, and Streamlit 1.67 has no option to turn it
+# off. The portal's routes are matched before Streamlit's, so these answer a plain 404 instead.
+CLOSED_PATHS = ("/_stcore/metrics",)
+
+
+def _closed(_request: Request) -> Response:
+    return _not_found()
+
+
 def routes(settings: Settings | None = None) -> list[Route]:
     """The extra routes of the portal's ASGI app (``asgi.py``)."""
     files = _Files(settings)
     return [
+        *(Route(path, _closed, methods=None) for path in CLOSED_PATHS),
         Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),
         Route(SUBTITLE_PREFIX + "{token}", files.subtitles, methods=["GET"]),
         Route(TRANSCRIPT_PREFIX + "{token}", files.transcript, methods=["GET"]),
