@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from archive import ui, ui_staff
+from archive import ui, ui_disclosure, ui_staff
 from archive.audit import audit_log
 from archive.editing import (
     MIN_PART_SECONDS,
@@ -499,6 +499,7 @@ with visibility_tab:
                 }
             )
         st.dataframe(rows, hide_index=True, key="edit_redactions_table")
+    ui_disclosure.disclosure_controls(t, item)
 
 # -- history and audit ------------------------------------------------------------------------------------
 with history_tab:
