@@ -13,12 +13,13 @@ import threading
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from archive.feeds_web import feed_routes
 from archive.i18n import compile_catalogs
 from archive.ui import on_script_error
 from archive.upload_web import upload_routes
-from archive.web import routes
+from archive.web import ClosedPaths, routes
 
 compile_catalogs()
 log = logging.getLogger("archive.portal")
@@ -46,6 +47,8 @@ async def lifespan(_app):
 app = st.App(
     "streamlit_app.py",
     routes=[*routes(), *feed_routes(), *upload_routes()],
+    # /_stcore/metrics (public in Streamlit, no option to turn it off) answers 404.
+    middleware=[Middleware(ClosedPaths)],
     on_script_error=on_script_error,
     lifespan=lifespan,
 )

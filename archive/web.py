@@ -43,6 +43,7 @@ from .errors import ArchiveError, ConfigError, NotFoundError
 
 __all__ = [
     "CLOSED_PATHS",
+    "ClosedPaths",
     "MEDIA_PREFIX",
     "SUBTITLE_PREFIX",
     "TOKEN_TTL",
@@ -362,19 +363,31 @@ def export_transcript(segments: Any, fmt: str, track: str) -> str:
 
 # Streamlit's own endpoints that say too much to anyone: ``/_stcore/metrics`` lists sessions,
 # cache sizes and what the pages did, without a log-in, and Streamlit 1.67 has no option to turn it
-# off. The portal's routes are matched before Streamlit's, so these answer a plain 404 instead.
-CLOSED_PATHS = ("/_stcore/metrics",)
+# off (nor may an app route live under ``/_stcore/``). :class:`ClosedPaths` answers them 404.
+CLOSED_PATHS = frozenset({"/_stcore/metrics"})
 
 
-def _closed(_request: Request) -> Response:
-    return _not_found()
+class ClosedPaths:
+    """ASGI middleware (``st.App(middleware=[Middleware(ClosedPaths)])``, which runs before
+    Streamlit's own): a plain 404 for :data:`CLOSED_PATHS`, whatever the method, and for the same
+    path with doubled or trailing slashes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            path = "/" + "/".join(p for p in str(scope.get("path", "")).split("/") if p)
+            if path in CLOSED_PATHS:
+                await _not_found()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def routes(settings: Settings | None = None) -> list[Route]:
     """The extra routes of the portal's ASGI app (``asgi.py``)."""
     files = _Files(settings)
     return [
-        *(Route(path, _closed, methods=None) for path in CLOSED_PATHS),
         Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),
         Route(SUBTITLE_PREFIX + "{token}", files.subtitles, methods=["GET"]),
         Route(TRANSCRIPT_PREFIX + "{token}", files.transcript, methods=["GET"]),
