@@ -44,7 +44,11 @@ from .errors import ArchiveError, ConfigError, NotFoundError
 __all__ = [
     "CLOSED_PATHS",
     "ClosedPaths",
+    "CALENDAR_PREFIX",
     "MEDIA_PREFIX",
+    "POSTER_PREFIX",
+    "calendar_url",
+    "poster_url",
     "SUBTITLE_PREFIX",
     "TOKEN_TTL",
     "UrlSigner",
@@ -57,6 +61,8 @@ __all__ = [
 ]
 
 MEDIA_PREFIX = "/files/media/"
+CALENDAR_PREFIX = "/files/calendar/"
+POSTER_PREFIX = "/files/poster/"
 SUBTITLE_PREFIX = "/files/subtitles/"
 TRANSCRIPT_PREFIX = "/files/transcript/"
 TOKEN_TTL = 12 * 3600  # seconds a signed URL stays valid
@@ -161,6 +167,20 @@ def transcript_url(settings: Settings, item_id: str, revision: int, viewer: View
         "transcript", {"i": item_id, "r": revision}, viewer
     )
     return TRANSCRIPT_PREFIX + token
+
+
+def calendar_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
+    """A signed URL of one event's ``.ics`` for ``viewer`` ("Add to calendar" of an event that is
+    not public: a members-only event's file carries its join link, so it never goes through
+    Streamlit's own ``/media/``, which serves anyone who has the URL)."""
+    token = UrlSigner(load_secret(settings)).sign("calendar", {"e": event_id}, viewer)
+    return CALENDAR_PREFIX + token
+
+
+def poster_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
+    """A signed URL of a (not public) event's poster for ``viewer``."""
+    token = UrlSigner(load_secret(settings)).sign("poster", {"e": event_id}, viewer)
+    return POSTER_PREFIX + token
 
 
 def transcript_payload(segments: Any) -> dict[str, Any]:
@@ -353,6 +373,67 @@ class _Files(ArchiveRoutes):
             },
         )
 
+    def _event(self, request: Request, kind: str) -> tuple[Any, Viewer]:
+        """The event a calendar or poster token names, as its viewer may see it *now*."""
+        from .events import visible_event
+
+        data, viewer = self.signer.check(kind, request.path_params["token"])
+        self._bound(request, viewer)
+        return visible_event(self.catalog, str(data.get("e", "")), viewer), viewer
+
+    def calendar(self, request: Request) -> Response:
+        from .events import get_series
+        from .feeds import event_ics
+
+        try:
+            event, _viewer = self._event(request, "calendar")
+            series = None
+            if event.series_id:
+                try:
+                    series = get_series(self.catalog, event.series_id)
+                except ArchiveError:
+                    series = None
+            body = event_ics(
+                event,
+                base_url=self.settings.public_url or str(request.base_url).rstrip("/"),
+                organisation=self.settings.organisation,
+                series=series,
+            )
+        except ArchiveError:
+            return _not_found()
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{event.id}.ics"',
+                "Cache-Control": CACHE_NEVER,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+        )
+
+    def poster(self, request: Request) -> Response:
+        from .events import poster_file
+
+        try:
+            event, _viewer = self._event(request, "poster")
+            found = poster_file(self.settings, event)
+            if found is None:
+                raise NotFoundError("no poster")
+        except ArchiveError:
+            return _not_found()
+        path, mime = found
+        return FileResponse(
+            Path(path),
+            media_type=mime,
+            headers={
+                "Cache-Control": CACHE_NEVER,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+            content_disposition_type="inline",
+        )
+
 
 def export_transcript(segments: Any, fmt: str, track: str) -> str:
     """One track of a transcript as SRT, WebVTT, plain text or JSON (``transcripts.subtitles``)."""
@@ -391,4 +472,6 @@ def routes(settings: Settings | None = None) -> list[Route]:
         Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),
         Route(SUBTITLE_PREFIX + "{token}", files.subtitles, methods=["GET"]),
         Route(TRANSCRIPT_PREFIX + "{token}", files.transcript, methods=["GET"]),
+        Route(CALENDAR_PREFIX + "{token}", files.calendar, methods=["GET"]),
+        Route(POSTER_PREFIX + "{token}", files.poster, methods=["GET", "HEAD"]),
     ]
