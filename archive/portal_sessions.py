@@ -13,8 +13,10 @@ portal carries it and adds what a web session needs on top:
   with ``Secure``: the browser sends it only over HTTPS, and no sibling host (``evil.example.org``
   beside ``archive.example.org``) nor a plain-HTTP answer can set or overwrite it. "Reached over
   HTTPS" means ``ARCHIVE_PUBLIC_URL`` starts with ``https://`` (the way to say so behind a
-  TLS-terminating proxy: ``X-Forwarded-Proto`` is *not* trusted, since anyone can send it) or the
-  request itself came over TLS. In that mode only the ``__Host-`` cookie is accepted. On plain
+  TLS-terminating proxy) or the request's scheme is ``https``: it came over TLS, or a proxy that
+  uvicorn trusts said so in ``X-Forwarded-Proto`` (uvicorn believes that header only from
+  ``FORWARDED_ALLOW_IPS``, by default 127.0.0.1, a proxy on the same machine; from anyone else it
+  is ignored). In that mode only the ``__Host-`` cookie is accepted. On plain
   HTTP (a local trial on 127.0.0.1) the cookie is ``hk_archive_session`` without ``Secure``,
   because browsers refuse ``__Host-`` cookies that are not ``Secure``.
 * **Log-out.** Signed tokens are stateless, so deleting a cookie alone would leave a copied token
@@ -114,7 +116,7 @@ def redeem_login_code(code: str | None) -> str | None:
 # -- the cookie's name ------------------------------------------------------------------------
 def secure_site(settings: Settings, scheme: str | None = None) -> bool:
     """Whether the portal is reached over HTTPS: ``ARCHIVE_PUBLIC_URL`` says so, or ``scheme`` (the
-    request's own, never a forwarded header) is ``https``."""
+    request's as uvicorn gives it: TLS, or a trusted proxy's ``X-Forwarded-Proto``) is ``https``."""
     public = (settings.public_url or "").lower()
     return public.startswith("https://") or (scheme or "").lower() == "https"
 
