@@ -49,6 +49,9 @@ AUDIT_ACTIONS = {
     "embargo-lifted": N_("Embargo ended"),
     "redact": N_("Segment redacted"),
     "unredact": N_("Redaction removed"),
+    "withhold-speaker": N_("Speaker's name withheld"),
+    "unwithhold-speaker": N_("Speaker named again"),
+    "source-public": N_("Source link shown or hidden"),
 }
 OP_LABELS = {
     "text": N_("Text edited"),
