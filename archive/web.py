@@ -115,11 +115,13 @@ class UrlSigner:
         return SecretBox(key)
 
     def sign(self, kind: str, payload: dict[str, Any], viewer: Viewer) -> str:
-        data = {**payload, "k": kind, "vr": viewer.role, "vu": viewer.username, "t": time.time()}
+        # The token's own fields start with "@": they never collide with a payload's keys.
+        data = {**payload, "@k": kind, "@r": viewer.role, "@u": viewer.username, "@t": time.time()}
         plain = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        # Padded to a multiple of 64 bytes, so a token's length does not tell a long user name
-        # (or a staff link) from a short one. JSON ignores the trailing spaces.
-        plain += b" " * (-len(plain) % 64)
+        # Padded to a multiple of 256 bytes (every payload of ours with a user name of up to 40
+        # characters fits in one), so a token's length does not tell a long user name, a staff
+        # link or one kind of file from another. JSON ignores the trailing spaces.
+        plain += b" " * (-len(plain) % 256)
         sealed = bytes(self._box().encrypt(plain))  # a fresh random nonce, prepended
         return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
 
@@ -133,12 +135,12 @@ class UrlSigner:
             data = json.loads(self._box().decrypt(sealed).decode("utf-8"))
         except (CryptoError, binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise NotFoundError("no such file") from exc
-        if not isinstance(data, dict) or data.pop("k", None) != kind:
+        if not isinstance(data, dict) or data.pop("@k", None) != kind:
             raise NotFoundError("no such file")
-        minted = data.pop("t", None)
+        minted = data.pop("@t", None)
         if not isinstance(minted, (int, float)) or time.time() - minted > max_age:
             raise NotFoundError("this link has expired: reload the page")
-        role, username = data.pop("vr", "public"), data.pop("vu", None)
+        role, username = data.pop("@r", "public"), data.pop("@u", None)
         try:
             viewer = Viewer(role=role, username=username)
         except ArchiveError as exc:

@@ -150,7 +150,7 @@ def test_file_tokens_reveal_no_user_role_or_item(arch) -> None:
     ]
     for url in urls:
         readable = _readable(url.rsplit("/", 1)[1])
-        for secret in ("edwardo", "staff", item, event, '"vu"', '"i"'):
+        for secret in ("edwardo", "staff", item, event, '"@u"', '"i"'):
             assert secret not in readable, (url, secret)
     # Two viewers with names of different lengths get tokens of the same length.
     short = media_url(arch.settings, item, "audio", Viewer("members", "al"))
