@@ -132,9 +132,12 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
 
     bag = tmp_path / "bag"
     assert run_cli(sample.settings.home, "backup", str(bag)).returncode == 0
-    # Turn the snapshot into what schema 3 wrote: migration 4 only added login_throttle.
+    # Turn the snapshot into what schema 3 wrote: migration 4 only added login_throttle, and
+    # the migration after it two item columns (source_public, withheld_speakers).
     conn = sqlite3.connect(bag / "data" / "catalog.sqlite")
     conn.execute("DROP TABLE login_throttle")
+    conn.execute("ALTER TABLE items DROP COLUMN source_public")
+    conn.execute("ALTER TABLE items DROP COLUMN withheld_speakers")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
