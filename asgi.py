@@ -20,7 +20,7 @@ from archive.feeds_web import feed_routes
 from archive.i18n import compile_catalogs
 from archive.ui import on_script_error
 from archive.upload_web import upload_routes
-from archive.web import routes
+from archive.web import ClosedPaths, routes
 from archive.web_headers import SecurityHeaders
 
 compile_catalogs()
@@ -51,6 +51,8 @@ app = st.App(
     routes=[*routes(), *feed_routes(), *upload_routes()],
     on_script_error=on_script_error,
     lifespan=lifespan,
-    # Outermost: every response, Streamlit's own included, gets the Content-Security-Policy.
-    middleware=[Middleware(SecurityHeaders)],
+    # Outermost first: every response, Streamlit's own and the 404 below included, gets the
+    # Content-Security-Policy; /_stcore/metrics (public in Streamlit, with no option to turn it
+    # off) answers 404.
+    middleware=[Middleware(SecurityHeaders), Middleware(ClosedPaths)],
 )

@@ -303,6 +303,15 @@ MIGRATIONS: list[str] = [
     );
     INSERT OR IGNORE INTO catalog_changes (id, counter) VALUES (1, 0);
     """,
+    # 7: what below staff may not see of an item. ``source_public``: staff have checked that the
+    # source link may be shown to viewers (it is never shown with credentials or secret query
+    # parameters either way). ``withheld_speakers``: ``[[name, label], ...]``, speakers who must
+    # not be named below staff and the label shown instead ("Interviewee A"). Plain ADD COLUMNs,
+    # so the order of this migration among others does not matter.
+    """
+    ALTER TABLE items ADD COLUMN source_public INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE items ADD COLUMN withheld_speakers TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -347,6 +356,9 @@ class Item:
     created_at: str = ""
     updated_at: str = ""
     series_id: str | None = None
+    source_public: bool = False
+    # (name, label) pairs: below staff the label stands for the name (archive.access.present_item).
+    withheld_speakers: tuple[tuple[str, str], ...] = ()
 
     @property
     def year(self) -> int | None:
@@ -396,6 +408,8 @@ ITEM_EDITABLE = (
     "chapters",
     "is_demo",
     "series_id",
+    "source_public",
+    "withheld_speakers",
 )
 
 
@@ -467,6 +481,10 @@ def _item_from_row(row: sqlite3.Row) -> Item:
     data["tags"] = tuple(json.loads(data["tags"]))
     data["chapters"] = tuple(json.loads(data["chapters"]))
     data["is_demo"] = bool(data["is_demo"])
+    data["source_public"] = bool(data.get("source_public") or 0)
+    data["withheld_speakers"] = tuple(
+        (str(pair[0]), str(pair[1])) for pair in json.loads(data.get("withheld_speakers") or "[]")
+    )
     return Item(**data)
 
 
@@ -949,7 +967,9 @@ def _split_sql(script: str) -> list[str]:
 
 def _encode(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
-        return json.dumps(list(value), ensure_ascii=False)
+        return json.dumps(
+            [list(v) if isinstance(v, tuple) else v for v in value], ensure_ascii=False
+        )
     if isinstance(value, bool):
         return int(value)
     return value
@@ -976,6 +996,16 @@ def _validate_item_values(values: dict[str, Any]) -> dict[str, Any]:
     for key in ("speakers", "tags"):
         if key in values:
             values[key] = [s.strip() for s in values[key] if s and s.strip()]
+    if "withheld_speakers" in values:
+        pairs = []
+        for pair in values["withheld_speakers"]:
+            name, label = (" ".join(str(x).split()) for x in pair)
+            if not name or not label:
+                raise InputError("a withheld speaker needs a name and a label")
+            pairs.append((name, label))
+        values["withheld_speakers"] = pairs
+    if "source_public" in values:
+        values["source_public"] = bool(values["source_public"])
     return values
 
 

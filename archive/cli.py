@@ -109,6 +109,7 @@ PLUGGED_COMMANDS = [
     "archive.portal_commands:COMMANDS",
     "archive.staff_commands:COMMANDS",
     "archive.redaction_commands:COMMANDS",
+    "archive.disclosure:COMMANDS",
     "archive.hub_commands:COMMANDS",
     "archive.preserve_commands:COMMANDS",
 ]

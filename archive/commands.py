@@ -74,6 +74,8 @@ def item_document(
     """What ``archive show --json`` prints: metadata, media, the revision and its segments."""
     item = visible_item(catalog, item_id, viewer)
     data = item.to_dict()
+    if not viewer.is_staff:  # what was withheld, and whether the source may be shown: staff's
+        del data["withheld_speakers"], data["source_public"]
     data["visibility"] = item.effective_visibility()
     # Below staff, media are described, never located: paths and hashes are for staff tools.
     fields = (

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from .access import Viewer, visible_item
+from .access import Viewer, present_item, visible_item
 from .catalog import VISIBILITIES, Catalog, Item, Job, note_change, now_utc, role_allows
 from .config import Settings
 from .errors import InputError, NotFoundError
@@ -645,9 +645,10 @@ def items_in_series(catalog: Catalog, series_id: str, viewer: Viewer) -> list[It
 
     A series the viewer may not see is the same error as one that does not exist."""
     visible_series(catalog, series_id, viewer)
-    return catalog.list_items(
+    items = catalog.list_items(
         role=viewer.role, series_id=series_id, order="recorded_date ASC, created_at ASC"
     )
+    return [present_item(i, viewer) for i in items]
 
 
 def series_has_visible_content(catalog: Catalog, series_id: str, viewer: Viewer) -> bool:

@@ -45,7 +45,7 @@ from typing import Any
 
 from transcripts.segments import Segment
 
-from .access import Viewer
+from .access import Viewer, present_item
 from .catalog import COLLECTIONS, Catalog, Item
 from .config import Settings
 from .errors import ArchiveError, InputError, NotFoundError
@@ -380,7 +380,8 @@ def public_recordings(
         visible_series(catalog, series_id, public)
     items = catalog.list_items(role="staff", collection=collection)
     # effective_visibility: an embargo that has ended makes an item public, one still running does not.
-    items = [i for i in items if public.may_see(i)]
+    # present_item: withheld speakers as their labels, no source link (archive.access).
+    items = [present_item(i, public) for i in items if public.may_see(i)]
     if series_id is not None:
         items = [i for i in items if i.series_id == series_id]
     return items

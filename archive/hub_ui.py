@@ -305,7 +305,20 @@ def event_ics_bytes(event: Event, series: Series | None = None) -> bytes:
 
 
 def event_ics_button(t: I18n, event: Event, *, key: str, series: Series | None = None) -> None:
-    """ "Add to calendar": the event's ``.ics`` for this viewer (members get a members' join link)."""
+    """ "Add to calendar": the event's ``.ics`` for this viewer (members get a members' join link).
+
+    A public event's file is public material and may go through Streamlit's ``/media/``. Any other
+    event's file (its join link is for members) is a link to the archive's own route, signed for
+    this viewer and checked again when fetched: Streamlit serves ``/media/`` to anyone with the URL.
+    """
+    if event.visibility != "public":
+        from .web import calendar_url
+
+        url = ui.stable_url(
+            ("calendar", event.id), lambda: calendar_url(ui.settings(), event.id, ui.viewer())
+        )
+        st.link_button(t._("Add to calendar"), url, key=key, icon=":material/calendar_add_on:")
+        return
     st.download_button(
         t._("Add to calendar"),
         event_ics_bytes(event, series),

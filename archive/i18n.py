@@ -217,6 +217,7 @@ UI_SOURCES = (
     "archive/ui_staff.py",
     "archive/hub_ui.py",
     "archive/ui_search.py",
+    "archive/ui_disclosure.py",
     "archive/i18n.py",
     "portal_pages/*.py",
 )

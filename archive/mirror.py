@@ -55,7 +55,7 @@ from urllib.parse import quote
 from transcripts.chinese import fold
 from transcripts.segments import Segment
 
-from .access import Viewer
+from .access import Viewer, present_item, present_segments
 from .catalog import Catalog, Item
 from .config import Settings
 from .errors import ArchiveError, ConfigError, InputError, MediaError, NotFoundError
@@ -318,12 +318,15 @@ def _gather(settings: Settings, catalog: Catalog, base_url: str | None) -> list[
     viewer = Viewer("public")
     series = _load_series(catalog)
     entries = []
-    for item in catalog.list_items(role="staff"):
-        if not viewer.may_see(item):  # the effective visibility: embargoes count
+    for stored in catalog.list_items(role="staff"):
+        if not viewer.may_see(stored):  # the effective visibility: embargoes count
             continue
+        # As the public reads it: withheld speakers as their labels, no source link.
+        item = present_item(stored, viewer)
         try:
             rev = catalog.get_revision(item.id)
-            revision, segments = rev.revision, tuple(s for s in rev.segments if not s.redacted)
+            shown = present_segments(stored, rev.segments, viewer)
+            revision, segments = rev.revision, tuple(s for s in shown if not s.redacted)
         except NotFoundError:
             revision, segments = None, ()
         media = _public_media(settings, catalog, item.id)

@@ -6,9 +6,19 @@ portal carries it and adds what a web session needs on top:
 * **Cookie.** After a log-in the page holds the token in Streamlit's server-side session state and
   gets a *one-time code* (random, 60 seconds, single use, kept in this process only). The page's
   script posts that code to ``/session/open``, which answers with the token in an ``HttpOnly;
-  SameSite=Strict; Path=/`` cookie (``Secure`` behind HTTPS). So the token itself never reaches
-  the page's JavaScript, and a reload reads the cookie (``st.context.cookies``) to find the user
-  again. The cookie lasts exactly as long as the token (``ARCHIVE_SESSION_HOURS``).
+  SameSite=Strict; Path=/`` cookie. So the token itself never reaches the page's JavaScript, and
+  a reload reads the cookie (``st.context.cookies``) to find the user again. The cookie lasts
+  exactly as long as the token (``ARCHIVE_SESSION_HOURS``).
+* **HTTPS.** When the portal is reached over HTTPS the cookie is ``__Host-hk_archive_session``
+  with ``Secure``: the browser sends it only over HTTPS, and no sibling host (``evil.example.org``
+  beside ``archive.example.org``) nor a plain-HTTP answer can set or overwrite it. "Reached over
+  HTTPS" means ``ARCHIVE_PUBLIC_URL`` starts with ``https://`` (the way to say so behind a
+  TLS-terminating proxy) or the request's scheme is ``https``: it came over TLS, or a proxy that
+  uvicorn trusts said so in ``X-Forwarded-Proto`` (uvicorn believes that header only from
+  ``FORWARDED_ALLOW_IPS``, by default 127.0.0.1, a proxy on the same machine; from anyone else it
+  is ignored). In that mode only the ``__Host-`` cookie is accepted. On plain
+  HTTP (a local trial on 127.0.0.1) the cookie is ``hk_archive_session`` without ``Secure``,
+  because browsers refuse ``__Host-`` cookies that are not ``Secure``.
 * **Log-out.** Signed tokens are stateless, so deleting a cookie alone would leave a copied token
   usable until it expires. :func:`revoke` records a digest of the token (never the token) in
   ``<home>/portal-sessions.sqlite`` until it would have expired; :func:`session_viewer` refuses it.
@@ -50,6 +60,10 @@ from .web import load_secret
 __all__ = [
     "COOKIE_NAME",
     "LOGIN_CODE_SECONDS",
+    "SECURE_COOKIE_NAME",
+    "cookie_name",
+    "cookie_token",
+    "secure_site",
     "SignedUpload",
     "check_upload",
     "check_upload_token",
@@ -65,6 +79,7 @@ __all__ = [
 ]
 
 COOKIE_NAME = "hk_archive_session"
+SECURE_COOKIE_NAME = "__Host-" + COOKIE_NAME
 LOGIN_CODE_SECONDS = 60.0
 UPLOAD_TOKEN_SECONDS = 2 * 3600  # a page minted it; a two-hour recording may take a while to send
 UPLOAD_ID_SECONDS = 24 * 3600  # from upload finished to "queue it" on the metadata form
@@ -98,6 +113,29 @@ def redeem_login_code(code: str | None) -> str | None:
     if found is None or time.monotonic() - found[0] > LOGIN_CODE_SECONDS:
         return None
     return found[1]
+
+
+# -- the cookie's name ------------------------------------------------------------------------
+def secure_site(settings: Settings, scheme: str | None = None) -> bool:
+    """Whether the portal is reached over HTTPS: ``ARCHIVE_PUBLIC_URL`` says so, or ``scheme`` (the
+    request's as uvicorn gives it: TLS, or a trusted proxy's ``X-Forwarded-Proto``) is ``https``."""
+    public = (settings.public_url or "").lower()
+    return public.startswith("https://") or (scheme or "").lower() == "https"
+
+
+def cookie_name(settings: Settings, scheme: str | None = None) -> str:
+    """The session cookie's name: ``__Host-`` prefixed (and ``Secure``) over HTTPS."""
+    return SECURE_COOKIE_NAME if secure_site(settings, scheme) else COOKIE_NAME
+
+
+def cookie_token(settings: Settings, cookies: Any, scheme: str | None = None) -> str | None:
+    """The session token among a request's cookies. Over HTTPS only the ``__Host-`` cookie counts
+    (a plain one may have been planted by a sibling host or over plain HTTP); on plain HTTP the
+    ``__Host-`` one is still preferred when a browser sends it (it came over TLS)."""
+    value = cookies.get(SECURE_COOKIE_NAME)
+    if not value and not secure_site(settings, scheme):
+        value = cookies.get(COOKIE_NAME)
+    return value if isinstance(value, str) and value else None
 
 
 # -- revocation (log-out) --------------------------------------------------------------------
@@ -189,7 +227,8 @@ def holder_matches(catalog: Catalog, settings: Settings, request: Any, viewer: V
     """
     if viewer.role == "public" and viewer.username is None:
         return True
-    current = session_viewer(catalog, settings, request.cookies.get(COOKIE_NAME))
+    token = cookie_token(settings, request.cookies, request.url.scheme)
+    current = session_viewer(catalog, settings, token)
     return current is not None and current == viewer
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from .access import Viewer
+from .access import Viewer, present_item
 from .catalog import Catalog, Item, MediaFile
 from .config import Settings, load_settings
 from .errors import (
@@ -405,8 +405,12 @@ def _browse_rows(role: str, stamp: tuple[int, int]) -> list[BrowseRow]:
             is_demo=item.is_demo,
             duration=durations.get(item.id),
         )
-        for item in cat.list_items(role=role)
-        if who.may_see(item)  # embargoes: list_items knows only the stored level
+        for item in (
+            # present_item: withheld speakers as their labels (facets and filters included).
+            present_item(stored, who)
+            for stored in cat.list_items(role=role)
+            if who.may_see(stored)  # embargoes: list_items knows only the stored level
+        )
     ]
 
 
@@ -425,17 +429,21 @@ def revision_for(item_id: str, revision: int | None) -> tuple[Item, Any]:
     number = revision if revision is not None else cat.latest_revision_number(item_id)
     if number is None:
         raise NotFoundError(f"item {item_id} has no transcript")
-    redacted = cat.redaction_spans(item_id)
-    return item, _revision(item_id, int(number), who.role, who.username, redacted)
+    return item, _revision(item_id, int(number), who.role, who.username, _privacy_key(item_id))
+
+
+def _privacy_key(item_id: str) -> tuple[Any, ...]:
+    """What a cached rendition for a viewer below staff depends on besides the revision: the
+    redactions and the withheld speakers (a change to either shows at once)."""
+    cat = catalog()
+    stored = cat.find_item(item_id)
+    withheld = stored.withheld_speakers if stored is not None else ()
+    return (cat.redaction_spans(item_id), withheld)
 
 
 @st.cache_resource(ttl=600, max_entries=32, show_spinner=False)
 def _revision(
-    item_id: str,
-    number: int,
-    role: str,
-    username: str | None,
-    redacted: tuple[tuple[float, float], ...],
+    item_id: str, number: int, role: str, username: str | None, redacted: tuple[Any, ...]
 ) -> Any:
     from .access import visible_revision
 
@@ -451,7 +459,7 @@ def citation_text(
     shows at once; the item's visibility is checked by the page before this is asked.
     """
     who = viewer()
-    redacted = catalog().redaction_spans(item_id)
+    redacted = _privacy_key(item_id)
     return _citation_text(item_id, revision, at, style, base_url, who.role, who.username, redacted)
 
 
@@ -464,7 +472,7 @@ def _citation_text(
     base_url: str | None,
     role: str,
     username: str | None,
-    redacted: tuple[tuple[float, float], ...],
+    redacted: tuple[Any, ...],
 ) -> str:
     from .cite import build_citation, render
 

@@ -14,6 +14,7 @@ import math
 import streamlit as st
 
 from archive import ui
+from archive.access import present_item
 from archive.errors import ArchiveError
 from archive.i18n import N_, clock
 from archive.text_safety import html_text, marked_html, md
@@ -252,7 +253,11 @@ def render() -> None:
                 icon=":material/play_circle:",
             )
             item = cat.find_item(group.item_id)
-            badges = ui.item_badges(t, item) if item is not None and who.may_see(item) else ""
+            badges = (
+                ui.item_badges(t, present_item(item, who))
+                if item is not None and who.may_see(item)
+                else ""
+            )
             if other and other != title:
                 shown_other = (
                     marked_html(marked_other)

@@ -29,7 +29,7 @@ from .access import Viewer
 from .accounts import authenticate, create_session
 from .i18n import N_, I18n
 from .portal_sessions import (
-    COOKIE_NAME,
+    cookie_token,
     issue_login_code,
     live_staff_viewer,
     revoke,
@@ -87,11 +87,18 @@ def _resources() -> tuple[Any, Any]:
 
 
 def _cookie_token() -> str | None:
+    from urllib.parse import urlsplit
+
+    from . import ui
+
     try:
-        value = st.context.cookies.get(COOKIE_NAME)
+        cookies = st.context.cookies
+        # The browser's own address: over HTTPS only the ``__Host-`` cookie is accepted.
+        scheme = urlsplit(st.context.url or "").scheme
+        settings = ui.settings()
     except Exception:  # no browser connection (AppTest, bare mode)
         return None
-    return value if isinstance(value, str) and value else None
+    return cookie_token(settings, cookies, scheme)
 
 
 def current_viewer() -> Viewer:

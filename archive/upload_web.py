@@ -31,8 +31,9 @@ from .accounts import session_max_age
 from .config import Settings
 from .errors import ArchiveError, InputError, MediaError
 from .portal_sessions import (
-    COOKIE_NAME,
     check_upload_token,
+    cookie_name,
+    cookie_token,
     live_staff_viewer,
     prune_uploads,
     redeem_login_code,
@@ -75,7 +76,8 @@ class _StaffRoutes(ArchiveRoutes):
         if not _same_origin(request):
             return None
         # Checked as the request arrives: removed, demoted, locked, logged-out or expired is refused.
-        viewer = live_staff_viewer(self.catalog, self.settings, request.cookies.get(COOKIE_NAME))
+        token = cookie_token(self.settings, request.cookies, request.url.scheme)
+        viewer = live_staff_viewer(self.catalog, self.settings, token)
         if viewer is None:
             return None
         if (
@@ -158,25 +160,31 @@ class _StaffRoutes(ArchiveRoutes):
         if token is None or viewer is None:
             return _json(403, {"error": "forbidden"})
         response = _json(200, {"ok": True})
+        # ``__Host-`` name and ``Secure`` over HTTPS (see archive.portal_sessions); no Domain, so
+        # the cookie stays with this exact host.
+        name = cookie_name(self.settings, request.url.scheme)
         response.set_cookie(
-            COOKIE_NAME,
+            name,
             token,
             max_age=int(session_max_age()),
             path="/",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=name.startswith("__Host-"),
         )
         return response
 
     async def session_close(self, request: Request) -> Response:
         if not _same_origin(request):
             return _json(403, {"error": "forbidden"})
-        token = request.cookies.get(COOKIE_NAME)
+        token = cookie_token(self.settings, request.cookies, request.url.scheme)
         if token:
             await anyio.to_thread.run_sync(revoke, self.settings, token)
         response = _json(200, {"ok": True})
-        response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
+        name = cookie_name(self.settings, request.url.scheme)
+        response.delete_cookie(
+            name, path="/", httponly=True, samesite="strict", secure=name.startswith("__Host-")
+        )
         return response
 
 

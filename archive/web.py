@@ -7,13 +7,20 @@ the signature, asks :mod:`archive.access` again whether that viewer may see the 
 (visibility and embargoes can change), takes the path from the catalog (never from the request) and
 streams it with Starlette's ``FileResponse`` (Range, If-Range, ETag; constant memory).
 
-The signing key lives in ``<home>/secret.key`` (32 random bytes, hex, mode 0600), created on first
-use, so URLs survive restarts and every process of one archive agrees on them.
+The key lives in ``<home>/secret.key`` (32 random bytes, hex, mode 0600), created on first use, so
+URLs survive restarts and every process of one archive agrees on them. Tokens are *encrypted*, not
+just signed (PyNaCl ``SecretBox``: XSalsa20-Poly1305 with a key derived from ``secret.key`` for
+this use only): a link read from a browser's history, a proxy's log or a screenshot says nothing
+about who it was minted for or which item it opens. Inside are the kind of file, what to serve, the
+viewer (role and user name) and the minting time; a token older than :data:`TOKEN_TTL` is refused.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
+import hashlib
 import json
 import os
 import secrets
@@ -23,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -35,7 +43,13 @@ from .errors import ArchiveError, ConfigError, NotFoundError
 from .paths import MEDIA_FOLDER, file_inside
 
 __all__ = [
+    "CLOSED_PATHS",
+    "ClosedPaths",
+    "CALENDAR_PREFIX",
     "MEDIA_PREFIX",
+    "POSTER_PREFIX",
+    "calendar_url",
+    "poster_url",
     "SUBTITLE_PREFIX",
     "TOKEN_TTL",
     "UrlSigner",
@@ -48,6 +62,8 @@ __all__ = [
 ]
 
 MEDIA_PREFIX = "/files/media/"
+CALENDAR_PREFIX = "/files/calendar/"
+POSTER_PREFIX = "/files/poster/"
 SUBTITLE_PREFIX = "/files/subtitles/"
 TRANSCRIPT_PREFIX = "/files/transcript/"
 TOKEN_TTL = 12 * 3600  # seconds a signed URL stays valid
@@ -89,29 +105,47 @@ def load_secret(settings: Settings) -> bytes:
 
 @dataclass(frozen=True)
 class UrlSigner:
-    """Signs and checks the per-viewer tokens of the file routes."""
+    """Makes and opens the per-viewer tokens of the file routes (encrypted and authenticated)."""
 
     secret: bytes
 
-    def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret, salt=salt)
+    def _box(self) -> SecretBox:
+        # A key of its own, derived from the archive's secret: the same bytes never serve as
+        # both an HMAC key (itsdangerous, elsewhere) and an encryption key.
+        key = hashlib.blake2b(self.secret, digest_size=32, person=b"archive-filetok").digest()
+        return SecretBox(key)
 
     def sign(self, kind: str, payload: dict[str, Any], viewer: Viewer) -> str:
-        data = {**payload, "vr": viewer.role, "vu": viewer.username}
-        return str(self._serializer(kind).dumps(data))
+        # The token's own fields start with "@": they never collide with a payload's keys.
+        data = {**payload, "@k": kind, "@r": viewer.role, "@u": viewer.username, "@t": time.time()}
+        plain = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # Padded to a multiple of 256 bytes (every payload of ours with a user name of up to 40
+        # characters fits in one), so a token's length does not tell a long user name, a staff
+        # link or one kind of file from another. JSON ignores the trailing spaces.
+        plain += b" " * (-len(plain) % 256)
+        sealed = bytes(self._box().encrypt(plain))  # a fresh random nonce, prepended
+        return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
 
     def check(
         self, kind: str, token: str, max_age: int = TOKEN_TTL
     ) -> tuple[dict[str, Any], Viewer]:
-        try:
-            data = self._serializer(kind).loads(token, max_age=max_age)
-        except SignatureExpired as exc:
-            raise NotFoundError("this link has expired: reload the page") from exc
-        except BadSignature as exc:
-            raise NotFoundError("no such file") from exc
-        if not isinstance(data, dict):
+        if not isinstance(token, str) or len(token) > 2000:
             raise NotFoundError("no such file")
-        viewer = Viewer(role=data.pop("vr", "public"), username=data.pop("vu", None))
+        try:
+            sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = json.loads(self._box().decrypt(sealed).decode("utf-8"))
+        except (CryptoError, binascii.Error, ValueError, UnicodeDecodeError) as exc:
+            raise NotFoundError("no such file") from exc
+        if not isinstance(data, dict) or data.pop("@k", None) != kind:
+            raise NotFoundError("no such file")
+        minted = data.pop("@t", None)
+        if not isinstance(minted, (int, float)) or time.time() - minted > max_age:
+            raise NotFoundError("this link has expired: reload the page")
+        role, username = data.pop("@r", "public"), data.pop("@u", None)
+        try:
+            viewer = Viewer(role=role, username=username)
+        except ArchiveError as exc:
+            raise NotFoundError("no such file") from exc
         return data, viewer
 
 
@@ -136,6 +170,20 @@ def transcript_url(settings: Settings, item_id: str, revision: int, viewer: View
         "transcript", {"i": item_id, "r": revision}, viewer
     )
     return TRANSCRIPT_PREFIX + token
+
+
+def calendar_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
+    """A signed URL of one event's ``.ics`` for ``viewer`` ("Add to calendar" of an event that is
+    not public: a members-only event's file carries its join link, so it never goes through
+    Streamlit's own ``/media/``, which serves anyone who has the URL)."""
+    token = UrlSigner(load_secret(settings)).sign("calendar", {"e": event_id}, viewer)
+    return CALENDAR_PREFIX + token
+
+
+def poster_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
+    """A signed URL of a (not public) event's poster for ``viewer``."""
+    token = UrlSigner(load_secret(settings)).sign("poster", {"e": event_id}, viewer)
+    return POSTER_PREFIX + token
 
 
 def transcript_payload(segments: Any) -> dict[str, Any]:
@@ -265,8 +313,16 @@ class _Files(ArchiveRoutes):
             revision = int(data.get("r") or 0) or self.catalog.latest_revision_number(item_id)
             if revision is None:
                 raise NotFoundError("no transcript")
-            # Revisions never change, but redactions and the viewer's level do: both are in the key.
-            key = (item_id, revision, viewer.is_staff, self.catalog.redaction_spans(item_id))
+            # Revisions never change, but redactions, withheld speakers and the viewer's level do:
+            # all are in the key.
+            stored = self.catalog.find_item(item_id)
+            key = (
+                item_id,
+                revision,
+                viewer.is_staff,
+                self.catalog.redaction_spans(item_id),
+                stored.withheld_speakers if stored is not None else (),
+            )
             body = self._transcripts.get(key)
             if body is None:
                 _item, rev = visible_revision(self.catalog, item_id, viewer, revision)
@@ -317,12 +373,96 @@ class _Files(ArchiveRoutes):
             },
         )
 
+    def _event(self, request: Request, kind: str) -> tuple[Any, Viewer]:
+        """The event a calendar or poster token names, as its viewer may see it *now*."""
+        from .events import visible_event
+
+        data, viewer = self.signer.check(kind, request.path_params["token"])
+        self._bound(request, viewer)
+        return visible_event(self.catalog, str(data.get("e", "")), viewer), viewer
+
+    def calendar(self, request: Request) -> Response:
+        from .events import get_series
+        from .feeds import event_ics
+
+        try:
+            event, _viewer = self._event(request, "calendar")
+            series = None
+            if event.series_id:
+                try:
+                    series = get_series(self.catalog, event.series_id)
+                except ArchiveError:
+                    series = None
+            body = event_ics(
+                event,
+                base_url=self.settings.public_url or str(request.base_url).rstrip("/"),
+                organisation=self.settings.organisation,
+                series=series,
+            )
+        except ArchiveError:
+            return _not_found()
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{event.id}.ics"',
+                "Cache-Control": CACHE_NEVER,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+        )
+
+    def poster(self, request: Request) -> Response:
+        from .events import poster_file
+
+        try:
+            event, _viewer = self._event(request, "poster")
+            found = poster_file(self.settings, event)
+            if found is None:
+                raise NotFoundError("no poster")
+        except ArchiveError:
+            return _not_found()
+        path, mime = found
+        return FileResponse(
+            Path(path),
+            media_type=mime,
+            headers={
+                "Cache-Control": CACHE_NEVER,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin",
+            },
+            content_disposition_type="inline",
+        )
+
 
 def export_transcript(segments: Any, fmt: str, track: str) -> str:
     """One track of a transcript as SRT, WebVTT, plain text or JSON (``transcripts.subtitles``)."""
     from transcripts.subtitles import export
 
     return export(list(segments), fmt, track)
+
+
+# Streamlit's own endpoints that say too much to anyone: ``/_stcore/metrics`` lists sessions,
+# cache sizes and what the pages did, without a log-in, and Streamlit 1.67 has no option to turn it
+# off (nor may an app route live under ``/_stcore/``). :class:`ClosedPaths` answers them 404.
+CLOSED_PATHS = frozenset({"/_stcore/metrics"})
+
+
+class ClosedPaths:
+    """ASGI middleware (``st.App(middleware=[Middleware(ClosedPaths)])``, which runs before
+    Streamlit's own): a plain 404 for :data:`CLOSED_PATHS`, whatever the method, and for the same
+    path with doubled or trailing slashes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            path = "/" + "/".join(p for p in str(scope.get("path", "")).split("/") if p)
+            if path in CLOSED_PATHS:
+                await _not_found()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def routes(settings: Settings | None = None) -> list[Route]:
@@ -332,4 +472,6 @@ def routes(settings: Settings | None = None) -> list[Route]:
         Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),
         Route(SUBTITLE_PREFIX + "{token}", files.subtitles, methods=["GET"]),
         Route(TRANSCRIPT_PREFIX + "{token}", files.transcript, methods=["GET"]),
+        Route(CALENDAR_PREFIX + "{token}", files.calendar, methods=["GET"]),
+        Route(POSTER_PREFIX + "{token}", files.poster, methods=["GET", "HEAD"]),
     ]

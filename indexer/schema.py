@@ -153,7 +153,7 @@ def _details(item: Any) -> list[Any]:
         list(item.tags),
         item.language,
         item.detected_language,
-    ]
+    ] + ([list(item.withheld_speakers)] if item.withheld_speakers else [])
 
 
 def _redactions_fingerprint(revision: Any | None) -> str:
@@ -182,8 +182,18 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
     """The index documents of one item: its item document, then one per segment.
 
     ``revision`` is the latest transcript revision (with segments) or None.
+
+    Withheld speakers (:mod:`archive.access`) are indexed by their labels only, in every field and
+    for every role: a real name in any field would let a search below staff confirm that the
+    person is in the archive (``speaker:"Name"`` finding nothing while the facets count it, or
+    the reverse). Staff find such an item by its label, title or id, and see the name on its
+    page and in ``archive show``.
     """
+    from archive.access import Viewer, label_speakers, present_item
+
     state = catalog_state(item, revision)
+    segments_in = label_speakers(item, revision.segments) if revision is not None else ()
+    item = present_item(item, Viewer("public"))
     visibility = state.visibility
     year = str(item.year) if item.year else ""
     item_lang = normalise_lang(item.language if item.language != "auto" else item.detected_language)
@@ -218,7 +228,7 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
     ]
     if revision is None:
         return docs
-    for seg in revision.segments:
+    for seg in segments_in:
         if not (seg.text_zh.strip() or seg.text_en.strip()):
             continue
         # A redacted segment stays searchable for staff (who must be able to find what they

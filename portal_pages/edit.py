@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from archive import ui, ui_staff
+from archive import ui, ui_disclosure, ui_staff
 from archive.audit import audit_log
 from archive.catalog import overlaps
 from archive.editing import (
@@ -50,6 +50,9 @@ AUDIT_ACTIONS = {
     "embargo-lifted": N_("Embargo ended"),
     "redact": N_("Segment redacted"),
     "unredact": N_("Redaction removed"),
+    "withhold-speaker": N_("Speaker's name withheld"),
+    "unwithhold-speaker": N_("Speaker named again"),
+    "source-public": N_("Source link shown or hidden"),
 }
 OP_LABELS = {
     "text": N_("Text edited"),
@@ -515,6 +518,7 @@ with visibility_tab:
                 }
             )
         st.dataframe(rows, hide_index=True, key="edit_redactions_table")
+    ui_disclosure.disclosure_controls(t, item)
 
 # -- history and audit ------------------------------------------------------------------------------------
 with history_tab:

@@ -24,6 +24,7 @@ from archive.events import (
 )
 from archive.feeds import poster_path
 from archive.text_safety import attr, html_text, link_url, md
+from archive.web import poster_url
 
 t = ui.page_i18n()
 _ = t._
@@ -175,8 +176,16 @@ with right:
                 unsafe_allow_html=True,
             )
         else:
-            # Not public: never from a public URL; Streamlit serves it to this session only.
-            st.image(found[0].read_bytes(), caption=None, width="stretch")
+            # Not public: never through Streamlit's /media/ (anyone with that URL gets it), but
+            # from the archive's own route, signed for this viewer and checked when fetched.
+            src = ui.stable_url(
+                ("poster", event.id), lambda: poster_url(ui.settings(), event.id, who)
+            )
+            st.markdown(
+                f'<div class="hk-poster"><img src="{html.escape(src, quote=True)}" '
+                f'alt="{alt}"></div>',
+                unsafe_allow_html=True,
+            )
     st.subheader(_("Link to this event"), anchor=False)
     base = ui.settings().public_url or ui.request_origin()
     st.code(event_permalink(event.id, base), language=None, wrap_lines=True)

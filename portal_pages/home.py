@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive import hub_ui, ui, ui_search
+from archive.access import present_item
 from archive.events import list_events
 
 t = ui.page_i18n()
@@ -82,7 +83,7 @@ with links:
 # -- latest recordings -------------------------------------------------------------------------
 st.subheader(_("Latest recordings"), anchor=False)
 items = cat.list_items(role=who.role, order="created_at DESC, id DESC", limit=HOME_RECORDINGS)
-items = [item for item in items if who.may_see(item)]
+items = [present_item(item, who) for item in items if who.may_see(item)]
 if not items:
     st.caption(_("No recordings yet."))
 for item in items:

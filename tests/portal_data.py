@@ -182,6 +182,7 @@ def build(
         language="yue",
         visibility="public",
         source_url="https://example.org/webinars/dock-strike-10",
+        source_public=True,  # staff checked it: shown below staff (archive.access)
         is_demo=True,
         chapters=[
             {"start": 0, "title_zh": "開場", "title_en": "Opening"},

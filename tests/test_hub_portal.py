@@ -374,7 +374,7 @@ def test_event_page_in_both_languages_and_two_time_zones(hub):
     assert "Join online" in [b.label for b in at.get("link_button")]
 
 
-def test_members_only_event_and_its_join_link_reach_members_only(hub, downloads):
+def test_members_only_event_and_its_join_link_reach_members_only(hub):
     members = hub.ids["members"]
     public = open_page(new_session(lang="en"), "event", event=members, lang="en")
     assert [e.value for e in public.error] == [
@@ -386,19 +386,20 @@ def test_members_only_event_and_its_join_link_reach_members_only(hub, downloads)
     at = log_in(new_session(lang="en"), "mei", PASSWORD)
     open_page(at, "event", event=members, lang="en")
     assert [harness_shown(t.value) for t in at.title] == ["Members' briefing"]
-    assert link_urls(at) == [MEMBERS_LINK]
+    join, calendar = link_urls(at)
+    assert join == MEMBERS_LINK
     shown = texts(at)
     assert "This link is for members only. Please don't share it." in shown
     assert "Members' event" in shown  # its badge
-    # Its poster is not public: shown through this session's own media URL, not the feed route.
+    # Its poster and its calendar file are not public: both come from the archive's own routes,
+    # signed for this member and checked when fetched, never from Streamlit's /media/ (which
+    # serves anyone holding the URL) nor the public feed route. What those routes serve, and to
+    # whom, is checked over real HTTP in test_tokens_endpoints.py.
     page = everything(at)
     assert MEMBERS_LINK in page  # (what the public check above looks for)
-    assert "imgs {" in page and 'url: "/mock/media/' in page
-    assert "/feeds/posters/" not in page
-    # The member's calendar file has the join link; it is nowhere in the public feed.
-    vevent = icalendar.Calendar.from_ical(downloads(at, "event_ics")).walk("VEVENT")[0]
-    assert str(vevent["conference"]) == MEMBERS_LINK
-    assert str(vevent["class"]) == "PRIVATE"
+    assert "/mock/media/" not in page and "imgs {" not in page
+    assert "/files/poster/" in page and "/feeds/posters/" not in page
+    assert calendar.startswith("/files/calendar/") and len(at.download_button) == 0
     # Members see it on the home page too; staff drafts stay hidden from them.
     open_page(at, None, lang="en")
     shown = texts(at)

@@ -134,7 +134,8 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
     bag = tmp_path / "bag"
     assert run_cli(sample.settings.home, "backup", str(bag)).returncode == 0
     # Turn the snapshot into what schema 3 wrote: migration 4 only added login_throttle, and
-    # migration 5 turned the redactions of segment uids into spans of the recording.
+    # migration 5 turned the redactions of segment uids into spans of the recording, 6 added the
+    # change counter and 7 two item columns (source_public, withheld_speakers).
     conn = sqlite3.connect(bag / "data" / "catalog.sqlite")
     conn.execute("DROP TABLE login_throttle")
     conn.executescript(
@@ -153,6 +154,9 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
         ALTER TABLE uid_redactions RENAME TO redactions;
         """
     )
+    conn.execute("DROP TABLE catalog_changes")
+    conn.execute("ALTER TABLE items DROP COLUMN source_public")
+    conn.execute("ALTER TABLE items DROP COLUMN withheld_speakers")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
