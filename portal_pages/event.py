@@ -182,8 +182,7 @@ with right:
                 ("poster", event.id), lambda: poster_url(ui.settings(), event.id, who)
             )
             st.markdown(
-                f'<div class="hk-poster"><img src="{html.escape(src, quote=True)}" '
-                f'alt="{alt}"></div>',
+                f'<div class="hk-poster"><img src="{attr(src)}" alt="{alt}"></div>',
                 unsafe_allow_html=True,
             )
     st.subheader(_("Link to this event"), anchor=False)
