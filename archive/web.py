@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import secrets
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -82,25 +83,43 @@ CACHE_NEVER = "private, no-store"
 
 
 def load_secret(settings: Settings) -> bytes:
-    """The archive's signing key, created (0600) on first use."""
+    """The archive's signing key (32 random bytes), created (0600) on first use.
+
+    Made whole in a temporary file and then linked into place, so a process or thread that reads
+    it while another is making it sees the complete key or none, never an empty file (which
+    would have given it a different key: other HMACs, other tokens, its own log-in counts).
+    """
     path = Path(settings.home) / SECRET_NAME
     try:
-        return bytes.fromhex(path.read_text().strip())
+        return _read_secret(path)
     except FileNotFoundError:
         pass
-    except ValueError as exc:
-        raise ConfigError(
-            f"{path} is damaged: delete it to make a new key (open links expire)"
-        ) from exc
     settings.ensure()
     value = secrets.token_hex(32)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".secret-", suffix=".tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o600)
+        try:
+            os.link(tmp_name, path)  # fails if it exists: the first one made wins
+        except FileExistsError:
+            return _read_secret(path)
+    finally:
+        os.unlink(tmp_name)
     return bytes.fromhex(value)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"{path} is damaged: delete it to make a new key (open links expire)")
+    return key
 
 
 @dataclass(frozen=True)
