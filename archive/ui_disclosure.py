@@ -46,8 +46,7 @@ def _run(t: I18n, action, done: str) -> None:  # type: ignore[no-untyped-def]
     except ArchiveError as exc:
         st.session_state[NOTICE_KEY] = ("error", ui.error_message(t, exc))
         return
-    # Browse's list is cached for half a minute: it must not show a just-withheld name.
-    ui.browse_rows.clear()
+    # (Browse's cached rows are keyed on the catalog's change stamp, which the change bumped.)
     st.session_state[NOTICE_KEY] = ("success", done)
 
 

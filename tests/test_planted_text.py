@@ -297,7 +297,8 @@ def test_a_planted_source_link_is_one_link_and_no_image(planted):
     source = f"https://source.example/a/![p](http://{TRACKER}/source_url/md.png)"
     cat = Catalog.open(planted.arch.settings)
     try:
-        cat.update_item(planted.item, source_url=source)
+        # Marked public by staff: the only way a visitor sees a source link at all.
+        cat.update_item(planted.item, source_url=source, source_public=True)
         with archive_home(planted.arch.settings.home):
             at = new_session(lang="en")
             open_page(at, "item", lang="en", item=planted.item)
@@ -307,7 +308,7 @@ def test_a_planted_source_link_is_one_link_and_no_image(planted):
         assert [(t, a.get("href")) for t, a in tags if t in ("a", "img")] == [("a", source)]
         assert source in text.replace(WORD_JOINER, "")
     finally:
-        cat.update_item(planted.item, source_url=None)
+        cat.update_item(planted.item, source_url=None, source_public=False)
         cat.close()
 
 

@@ -128,7 +128,7 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
     import sqlite3
 
     from archive.accounts import add_user, authenticate
-    from archive.catalog import SCHEMA_VERSION
+    from archive.catalog import MIGRATIONS, SCHEMA_VERSION, _split_sql
     from archive.errors import AccessDeniedError
 
     bag = tmp_path / "bag"
@@ -138,20 +138,18 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
     # change counter and 7 two item columns (source_public, withheld_speakers).
     conn = sqlite3.connect(bag / "data" / "catalog.sqlite")
     conn.execute("DROP TABLE login_throttle")
+    # The uid table exactly as migration 1 made it (restore compares the stored SQL).
+    uid_table = next(
+        sql for sql in _split_sql(MIGRATIONS[0]) if sql.startswith("CREATE TABLE redactions")
+    )
     conn.executescript(
-        """
-        CREATE TABLE uid_redactions (
-            item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-            uid TEXT NOT NULL,
-            reason TEXT NOT NULL DEFAULT '',
-            created_by TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            PRIMARY KEY (item_id, uid)
-        );
-        INSERT INTO uid_redactions SELECT item_id, origin_uid, reason, created_by, created_at
+        f"""
+        CREATE TABLE uid_copy AS SELECT item_id, origin_uid AS uid, reason, created_by, created_at
             FROM redactions;
         DROP TABLE redactions;
-        ALTER TABLE uid_redactions RENAME TO redactions;
+        {uid_table};
+        INSERT INTO redactions SELECT * FROM uid_copy;
+        DROP TABLE uid_copy;
         """
     )
     conn.execute("DROP TABLE catalog_changes")
