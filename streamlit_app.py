@@ -14,7 +14,7 @@ from archive import ui, ui_staff
 
 lang = ui.current_lang()
 t = ui.I18n(lang)
-ui.viewer()
+ui.viewer(fresh=True)  # the session as it is now: every run checks it again
 
 st.set_page_config(
     page_title=t._("Hong Kong Labour Rights Archive"),

@@ -88,11 +88,12 @@ def catalog() -> Catalog:
 
 
 # -- the visitor's session ------------------------------------------------------------------
-def viewer() -> Viewer:
-    """The session's checked viewer: logged in (see :mod:`archive.ui_staff`), else public."""
+def viewer(*, fresh: bool = False) -> Viewer:
+    """The session's checked viewer: logged in (see :mod:`archive.ui_staff`), else public;
+    ``fresh`` re-checks the session now (the entry script does, once per run)."""
     from .ui_staff import current_viewer
 
-    return current_viewer()
+    return current_viewer(fresh=fresh)
 
 
 def current_lang() -> str:

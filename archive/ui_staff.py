@@ -75,9 +75,6 @@ _REFUSED_KEY = "_hk_staff_refused"  # a staff action was refused; say so on this
 STAFF_REFUSAL = N_(
     "Your session has ended or your account no longer has staff rights: nothing was changed."
 )
-# A session is re-checked against the catalog at most this often within one session (a removed
-# user or changed password ends it within a second either way).
-_RECHECK_SECONDS = 1.0
 
 
 def _resources() -> tuple[Any, Any]:
@@ -101,13 +98,18 @@ def _cookie_token() -> str | None:
     return cookie_token(settings, cookies, scheme)
 
 
-def current_viewer() -> Viewer:
-    """The checked viewer of this browser session: logged in, or public."""
+def current_viewer(*, fresh: bool = False) -> Viewer:
+    """The checked viewer of this browser session: logged in, or public.
+
+    ``fresh`` checks the session against the catalog now: the portal's entry script asks so at
+    the start of every run, so a removed, demoted, locked or logged-out account sees no more than
+    it may from the very next run on; later calls in the same run reuse that check.
+    """
     token = _session_token()
     viewer: Viewer | None = None
     if token:
         checked = st.session_state.get(_CHECK_KEY)
-        if checked and checked[0] == token and time.monotonic() - checked[1] < _RECHECK_SECONDS:
+        if not fresh and checked and checked[0] == token:
             viewer = checked[2]
         else:
             try:
