@@ -432,6 +432,17 @@ def _all_citations(
 # -- HTML --------------------------------------------------------------------------------------
 
 
+# The mirror is served by whatever static host an organisation has, which may send no policy of
+# its own: each page carries one, allowing only its own site (Pagefind compiles its WebAssembly
+# index reader, hence 'wasm-unsafe-eval'; the favicon is an empty data: URL; item pages play
+# their audio from a blob: the page fetched from the mirror itself).
+MIRROR_CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
 def _e(text: object) -> str:
     return html.escape(str(text or ""), quote=True)
 
@@ -522,6 +533,7 @@ def _layout(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<meta http-equiv="Content-Security-Policy" content="{MIRROR_CSP}">
 <title>{_e(title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{page.root}assets/mirror.css">

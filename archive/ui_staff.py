@@ -47,6 +47,7 @@ __all__ = [
     "log_in",
     "log_out",
     "login_message",
+    "lost_staff_notice",
     "require_staff",
     "session_bar",
     "show_staff_refusal",
@@ -72,6 +73,7 @@ CODE_KEY = "_hk_session_code"  # a one-time code waiting to become the cookie
 CLOSE_KEY = "_hk_session_close"  # the cookie is to be cleared
 _CHECK_KEY = "_hk_session_checked"
 _REFUSED_KEY = "_hk_staff_refused"  # a staff action was refused; say so on this run
+_LOST_KEY = "_hk_staff_lost"  # this run found the session no longer staff
 STAFF_REFUSAL = N_(
     "Your session has ended or your account no longer has staff rights: nothing was changed."
 )
@@ -107,6 +109,8 @@ def current_viewer(*, fresh: bool = False) -> Viewer:
     """
     token = _session_token()
     viewer: Viewer | None = None
+    if fresh:
+        st.session_state.pop(_LOST_KEY, None)
     if token:
         checked = st.session_state.get(_CHECK_KEY)
         if not fresh and checked and checked[0] == token:
@@ -118,6 +122,10 @@ def current_viewer(*, fresh: bool = False) -> Viewer:
             except Exception:  # the archive cannot be opened: fail closed, the page says why
                 log.warning("could not check a portal session", exc_info=True)
                 viewer = None
+            was_staff = bool(checked and checked[2] is not None and checked[2].is_staff)
+            if was_staff and (viewer is None or not viewer.is_staff):
+                # Staff rights lost since the last run: a staff page says nothing was done.
+                st.session_state[_LOST_KEY] = True
             st.session_state[_CHECK_KEY] = (token, time.monotonic(), viewer)
     if viewer is None:
         if st.session_state.get(TOKEN_KEY):
@@ -269,6 +277,7 @@ def require_staff(t: I18n) -> Viewer:
     """The staff viewer, or a plain refusal (and nothing else of the page runs)."""
     who = current_viewer()
     if not who.is_staff:
+        lost_staff_notice(t)
         st.error(
             t._("This page is for the archive's staff. Please log in."), icon=":material/lock:"
         )
@@ -277,6 +286,13 @@ def require_staff(t: I18n) -> Viewer:
         )
         st.stop()
     return who
+
+
+def lost_staff_notice(t: I18n) -> None:
+    """On the run that found this session no longer staff, a staff page says that whatever was
+    clicked did not happen (its refusal to show itself follows)."""
+    if st.session_state.pop(_LOST_KEY, None):
+        st.error(t._(STAFF_REFUSAL), icon=":material/block:")
 
 
 # -- staff actions: checked when they run ---------------------------------------------------------

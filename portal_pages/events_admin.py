@@ -58,6 +58,7 @@ PLACE_LABELS = {"online": N_("Online"), "in-person": N_("In person")}
 
 hub_ui.hub_css()
 if not who.is_staff:
+    ui_staff.lost_staff_notice(t)
     st.error(_("This page is for the archive's staff."), icon=":material/lock:")
     st.stop()
 

@@ -64,6 +64,13 @@ def page(browser, mirror):  # type: ignore[no-untyped-def]
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    # Each page carries its own Content-Security-Policy; nothing the mirror does may break it.
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield tab
     context.close()
     own = urlsplit(base).netloc
@@ -79,9 +86,14 @@ def page(browser, mirror):  # type: ignore[no-untyped-def]
 def _search(page, base: str, query: str, prefix: str = "") -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/{prefix}index.html?q={quote(query)}")
     page.wait_for_function(
-        "['done', 'failed'].includes(document.body.dataset.searchState)", timeout=30_000
+        # (A function, not an expression: the page's policy forbids eval, which Playwright's
+        # polling of an expression would need.)
+        "() => ['done', 'failed'].includes(document.body.dataset.searchState)",
+        timeout=30_000,
     )
-    assert page.evaluate("document.body.dataset.searchState") == "done", page.inner_text("#results")
+    assert page.evaluate("() => document.body.dataset.searchState") == "done", page.inner_text(
+        "#results"
+    )
 
 
 # (label, query, page language, item, where the matching sentence starts)
@@ -109,6 +121,8 @@ def test_a_search_finds_the_item_and_opens_it_at_the_second(
     sample, base = mirror
     expected = getattr(sample, which)
     _search(page, base, query, prefix)
+    policy = page.locator('meta[http-equiv="Content-Security-Policy"]').get_attribute("content")
+    assert "default-src 'self'" in policy and "http" not in policy
     first = page.locator("li.result").first
     assert first.get_attribute("data-item") == expected
     hit = first.locator("a.hit").first
