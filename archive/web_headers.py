@@ -109,8 +109,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message.get("type") == "http.response.start":
+                started = True
                 kept = [
                     (name, value)
                     for name, value in message.get("headers") or ()
@@ -119,4 +123,19 @@ class SecurityHeaders:
                 message = {**message, "headers": [*kept, *self.headers]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's ServerErrorMiddleware sits outside every user middleware: its 500 would
+            # carry no header of ours. Answer it here (it then sees a started response and only
+            # passes the error on to be logged).
+            if not started:
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise

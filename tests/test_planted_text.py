@@ -607,3 +607,46 @@ def test_the_middleware_streams_and_replaces_weaker_headers():
     sent.clear()
     run(app({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
     assert sent == [{"type": "websocket.accept"}]
+
+
+def test_a_crash_behind_the_middleware_still_answers_with_the_policy():
+    """Starlette's ServerErrorMiddleware sits outside every user middleware: an exception in a
+    route (ours or Streamlit's) was answered by it with a 500 that carried no policy. Now the
+    middleware answers the 500 itself, with every header, and lets the error go on to be logged."""
+    import asyncio
+    import threading
+
+    from starlette.middleware.errors import ServerErrorMiddleware
+
+    from archive.web_headers import SecurityHeaders, content_security_policy
+
+    async def broken(scope, receive, send):
+        raise RuntimeError("a bug in a route")
+
+    app = ServerErrorMiddleware(SecurityHeaders(broken))  # the order st.App builds
+    sent: list[dict] = []
+    raised: list[BaseException] = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def call() -> None:
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_string": b""}
+        try:
+            await app(scope, receive, send)
+        except RuntimeError as err:
+            raised.append(err)
+
+    worker = threading.Thread(target=asyncio.run, args=(call(),))
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 500
+    headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    assert headers["content-security-policy"] == content_security_policy()
+    assert b"a bug in a route" not in b"".join(m.get("body", b"") for m in sent[1:])
+    assert raised  # still reported (logged by the server), not swallowed
+    assert sum(1 for m in sent if m["type"] == "http.response.start") == 1
