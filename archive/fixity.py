@@ -30,6 +30,7 @@ from .catalog import Catalog, MediaFile, now_utc
 from .config import Settings
 from .errors import InputError
 from .media import hash_file
+from .paths import MEDIA_FOLDER, confined_name
 
 __all__ = [
     "RESULTS",
@@ -171,8 +172,10 @@ def _choose(catalog: Catalog, media: list[MediaFile], sample: int) -> list[Media
 def _check_one(home: Path, m: MediaFile, on_bytes: Callable[[int], None]) -> FixityCheck:
     path = (home / m.path).resolve()
     actual: str | None = None
-    if not path.is_relative_to(home):
-        result = "missing"  # a damaged row pointing outside the data folder: not our file
+    if not confined_name(m.path, MEDIA_FOLDER) or not path.is_relative_to(
+        (home / MEDIA_FOLDER).resolve()
+    ):
+        result = "missing"  # a damaged row pointing outside media/: not a media file of ours
     else:
         try:
             actual, _ = hash_file(path, None)

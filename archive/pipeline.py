@@ -13,6 +13,7 @@ from .catalog import Catalog, TranscriptRevision
 from .config import Settings
 from .errors import NotFoundError
 from .media import SILENCE_MAX_VOLUME_DB
+from .paths import MEDIA_FOLDER, confined_file
 
 __all__ = ["ingest_and_transcribe", "reindex_item", "transcribe_item"]
 
@@ -55,9 +56,9 @@ def transcribe_item(
     from transcripts.transcribe import TranscribeOptions, transcribe
 
     options = TranscribeOptions(language=item.language, translate=translate)
-    result = transcribe(
-        settings.home / audio.path, options, settings=settings, on_progress=progress
-    )
+    # The path comes from the catalog; still, only a file inside media/ is ever sent to the model.
+    source = confined_file(settings.home, audio.path, MEDIA_FOLDER)
+    result = transcribe(source, options, settings=settings, on_progress=progress)
     with catalog.transaction():
         revision = catalog.add_revision(
             item_id,

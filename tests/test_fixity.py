@@ -103,6 +103,17 @@ def test_a_file_that_cannot_be_read_is_unreadable_not_ok(sample: Sample) -> None
     assert [(p.media_id, p.result) for p in report.problems] == [(media.id, "unreadable")]
 
 
+def test_a_row_naming_a_file_outside_media_is_never_read(sample: Sample) -> None:
+    """A catalog row changed to point at the catalog itself (inside the data folder, outside
+    media/) is reported missing: fixity reads media files only, never hashes what it names."""
+    media = sample.catalog.get_media(sample.staff_id, "audio")
+    with sample.catalog.transaction() as conn:
+        conn.execute("UPDATE media SET path = 'catalog.sqlite' WHERE id = ?", (media.id,))
+    report = run_fixity(sample.settings, sample.catalog)
+    [problem] = [p for p in report.problems if p.media_id == media.id]
+    assert (problem.result, problem.actual_sha256) == ("missing", None)
+
+
 def test_samples_check_the_files_checked_longest_ago_so_repeated_runs_cover_everything(
     sample: Sample,
 ) -> None:
