@@ -1,6 +1,6 @@
 """The portal's two interface languages: gettext catalogs (compiled with Babel) and Babel formatting.
 
-English is the message id; ``locales/zh_Hant_HK/LC_MESSAGES/messages.po`` holds the Hong Kong
+English is the message id; ``archive/portal/locales/zh_Hant_HK/LC_MESSAGES/messages.po`` holds the Hong Kong
 Traditional Chinese. The ``.mo`` files are build products (git-ignored): :func:`compile_catalogs`
 writes them at start-up when they are missing or older than their ``.po``.
 
@@ -48,7 +48,9 @@ DEFAULT_LANG = "zh"
 BABEL_LOCALES = {"zh": "zh_Hant_HK", "en": "en_GB"}
 LANG_NAMES = {"zh": "繁體中文", "en": "English"}
 DOMAIN = "messages"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The folder holding the ``archive`` package: UI_SOURCES are relative to it.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+LOCALES_DIR = SOURCE_ROOT / "archive" / "portal" / "locales"
 
 _compile_lock = threading.Lock()
 
@@ -212,19 +214,21 @@ def clock(seconds: float | None) -> str:
 
 # Files whose strings the portal shows, and the gettext keywords they use.
 UI_SOURCES = (
-    "streamlit_app.py",
+    "archive/portal/navigation.py",
     "archive/ui.py",
     "archive/ui_staff.py",
     "archive/hub_ui.py",
     "archive/ui_search.py",
     "archive/ui_disclosure.py",
     "archive/i18n.py",
-    "portal_pages/*.py",
+    "archive/portal/views/*.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
-def extract_messages(root: Path = LOCALES_DIR.parent) -> dict[str | tuple[str, str], list[str]]:
+def extract_messages(
+    root: Path = SOURCE_ROOT,
+) -> dict[str | tuple[str, str], list[str]]:
     """Every message id the portal's code marks for translation, with where it is used.
 
     A plural message is a ``(singular, plural)`` tuple. Used by the tests (every id must have a
