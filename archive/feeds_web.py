@@ -1,6 +1,6 @@
 """The feeds over HTTP, at stable URLs, from the server that serves the portal and its media.
 
-``feed_routes(settings)`` returns Starlette routes for the portal's ASGI app (``asgi.py``)::
+``feed_routes(settings)`` returns Starlette routes for the portal's ASGI app (``archive/portal/asgi.py``)::
 
     GET /feeds/events.ics                          public events (text/calendar)
     GET /feeds/series/{series}/events.ics
@@ -229,7 +229,7 @@ class _Feeds(ArchiveRoutes):
 
 
 def feed_routes(settings: Settings | None = None) -> list[Route]:
-    """The feed routes, for ``st.App(routes=[*routes(), *feed_routes()])`` in ``asgi.py``.
+    """The feed routes, for ``st.App(routes=[*routes(), *feed_routes()])`` in ``archive/portal/asgi.py``.
 
     ``settings`` defaults to the environment's (``ARCHIVE_HOME``, ``ARCHIVE_PUBLIC_URL``) on the
     first request. GET routes answer HEAD too.

@@ -1,8 +1,10 @@
 """The portal's two interface languages: gettext catalogs (compiled with Babel) and Babel formatting.
 
-English is the message id; ``locales/zh_Hant_HK/LC_MESSAGES/messages.po`` holds the Hong Kong
-Traditional Chinese. The ``.mo`` files are build products (git-ignored): :func:`compile_catalogs`
-writes them at start-up when they are missing or older than their ``.po``.
+English is the message id; ``archive/portal/locales/zh_Hant_HK/LC_MESSAGES/messages.po`` holds
+the Hong Kong Traditional Chinese. The ``.mo`` files are build products (git-ignored):
+:func:`compile_catalogs` writes them at start-up when they are missing or older than their ``.po``,
+beside the ``.po`` when that folder can be written (a checkout), otherwise (an installed package
+may be read-only) in a folder of the user's own cache (:func:`compiled_dir`).
 
 Each session gets its own :class:`I18n` (never ``gettext.install()``, which is process-global and
 would switch every visitor's language at once). The translation objects themselves are read-only
@@ -18,7 +20,9 @@ and shared.
 from __future__ import annotations
 
 import gettext
+import hashlib
 import os
+import stat
 import tempfile
 import threading
 from datetime import date
@@ -39,6 +43,7 @@ __all__ = [
     "I18n",
     "N_",
     "compile_catalogs",
+    "compiled_dir",
     "detect_lang",
     "normalise_lang",
 ]
@@ -48,7 +53,9 @@ DEFAULT_LANG = "zh"
 BABEL_LOCALES = {"zh": "zh_Hant_HK", "en": "en_GB"}
 LANG_NAMES = {"zh": "繁體中文", "en": "English"}
 DOMAIN = "messages"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# The folder holding the ``archive`` package: UI_SOURCES are relative to it.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+LOCALES_DIR = SOURCE_ROOT / "archive" / "portal" / "locales"
 
 _compile_lock = threading.Lock()
 
@@ -58,24 +65,80 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
     return message
 
 
+def _can_write(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried, not guessed from permission bits: root,
+    read-only mounts and immutable folders all answer differently)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".probe")
+    except OSError:
+        return False
+    os.close(fd)
+    Path(tmp).unlink(missing_ok=True)
+    return True
+
+
+def _private_folder(folder: Path) -> Path | None:
+    """``folder``, created if need be, when it is this user's own and nobody else may write in it
+    (a catalog planted there would be shown on every page); None otherwise."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or info.st_uid != os.getuid()
+        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        or not _can_write(folder)
+    ):
+        return None
+    return folder
+
+
+def compiled_dir(locales_dir: Path = LOCALES_DIR) -> Path:
+    """Where the compiled catalogs of ``locales_dir`` live: ``locales_dir`` itself when every
+    ``LC_MESSAGES`` folder in it can be written, else ``hk-labour-archive/locales-<digest of the
+    folder's path>`` in the user's cache (``$XDG_CACHE_HOME``, ``~/.cache``; the system's temporary
+    folder, per user, if that fails). One cache folder per installation: two installed versions
+    never read each other's catalogs."""
+    locales_dir = Path(locales_dir).resolve()
+    folders = {po.parent for po in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    if all(_can_write(folder) for folder in folders):
+        return locales_dir
+    name = "locales-" + hashlib.sha256(str(locales_dir).encode()).hexdigest()[:16]
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    for base in (
+        Path(cache) / "hk-labour-archive",
+        Path(tempfile.gettempdir()) / f"hk-labour-archive-{os.getuid()}",
+    ):
+        if _private_folder(base) is not None:
+            return base / name
+    raise OSError(f"no writable folder for the compiled translations of {locales_dir}")
+
+
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
-    """Compile every ``.po`` under ``locales_dir`` whose ``.mo`` is missing or stale.
+    """Compile every ``.po`` under ``locales_dir`` whose ``.mo`` is missing or stale, into
+    :func:`compiled_dir` (the same ``<locale>/LC_MESSAGES/`` layout).
 
     Returns the ``.mo`` files written. Safe to call from several processes: each file is written
     to a temporary name and renamed into place.
     """
     written: list[Path] = []
     with _compile_lock:
-        for po_path in sorted(Path(locales_dir).glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-            mo_path = po_path.with_suffix(".mo")
+        locales_dir = Path(locales_dir)
+        out_dir = compiled_dir(locales_dir)
+        for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            mo_path = out_dir / po_path.relative_to(locales_dir).with_suffix(".mo")
             if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                 continue
+            mo_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with po_path.open("rb") as fh:
                 catalog = read_po(fh, locale=po_path.parent.parent.name)
             fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     write_mo(fh, catalog, use_fuzzy=False)
+                os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the catalog is no secret
                 os.replace(tmp, mo_path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -92,7 +155,10 @@ def _translations(lang: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
     compile_catalogs()
     return gettext.translation(
-        DOMAIN, localedir=str(LOCALES_DIR), languages=[BABEL_LOCALES[lang]], fallback=True
+        DOMAIN,
+        localedir=str(compiled_dir()),
+        languages=[BABEL_LOCALES[lang]],
+        fallback=True,
     )
 
 
@@ -212,19 +278,21 @@ def clock(seconds: float | None) -> str:
 
 # Files whose strings the portal shows, and the gettext keywords they use.
 UI_SOURCES = (
-    "streamlit_app.py",
+    "archive/portal/navigation.py",
     "archive/ui.py",
     "archive/ui_staff.py",
     "archive/hub_ui.py",
     "archive/ui_search.py",
     "archive/ui_disclosure.py",
     "archive/i18n.py",
-    "portal_pages/*.py",
+    "archive/portal/views/*.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
-def extract_messages(root: Path = LOCALES_DIR.parent) -> dict[str | tuple[str, str], list[str]]:
+def extract_messages(
+    root: Path = SOURCE_ROOT,
+) -> dict[str | tuple[str, str], list[str]]:
     """Every message id the portal's code marks for translation, with where it is used.
 
     A plural message is a ``(singular, plural)`` tuple. Used by the tests (every id must have a

@@ -6,21 +6,22 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 
 from .cli import Context, pass_ctx
 from .errors import ConfigError
+from .portal import APP_SCRIPT, PORTAL_DIR
+from .portal.streamlit_settings import setting_flags
 
 __all__ = ["COMMANDS", "serve_command", "serve_argv"]
 
-ROOT = Path(__file__).resolve().parent.parent
-ASGI = ROOT / "asgi.py"
+ASGI = APP_SCRIPT  # the installed package's own file: works from any working directory
 
 
 def serve_argv(port: int, address: str) -> list[str]:
-    """The ``streamlit run`` command line of the portal."""
+    """The ``streamlit run`` command line of the portal, every setting of
+    :mod:`archive.portal.streamlit_settings` given as a flag (flags beat any config file)."""
     return [
         sys.executable,
         "-m",
@@ -31,14 +32,7 @@ def serve_argv(port: int, address: str) -> list[str]:
         str(port),
         "--server.address",
         address,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        "--client.showErrorDetails",
-        "none",
+        *setting_flags(),
     ]
 
 
@@ -90,14 +84,15 @@ def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
     worker_proc = (
         subprocess.Popen(
             [sys.executable, "-m", "archive", "--home", str(settings.home), "worker"],
-            cwd=ROOT,
+            cwd=settings.home,
             env=env,
         )
         if worker
         else None
     )
     try:
-        completed = subprocess.run(serve_argv(port, address), cwd=ROOT, env=env, check=False)
+        # The package folder, not the caller's: no stray .streamlit/ or secrets.toml is read.
+        completed = subprocess.run(serve_argv(port, address), cwd=PORTAL_DIR, env=env, check=False)
     except KeyboardInterrupt:
         return
     finally:

@@ -61,17 +61,17 @@ COLLECTION_LABELS = {
 PLAYABLE_VIDEO = ("video/mp4", "video/webm", "video/ogg")
 
 
-# The page files, by name: streamlit_app.py builds the navigation from these.
+# The page files (relative to archive/portal/navigation.py), by name: the navigation builds the navigation from these.
 PAGES = {
-    "search": "portal_pages/search.py",
-    "browse": "portal_pages/browse.py",
-    "item": "portal_pages/item.py",
-    "about": "portal_pages/about.py",
-    "home": "portal_pages/home.py",
-    "upcoming": "portal_pages/upcoming.py",
-    "event": "portal_pages/event.py",
-    "series": "portal_pages/series.py",
-    "events_admin": "portal_pages/events_admin.py",
+    "search": "views/search.py",
+    "browse": "views/browse.py",
+    "item": "views/item.py",
+    "about": "views/about.py",
+    "home": "views/home.py",
+    "upcoming": "views/upcoming.py",
+    "event": "views/event.py",
+    "series": "views/series.py",
+    "events_admin": "views/events_admin.py",
 }
 
 

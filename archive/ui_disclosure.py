@@ -1,6 +1,6 @@
 """The editor's controls for what an item reveals below staff: withheld speakers, the source link.
 
-Shown in the "Visibility" tab of the transcript editor (``portal_pages/edit.py``). Each callback
+Shown in the "Visibility" tab of the transcript editor (``archive/portal/views/edit.py``). Each callback
 asks for the live session again when it runs (a page left open after the account was removed or
 demoted changes nothing) and goes through :mod:`archive.disclosure`, which audits every change.
 """

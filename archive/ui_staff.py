@@ -56,11 +56,11 @@ __all__ = [
 
 log = logging.getLogger("archive.portal")
 
-LOGIN_PAGE = "portal_pages/login.py"
+LOGIN_PAGE = "views/login.py"
 STAFF_PAGES = {
-    "upload": "portal_pages/upload.py",
-    "jobs": "portal_pages/jobs.py",
-    "edit": "portal_pages/edit.py",
+    "upload": "views/upload.py",
+    "jobs": "views/jobs.py",
+    "edit": "views/edit.py",
 }
 STAFF_LINKS = (
     ("upload", N_("Upload"), ":material/upload:"),

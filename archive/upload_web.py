@@ -189,7 +189,7 @@ class _StaffRoutes(ArchiveRoutes):
 
 
 def upload_routes(settings: Settings | None = None) -> list[Route]:
-    """The staff workspace's routes for the portal's ASGI app (``asgi.py``)."""
+    """The staff workspace's routes for the portal's ASGI app (``archive/portal/asgi.py``)."""
     staff = _StaffRoutes(settings)
     return [
         Route(UPLOAD_PATH, staff.upload, methods=["POST"]),

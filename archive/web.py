@@ -485,7 +485,7 @@ class ClosedPaths:
 
 
 def routes(settings: Settings | None = None) -> list[Route]:
-    """The extra routes of the portal's ASGI app (``asgi.py``)."""
+    """The extra routes of the portal's ASGI app (``archive/portal/asgi.py``)."""
     files = _Files(settings)
     return [
         Route(MEDIA_PREFIX + "{token}", files.media, methods=["GET", "HEAD"]),

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
+APP = str(ROOT / "archive" / "portal" / "navigation.py")
 
 # -- Streamlit's AppTest ---------------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def new_session(*, lang: str = "en", browser_tz: str | None = None, timeout: flo
 
 
 def open_page(at: AppTest, page: str | None = None, /, **params: str) -> AppTest:
-    """Open ``portal_pages/<page>.py`` in the session ``at`` with exactly ``params`` as its URL's
+    """Open ``archive/portal/views/<page>.py`` in the session ``at`` with exactly ``params`` as its URL's
     query, as a link would, and check that the run raised nothing.
 
     ``page=None`` is the default page (home): on a session that has not run yet, the entry script
@@ -73,7 +73,7 @@ def open_page(at: AppTest, page: str | None = None, /, **params: str) -> AppTest
     if page is not None or at._tree:
         if not at._tree:
             at.run()
-        at.switch_page(f"portal_pages/{page or 'home'}.py")
+        at.switch_page(f"views/{page or 'home'}.py")
     for key in list(at.query_params):
         del at.query_params[key]
     for key, value in params.items():

@@ -63,7 +63,10 @@ def test_serve_help_and_defaults():
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"
     assert argv[argv.index("--server.headless") + 1] == "true"
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
-    assert argv[3:5] == ["run", str(Path(__file__).resolve().parents[1] / "asgi.py")]
+    assert argv[3:5] == [
+        "run",
+        str(Path(__file__).resolve().parents[1] / "archive" / "portal" / "app.py"),
+    ]
 
 
 def test_serve_starts_the_portal_on_the_home_folder(served):

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import gettext
+import os
 import re
 import shutil
+import subprocess
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from archive.i18n import LOCALES_DIR, I18n, clock, compile_catalogs, detect_lang, extract_messages
+from archive.i18n import (
+    LOCALES_DIR,
+    I18n,
+    clock,
+    compile_catalogs,
+    compiled_dir,
+    detect_lang,
+    extract_messages,
+)
 
 PO = LOCALES_DIR / "zh_Hant_HK" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
@@ -64,6 +77,45 @@ def test_catalogs_compile_when_missing_or_stale(tmp_path):
     assert compile_catalogs(tmp_path / "locales") == [folder / "messages.mo"]
     compile_catalogs()
     assert (PO.with_suffix(".mo")).exists()
+
+
+@contextmanager
+def _read_only(folder: Path):
+    """``folder`` made read-only as an installed package's can be: by its mode, and (root ignores
+    modes) as an immutable folder; checked by trying to write in it."""
+    folder.chmod(0o555)
+    immutable = os.getuid() == 0
+    if immutable:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    try:
+        try:
+            tempfile.mkstemp(dir=folder)
+        except OSError:
+            pass
+        else:
+            raise AssertionError(f"{folder} is still writable")
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_catalogs_compile_into_the_users_cache_when_the_package_is_read_only(tmp_path, monkeypatch):
+    locales = tmp_path / "site-packages" / "locales"
+    folder = locales / "zh_Hant_HK" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(PO, folder / "messages.po")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with _read_only(folder):
+        written = compile_catalogs(locales)
+        out = compiled_dir(locales)
+        assert out.parent == tmp_path / "cache" / "hk-labour-archive"
+        assert written == [out / "zh_Hant_HK" / "LC_MESSAGES" / "messages.mo"]
+        assert not (folder / "messages.mo").exists()
+        assert compile_catalogs(locales) == []  # up to date: nothing to do
+        zh = gettext.translation("messages", localedir=str(out), languages=["zh_Hant_HK"])
+        assert zh.gettext("Search") == "搜尋"
 
 
 def test_sessions_translate_independently():

@@ -1,0 +1,70 @@
+"""What the portal's ASGI app is made of: Streamlit plus the archive's own file routes.
+
+``app_options()`` gives the arguments of ``st.App``: the navigation script (by absolute path, so
+the app works from any working directory and from an installed wheel) together with
+``/files/media/…`` (signed, access-checked media streaming), ``/files/subtitles/…``,
+``/files/transcript/…``, the feeds and the upload routes, all from the same process and port, so
+no page needs any other host. Every response carries a strict Content-Security-Policy
+(:mod:`archive.web_headers`).
+
+Two files construct the app from these options, and Streamlit finds it in either (it looks for an
+``app = st.App(...)`` assignment in the file it is given): ``archive/portal/app.py`` (what
+``archive serve`` runs) and the checkout's top-level ``streamlit_app.py`` (``streamlit run
+streamlit_app.py``). This module constructs nothing itself: one process may hold one ``st.App``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.middleware import Middleware
+
+from archive.feeds_web import feed_routes
+from archive.i18n import compile_catalogs
+from archive.portal import NAVIGATION
+from archive.ui import on_script_error
+from archive.upload_web import upload_routes
+from archive.web import ClosedPaths, routes
+from archive.web_headers import SecurityHeaders
+
+__all__ = ["app_options"]
+
+log = logging.getLogger("archive.portal")
+
+
+def _warm_up() -> None:
+    """Load what the first visitor would otherwise wait for: citation styles, the search index."""
+    try:
+        import archive.cite  # noqa: F401  (citeproc-py, CSL styles)
+        import transcripts.subtitles  # noqa: F401
+        from archive.config import load_settings
+        from indexer import SearchIndex
+
+        SearchIndex.open(load_settings()).doc_count()
+    except Exception:  # a missing index is reported on the Search page, not here
+        log.warning("portal warm-up incomplete", exc_info=True)
+
+
+@asynccontextmanager
+async def lifespan(_app: Any) -> AsyncIterator[None]:
+    threading.Thread(target=_warm_up, name="portal-warm-up", daemon=True).start()
+    yield
+
+
+def app_options() -> dict[str, Any]:
+    """The keyword arguments of the portal's ``st.App``; compiles the translations first."""
+    compile_catalogs()
+    return {
+        "script_path": str(NAVIGATION),
+        "routes": [*routes(), *feed_routes(), *upload_routes()],
+        "on_script_error": on_script_error,
+        "lifespan": lifespan,
+        # Outermost first: every response, Streamlit's own and the 404 below included, gets the
+        # Content-Security-Policy; /_stcore/metrics (public in Streamlit, with no option to turn
+        # it off) answers 404.
+        "middleware": [Middleware(SecurityHeaders), Middleware(ClosedPaths)],
+    }

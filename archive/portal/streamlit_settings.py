@@ -1,0 +1,55 @@
+"""The portal's Streamlit settings, in one table: ``archive serve`` passes them as ``--flag``s.
+
+Streamlit reads ``.streamlit/config.toml`` from the working directory, so settings kept only there
+are lost when the portal is started from any other folder (an installed wheel has no checkout).
+Command-line flags take precedence over every config file, so the privacy and safety settings
+below hold wherever ``archive serve`` runs. The checkout's ``.streamlit/config.toml`` (used by
+``streamlit run streamlit_app.py``) carries the same table; ``tests/test_portal_settings.py`` keeps
+the two equal.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SETTINGS", "setting_flags"]
+
+# Latin from Streamlit's bundled Source Sans, Chinese from the visitor's own CJK fonts (no web fonts
+# fetched from anywhere): Noto Sans CJK HK/TC on Linux and Android, PingFang on Apple, JhengHei on
+# Windows.
+_FONT = (
+    "'Source Sans', 'Noto Sans CJK HK', 'Noto Sans CJK TC', 'Noto Sans HK', 'Noto Sans TC', "
+    "'PingFang HK', 'PingFang TC', 'Microsoft JhengHei', 'Heiti TC', sans-serif"
+)
+
+SETTINGS: dict[str, str | bool | int] = {
+    # Privacy: no usage statistics, nothing fetched from other hosts.
+    "browser.gatherUsageStats": False,
+    "server.headless": True,
+    "server.runOnSave": False,
+    "server.fileWatcherType": "none",
+    # Public and unchecked: never for archive files (the file routes check access).
+    "server.enableStaticServing": False,
+    "server.enableXsrfProtection": True,
+    # Megabytes through Streamlit's own uploader; staff uploads go through /files/upload.
+    "server.maxUploadSize": 1,
+    # No tracebacks to visitors (archive.errors gives one clear message).
+    "client.showErrorDetails": "none",
+    "client.toolbarMode": "viewer",
+    "client.showSidebarNavigation": False,
+    "runner.magicEnabled": False,
+    "theme.primaryColor": "#b3261e",
+    "theme.font": _FONT,
+}
+
+
+def _flag_value(value: str | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def setting_flags() -> list[str]:
+    """``--section.option value`` for every setting, in the table's order."""
+    flags: list[str] = []
+    for key, value in SETTINGS.items():
+        flags += [f"--{key}", _flag_value(value)]
+    return flags
