@@ -22,7 +22,7 @@ merely tried (often a typo, sometimes a password typed in the wrong box); for an
 copied to the ``users`` row, which is what ``archive user list`` shows.
 
 A portal session is a token signed with the archive's key (``<home>/secret.key``, see
-:func:`archive.web.load_secret`) that names the user. :func:`check_session` re-reads the account on
+:func:`archive.keys.load_secret`) that names the user. :func:`check_session` re-reads the account on
 every call, so removing a user, changing their role or their password ends their sessions at once.
 
 >>> add_user(catalog, "alice", "staff", "correct horse battery", actor="cli:root")
@@ -54,6 +54,7 @@ from .access import Viewer
 from .audit import write_audit
 from .catalog import Catalog
 from .errors import AccessDeniedError, InputError, NotFoundError
+from .keys import load_secret
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -298,7 +299,6 @@ def _throttle_key(catalog: Catalog, name: str) -> str:
     cannot be read back by hashing a list of likely names without ``secret.key`` (which backups
     do not carry)."""
     from .config import Settings
-    from .web import load_secret
 
     # The catalog file is always <home>/catalog.sqlite (Settings.catalog_path).
     secret = load_secret(Settings(home=catalog.path.parent))
@@ -536,8 +536,6 @@ def session_max_age() -> float:
 
 def _serializer(settings: Settings, issued_at: float | None = None):  # type: ignore[no-untyped-def]
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-
-    from .web import load_secret
 
     if issued_at is None:
         return URLSafeTimedSerializer(load_secret(settings), salt=SESSION_SALT)

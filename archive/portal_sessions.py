@@ -54,8 +54,8 @@ from .accounts import check_session, session_max_age
 from .catalog import Catalog
 from .config import Settings
 from .errors import NotFoundError
+from .keys import load_secret
 from .uploads import upload_dir
-from .web import load_secret
 
 __all__ = [
     "COOKIE_NAME",

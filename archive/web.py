@@ -7,7 +7,7 @@ the signature, asks :mod:`archive.access` again whether that viewer may see the 
 (visibility and embargoes can change), takes the path from the catalog (never from the request) and
 streams it with Starlette's ``FileResponse`` (Range, If-Range, ETag; constant memory).
 
-The key lives in ``<home>/secret.key`` (32 random bytes, hex, mode 0600), created on first use, so
+The key is the archive's own (:mod:`archive.keys`: ``<home>/secret.key``, made on first use), so
 URLs survive restarts and every process of one archive agrees on them. Tokens are *encrypted*, not
 just signed (PyNaCl ``SecretBox``: XSalsa20-Poly1305 with a key derived from ``secret.key`` for
 this use only): a link read from a browser's history, a proxy's log or a screenshot says nothing
@@ -22,9 +22,6 @@ import binascii
 import gzip
 import hashlib
 import json
-import os
-import secrets
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -40,7 +37,8 @@ from starlette.routing import Route
 from .access import Viewer, visible_item, visible_revision
 from .catalog import Catalog, Item
 from .config import Settings, load_settings
-from .errors import ArchiveError, ConfigError, NotFoundError
+from .errors import ArchiveError, NotFoundError
+from .keys import load_secret
 from .paths import MEDIA_FOLDER, file_inside
 
 __all__ = [
@@ -54,7 +52,6 @@ __all__ = [
     "SUBTITLE_PREFIX",
     "TOKEN_TTL",
     "UrlSigner",
-    "load_secret",
     "media_url",
     "routes",
     "subtitle_url",
@@ -74,52 +71,11 @@ SUBTITLE_FORMATS = {
     "txt": ("text/plain; charset=utf-8", "txt"),
     "json": ("application/json; charset=utf-8", "json"),
 }
-SECRET_NAME = "secret.key"
 # A public item's file or transcript (below staff: the redacted rendition) may sit in the browser's
 # cache for an hour; anything else must not outlive the visit, since a shared computer keeps its
 # cache after the member or staff member has logged out.
 CACHE_PUBLIC = "private, max-age=3600"
 CACHE_NEVER = "private, no-store"
-
-
-def load_secret(settings: Settings) -> bytes:
-    """The archive's signing key (32 random bytes), created (0600) on first use.
-
-    Made whole in a temporary file and then linked into place, so a process or thread that reads
-    it while another is making it sees the complete key or none, never an empty file (which
-    would have given it a different key: other HMACs, other tokens, its own log-in counts).
-    """
-    path = Path(settings.home) / SECRET_NAME
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    settings.ensure()
-    value = secrets.token_hex(32)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".secret-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o600)
-        try:
-            os.link(tmp_name, path)  # fails if it exists: the first one made wins
-        except FileExistsError:
-            return _read_secret(path)
-    finally:
-        os.unlink(tmp_name)
-    return bytes.fromhex(value)
-
-
-def _read_secret(path: Path) -> bytes:
-    try:
-        key = bytes.fromhex(path.read_text().strip())
-    except ValueError:
-        key = b""
-    if len(key) != 32:
-        raise ConfigError(f"{path} is damaged: delete it to make a new key (open links expire)")
-    return key
 
 
 @dataclass(frozen=True)

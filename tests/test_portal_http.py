@@ -20,9 +20,9 @@ from conftest import insert_segment_redaction
 
 from archive.access import Viewer
 from archive.catalog import Catalog
+from archive.keys import load_secret
 from archive.web import (
     UrlSigner,
-    load_secret,
     media_url,
     subtitle_url,
     transcript_url,

@@ -13,7 +13,7 @@ import pytest
 
 from archive.config import load_settings
 from archive.errors import ConfigError
-from archive.web import load_secret
+from archive.keys import load_secret
 
 
 def _all_at_once(settings, count: int) -> list[bytes]:
