@@ -35,6 +35,7 @@ import re
 import sqlite3
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +66,7 @@ __all__ = [
     "check_manifest_paths",
     "check_restore_list",
     "check_tree",
+    "copy_hashing",
     "copy_verified",
     "expected_schema",
     "parse_manifest",
@@ -205,9 +207,11 @@ def signed_manifest(bag: Path, tagmanifest: bytes) -> dict[str, str]:
     return parse_manifest(data, bag, PAYLOAD_MANIFEST)
 
 
-def copy_verified(source: Path, destination: Path, sha256: str) -> int:
-    """Copy ``source`` to a new file ``destination`` and check the bytes read against ``sha256``
-    (what the verified manifest says): the copy is exactly what was signed. Returns the size."""
+def copy_hashing(
+    source: Path, destination: Path, on_bytes: Callable[[int], None] | None = None
+) -> tuple[str, int]:
+    """Copy ``source`` to a new file ``destination``, hashing the bytes on the way (one read of
+    the source), synced to the disk; ``(sha256, size)``. Backups and restores both copy this way."""
     digest = hashlib.sha256()
     size = 0
     with open(source, "rb") as fin, open(destination, "xb") as fout:
@@ -215,9 +219,18 @@ def copy_verified(source: Path, destination: Path, sha256: str) -> int:
             digest.update(chunk)
             fout.write(chunk)
             size += len(chunk)
+            if on_bytes:
+                on_bytes(len(chunk))
         fout.flush()
-        os.fsync(fout.fileno())
-    if digest.hexdigest() != sha256:
+        os.fsync(fout.fileno())  # on the disk before anyone calls it a backup or a restore
+    return digest.hexdigest(), size
+
+
+def copy_verified(source: Path, destination: Path, sha256: str) -> int:
+    """Copy ``source`` to a new file ``destination`` and check the bytes read against ``sha256``
+    (what the verified manifest says): the copy is exactly what was signed. Returns the size."""
+    digest, size = copy_hashing(source, destination)
+    if digest != sha256:
         raise PreservationError(
             f"{source} changed while it was being read (a failing disk, or someone writing to "
             "the bag), so nothing was restored"

@@ -66,6 +66,7 @@ from .bag_checks import (
     MAX_NAMED_PROBLEMS,
     BagCheck,
     check_bag,
+    copy_hashing,
 )
 from .bag_signing import (
     KEY_ENV,
@@ -236,24 +237,6 @@ def _hash_file(path: Path) -> tuple[str, int]:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _copy_hashing(
-    src: Path, dst: Path, on_bytes: Callable[[int], None] | None = None
-) -> tuple[str, int]:
-    """Copy ``src`` to a new file ``dst``, hashing the bytes on the way (one read of the source)."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(src, "rb") as fin, open(dst, "xb") as fout:
-        while chunk := fin.read(CHUNK):
-            digest.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-            if on_bytes:
-                on_bytes(len(chunk))
-        fout.flush()
-        os.fsync(fout.fileno())  # on the disk before anyone calls this a backup
     return digest.hexdigest(), size
 
 
@@ -696,7 +679,7 @@ def _write_bag(
             if confined_name(rel_path, POSTER_FOLDER) and source.is_file():
                 target = bag_dir / "data" / rel_path
                 target.parent.mkdir(parents=True, exist_ok=True)
-                record(f"data/{rel_path}", _copy_hashing(source, target))
+                record(f"data/{rel_path}", copy_hashing(source, target))
                 data_folder_files.append(rel_path)
 
         # Readable copies: every transcript revision, the audit log, the glossaries.
@@ -723,12 +706,12 @@ def _write_bag(
         )
         local_glossary = home / "glossary.tsv"
         if local_glossary.is_file():
-            record("data/glossary.tsv", _copy_hashing(local_glossary, data / "glossary.tsv"))
+            record("data/glossary.tsv", copy_hashing(local_glossary, data / "glossary.tsv"))
             data_folder_files.append("glossary.tsv")
         builtin = _builtin_glossary()
         if builtin is not None:
             record(
-                "data/glossary-builtin.tsv", _copy_hashing(builtin, data / "glossary-builtin.tsv")
+                "data/glossary-builtin.tsv", copy_hashing(builtin, data / "glossary-builtin.tsv")
             )
         revisions = int(snap.conn.execute("SELECT COUNT(*) FROM transcripts").fetchone()[0])
     finally:
@@ -844,7 +827,7 @@ def _obtain(
                 raise
     reason = None
     try:
-        digest, copied = _copy_hashing(source, target, lambda n: tally.add(n))
+        digest, copied = copy_hashing(source, target, lambda n: tally.add(n))
         if digest == sha256:
             return None
         reason = f"changed since ingest (sha256 {digest[:12]}…, expected {sha256[:12]}…)"
@@ -857,7 +840,7 @@ def _obtain(
         target.unlink(missing_ok=True)
     # The data folder's copy is gone or damaged: an earlier bag may still hold the good bytes.
     if earlier is not None and earlier.is_file() and not earlier.is_symlink():
-        digest, _ = _copy_hashing(earlier, target)
+        digest, _ = copy_hashing(earlier, target)
         if digest == sha256:
             return None
         target.unlink()
