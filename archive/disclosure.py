@@ -25,6 +25,7 @@ from .catalog import Catalog, Item
 from .cli import Context, emit_json, pass_ctx
 from .config import Settings
 from .errors import InputError, NotFoundError
+from .staff_commands import _actor, actor_option, json_option
 
 __all__ = [
     "COMMANDS",
@@ -132,19 +133,6 @@ def set_source_public(catalog: Catalog, item_id: str, public: bool, *, actor: st
 
 
 # -- the command line ------------------------------------------------------------------------------
-def _actor(actor: str | None) -> str:
-    from .staff_commands import default_actor
-
-    return actor or default_actor()
-
-
-_actor_option = click.option(
-    "--actor", default=None, metavar="NAME",
-    help="Who makes the change, for the audit log (default: cli:<your login name>).",
-)  # fmt: skip
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-
-
 def _report(item: Item, as_json: bool) -> None:
     if as_json:
         emit_json(
@@ -177,8 +165,8 @@ def item_group() -> None:
 @click.option(
     "--label", required=True, help='What viewers below staff read instead ("Interviewee A").'
 )
-@_actor_option
-@_json_option
+@actor_option
+@json_option
 @pass_ctx
 def withhold_command(
     ctx: Context, item_id: str, name: str, label: str, actor: str | None, as_json: bool
@@ -196,8 +184,8 @@ def withhold_command(
 @item_group.command("unwithhold")
 @click.argument("item_id")
 @click.argument("name")
-@_actor_option
-@_json_option
+@actor_option
+@json_option
 @pass_ctx
 def unwithhold_command(
     ctx: Context, item_id: str, name: str, actor: str | None, as_json: bool
@@ -219,8 +207,8 @@ def unwithhold_command(
     help="yes: viewers below staff see the source link (cleaned of credentials and secret "
     "parameters); no (the default for every item): staff only.",
 )  # fmt: skip
-@_actor_option
-@_json_option
+@actor_option
+@json_option
 @pass_ctx
 def set_command(
     ctx: Context, item_id: str, source_public: str | None, actor: str | None, as_json: bool
