@@ -40,6 +40,7 @@ __all__ = [
     "label_speakers",
     "present_item",
     "present_segments",
+    "privacy_key",
     "public_source_url",
     "speaker_labels",
     "visible_item",
@@ -123,6 +124,15 @@ def present_item(item: Item, viewer: Viewer) -> Item:
         source_url=public_source_url(item.source_url) if item.source_public else None,
         withheld_speakers=(),
     )
+
+
+def privacy_key(catalog: Catalog, item_id: str) -> tuple[object, ...]:
+    """What the item's transcript as a viewer below staff reads it depends on, besides the
+    revision: its redaction spans and its withheld speakers, read from the catalog itself. A
+    cached rendering keyed on it is stale the moment either changes, by whatever path."""
+    stored = catalog.find_item(item_id)
+    withheld = stored.withheld_speakers if stored is not None else ()
+    return (catalog.redaction_spans(item_id), withheld)
 
 
 def present_segments(

@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from .access import Viewer, present_item
+from .access import Viewer, present_item, privacy_key
 from .catalog import Catalog, Item, MediaFile
 from .config import Settings, load_settings
 from .errors import (
@@ -430,16 +430,7 @@ def revision_for(item_id: str, revision: int | None) -> tuple[Item, Any]:
     number = revision if revision is not None else cat.latest_revision_number(item_id)
     if number is None:
         raise NotFoundError(f"item {item_id} has no transcript")
-    return item, _revision(item_id, int(number), who.role, who.username, _privacy_key(item_id))
-
-
-def _privacy_key(item_id: str) -> tuple[Any, ...]:
-    """What a cached rendition for a viewer below staff depends on besides the revision: the
-    redactions and the withheld speakers (a change to either shows at once)."""
-    cat = catalog()
-    stored = cat.find_item(item_id)
-    withheld = stored.withheld_speakers if stored is not None else ()
-    return (cat.redaction_spans(item_id), withheld)
+    return item, _revision(item_id, int(number), who.role, who.username, privacy_key(cat, item_id))
 
 
 @st.cache_resource(ttl=600, max_entries=32, show_spinner=False)
@@ -460,7 +451,7 @@ def citation_text(
     shows at once; the item's visibility is checked by the page before this is asked.
     """
     who = viewer()
-    redacted = _privacy_key(item_id)
+    redacted = privacy_key(catalog(), item_id)
     return _citation_text(item_id, revision, at, style, base_url, who.role, who.username, redacted)
 
 

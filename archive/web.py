@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .access import Viewer, visible_item, visible_revision
+from .access import Viewer, privacy_key, visible_item, visible_revision
 from .catalog import Catalog, Item
 from .config import Settings, load_settings
 from .errors import ArchiveError, NotFoundError
@@ -290,14 +290,7 @@ class _Files(ArchiveRoutes):
                 raise NotFoundError("no transcript")
             # Revisions never change, but redactions, withheld speakers and the viewer's level do:
             # all are in the key.
-            stored = self.catalog.find_item(item_id)
-            key = (
-                item_id,
-                revision,
-                viewer.is_staff,
-                self.catalog.redaction_spans(item_id),
-                stored.withheld_speakers if stored is not None else (),
-            )
+            key = (item_id, revision, viewer.is_staff, privacy_key(self.catalog, item_id))
             body = self._transcripts.get(key)
             if body is None:
                 _item, rev = visible_revision(self.catalog, item_id, viewer, revision)
