@@ -4,55 +4,27 @@ Errors are translated here, once: an :class:`ArchiveError` becomes one line on s
 ``error:`` and a non-zero exit; anything unexpected becomes ``error: internal error …`` with the
 details written to ``<home>/logs/errors.log``, never a traceback on the terminal.
 
-Commands owned by other packages are defined next to their code (``indexer/commands.py``,
-``archive/cite.py`` …) and registered in :data:`PLUGGED_COMMANDS`.
+Every command is defined next to the code it drives, in its package's ``commands.py``
+(``archive/ingest/commands.py``, ``indexer/commands.py`` …), with the shared pieces of
+:mod:`archive.core.clikit`, and declared in the entry point group ``archive.commands``
+(:mod:`archive.core.plugins`); this module loads them and knows none by name.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
 
 import click
 
-from .config import Settings, load_settings
-from .errors import ArchiveError
+from archive.catalog.db import Catalog
+from archive.core.clikit import Context
+from archive.core.config import load_settings
+from archive.core.errors import ArchiveError
+from archive.core.plugins import declared
 
-__all__ = ["main", "cli", "pass_ctx", "Context", "emit_json"]
-
-
-class Context:
-    """What every command needs: settings and a catalog, opened on first use."""
-
-    def __init__(self, home: str | None) -> None:
-        self._home = home
-        self._settings: Settings | None = None
-        self._catalog: Any = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self._home)
-        return self._settings
-
-    @property
-    def catalog(self) -> Any:
-        if self._catalog is None:
-            from .catalog import Catalog
-
-            self._catalog = Catalog.open(self.settings)
-        return self._catalog
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+__all__ = ["cli", "main"]
 
 
 class PluggedGroup(click.Group):
@@ -95,36 +67,14 @@ def cli(ctx: click.Context, home: str | None) -> None:
       archive ingest talk.mp4 --title-en "Dock strike, ten years on" --collection webinar --wait
       archive search 碼頭工人罷工
     """
-    ctx.obj = Context(home)
+    ctx.obj = Context(home, Catalog.open)
     global _HOME_GIVEN
     _HOME_GIVEN = home
 
 
-# Commands defined in other modules: "module:attribute" of a click command or group.
-PLUGGED_COMMANDS = [
-    "archive.commands:COMMANDS",
-    "transcripts.commands:COMMANDS",
-    "indexer.commands:COMMANDS",
-    "archive.cite:COMMANDS",
-    "archive.portal_commands:COMMANDS",
-    "archive.staff_commands:COMMANDS",
-    "archive.redaction_commands:COMMANDS",
-    "archive.disclosure:COMMANDS",
-    "archive.hub_commands:COMMANDS",
-    "archive.preserve_commands:COMMANDS",
-]
-
-
 def _plug_commands() -> None:
-    for spec in PLUGGED_COMMANDS:
-        module_name, attr = spec.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # that part is not built yet
-            raise
-        for command in getattr(module, attr):
+    for commands in declared("archive.commands").values():
+        for command in commands:
             cli.add_command(command)
 
 

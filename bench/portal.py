@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 import portal_data  # noqa: E402
 from portal_harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-from archive.catalog import Catalog  # noqa: E402
-from archive.config import load_settings  # noqa: E402
+from archive.catalog.db import Catalog  # noqa: E402
+from archive.core.config import load_settings  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 QUERIES = [

@@ -35,11 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.catalog import Catalog  # noqa: E402
-from archive.config import load_settings  # noqa: E402
-from archive.fixity import run_fixity  # noqa: E402
-from archive.mirror import build_mirror  # noqa: E402
-from archive.preserve import backup, restore  # noqa: E402
+from archive.catalog.db import Catalog  # noqa: E402
+from archive.core.config import load_settings  # noqa: E402
+from archive.preservation.fixity import run_fixity  # noqa: E402
+from archive.preservation.mirror import build_mirror  # noqa: E402
+from archive.preservation.preserve import backup, restore  # noqa: E402
 from transcripts.segments import Segment  # noqa: E402
 
 SENTENCES = [

@@ -38,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.catalog import Catalog  # noqa: E402
-from archive.config import load_settings  # noqa: E402
+from archive.catalog.db import Catalog  # noqa: E402
+from archive.core.config import load_settings  # noqa: E402
 from indexer import SearchFilters, SearchIndex  # noqa: E402
 from indexer.analysis import analyze  # noqa: E402
 from transcripts.segments import Segment  # noqa: E402

@@ -132,7 +132,7 @@ def _run_child(
 def child_bare(recording: str, language: str) -> dict[str, float]:
     from faster_whisper import WhisperModel
 
-    from archive.config import load_settings
+    from archive.core.config import load_settings
     from transcripts.model import model_path
 
     settings = load_settings(None)
@@ -164,7 +164,7 @@ def child_bare(recording: str, language: str) -> dict[str, float]:
 
 
 def child_ours(recording: str, language: str) -> dict[str, float]:
-    from archive.config import load_settings
+    from archive.core.config import load_settings
     from transcripts.model import load_model
     from transcripts.transcribe import TranscribeOptions, transcribe, translate_file
 

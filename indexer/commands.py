@@ -9,8 +9,8 @@ import time
 
 import click
 
-from archive.cli import Context, emit_json, pass_ctx
-from archive.config import ROLES
+from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.config import ROLES
 
 from .index import SearchFilters, SearchIndex
 

@@ -65,7 +65,8 @@ from whoosh import query as wq
 from whoosh.idsets import DocIdSet
 from whoosh.searching import Searcher
 
-from archive.errors import IndexError_, NotFoundError
+from archive.core.errors import IndexError_, NotFoundError
+from archive.core.plugins import PeriodicTask
 
 from .glossary import load_glossary
 from .glossary_access import glossary_for_viewer
@@ -740,7 +741,7 @@ class SearchIndex:
         forms (a "these words only" choice for the portal; also used by the benchmark).
         """
         if role not in ROLES:
-            from archive.errors import InputError
+            from archive.core.errors import InputError
 
             raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         filters = filters or SearchFilters()
@@ -1075,8 +1076,8 @@ def _raise_phrases(
 
 
 def periodic_repair(settings: Any, catalog: Any) -> None:
-    """The worker's nightly check (``archive.jobs.PERIODIC_TASKS``): repair, and say what was fixed."""
-    from archive.audit import write_audit
+    """The worker's nightly check (``archive.jobs.queue.PERIODIC_TASKS``): repair, and say what was fixed."""
+    from archive.catalog.audit import write_audit
 
     problems = SearchIndex.open(settings).repair(catalog)
     if problems:
@@ -1089,3 +1090,7 @@ def periodic_repair(settings: Any, catalog: Any) -> None:
 def search(settings: Any, query: str, **kwargs: Any) -> SearchResults:
     """``SearchIndex.open(settings).search(query, **kwargs)``."""
     return SearchIndex.open(settings).search(query, **kwargs)
+
+
+# Nightly at 04:00, the worker repairs what drifted between the catalog and the index.
+NIGHTLY_REPAIR = PeriodicTask("archive.index", {"hour": "4", "minute": "0"}, periodic_repair)

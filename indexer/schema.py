@@ -183,13 +183,13 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
 
     ``revision`` is the latest transcript revision (with segments) or None.
 
-    Withheld speakers (:mod:`archive.access`) are indexed by their labels only, in every field and
+    Withheld speakers (:mod:`archive.catalog.access`) are indexed by their labels only, in every field and
     for every role: a real name in any field would let a search below staff confirm that the
     person is in the archive (``speaker:"Name"`` finding nothing while the facets count it, or
     the reverse). Staff find such an item by its label, title or id, and see the name on its
     page and in ``archive show``.
     """
-    from archive.access import Viewer, label_speakers, present_item
+    from archive.catalog.access import Viewer, label_speakers, present_item
 
     state = catalog_state(item, revision)
     segments_in = label_speakers(item, revision.segments) if revision is not None else ()

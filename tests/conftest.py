@@ -37,14 +37,14 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(home: Path):
-    from archive.config import load_settings
+    from archive.core.config import load_settings
 
     return load_settings(home).ensure()
 
 
 @pytest.fixture
 def catalog(settings):
-    from archive.catalog import Catalog
+    from archive.catalog.db import Catalog
 
     cat = Catalog.open(settings)
     yield cat

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import portal_data
 
-from archive.catalog import Catalog
-from archive.events import create_event, create_series, link_recording
+from archive.catalog.db import Catalog
+from archive.hub.events import create_event, create_series, link_recording
 from transcripts.segments import Segment
 
 TRACKER = "tracker.example"

@@ -15,8 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.catalog import Catalog
-from archive.config import Settings, load_settings
+from archive.catalog.db import Catalog
+from archive.core.config import Settings, load_settings
 from transcripts.segments import Segment
 
 FIXTURES = Path(
@@ -182,7 +182,7 @@ def build(
         language="yue",
         visibility="public",
         source_url="https://example.org/webinars/dock-strike-10",
-        source_public=True,  # staff checked it: shown below staff (archive.access)
+        source_public=True,  # staff checked it: shown below staff (archive.catalog.access)
         is_demo=True,
         chapters=[
             {"start": 0, "title_zh": "開場", "title_en": "Opening"},

@@ -124,7 +124,7 @@ def texts(at: AppTest, *, text_areas: bool = False) -> str:
 
 def shown(markdown: str) -> str:
     """A Markdown body or label as the reader sees its words: outside text reaches Streamlit as
-    character references, with word joiners in its links (``archive.text_safety``); decoded here
+    character references, with word joiners in its links (``archive.core.text_safety``); decoded here
     as the browser decodes them."""
     return html.unescape(markdown).replace("\u2060", "")
 

@@ -12,10 +12,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.catalog import Catalog
-from archive.config import Settings
-from archive.ingest import IngestOptions, ingest
-from archive.pipeline import reindex_item
+from archive.catalog.db import Catalog
+from archive.core.config import Settings
+from archive.ingest.intake import IngestOptions, ingest
+from archive.ingest.pipeline import reindex_item
 from transcripts.segments import Segment
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -109,9 +109,9 @@ def add_item(
 
 def make_sample(settings: Settings, catalog: Catalog, tmp: Path, tones: int = 1) -> Sample:
     """Public, members-only and staff-only items; two revisions, a redaction, an account, a series."""
-    from archive.accounts import add_user
-    from archive.events import create_series, set_item_series
-    from archive.visibility import redact_segment
+    from archive.hub.events import create_series, set_item_series
+    from archive.workspace.accounts import add_user
+    from archive.workspace.visibility import redact_segment
 
     sample = Sample(settings, catalog)
     sample.public_id = add_item(
@@ -222,7 +222,7 @@ def sample_copy(tmp_path: Path, tones: int = 1) -> Sample:
     import shutil
     import tempfile
 
-    from archive.config import load_settings
+    from archive.core.config import load_settings
 
     base = _PRISTINE.get(tones)
     if base is None:
@@ -246,7 +246,7 @@ def sample_copy(tmp_path: Path, tones: int = 1) -> Sample:
 
 def public_key(settings: Settings) -> str:
     """The public key of the data folder's backup signing key (what `archive backup` prints)."""
-    from archive.bag_signing import KEY_NAME, load_signing_key
+    from archive.preservation.bag_signing import KEY_NAME, load_signing_key
 
     return load_signing_key(settings.home / KEY_NAME).public.text
 
@@ -265,7 +265,12 @@ def rehash(
     bag, or a catalog tampered with before the backup)."""
     import bagit
 
-    from archive.bag_signing import KEY_NAME, SIGNATURE_FILE, load_signing_key, sign_bag
+    from archive.preservation.bag_signing import (
+        KEY_NAME,
+        SIGNATURE_FILE,
+        load_signing_key,
+        sign_bag,
+    )
 
     if not keep_signature:
         (bag / SIGNATURE_FILE).unlink(missing_ok=True)

@@ -364,8 +364,8 @@ class Archive:
 
 
 def make_archive(home: Any, keys: list[str] | None = None, glossary: bool = True) -> Archive:
-    from archive.catalog import Catalog
-    from archive.config import load_settings
+    from archive.catalog.db import Catalog
+    from archive.core.config import load_settings
     from indexer import SearchIndex
 
     settings = load_settings(home).ensure()

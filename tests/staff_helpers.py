@@ -38,7 +38,7 @@ def item_with_media(
     **values,
 ):
     """Ingest a real fixture without the speech model, then give it a transcript of ``segments``."""
-    from archive.ingest import IngestOptions, ingest
+    from archive.ingest.intake import IngestOptions, ingest
 
     outcome = ingest(
         settings,

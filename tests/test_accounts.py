@@ -9,9 +9,11 @@ import pytest
 from argon2 import PasswordHasher
 from staff_helpers import run_cli_input as run_cli
 
-from archive import accounts
-from archive.access import Viewer
-from archive.accounts import (
+from archive.catalog.access import Viewer
+from archive.catalog.audit import audit_log
+from archive.core.errors import AccessDeniedError, InputError, NotFoundError
+from archive.workspace import accounts
+from archive.workspace.accounts import (
     MAX_FAILURES,
     WRONG_CREDENTIALS,
     add_user,
@@ -27,8 +29,6 @@ from archive.accounts import (
     set_role,
     unlock_user,
 )
-from archive.audit import audit_log
-from archive.errors import AccessDeniedError, InputError, NotFoundError
 
 PASSWORD = "Tsim-Sha-Tsui-1997-canary"
 

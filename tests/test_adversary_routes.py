@@ -28,12 +28,12 @@ from conftest import run_cli
 from portal_harness import archive_home, log_in, new_session, open_page, texts
 from streamlit.testing.v1 import AppTest
 
-from archive.access import Viewer
-from archive.accounts import add_user, authenticate, create_session, set_role
-from archive.catalog import Catalog
-from archive.disclosure import withhold_speaker
-from archive.portal_sessions import COOKIE_NAME
-from archive.web import subtitle_url, transcript_url
+from archive.catalog.access import Viewer
+from archive.catalog.db import Catalog
+from archive.portal.routes.files import subtitle_url, transcript_url
+from archive.portal.sessions import COOKIE_NAME
+from archive.workspace.accounts import add_user, authenticate, create_session, set_role
+from archive.workspace.disclosure import withhold_speaker
 
 PASSWORD = "correct horse battery"
 REDACTED = ("八百萬元", "eight million dollars")  # the second half of a split sentence

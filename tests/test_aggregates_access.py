@@ -23,9 +23,9 @@ from conftest import run_cli
 from portal_harness import archive_home, new_session, open_page, texts
 from test_feeds import serving
 
-from archive.catalog import Catalog
-from archive.config import load_settings
-from archive.events import create_event, create_series, set_item_series
+from archive.catalog.db import Catalog
+from archive.core.config import load_settings
+from archive.hub.events import create_event, create_series, set_item_series
 
 SECRET_TITLE = "Kwai Chung informants"
 SECRET_DESCRIPTION = "Interviews with the dockers who spoke to us in 2025"
@@ -98,7 +98,7 @@ def _raw(base: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
 def feeds(hub) -> Iterator[str]:
     from starlette.applications import Starlette
 
-    from archive.feeds_web import feed_routes
+    from archive.portal.routes.feeds import feed_routes
 
     with serving(Starlette(routes=feed_routes(hub.settings))) as base:
         yield base
@@ -219,7 +219,7 @@ def portal_archive(tmp_path) -> Iterator[tuple[Path, str]]:
 
 
 def test_withdrawn_item_leaves_browse_home_and_about_at_the_next_run(portal_archive):
-    from archive.visibility import set_visibility
+    from archive.workspace.visibility import set_visibility
 
     home, canary_id = portal_archive
     settings = load_settings(home)
@@ -254,8 +254,8 @@ def test_withdrawn_item_leaves_browse_home_and_about_at_the_next_run(portal_arch
 def test_every_change_a_viewer_could_see_moves_the_change_stamp(settings, catalog, fixtures_dir):
     import portal_data
 
-    from archive.events import update_event, update_series
-    from archive.visibility import set_visibility
+    from archive.hub.events import update_event, update_series
+    from archive.workspace.visibility import set_visibility
 
     stamps = [catalog.change_stamp()]
 

@@ -25,9 +25,9 @@ from preserve_data import (
     tone,
 )
 
-from archive.audit import audit_log
-from archive.catalog import SCHEMA_VERSION
-from archive.preserve import BACKUP_FORMAT, PreservationError, backup, software_version
+from archive.catalog.audit import audit_log
+from archive.catalog.db import SCHEMA_VERSION
+from archive.preservation.preserve import BACKUP_FORMAT, PreservationError, backup, software_version
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_media_are_linked_only_from_earlier_bags_signed_by_the_same_key(
 ) -> None:
     """An earlier bag beside DEST that is unsigned (or signed by another key) may have been
     written by anyone with access to the backup disk: nothing is hard-linked from it."""
-    from archive.bag_signing import SIGNATURE_FILE
+    from archive.preservation.bag_signing import SIGNATURE_FILE
 
     one, two = tmp_path / "backups" / "one", tmp_path / "backups" / "two"
     backup(sample.settings, one)

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, run_cli
 from preserve_data import Sample, home_state, public_key, sample_copy
 
-from archive.preserve import (
+from archive.preservation.preserve import (
     INCOMPLETE_MARKER,
     INCOMPLETE_SUFFIX,
     PreservationError,

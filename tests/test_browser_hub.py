@@ -20,8 +20,8 @@ import portal_data
 import pytest
 from portal_harness import RecordedSession, launch_chromium, require_chromium
 
-from archive.catalog import Catalog
-from archive.events import cancel_event, create_event, create_series, link_recording
+from archive.catalog.db import Catalog
+from archive.hub.events import cancel_event, create_event, create_series, link_recording
 
 pytestmark = pytest.mark.browser
 

@@ -25,8 +25,8 @@ import pytest
 from conftest import ROOT
 from portal_harness import RecordedSession, launch_chromium, require_chromium
 
-from archive.accounts import add_user
-from archive.catalog import Catalog
+from archive.catalog.db import Catalog
+from archive.workspace.accounts import add_user
 
 pytestmark = pytest.mark.browser
 
@@ -255,7 +255,7 @@ def test_upload_transcribe_edit_redact_publish_and_every_other_door_stays_shut(
         page.get_by_label("Why (staff only)").fill("names a person at risk")
         page.get_by_role("button", name="Redact this segment").click()
         page.get_by_text("Redacted. Only staff can read or hear this segment now.").wait_for()
-        from archive.visibility import list_redactions
+        from archive.workspace.visibility import list_redactions
 
         (red,) = list_redactions(cat, item_id)
         assert (red.start, red.end) == pytest.approx((first.start, first.end), abs=0.001)

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from archive.catalog import SCHEMA_VERSION, Catalog, normalise_date
-from archive.errors import ConfigError, InputError, NotFoundError
+from archive.catalog.db import SCHEMA_VERSION, Catalog, normalise_date
+from archive.core.errors import ConfigError, InputError, NotFoundError
 from transcripts.segments import Segment
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import insert_segment_redaction
 
-from archive.access import Viewer
-from archive.catalog import Catalog, now_utc
-from archive.cite import (
+from archive.catalog.access import Viewer
+from archive.catalog.cite import (
     STYLES,
     Citation,
     build_citation,
@@ -24,8 +23,9 @@ from archive.cite import (
     permalink,
     render,
 )
-from archive.config import Settings, load_settings
-from archive.errors import InputError, NotFoundError
+from archive.catalog.db import Catalog, now_utc
+from archive.core.config import Settings, load_settings
+from archive.core.errors import InputError, NotFoundError
 from transcripts.segments import Segment
 
 BASE = "https://archive.example.org"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from archive.access import Viewer
-from archive.audit import audit_log
-from archive.editing import (
+from archive.catalog.access import Viewer
+from archive.catalog.audit import audit_log
+from archive.core.errors import InputError, NotFoundError
+from archive.workspace.editing import (
     EditText,
     MarkReviewed,
     Merge,
@@ -18,8 +19,7 @@ from archive.editing import (
     apply_edits,
     revision_history,
 )
-from archive.errors import InputError, NotFoundError
-from archive.visibility import list_redactions, redact_segment
+from archive.workspace.visibility import list_redactions, redact_segment
 from transcripts.segments import Segment, Word
 
 
@@ -238,7 +238,7 @@ def test_split_of_a_redacted_segment_keeps_both_halves_redacted(catalog, setting
     assert second.uid != "cccccccccccc"
     assert [s.redacted for s in rev.segments] == [False, False, True, True]
     public = Viewer("public")
-    from archive.access import visible_revision
+    from archive.catalog.access import visible_revision
 
     _, seen = visible_revision(catalog, item.id, public)
     assert all(not s.text_zh and not s.text_en for s in seen.segments if s.start >= 9.0)
@@ -259,7 +259,7 @@ def test_merge_with_a_redacted_segment_is_redacted(catalog, settings, item) -> N
         author="alice",
         base_revision=1,
     )
-    from archive.access import visible_revision
+    from archive.catalog.access import visible_revision
 
     _, seen = visible_revision(catalog, item.id, Viewer("members"))
     merged = next(s for s in seen.segments if s.uid == "bbbbbbbbbbbb")
@@ -296,7 +296,7 @@ def test_the_search_index_follows_an_edit(catalog, settings, item) -> None:
 
 
 def test_a_failed_index_update_saves_nothing(catalog, settings, item) -> None:
-    from archive.errors import IndexError_
+    from archive.core.errors import IndexError_
 
     pytest.importorskip("indexer").SearchIndex.open(settings)
     current = settings.index_dir / "CURRENT"

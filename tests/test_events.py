@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.access import Viewer
-from archive.errors import InputError, NotFoundError
-from archive.events import (
+from archive.catalog.access import Viewer
+from archive.core.errors import InputError, NotFoundError
+from archive.hub.events import (
     attach_recording,
     cancel_event,
     create_event,
@@ -298,7 +298,7 @@ def test_status_transitions(settings, catalog, steps, final_status, refused):
 
 
 def test_an_event_changed_meanwhile_is_not_overwritten(settings, catalog):
-    from archive.events import _write
+    from archive.hub.events import _write
 
     event = _add(settings, catalog)
     update_event(settings, catalog, event.id, title_en="Changed by someone else")
@@ -516,7 +516,7 @@ def test_attach_now_inherits_and_links(settings, catalog, fixtures_dir):
 
 
 def test_queued_attach_links_when_the_job_is_done(settings, catalog, fixtures_dir):
-    from archive.jobs import run_job
+    from archive.jobs.queue import run_job
 
     event = _add(settings, catalog, title_en="Queued talk")
     outcome = attach_recording(
@@ -543,7 +543,7 @@ def test_queued_attach_links_when_the_job_is_done(settings, catalog, fixtures_di
 
 
 def test_a_failed_queued_attach_can_be_tried_again(settings, catalog, tmp_path, fixtures_dir):
-    from archive.jobs import run_job
+    from archive.jobs.queue import run_job
 
     event = _add(settings, catalog)
     bad = tmp_path / "broken.flac"

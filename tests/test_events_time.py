@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archive.errors import InputError
-from archive.events import Event, format_event_time, local_to_utc
+from archive.core.errors import InputError
+from archive.hub.events import Event, format_event_time, local_to_utc
 
 
 def _utc(text: str) -> datetime:

@@ -28,10 +28,10 @@ from conftest import ffmpeg
 from icalendar import Calendar
 from lxml import etree
 
-from archive.catalog import Catalog
-from archive.config import load_settings
-from archive.errors import InputError
-from archive.events import (
+from archive.catalog.db import Catalog
+from archive.core.config import load_settings
+from archive.core.errors import InputError
+from archive.hub.events import (
     cancel_event,
     create_event,
     create_series,
@@ -40,7 +40,7 @@ from archive.events import (
     postpone_event,
     update_event,
 )
-from archive.feeds import (
+from archive.hub.feeds import (
     PODCAST_NS,
     event_ics,
     events_calendar,
@@ -89,7 +89,7 @@ class Built:
 
 
 def _ingest(settings, catalog, clip: Path, subtitles: Path | None, **values) -> str:
-    from archive.ingest import IngestOptions, ingest
+    from archive.ingest.intake import IngestOptions, ingest
 
     options = IngestOptions(
         transcribe=False, subtitles=str(subtitles) if subtitles else None, **values
@@ -99,7 +99,7 @@ def _ingest(settings, catalog, clip: Path, subtitles: Path | None, **values) -> 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, fixtures_dir) -> Iterator[Built]:
-    from archive.visibility import redact_segment
+    from archive.workspace.visibility import redact_segment
 
     root = tmp_path_factory.mktemp("feeds")
     settings = load_settings(root / "home").ensure()
@@ -434,8 +434,8 @@ def test_calendar_feeds_hold_public_events_only(built):
 
 def test_a_members_event_ics_carries_its_join_link_for_the_member_who_downloads_it(built):
     # The portal gives a member the .ics of an event it read for that member.
-    from archive.access import Viewer
-    from archive.events import visible_event
+    from archive.catalog.access import Viewer
+    from archive.hub.events import visible_event
 
     event = visible_event(built.catalog, built.events["members"], Viewer("members"))
     vevent = _vevents(event_ics(event, base_url=BASE))[event.uid]
@@ -636,7 +636,7 @@ def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = Non
 def server(built) -> Iterator[str]:
     from starlette.applications import Starlette
 
-    from archive.feeds_web import feed_routes
+    from archive.portal.routes.feeds import feed_routes
 
     with serving(Starlette(routes=feed_routes(built.settings))) as base:
         yield base
@@ -778,7 +778,7 @@ def test_not_public_is_not_found(built, server):
 def test_links_use_archive_public_url(built):
     from starlette.applications import Starlette
 
-    from archive.feeds_web import feed_routes
+    from archive.portal.routes.feeds import feed_routes
 
     settings = replace(built.settings, public_url="https://archive.example.net")
     with serving(Starlette(routes=feed_routes(settings))) as base:

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 from preserve_data import Sample, sample_copy
 
-from archive.fixity import fixity_overview, last_fixity_run, run_fixity
+from archive.preservation.fixity import fixity_overview, last_fixity_run, run_fixity
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_samples_check_the_files_checked_longest_ago_so_repeated_runs_cover_ever
 
 
 def test_the_weekly_worker_task_runs_a_full_check(sample: Sample) -> None:
-    from archive.jobs import PERIODIC_TASKS
+    from archive.jobs.queue import PERIODIC_TASKS
 
     (name, schedule, target) = next(task for task in PERIODIC_TASKS if task[0] == "archive.fixity")
     assert schedule == {"day_of_week": "0", "hour": "3", "minute": "0"}

@@ -304,10 +304,10 @@ def _serving(app) -> Iterator[str]:
 def test_announce_postpone_hold_attach_transcribe_search_podcast(home, tmp_path, fixtures_dir):
     from starlette.applications import Starlette
 
-    from archive.catalog import Catalog
-    from archive.config import load_settings
-    from archive.feeds import public_audio
-    from archive.feeds_web import feed_routes
+    from archive.catalog.db import Catalog
+    from archive.core.config import load_settings
+    from archive.hub.feeds import public_audio
+    from archive.portal.routes.feeds import feed_routes
 
     _ok(
         home, "series", "add", "uk-tour", "--title-zh", "英國巡迴講座", "--title-en", "UK talk tour"

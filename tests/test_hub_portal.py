@@ -22,10 +22,9 @@ from portal_harness import shown as harness_shown
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from archive.access import Viewer
-from archive.accounts import add_user
-from archive.catalog import Catalog
-from archive.events import (
+from archive.catalog.access import Viewer
+from archive.catalog.db import Catalog
+from archive.hub.events import (
     cancel_event,
     create_event,
     create_series,
@@ -34,6 +33,7 @@ from archive.events import (
     list_events,
     postpone_event,
 )
+from archive.workspace.accounts import add_user
 
 Y = datetime.now(UTC).year + 1  # next year's July: always still to come
 PASSWORD = "correct horse battery staple"

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, ffmpeg, run_cli
 
-from archive.errors import MediaError, SubtitleError
-from archive.ingest import IngestOptions, ingest
+from archive.core.errors import MediaError, SubtitleError
+from archive.ingest.intake import IngestOptions, ingest
 
 
 def snapshot(home: Path) -> dict[str, object]:

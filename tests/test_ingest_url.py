@@ -10,8 +10,8 @@ import pytest
 from conftest import run_cli
 from test_ingest import snapshot
 
-from archive.errors import DownloadError
-from archive.ingest import IngestOptions, ingest
+from archive.core.errors import DownloadError
+from archive.ingest.intake import IngestOptions, ingest
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>碼頭工人罷工十周年講座</title>

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, ffmpeg, run_cli
 
-from archive.catalog import Catalog, Job
-from archive.config import load_settings
+from archive.catalog.db import Catalog, Job
+from archive.core.config import load_settings
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:

@@ -19,16 +19,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from archive.accounts import (
+from archive.core.config import load_settings
+from archive.core.errors import AccessDeniedError, ConfigError
+from archive.core.login_guard import address_bucket, client_address, parse_trusted
+from archive.workspace.accounts import (
     MAX_FAILURES,
     WRONG_CREDENTIALS,
     add_user,
     authenticate,
     get_user,
 )
-from archive.config import load_settings
-from archive.errors import AccessDeniedError, ConfigError
-from archive.login_guard import address_bucket, client_address, parse_trusted
 
 PASSWORD = "correct horse battery"
 WRONG = [f"wrong guess number {n}" for n in range(12)]

@@ -27,8 +27,8 @@ from preserve_data import (
     sha256_file,
 )
 
-from archive.mirror import MirrorError, build_mirror, fold_table
-from archive.redaction import public_rendition
+from archive.media.renditions import public_rendition
+from archive.preservation.mirror import MirrorError, build_mirror, fold_table
 from transcripts.chinese import fold
 
 BASE = "https://mirror.example.org/archive"

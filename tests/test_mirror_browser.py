@@ -15,7 +15,7 @@ import pytest
 from portal_harness import launch_chromium, require_chromium
 from preserve_data import CANARY_STAFF, Sample, sample_copy
 
-from archive.mirror import build_mirror
+from archive.preservation.mirror import build_mirror
 
 pytestmark = pytest.mark.browser
 

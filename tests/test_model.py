@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.config import Settings
-from archive.errors import ConfigError
+from archive.core.config import Settings
+from archive.core.errors import ConfigError
 from transcripts.model import (
     DEFAULT_MODEL_FILES,
     default_model_dir,

@@ -4,14 +4,14 @@ field, and in ``?q=``, ``?t=``, ``?tz=`` and ``?lang=``, never become a link, an
 An adversary publishes a page that staff archive by URL, or sends readers a crafted link to the
 real archive. Three walls are checked separately, with real parts only:
 
-1. :mod:`archive.text_safety` — every Markdown body the portal hands Streamlit (through AppTest) is
+1. :mod:`archive.core.text_safety` — every Markdown body the portal hands Streamlit (through AppTest) is
    rendered by a CommonMark parser with raw HTML on, as Streamlit's is: no ``<a>``/``<img>``/
    ``<script>`` toward the tracker, and no text that GFM would turn into a link.
 2. Real Chromium visiting Home, Search (a matching query and a no-result query carrying the
    payload), Browse, the item page, both event pages, the series page and the events list: no
    element points at the tracker, zero requests to any host but 127.0.0.1, no CSP violation, and
    the payload is on the page as text.
-3. :mod:`archive.web_headers` — the Content-Security-Policy and friends on a page, a static file, a
+3. :mod:`archive.portal.routes.headers` — the Content-Security-Policy and friends on a page, a static file, a
    file route, a feed and a 404.
 """
 
@@ -37,10 +37,10 @@ from portal_harness import (
     require_chromium,
 )
 
-from archive.access import Viewer
-from archive.accounts import add_user
-from archive.catalog import Catalog
-from archive.text_safety import WORD_JOINER, attr, html_text, link_url, marked_html, md
+from archive.catalog.access import Viewer
+from archive.catalog.db import Catalog
+from archive.core.text_safety import WORD_JOINER, attr, html_text, link_url, marked_html, md
+from archive.workspace.accounts import add_user
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "planted"
 QUERY = "zzqxv " + payload("query")  # matches nothing: the "No results for …" heading echoes it
@@ -267,8 +267,8 @@ def test_a_join_link_is_a_link_only_when_it_is_http(planted):
             at = new_session(lang="en")
             open_page(at, "event", lang="en", event=planted.upcoming)
             assert at.get("link_button") == []
-        from archive.events import visible_event
-        from archive.feeds import event_ics
+        from archive.hub.events import visible_event
+        from archive.hub.feeds import event_ics
 
         ics = event_ics(visible_event(cat, planted.upcoming, Viewer("public")))
         assert b"javascript" not in ics.lower() and b"CONFERENCE" not in ics
@@ -521,7 +521,7 @@ def _directives(policy: str) -> dict[str, list[str]]:
 
 @pytest.mark.browser
 def test_every_kind_of_response_carries_a_strict_policy(planted, portal):
-    from archive.web import media_url
+    from archive.portal.routes.files import media_url
 
     index = urllib.request.urlopen(portal.url + "/", timeout=30).read().decode()
     script = re.search(r'src="\./(static/js/[^"]+\.js)"', index).group(1)
@@ -565,7 +565,7 @@ def test_the_middleware_streams_and_replaces_weaker_headers():
 
     from starlette.responses import StreamingResponse
 
-    from archive.web_headers import SecurityHeaders, content_security_policy
+    from archive.portal.routes.headers import SecurityHeaders, content_security_policy
 
     async def chunks():
         for n in range(5):
@@ -618,7 +618,7 @@ def test_a_crash_behind_the_middleware_still_answers_with_the_policy():
 
     from starlette.middleware.errors import ServerErrorMiddleware
 
-    from archive.web_headers import SecurityHeaders, content_security_policy
+    from archive.portal.routes.headers import SecurityHeaders, content_security_policy
 
     async def broken(scope, receive, send):
         raise RuntimeError("a bug in a route")

@@ -18,10 +18,10 @@ import portal_data
 import pytest
 from conftest import insert_segment_redaction
 
-from archive.access import Viewer
-from archive.catalog import Catalog
-from archive.keys import load_secret
-from archive.web import (
+from archive.catalog.access import Viewer
+from archive.catalog.db import Catalog
+from archive.core.keys import load_secret
+from archive.portal.routes.files import (
     UrlSigner,
     media_url,
     subtitle_url,
@@ -57,7 +57,7 @@ def test_serve_help_and_defaults():
         check=True,
     ).stdout
     assert "--port" in out and "--address" in out and "127.0.0.1" in out
-    from archive.portal_commands import serve_argv
+    from archive.portal.commands import serve_argv
 
     argv = serve_argv(8600, "127.0.0.1")
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"
@@ -115,8 +115,8 @@ def test_media_access_is_checked_at_every_request(served):
     try:
         status, _headers, body = get(url, {"Range": "bytes=0-9"})
         assert status == 404 and b"fLaC" not in body
-        from archive.accounts import add_user, authenticate, create_session
-        from archive.portal_sessions import COOKIE_NAME
+        from archive.portal.sessions import COOKIE_NAME
+        from archive.workspace.accounts import add_user, authenticate, create_session
 
         staff_url = portal.url + media_url(arch.settings, item, "audio", Viewer("staff", "ed"))
         # A staff link works only beside that staff member's live session cookie, not copied.
@@ -151,7 +151,7 @@ def test_links_expire():
     token = signer.sign("media", {"i": "x", "m": "audio"}, PUBLIC)
     signer.check("media", token)
     time.sleep(1.1)
-    from archive.errors import NotFoundError
+    from archive.core.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
         signer.check("media", token, max_age=0)
@@ -229,8 +229,8 @@ def test_redacted_text_never_reaches_the_public(served):
 def test_only_public_items_for_non_staff_may_stay_in_the_browser_cache(served):
     """A shared computer keeps its browser cache after log-out: a members item, or anything a
     staff member fetched (unredacted), must not be stored; a public item's public copy may be."""
-    from archive.accounts import add_user, authenticate, create_session
-    from archive.portal_sessions import COOKIE_NAME
+    from archive.portal.sessions import COOKIE_NAME
+    from archive.workspace.accounts import add_user, authenticate, create_session
 
     arch, portal = served
     cat = Catalog.open(arch.settings)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from archive.i18n import (
+from archive.portal.i18n import (
     LOCALES_DIR,
     I18n,
     clock,

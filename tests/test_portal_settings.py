@@ -11,8 +11,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from archive.portal.commands import serve_argv
 from archive.portal.streamlit_settings import SETTINGS, setting_flags
-from archive.portal_commands import serve_argv
 
 ROOT = Path(__file__).resolve().parents[1]
 

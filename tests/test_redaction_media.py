@@ -11,16 +11,16 @@ import pytest
 from conftest import ffmpeg
 from staff_helpers import item_with_media, max_volume_db
 
-from archive.access import Viewer
-from archive.errors import NotFoundError
-from archive.redaction import (
+from archive.catalog.access import Viewer
+from archive.core.errors import NotFoundError
+from archive.media.renditions import (
     PAD_SECONDS,
     media_for_viewer,
     public_dir,
     public_rendition,
     redacted_spans,
 )
-from archive.visibility import redact, redact_segment, unredact
+from archive.workspace.visibility import redact, redact_segment, unredact
 from transcripts.segments import Segment
 
 SILENT_DB = -60.0
@@ -146,7 +146,7 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(
         Segment(2.0, 6.0, text_en="Secret name Tai-Po-canary", uid="vid000000002"),
         Segment(6.0, 12.0, text_en="outro", uid="vid000000003"),
     ]
-    from archive.ingest import IngestOptions, ingest
+    from archive.ingest.intake import IngestOptions, ingest
 
     item = ingest(
         settings, catalog, str(video), IngestOptions(transcribe=False, visibility="members")
@@ -174,7 +174,7 @@ def test_video_keeps_its_picture_and_loses_embedded_subtitles(
 
 
 def test_the_portal_media_route_serves_the_silenced_copy(settings, catalog, jfk) -> None:
-    from archive.web import MEDIA_PREFIX, _Files, media_url
+    from archive.portal.routes.files import MEDIA_PREFIX, _Files, media_url
 
     redact_segment(catalog, settings, jfk.id, uid="jfk000000002", actor="alice")
     files = _Files(settings)

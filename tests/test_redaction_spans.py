@@ -19,9 +19,9 @@ from conftest import FIXTURES, ffmpeg, run_cli
 from portal_harness import archive_home, new_session, open_page, texts
 from staff_helpers import max_volume_db
 
-from archive.access import Viewer
-from archive.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
-from archive.config import load_settings
+from archive.catalog.access import Viewer
+from archive.catalog.db import MIGRATIONS, SCHEMA_VERSION, Catalog
+from archive.core.config import load_settings
 
 NAME = "Tai-man"  # in the redacted half only
 HIDDEN_WORDS = ("Tai-man", "organisers")
@@ -143,7 +143,7 @@ def test_item_page_of_revision_1_for_an_anonymous_visitor(made) -> None:
 def test_file_routes_of_revision_1_for_an_anonymous_visitor(made) -> None:
     import urllib.request
 
-    from archive.web import subtitle_url, transcript_url
+    from archive.portal.routes.files import subtitle_url, transcript_url
 
     home, item_id = made
     settings = load_settings(home)
@@ -170,7 +170,7 @@ def test_file_routes_of_revision_1_for_an_anonymous_visitor(made) -> None:
 def _new_revision(home: Path, item_id: str, srt: Path, origin: str) -> int:
     """Store the cues of ``srt`` as a new revision (fresh uids), as a subtitle import or a new
     transcription does, and index it."""
-    from archive.pipeline import reindex_item
+    from archive.ingest.pipeline import reindex_item
     from transcripts.subtitles import import_subtitles
 
     settings = load_settings(home)
@@ -283,7 +283,7 @@ def test_migration_turns_uid_redactions_into_spans(tmp_path) -> None:
 
     catalog = Catalog.open(settings)
     assert catalog.schema_version() == SCHEMA_VERSION >= 5
-    from archive.visibility import list_redactions
+    from archive.workspace.visibility import list_redactions
 
     (span,) = list_redactions(catalog, "it")
     assert (span.start, span.end, span.reason, span.created_by, span.created_at, span.origin_uid) == (
@@ -335,7 +335,7 @@ def test_lifting_a_redaction_is_audited(fresh) -> None:
 
 # -- the media -----------------------------------------------------------------------------------
 def test_silenced_public_audio_covers_every_span(fresh) -> None:
-    from archive.redaction import media_for_viewer
+    from archive.media.renditions import media_for_viewer
 
     home, item_id = fresh
     # A second span given by time, across the last cue (no segment boundary at either end).

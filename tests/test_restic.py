@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from preserve_data import add_item, sample_copy, tone
 
-from archive.access import Viewer
-from archive.catalog import Catalog
-from archive.commands import item_document
-from archive.config import load_settings
-from archive.preserve import backup, restore
+from archive.catalog.access import Viewer
+from archive.catalog.commands import item_document
+from archive.catalog.db import Catalog
+from archive.core.config import load_settings
+from archive.preservation.preserve import backup, restore
 from indexer import SearchIndex
 
 pytestmark = pytest.mark.skipif(

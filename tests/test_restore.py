@@ -11,13 +11,13 @@ import pytest
 from conftest import run_cli
 from preserve_data import Sample, add_item, public_key, rehash, sample_copy, sha256_file, tone
 
-from archive.access import Viewer
-from archive.audit import audit_log
-from archive.catalog import Catalog
-from archive.commands import item_document
-from archive.config import load_settings
-from archive.fixity import run_fixity
-from archive.preserve import backup, restore
+from archive.catalog.access import Viewer
+from archive.catalog.audit import audit_log
+from archive.catalog.commands import item_document
+from archive.catalog.db import Catalog
+from archive.core.config import load_settings
+from archive.preservation.fixity import run_fixity
+from archive.preservation.preserve import backup, restore
 from indexer import SearchIndex
 
 # Each query and role is run on the original and on the restored archive; the results must match.
@@ -127,9 +127,9 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
     """A backup made before log-in back-off existed (schema 3) restores into this version."""
     import sqlite3
 
-    from archive.accounts import add_user, authenticate
-    from archive.catalog import MIGRATIONS, SCHEMA_VERSION, _split_sql
-    from archive.errors import AccessDeniedError
+    from archive.catalog.db import MIGRATIONS, SCHEMA_VERSION, _split_sql
+    from archive.core.errors import AccessDeniedError
+    from archive.workspace.accounts import add_user, authenticate
 
     bag = tmp_path / "bag"
     assert run_cli(sample.settings.home, "backup", str(bag)).returncode == 0

@@ -13,8 +13,8 @@ import pytest
 from conftest import run_cli
 from preserve_data import public_key, rehash, sample_copy
 
-from archive.catalog import SCHEMA_VERSION
-from archive.preserve import backup
+from archive.catalog.db import SCHEMA_VERSION
+from archive.preservation.preserve import backup
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def good_bag(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _home(good_bag: Path):  # type: ignore[no-untyped-def]
-    from archive.config import load_settings
+    from archive.core.config import load_settings
 
     return load_settings(good_bag.parent / "home")
 

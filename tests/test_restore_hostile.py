@@ -26,8 +26,8 @@ import pytest
 from conftest import run_cli
 from preserve_data import public_key, rehash, sample_copy
 
-from archive.config import Settings
-from archive.preserve import backup
+from archive.core.config import Settings
+from archive.preservation.preserve import backup
 
 # archive.bag_signing is imported inside the tests that use it, so that this file also runs
 # (and fails, test by test) on code from before bags were signed.
@@ -168,7 +168,7 @@ def test_a_bag_rehashed_after_any_change_is_refused_by_its_signature(
 
 
 def test_a_bag_whose_signature_was_removed_is_refused(bag: Path, key: str, tmp_path: Path) -> None:
-    from archive.bag_signing import SIGNATURE_FILE
+    from archive.preservation.bag_signing import SIGNATURE_FILE
 
     _sql(bag, TRIGGER)
     rehash(bag)  # and the signature file removed
@@ -178,7 +178,7 @@ def test_a_bag_whose_signature_was_removed_is_refused(bag: Path, key: str, tmp_p
 
 
 def test_a_bag_signed_by_another_key_is_refused(bag: Path, key: str, tmp_path: Path) -> None:
-    from archive.bag_signing import KEY_NAME, create_signing_key, sign_bag
+    from archive.preservation.bag_signing import KEY_NAME, create_signing_key, sign_bag
 
     _sql(bag, TRIGGER)
     rehash(bag)
@@ -189,7 +189,7 @@ def test_a_bag_signed_by_another_key_is_refused(bag: Path, key: str, tmp_path: P
 
 
 def test_an_untouched_bag_is_refused_with_another_archives_key(bag: Path, tmp_path: Path) -> None:
-    from archive.bag_signing import KEY_NAME, create_signing_key
+    from archive.preservation.bag_signing import KEY_NAME, create_signing_key
 
     other = create_signing_key(tmp_path / "other" / KEY_NAME)
     line = _refused(bag, tmp_path / "restored", "--public-key", other.public.text)
@@ -357,7 +357,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
     """A live archive (never restored) with one public event whose poster is a real PNG."""
     from PIL import Image
 
-    from archive.events import create_event
+    from archive.hub.events import create_event
 
     sample = sample_copy(tmp_path)
     poster = tmp_path / "poster.png"
@@ -382,9 +382,9 @@ def test_file_routes_answer_404_for_a_catalog_path_outside_its_folder(
 ) -> None:
     from starlette.applications import Starlette
 
-    from archive.access import Viewer
-    from archive.feeds_web import feed_routes
-    from archive.web import media_url, routes
+    from archive.catalog.access import Viewer
+    from archive.portal.routes.feeds import feed_routes
+    from archive.portal.routes.files import media_url, routes
 
     settings, ids = served
     home = settings.home

@@ -93,7 +93,7 @@ def test_visibility_change_is_applied_incrementally(tmp_path) -> None:
 
 
 def test_unknown_role_is_an_input_error(archive: Archive) -> None:
-    from archive.errors import InputError
+    from archive.core.errors import InputError
 
     with pytest.raises(InputError):
         archive.search("strike", role="admin")

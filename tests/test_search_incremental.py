@@ -117,8 +117,8 @@ def test_verify_reports_revision_difference(archive: Archive) -> None:
 
 def _crash_while_indexing(home: str, item_id: str) -> None:
     """Child process: start re-indexing one item and die before the commit."""
-    from archive.catalog import Catalog
-    from archive.config import load_settings
+    from archive.catalog.db import Catalog
+    from archive.core.config import load_settings
     from indexer.index import _documents_for
 
     settings = load_settings(home)
@@ -133,8 +133,8 @@ def _crash_while_indexing(home: str, item_id: str) -> None:
 
 
 def _crash_during_rebuild(home: str) -> None:
-    from archive.catalog import Catalog
-    from archive.config import load_settings
+    from archive.catalog.db import Catalog
+    from archive.core.config import load_settings
 
     settings = load_settings(home)
     index = SearchIndex.open(settings)
@@ -176,8 +176,8 @@ def test_crash_mid_update_is_detected_and_repaired(archive: Archive) -> None:
 
 def test_nightly_repair_mends_only_what_drifted(archive: Archive) -> None:
     """The worker's periodic task: items changed behind the index's back are re-indexed."""
-    from archive.audit import audit_log
-    from archive.jobs import PERIODIC_TASKS
+    from archive.catalog.audit import audit_log
+    from archive.jobs.queue import PERIODIC_TASKS
     from indexer.index import periodic_repair
 
     assert ("archive.index", "indexer.index:periodic_repair") in {
@@ -240,8 +240,8 @@ def test_crash_mid_rebuild_leaves_the_old_index_serving(archive: Archive) -> Non
 
 def _hold_write_lock(home: str, item_id: str, ready, release) -> None:
     """Child: a slow writer holding both our write lock and Whoosh's lock until told to finish."""
-    from archive.catalog import Catalog
-    from archive.config import load_settings
+    from archive.catalog.db import Catalog
+    from archive.core.config import load_settings
     from indexer.index import _documents_for
 
     settings = load_settings(home)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.config import load_settings
-from archive.errors import ConfigError
-from archive.keys import load_secret
+from archive.core.config import load_settings
+from archive.core.errors import ConfigError
+from archive.core.keys import load_secret
 
 
 def _all_at_once(settings, count: int) -> list[bytes]:

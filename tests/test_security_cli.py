@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import run_cli
 
-from archive.pipeline import reindex_item
-from archive.visibility import redact_segment
+from archive.ingest.pipeline import reindex_item
+from archive.workspace.visibility import redact_segment
 from transcripts.segments import Segment
 
 STAFF_CANARY = "zebracanary"
@@ -174,7 +174,7 @@ def test_staff_see_what_the_others_do_not(archive_home) -> None:
 
 def test_search_facets_count_nothing_hidden(archive_home) -> None:
     indexer = pytest.importorskip("indexer")
-    from archive.config import load_settings
+    from archive.core.config import load_settings
 
     home, ids = archive_home
     index = indexer.SearchIndex.open(load_settings(home))

@@ -21,20 +21,20 @@ import portal_data
 import pytest
 from conftest import run_cli
 
-from archive.access import Viewer
-from archive.accounts import add_user, authenticate, create_session
-from archive.catalog import Catalog
-from archive.errors import NotFoundError
-from archive.portal_sessions import (
+from archive.catalog.access import Viewer
+from archive.catalog.db import Catalog
+from archive.core.errors import NotFoundError
+from archive.media.uploads import upload_dir
+from archive.portal.routes.files import UrlSigner, media_url, subtitle_url, transcript_url
+from archive.portal.sessions import (
     COOKIE_NAME,
     check_upload,
     issue_login_code,
     session_viewer,
     upload_token,
 )
-from archive.uploads import upload_dir
-from archive.visibility import redact_segment
-from archive.web import UrlSigner, media_url, subtitle_url, transcript_url
+from archive.workspace.accounts import add_user, authenticate, create_session
+from archive.workspace.visibility import redact_segment
 
 PASSWORD = "correct horse battery"
 SECRET_TEXT = "碼頭罷工內部討論"
@@ -325,7 +325,7 @@ def test_the_session_cookie_is_httponly_strict_and_its_code_works_once(settings,
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from archive.upload_web import upload_routes
+    from archive.portal.routes.uploads import upload_routes
 
     add_user(catalog, "staff1", "staff", PASSWORD, actor="test")
     token = create_session(catalog, settings, authenticate(catalog, "staff1", PASSWORD))

@@ -22,7 +22,20 @@ import pytest
 from portal_harness import archive_home, log_in, new_session, open_page
 from streamlit.testing.v1 import AppTest
 
-from archive.accounts import (
+from archive.catalog.db import Catalog
+from archive.core.errors import AccessDeniedError
+from archive.hub.events import create_event
+from archive.ingest.intake import IngestOptions
+from archive.ingest.jobs import submit_ingest
+from archive.media.uploads import write_upload_stream
+from archive.portal.sessions import (
+    COOKIE_NAME,
+    live_staff_viewer,
+    revoke,
+    sign_upload,
+    upload_token,
+)
+from archive.workspace.accounts import (
     MAX_FAILURES,
     add_user,
     authenticate,
@@ -31,20 +44,7 @@ from archive.accounts import (
     remove_user,
     set_role,
 )
-from archive.catalog import Catalog
-from archive.errors import AccessDeniedError
-from archive.events import create_event
-from archive.ingest import IngestOptions
-from archive.jobs import submit_ingest
-from archive.portal_sessions import (
-    COOKIE_NAME,
-    live_staff_viewer,
-    revoke,
-    sign_upload,
-    upload_token,
-)
-from archive.uploads import write_upload_stream
-from archive.visibility import redact
+from archive.workspace.visibility import redact
 
 PASSWORD = "correct horse battery"
 REFUSAL = "Your session has ended or your account no longer has staff rights: nothing was changed."
@@ -287,9 +287,9 @@ def test_the_upload_route_refuses_a_lost_session(arch, cat, monkeypatch, fixture
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from archive.access import Viewer
-    from archive.upload_web import UPLOAD_PATH, upload_routes
-    from archive.uploads import upload_dir
+    from archive.catalog.access import Viewer
+    from archive.media.uploads import upload_dir
+    from archive.portal.routes.uploads import UPLOAD_PATH, upload_routes
 
     staff = Staff(arch, cat, way)
     page_token = upload_token(arch.settings, Viewer("staff", staff.name))

@@ -12,16 +12,17 @@ import pytest
 from portal_harness import archive_home, log_in, new_session, open_page, texts
 from streamlit.testing.v1 import AppTest
 
-from archive.access import Viewer
-from archive.accounts import add_user
-from archive.audit import audit_log
-from archive.catalog import Catalog
-from archive.editing import EditText, apply_edits
-from archive.ingest import IngestOptions
-from archive.jobs import Reporter, submit_ingest
-from archive.portal_sessions import session_viewer, sign_upload
-from archive.uploads import write_upload_stream
-from archive.visibility import list_redactions
+from archive.catalog.access import Viewer
+from archive.catalog.audit import audit_log
+from archive.catalog.db import Catalog
+from archive.ingest.intake import IngestOptions
+from archive.ingest.jobs import submit_ingest
+from archive.jobs.queue import Reporter
+from archive.media.uploads import write_upload_stream
+from archive.portal.sessions import session_viewer, sign_upload
+from archive.workspace.accounts import add_user
+from archive.workspace.editing import EditText, apply_edits
+from archive.workspace.visibility import list_redactions
 
 PASSWORD = "correct horse battery"
 REDACTED_ZH = "捐款超過八百萬元"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.errors import InputError, SubtitleError
+from archive.core.errors import InputError, SubtitleError
 from transcripts.segments import Segment
 from transcripts.subtitles import (
     export,

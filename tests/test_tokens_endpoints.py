@@ -44,7 +44,7 @@ from portal_harness import (
     texts,
 )
 
-from archive.access import Viewer
+from archive.catalog.access import Viewer
 
 PASSWORD = "correct horse battery"
 Y = datetime.now(UTC).year + 1
@@ -81,9 +81,9 @@ def _get(url: str, headers: dict[str, str] | None = None, method: str = "GET"):
 def arch(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("tokens")
     built = portal_data.build(home, long_talk=False, extra=0)
-    from archive.accounts import add_user
-    from archive.catalog import Catalog
-    from archive.events import create_event
+    from archive.catalog.db import Catalog
+    from archive.hub.events import create_event
+    from archive.workspace.accounts import add_user
 
     cat = Catalog.open(built.settings)
     add_user(cat, "ed", "staff", PASSWORD, actor="test")
@@ -131,7 +131,7 @@ def _readable(token: str) -> str:
 
 
 def test_file_tokens_reveal_no_user_role_or_item(arch) -> None:
-    from archive.web import (
+    from archive.portal.routes.files import (
         calendar_url,
         media_url,
         poster_url,
@@ -185,10 +185,10 @@ def test_streamlit_metrics_are_not_served(portal) -> None:
 
 
 def test_members_files_are_refused_to_anyone_else(arch, portal) -> None:
-    from archive.accounts import authenticate, create_session
-    from archive.catalog import Catalog
-    from archive.portal_sessions import COOKIE_NAME
-    from archive.web import calendar_url, poster_url
+    from archive.catalog.db import Catalog
+    from archive.portal.routes.files import calendar_url, poster_url
+    from archive.portal.sessions import COOKIE_NAME
+    from archive.workspace.accounts import authenticate, create_session
 
     event = arch.ids["members_event"]
     cat = Catalog.open(arch.settings)
@@ -226,8 +226,8 @@ class _Server:
         import uvicorn
         from starlette.applications import Starlette
 
-        from archive.upload_web import upload_routes
-        from archive.web import routes
+        from archive.portal.routes.files import routes
+        from archive.portal.routes.uploads import upload_routes
 
         app = Starlette(routes=[*routes(settings), *upload_routes(settings)])
         self.port = _free_port()
@@ -257,9 +257,9 @@ class _Server:
 
 
 def _open_session(server: _Server, settings, headers: dict[str, str] | None = None):
-    from archive.accounts import authenticate, create_session
-    from archive.catalog import Catalog
-    from archive.portal_sessions import issue_login_code
+    from archive.catalog.db import Catalog
+    from archive.portal.sessions import issue_login_code
+    from archive.workspace.accounts import authenticate, create_session
 
     cat = Catalog.open(settings)
     token = create_session(cat, settings, authenticate(cat, "mei", PASSWORD))
@@ -312,8 +312,8 @@ def test_cookie_from_a_trusted_https_proxy_is_host_prefixed(arch) -> None:
 def test_cookie_behind_https_is_host_prefixed_and_secure(arch) -> None:
     from dataclasses import replace
 
-    from archive.portal_sessions import COOKIE_NAME, SECURE_COOKIE_NAME, cookie_token
-    from archive.web import media_url
+    from archive.portal.routes.files import media_url
+    from archive.portal.sessions import COOKIE_NAME, SECURE_COOKIE_NAME, cookie_token
 
     settings = replace(arch.settings, public_url="https://archive.example.org")
     with _Server(settings) as server:
@@ -437,8 +437,8 @@ def test_source_links_below_staff(arch, role: str, tmp_path: Path) -> None:
 
 
 def test_source_links_in_feeds_search_and_mirror(arch, tmp_path: Path) -> None:
-    from archive.catalog import Catalog
-    from archive.feeds import podcast_feed, rss_feed
+    from archive.catalog.db import Catalog
+    from archive.hub.feeds import podcast_feed, rss_feed
     from indexer import SearchIndex
 
     cat = Catalog.open(arch.settings)

@@ -33,8 +33,8 @@ import numpy as np
 import pytest
 from fixtures_audio import FIXTURES, REFERENCES, cer, make_silence, wer
 
-from archive.config import Settings
-from archive.errors import InputError, TranscriptionError
+from archive.core.config import Settings
+from archive.core.errors import InputError, TranscriptionError
 from transcripts.chinese import has_han, hk_punctuation, to_hk
 from transcripts.segments import Segment
 from transcripts.transcribe import (

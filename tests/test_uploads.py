@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.errors import InputError, MediaError
-from archive.uploads import (
+from archive.core.errors import InputError, MediaError
+from archive.media.uploads import (
     MAX_DISPLAY_NAME,
     display_name,
     safe_upload_path,
@@ -150,7 +150,7 @@ def test_failed_stream_leaves_nothing(settings) -> None:
 
 
 def test_an_upload_is_ingested_under_its_display_name(settings, catalog, fixtures_dir) -> None:
-    from archive.ingest import IngestOptions, ingest
+    from archive.ingest.intake import IngestOptions, ingest
 
     upload = write_upload_stream(
         settings, _chunks(fixtures_dir / "en/jfk.flac"), "../../訪問 JFK.flac"

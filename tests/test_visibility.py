@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive.access import Viewer, visible_item, visible_revision
-from archive.audit import audit_log
-from archive.errors import AccessDeniedError, InputError, NotFoundError
-from archive.visibility import (
+from archive.catalog.access import Viewer, visible_item, visible_revision
+from archive.catalog.audit import audit_log
+from archive.core.errors import AccessDeniedError, InputError, NotFoundError
+from archive.workspace.visibility import (
     apply_embargoes,
     list_redactions,
     redact,
@@ -222,7 +222,7 @@ def test_audit_log_is_staff_only(catalog, settings, item) -> None:
 
 
 def test_a_failed_index_update_undoes_a_redaction_or_a_hiding(catalog, settings, item) -> None:
-    from archive.errors import IndexError_
+    from archive.core.errors import IndexError_
 
     set_visibility(catalog, settings, item.id, "public", actor="alice")
     current = settings.index_dir / "CURRENT"
@@ -244,7 +244,7 @@ def test_a_failed_index_update_undoes_a_redaction_or_a_hiding(catalog, settings,
 
 
 def test_the_worker_periodic_task_lifts_a_passed_embargo(catalog, settings, item) -> None:
-    from archive.jobs import PERIODIC_TASKS, _periodic_runner
+    from archive.jobs.queue import PERIODIC_TASKS, _periodic_runner
 
     target = next(t for _, _, t in PERIODIC_TASKS if t.endswith(":apply_embargoes"))
     # An embargo whose date has passed (written directly: set_visibility refuses past dates).

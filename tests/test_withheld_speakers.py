@@ -30,8 +30,8 @@ PASSWORD = "correct horse battery"
 def arch(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("withheld")
     built = portal_data.build(home, long_talk=False, extra=0)
-    from archive.accounts import add_user
-    from archive.catalog import Catalog
+    from archive.catalog.db import Catalog
+    from archive.workspace.accounts import add_user
     from indexer import SearchIndex
 
     cat = Catalog.open(built.settings)
@@ -102,9 +102,9 @@ def test_show_and_export_below_staff_carry_only_the_label(arch, role: str) -> No
 
 # -- citations ------------------------------------------------------------------------------------
 def test_citations_in_every_style_name_only_the_label(arch) -> None:
-    from archive.access import Viewer
-    from archive.catalog import Catalog
-    from archive.cite import STYLES, build_citation, render
+    from archive.catalog.access import Viewer
+    from archive.catalog.cite import STYLES, build_citation, render
+    from archive.catalog.db import Catalog
 
     cat = Catalog.open(arch.settings)
     item = arch.ids["interview"]
@@ -150,8 +150,8 @@ def test_search_neither_finds_nor_counts_the_name(arch, role: str) -> None:
 
 # -- feeds ----------------------------------------------------------------------------------------
 def test_feeds_name_only_the_label(arch) -> None:
-    from archive.catalog import Catalog
-    from archive.feeds import podcast_feed, rss_feed
+    from archive.catalog.db import Catalog
+    from archive.hub.feeds import podcast_feed, rss_feed
 
     cat = Catalog.open(arch.settings)
     feeds = [
@@ -226,7 +226,7 @@ def test_staff_see_the_name_on_the_page(arch) -> None:
 
 
 def test_the_editor_withholds_and_names_again(arch) -> None:
-    from archive.catalog import Catalog
+    from archive.catalog.db import Catalog
 
     item = arch.ids["bar"]
     # Browse's list is cached: warm it with the name, as a visitor would just before.
@@ -251,8 +251,8 @@ def test_the_editor_withholds_and_names_again(arch) -> None:
 
 # -- the file routes and feeds over real HTTP -------------------------------------------------------
 def test_http_routes_carry_only_the_label(arch) -> None:
-    from archive.access import Viewer
-    from archive.web import subtitle_url, transcript_url
+    from archive.catalog.access import Viewer
+    from archive.portal.routes.files import subtitle_url, transcript_url
 
     item = arch.ids["interview"]
     public = Viewer("public")

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archive.config import Settings
-from archive.errors import ConfigError
+from archive.core.config import Settings
+from archive.core.errors import ConfigError
 
 if TYPE_CHECKING:  # importing faster_whisper costs ~1 s; only load_model needs it
     from faster_whisper import WhisperModel

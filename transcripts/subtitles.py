@@ -38,7 +38,7 @@ from pathlib import Path
 import pysubs2
 from pysubs2.formats import SubripFormat, WebVTTFormat
 
-from archive.errors import InputError, SubtitleError
+from archive.core.errors import InputError, SubtitleError
 
 from .segments import Segment
 

@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archive.config import Settings
-from archive.errors import InputError, TranscriptionError
+from archive.core.config import Settings
+from archive.core.errors import InputError, TranscriptionError
 
 from .chinese import fold, has_han, hk_punctuation, is_chinese_text, strip_punctuation, to_hk
 from .model import load_model, model_name

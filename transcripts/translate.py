@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archive.errors import TranscriptionError
+from archive.core.errors import TranscriptionError
 
 from .segments import Segment
 

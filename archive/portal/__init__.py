@@ -9,7 +9,7 @@ same portal as the checkout:
 - ``asgi.py``: what the ASGI app is made of (routes, middleware, lifespan);
 - ``app.py``: ``app = st.App(...)``, the file ``archive serve`` hands ``streamlit run``;
 - ``streamlit_settings.py``: the Streamlit settings ``archive serve`` passes on its command line;
-- ``locales/``: the gettext catalogs (``.po``; ``.mo`` compiled at start-up, :mod:`archive.i18n`).
+- ``locales/``: the gettext catalogs (``.po``; ``.mo`` compiled at start-up, :mod:`archive.portal.i18n`).
 
 Importing this package imports nothing else (no Streamlit): it only names the files.
 """

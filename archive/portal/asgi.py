@@ -5,7 +5,7 @@ the app works from any working directory and from an installed wheel) together w
 ``/files/media/…`` (signed, access-checked media streaming), ``/files/subtitles/…``,
 ``/files/transcript/…``, the feeds and the upload routes, all from the same process and port, so
 no page needs any other host. Every response carries a strict Content-Security-Policy
-(:mod:`archive.web_headers`).
+(:mod:`archive.portal.routes.headers`).
 
 Two files construct the app from these options, and Streamlit finds it in either (it looks for an
 ``app = st.App(...)`` assignment in the file it is given): ``archive/portal/app.py`` (what
@@ -23,13 +23,13 @@ from typing import Any
 
 from starlette.middleware import Middleware
 
-from archive.feeds_web import feed_routes
-from archive.i18n import compile_catalogs
 from archive.portal import NAVIGATION
-from archive.ui import on_script_error
-from archive.upload_web import upload_routes
-from archive.web import ClosedPaths, routes
-from archive.web_headers import SecurityHeaders
+from archive.portal.i18n import compile_catalogs
+from archive.portal.routes.feeds import feed_routes
+from archive.portal.routes.files import ClosedPaths, routes
+from archive.portal.routes.headers import SecurityHeaders
+from archive.portal.routes.uploads import upload_routes
+from archive.portal.ui import on_script_error
 
 __all__ = ["app_options"]
 
@@ -41,7 +41,7 @@ def _warm_up() -> None:
     try:
         import archive.cite  # noqa: F401  (citeproc-py, CSL styles)
         import transcripts.subtitles  # noqa: F401
-        from archive.config import load_settings
+        from archive.core.config import load_settings
         from indexer import SearchIndex
 
         SearchIndex.open(load_settings()).doc_count()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui, ui_staff
+from archive.portal import ui, ui_staff
 
 lang = ui.current_lang()
 t = ui.I18n(lang)

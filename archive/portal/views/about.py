@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui
+from archive.portal import ui
 
 t = ui.page_i18n()
 _ = t._

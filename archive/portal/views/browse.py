@@ -9,10 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from archive import ui
-from archive.catalog import COLLECTIONS
-from archive.i18n import N_
-from archive.text_safety import html_text, md
+from archive.catalog.db import COLLECTIONS
+from archive.core.text_safety import html_text, md
+from archive.portal import ui
+from archive.portal.i18n import N_
 
 t = ui.page_i18n()
 _ = t._
@@ -254,7 +254,7 @@ for r in shown[(page - 1) * PER_PAGE : page * PER_PAGE]:
         meta = ""
         if other and other != title:
             meta += f'<span class="hk-meta">{html_text(other)}</span><br>'
-        from archive.catalog import Item
+        from archive.catalog.db import Item
 
         meta += ui.item_badges(
             t,

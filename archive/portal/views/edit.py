@@ -2,7 +2,7 @@
 
 URL: ``/edit?item=ID&p=PAGE``. The transcript is shown a page of segments at a time (a two-hour
 talk has 1,500). Changes typed on any page are kept until *Save*, which stores them all as one new
-revision (:func:`archive.editing.apply_edits`, author and time recorded; older revisions stay
+revision (:func:`archive.workspace.editing.apply_edits`, author and time recorded; older revisions stay
 citable). Saving checks that nobody else saved since this page loaded the transcript; if someone
 did, nothing is overwritten. Split and merge save at once, together with anything still unsaved.
 Redactions and visibility are not revisions: they apply at once and go into the audit log.
@@ -15,10 +15,14 @@ from typing import Any
 
 import streamlit as st
 
-from archive import ui, ui_disclosure, ui_staff
-from archive.audit import audit_log
-from archive.catalog import overlaps
-from archive.editing import (
+from archive.catalog.audit import audit_log
+from archive.catalog.db import overlaps
+from archive.core.errors import ArchiveError, InputError, NotFoundError
+from archive.core.text_safety import md
+from archive.jobs.queue import enqueue
+from archive.portal import ui, ui_disclosure, ui_staff
+from archive.portal.i18n import N_, clock
+from archive.workspace.editing import (
     MIN_PART_SECONDS,
     EditText,
     MarkReviewed,
@@ -30,11 +34,13 @@ from archive.editing import (
     apply_edits,
     revision_history,
 )
-from archive.errors import ArchiveError, InputError, NotFoundError
-from archive.i18n import N_, clock
-from archive.jobs import enqueue
-from archive.text_safety import md
-from archive.visibility import list_redactions, redact, set_visibility, span_label, unredact
+from archive.workspace.visibility import (
+    list_redactions,
+    redact,
+    set_visibility,
+    span_label,
+    unredact,
+)
 
 t = ui.page_i18n()
 _ = t._

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import hub_ui, ui
-from archive.errors import NotFoundError
-from archive.events import (
+from archive.core.errors import NotFoundError
+from archive.core.text_safety import attr, html_text, link_url, md
+from archive.hub.events import (
     event_permalink,
     event_recording,
     format_event_time,
@@ -22,9 +22,9 @@ from archive.events import (
     poster_file,
     visible_event,
 )
-from archive.feeds import poster_path
-from archive.text_safety import attr, html_text, link_url, md
-from archive.web import poster_url
+from archive.hub.feeds import poster_path
+from archive.portal import hub_ui, ui
+from archive.portal.routes.files import poster_url
 
 t = ui.page_i18n()
 _ = t._

@@ -1,7 +1,7 @@
 """Staff: announce an event, edit it, postpone, cancel or mark it held, attach its recording link.
 
 URL: ``/events_admin?lang=…`` (a new event) or ``/events_admin?event=ID`` (one event). Staff only:
-anyone else is told so and sees nothing. The forms only call :mod:`archive.events`; a recording is
+anyone else is told so and sees nothing. The forms only call :mod:`archive.hub.events`; a recording is
 *queued* for ``archive worker`` (the portal never runs an ingest itself). Problems are shown as
 plain translated sentences; a time that happens twice (when the clocks go back) is asked about,
 never guessed.
@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 from babel.dates import format_time
 
-from archive import hub_ui, ui, ui_staff
-from archive.errors import ArchiveError, InputError, NotFoundError
-from archive.events import (
+from archive.core.errors import ArchiveError, InputError, NotFoundError
+from archive.core.text_safety import md
+from archive.hub.events import (
     EVENT_LANGUAGES,
     Event,
     attach_recording,
@@ -38,8 +38,8 @@ from archive.events import (
     recording_options,
     update_event,
 )
-from archive.i18n import N_
-from archive.text_safety import md
+from archive.portal import hub_ui, ui, ui_staff
+from archive.portal.i18n import N_
 
 t = ui.page_i18n()
 _ = t._

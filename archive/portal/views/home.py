@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import hub_ui, ui, ui_search
-from archive.access import present_item
-from archive.events import list_events
+from archive.catalog.access import present_item
+from archive.hub.events import list_events
+from archive.portal import hub_ui, ui, ui_search
 
 t = ui.page_i18n()
 _ = t._

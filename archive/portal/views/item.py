@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui
-from archive.access import visible_item
-from archive.errors import ArchiveError, NotFoundError
-from archive.i18n import N_, clock
-from archive.text_safety import attr, html_text, md
-from archive.web import subtitle_url, transcript_url
+from archive.catalog.access import visible_item
+from archive.core.errors import ArchiveError, NotFoundError
+from archive.core.text_safety import attr, html_text, md
+from archive.portal import ui
+from archive.portal.i18n import N_, clock
+from archive.portal.routes.files import subtitle_url, transcript_url
 
 t = ui.page_i18n()
 _ = t._
@@ -294,7 +294,7 @@ with right:
             default="zh" if t.lang == "zh" else "en",
             required=True,
         )
-        # Served by the archive's own route (archive.web): signed for this viewer, access checked
+        # Served by the archive's own route (archive.portal.routes.files): signed for this viewer, access checked
         # again when fetched, made on request (nothing kept in memory per visitor).
         anchors = []
         for fmt, label in FORMATS:

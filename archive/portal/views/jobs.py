@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui, ui_staff
-from archive.catalog import Job
-from archive.errors import ArchiveError
-from archive.i18n import N_
-from archive.jobs import cancel_job, enqueue, retry_job
-from archive.text_safety import md
+from archive.catalog.db import Job
+from archive.core.errors import ArchiveError
+from archive.core.text_safety import md
+from archive.jobs.queue import cancel_job, enqueue, retry_job
+from archive.portal import ui, ui_staff
+from archive.portal.i18n import N_
 
 t = ui.page_i18n()
 _ = t._
@@ -194,7 +194,7 @@ job_list()
 # -- the last check of the stored files ---------------------------------------------------------
 st.subheader(_("Stored files"), anchor=False)
 try:
-    from archive.fixity import last_fixity_run
+    from archive.preservation.fixity import last_fixity_run
 except ImportError:  # the preservation part is not installed
     last_fixity_run = None
 if last_fixity_run is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui, ui_staff
-from archive.errors import AccessDeniedError
-from archive.text_safety import md
+from archive.core.errors import AccessDeniedError
+from archive.core.text_safety import md
+from archive.portal import ui, ui_staff
 
 t = ui.page_i18n()
 _ = t._

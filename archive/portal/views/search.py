@@ -1,4 +1,4 @@
-"""Search: one box, results grouped by recording, facets, paging (``archive.ui_search``).
+"""Search: one box, results grouped by recording, facets, paging (``archive.portal.ui_search``).
 
 URL: ``/search?q=…&collection=…&year=…&speaker=…&language=…&page=…&lang=…``.
 Searches are not logged (no query, no address).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive import ui, ui_search
+from archive.portal import ui, ui_search
 
 # Old-style permalinks (``/?item=ID&t=S&rev=N``) open the recording.
 if st.query_params.get("item"):

@@ -11,14 +11,14 @@ from typing import Any
 
 import streamlit as st
 
-from archive import ui, ui_staff
-from archive.catalog import COLLECTIONS, normalise_date
-from archive.errors import ArchiveError, InputError, NotFoundError
-from archive.i18n import N_
-from archive.ingest import IngestOptions, is_url
-from archive.jobs import submit_ingest
-from archive.portal_sessions import check_upload
-from archive.text_safety import md
+from archive.catalog.db import COLLECTIONS, normalise_date
+from archive.core.errors import ArchiveError, InputError, NotFoundError
+from archive.core.text_safety import md
+from archive.ingest.intake import IngestOptions, is_url
+from archive.ingest.jobs import submit_ingest
+from archive.portal import ui, ui_staff
+from archive.portal.i18n import N_
+from archive.portal.sessions import check_upload
 
 t = ui.page_i18n()
 _ = t._

@@ -1,0 +1,114 @@
+"""Where the archive keeps its data, and the settings read from the environment.
+
+Everything lives under one data folder (``--home DIR`` or ``ARCHIVE_HOME``, default ``./data``)::
+
+    catalog.sqlite     the catalog (items, media, transcripts, jobs, accounts, audit)
+    queue.sqlite       the embedded task queue (huey) when no Redis URL is set
+    media/             content-addressed originals and derivatives: media/ab/abcdef....ext
+    index/             the Whoosh search index
+    tmp/               downloads and uploads in progress (same file system, so moves are atomic)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.core.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+ROLES = ("public", "members", "staff")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    whisper_model: str | None = None  # ARCHIVE_WHISPER_MODEL: a faster-whisper name or folder
+    device: str = "cpu"  # ARCHIVE_DEVICE
+    compute_type: str = "int8"  # ARCHIVE_COMPUTE_TYPE
+    queue_url: str | None = None  # ARCHIVE_QUEUE_URL: redis://host:port/db for shared workers
+    public_url: str | None = None  # ARCHIVE_PUBLIC_URL: absolute base for feeds and citations
+    organisation: str = "Hong Kong Labour Rights Archive"  # ARCHIVE_ORGANISATION
+    max_upload_bytes: int = 8 * 1024**3  # ARCHIVE_MAX_UPLOAD_MB
+    # ARCHIVE_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed (addresses, CIDR blocks)
+    trusted_proxies: tuple[str, ...] = ()
+    login_verify_concurrency: int = 2  # ARCHIVE_LOGIN_VERIFY_CONCURRENCY: Argon2 checks at once
+    login_address_failures: int = 20  # ARCHIVE_LOGIN_ADDRESS_FAILURES: per address, any names
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.home / "queue.sqlite"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.home / "tmp"
+
+    def ensure(self) -> Settings:
+        """Create the data folder layout; raise ConfigError when it cannot be."""
+        try:
+            for folder in (self.home, self.media_dir, self.tmp_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the data folder {self.home}: {exc.strerror}") from exc
+        if not os.access(self.home, os.W_OK):
+            raise ConfigError(f"the data folder {self.home} is not writable")
+        return self
+
+
+def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings from the environment; ``home`` (the ``--home`` option) wins over ``ARCHIVE_HOME``."""
+    chosen = home or os.environ.get("ARCHIVE_HOME") or "data"
+    path = Path(chosen).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"the data folder {path} is a file, not a folder")
+    max_mb = os.environ.get("ARCHIVE_MAX_UPLOAD_MB")
+    try:
+        max_bytes = int(max_mb) * 1024**2 if max_mb else 8 * 1024**3
+    except ValueError as exc:
+        raise ConfigError(
+            f"ARCHIVE_MAX_UPLOAD_MB must be a number of megabytes, not {max_mb!r}"
+        ) from exc
+    from archive.core.login_guard import parse_trusted
+
+    proxies = os.environ.get("ARCHIVE_TRUSTED_PROXIES", "")
+    parse_trusted(proxies)  # ConfigError now, not at the first log-in
+    return Settings(
+        home=path,
+        whisper_model=os.environ.get("ARCHIVE_WHISPER_MODEL") or None,
+        device=os.environ.get("ARCHIVE_DEVICE", "cpu"),
+        compute_type=os.environ.get("ARCHIVE_COMPUTE_TYPE", "int8"),
+        queue_url=os.environ.get("ARCHIVE_QUEUE_URL") or None,
+        public_url=(os.environ.get("ARCHIVE_PUBLIC_URL") or "").rstrip("/") or None,
+        organisation=os.environ.get("ARCHIVE_ORGANISATION", Settings.organisation),
+        max_upload_bytes=max_bytes,
+        trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
+        login_verify_concurrency=_positive("ARCHIVE_LOGIN_VERIFY_CONCURRENCY", 2),
+        login_address_failures=_positive("ARCHIVE_LOGIN_ADDRESS_FAILURES", 20),
+    )
+
+
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return value

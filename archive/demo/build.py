@@ -1,0 +1,224 @@
+"""The demo archive: real speech from ``../shared/fixtures`` transcribed by the real model, plus items
+made from subtitle files, so every page of the portal has something to show.
+
+Every demo item has ``is_demo`` set and "(demo)" / "（示範）" in its titles: nobody should mistake it
+for the organisation's own material.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.catalog.db import Catalog, Item
+from archive.core.config import Settings
+from archive.core.errors import ConfigError
+
+__all__ = ["DEMO_RECORDINGS", "DEMO_SUBTITLES", "build_demo", "default_fixtures"]
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class DemoEntry:
+    path: str  # relative to the fixtures folder (or to archive/demo/demo_data for ours)
+    title_zh: str
+    title_en: str
+    collection: str
+    language: str
+    date: str
+    speakers: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    description_en: str = ""
+    description_zh: str = ""
+    visibility: str = "public"
+
+
+DEMO_RECORDINGS = (
+    DemoEntry(
+        "en/jfk.flac",
+        "甘迺迪就職演說節錄（示範）",
+        "Kennedy inaugural address, excerpt (demo)",
+        "other",
+        "en",
+        "1961-01-20",
+        ("John F. Kennedy",),
+        ("speech", "demo"),
+        "A public-domain recording used to demonstrate English transcription.",
+        "公有領域錄音，用作示範英語轉錄。",
+    ),
+    DemoEntry(
+        "video/auto-editor_example.mp4",
+        "影片示範：英語講話（示範）",
+        "Video example: English talk (demo)",
+        "webinar",
+        "en",
+        "2022-05-01",
+        (),
+        ("video", "demo"),
+        "A short video with English speech and pauses (Unlicense), showing video playback.",
+        "一段有停頓的英語講話短片，示範影片播放。",
+    ),
+    DemoEntry(
+        "zh/sensevoice_test_zh.wav",
+        "普通話示範：開放時間（示範）",
+        "Mandarin example: opening hours (demo)",
+        "interview",
+        "zh",
+        "2024-03-01",
+        (),
+        ("mandarin", "demo"),
+        "A short Mandarin clip (MIT) from the SenseVoice test set.",
+        "SenseVoice 測試集的普通話短片。",
+    ),
+    DemoEntry(
+        "zh/sensevoice_sample.wav",
+        "普通話示範：濱海新區（示範）",
+        "Mandarin example: Binhai New Area (demo)",
+        "interview",
+        "zh",
+        "2024-03-02",
+        (),
+        ("mandarin", "demo"),
+    ),
+    DemoEntry(
+        "zh/cosyvoice_zero_shot_prompt.wav",
+        "普通話示範：希望你以後（示範）",
+        "Mandarin example: a wish (demo)",
+        "other",
+        "zh",
+        "2024-07-01",
+        (),
+        ("mandarin", "demo"),
+    ),
+    DemoEntry(
+        "yue/sensevoice_test_yue.wav",
+        "粵語示範：表達唔到（示範）",
+        "Cantonese example: hard to express (demo)",
+        "interview",
+        "yue",
+        "2024-06-04",
+        (),
+        ("cantonese", "demo"),
+    ),
+)
+
+# Items made from subtitle files alone (no recording held).
+DEMO_SUBTITLES = (
+    DemoEntry(
+        "subs/sherpa_lei-jun-test.zh-Hans.srt",
+        "字幕示範：一段演講的機器字幕（示範）",
+        "Subtitle example: machine subtitles of a speech (demo)",
+        "other",
+        "zh",
+        "2023-01-01",
+        (),
+        ("subtitles", "demo"),
+        "Imported from a Simplified Chinese SRT (Apache-2.0); no recording is held.",
+        "由簡體中文 SRT 字幕匯入；本庫未存錄音。",
+    ),
+    DemoEntry(
+        "@demo_data/dock-strike-sample.srt",
+        "2013 年碼頭工人罷工：示範文字（示範）",
+        "The 2013 dock strike: sample text (demo)",
+        "strike-anniversary",
+        "yue",
+        "2013-05-06",
+        ("Demo narrator",),
+        ("dock strike", "demo"),
+        "Written for this demo from public facts about the 2013 strike; not a recording.",
+        "根據 2013 年罷工的公開資料為示範而寫，並非錄音。",
+    ),
+)
+
+
+def default_fixtures() -> Path:
+    env = os.environ.get("ARCHIVE_FIXTURES")
+    if env:
+        return Path(env)
+    return HERE.parent.parent / "shared" / "fixtures"
+
+
+def build_demo(
+    settings: Settings,
+    catalog: Catalog,
+    *,
+    fixtures: Path | None = None,
+    force: bool = False,
+    echo: Callable[[str], None] = print,
+) -> list[Item]:
+    """Build the demo archive when the catalog is empty (or always, with ``force``)."""
+    from archive.ingest.intake import IngestOptions
+    from archive.ingest.jobs import ingest_and_transcribe
+    from archive.ingest.pipeline import reindex_item
+    from transcripts.subtitles import read_subtitles
+
+    if catalog.item_ids() and not force:
+        return []
+    folder = fixtures or default_fixtures()
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the demo fixtures folder {folder} does not exist (set ARCHIVE_FIXTURES)"
+        )
+    built: list[Item] = []
+    for entry in DEMO_RECORDINGS:
+        path = folder / entry.path
+        if not path.exists():
+            echo(f"skipped {entry.path}: not found")
+            continue
+        echo(f"demo: {entry.title_en}")
+        outcome, _job = ingest_and_transcribe(
+            settings,
+            catalog,
+            str(path),
+            IngestOptions(
+                title_zh=entry.title_zh,
+                title_en=entry.title_en,
+                description_zh=entry.description_zh,
+                description_en=entry.description_en,
+                collection=entry.collection,
+                date=entry.date,
+                speakers=entry.speakers,
+                tags=entry.tags,
+                visibility=entry.visibility,
+                language=entry.language,
+                is_demo=True,
+                created_by="demo",
+            ),
+        )
+        if outcome.duplicate:
+            continue
+        built.append(catalog.get_item(outcome.item.id))
+    for entry in DEMO_SUBTITLES:
+        path = HERE / entry.path[1:] if entry.path.startswith("@") else folder / entry.path
+        if not path.exists():
+            echo(f"skipped {entry.path}: not found")
+            continue
+        echo(f"demo: {entry.title_en}")
+        segments = read_subtitles(path)
+        with catalog.transaction():
+            item = catalog.create_item(
+                title_zh=entry.title_zh,
+                title_en=entry.title_en,
+                description_zh=entry.description_zh,
+                description_en=entry.description_en,
+                collection=entry.collection,
+                recorded_date=entry.date,
+                speakers=list(entry.speakers),
+                tags=list(entry.tags),
+                visibility=entry.visibility,
+                language=entry.language,
+                is_demo=True,
+            )
+            catalog.add_revision(
+                item.id,
+                segments,
+                origin="subtitles",
+                author="demo",
+                summary=f"imported from {path.name}",
+            )
+        reindex_item(settings, catalog, item.id)
+        built.append(catalog.get_item(item.id))
+    return built

@@ -1,0 +1,1 @@
+"""The webinar hub: events, series, their times and recordings, and the public feeds."""

@@ -1,0 +1,802 @@
+"""Commands of the webinar hub: ``archive event …``, ``archive series …``, ``archive feed …``.
+
+A thin layer over :mod:`archive.hub.events` and :mod:`archive.hub.feeds`: every check (time zones, times
+that do not exist or happen twice, durations, join links, posters, series, attaching) is made
+there, and a refused value becomes the CLI's one ``error:`` line with nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.catalog.access import Viewer
+from archive.catalog.db import COLLECTIONS, LANGUAGES, VISIBILITIES
+from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.config import ROLES
+from archive.core.errors import InputError
+
+__all__ = ["COMMANDS", "event_group", "feed_group", "series_group"]
+
+HUB_LANGUAGES = ("yue", "zh", "en")
+LIST_KEYS = ("id", "title_zh", "title_en", "start_utc", "tz", "status", "series", "item_id")
+
+role_option = click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="staff",
+    show_default=True,
+    help="See the events as this role would (public, members, staff).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+fold_option = click.option(
+    "--fold",
+    type=click.IntRange(0, 1),
+    default=None,
+    help="For a time that happens twice when the clocks go back: 0 = the first, 1 = the second.",
+)
+
+
+def _title(zh: str, en: str) -> str:
+    return " / ".join(t for t in (zh, en) if t)
+
+
+def _event_line(event: Any) -> str:
+    local = event.local_start.strftime("%Y-%m-%d %H:%M")
+    series = f" [{event.series_id}]" if event.series_id else ""
+    item = f" → item {event.item_id}" if event.item_id else ""
+    return (
+        f"{event.id}  {local} {event.tz:<18} {event.status:<9} {event.visibility:<7} "
+        f"{_title(event.title_zh, event.title_en)}{series}{item}"
+    )
+
+
+def _print_event(event: Any, viewer_tz: str | None, locale: str) -> None:
+    from archive.hub.events import format_event_time
+
+    times = format_event_time(event, viewer_tz or event.tz, locale)
+    click.echo(f"{event.id}  {_title(event.title_zh, event.title_en)}")
+    click.echo(
+        f"status: {event.status}   visibility: {event.visibility}   sequence: {event.sequence}"
+    )
+    click.echo(f"when: {times['organiser']} ({event.tz}), {event.duration_minutes} min")
+    if viewer_tz and viewer_tz != event.tz:
+        click.echo(f"      {times['viewer']} ({viewer_tz})")
+    if event.previous_start_utc:
+        click.echo(f"was: {times['previous_organiser']}")
+    click.echo(f"where: {event.place}")
+    for label, value in (
+        ("series", event.series_id),
+        ("speakers", ", ".join(event.speakers)),
+        ("languages", ", ".join(event.languages)),
+        ("join", event.join_url),
+        ("poster", event.poster_path),
+        ("recording", event.item_id),
+    ):
+        if value:
+            click.echo(f"{label}: {value}")
+    for text in (event.description_zh, event.description_en):
+        if text:
+            click.echo("")
+            click.echo(text)
+
+
+def _emit_event(event: Any, as_json: bool, message: str) -> None:
+    if as_json:
+        emit_json(event.to_dict())
+    else:
+        click.echo(
+            f"{message} {event.id}: {_title(event.title_zh, event.title_en)} "
+            f"({event.local_start:%Y-%m-%d %H:%M} {event.tz}, {event.status})"
+        )
+
+
+# -- archive event ----------------------------------------------------------------------------
+
+
+@click.group("event")
+def event_group() -> None:
+    """Announce webinars and talks, postpone or cancel them, attach their recordings.
+
+    \b
+    Example:
+      archive event add --title-zh "碼頭工人罷工十周年" --title-en "Dock strike, ten years on" \\
+          --start "2026-07-10 20:00" --tz Europe/London --duration 90 --visibility public
+      archive event list --json
+    """
+
+
+@event_group.command("add")
+@click.option("--title-zh", default="", help="Chinese title (繁體).")
+@click.option("--title-en", default="", help="English title.")
+@click.option("--description-zh", default="", help="Chinese description.")
+@click.option("--description-en", default="", help="English description.")
+@click.option(
+    "--start",
+    required=True,
+    metavar='"YYYY-MM-DD HH:MM"',
+    help="Start, the organiser's local time.",
+)
+@click.option(
+    "--tz",
+    required=True,
+    metavar="AREA/CITY",
+    help="The organiser's IANA time zone (Europe/London).",
+)
+@fold_option
+@click.option(
+    "--duration", "duration", required=True, type=int, metavar="MINUTES", help="Length in minutes."
+)
+@click.option("--join-url", help="Join or registration link (http/https).")
+@click.option("--series", "series_id", help="The id of a series (see `archive series list`).")
+@click.option("--speaker", "speakers", multiple=True, help="A speaker's name (repeatable).")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    type=click.Choice(HUB_LANGUAGES),
+    help="Spoken language (repeatable): yue (Cantonese), zh (Mandarin), en.",
+)
+@click.option("--place", help='"online" (default) or "City, Venue".')
+@click.option("--poster", type=click.Path(dir_okay=False), help="A PNG, JPEG or WebP poster.")
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="staff",
+    show_default=True,
+    help="Who may see the event (and its join link); only public events are in feeds.",
+)
+@json_option
+@pass_ctx
+def event_add(
+    ctx: Context,
+    title_zh: str,
+    title_en: str,
+    description_zh: str,
+    description_en: str,
+    start: str,
+    tz: str,
+    fold: int | None,
+    duration: int,
+    join_url: str | None,
+    series_id: str | None,
+    speakers: tuple[str, ...],
+    languages: tuple[str, ...],
+    place: str | None,
+    poster: str | None,
+    visibility: str,
+    as_json: bool,
+) -> None:
+    """Announce an event, once, in both languages.
+
+    \b
+    Example:
+      archive event add --title-zh "英國工會對談" --title-en "In conversation: UK unions" \\
+          --start "2026-07-10 20:00" --tz Europe/London --duration 90 --series uk-tour \\
+          --speaker "Lee Cheuk-yan" --language yue --language en \\
+          --join-url https://example.org/register --visibility public --json
+    """
+    from archive.hub.events import create_event
+
+    event = create_event(
+        ctx.settings,
+        ctx.catalog,
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+        start=start,
+        tz=tz,
+        fold=fold,
+        duration_minutes=duration,
+        join_url=join_url,
+        series_id=series_id,
+        speakers=speakers,
+        languages=languages,
+        place=place,
+        poster=poster,
+        visibility=visibility,
+    )
+    _emit_event(event, as_json, "announced event")
+
+
+@event_group.command("list")
+@click.option("--series", "series_id", help="Only this series.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(("scheduled", "postponed", "cancelled", "held")),
+    help="Only these (repeatable).",
+)
+@click.option("--upcoming", "when", flag_value="upcoming", help="Only events not over yet.")
+@click.option("--past", "when", flag_value="past", help="Only events that are over (latest first).")
+@role_option
+@json_option
+@pass_ctx
+def event_list(
+    ctx: Context,
+    series_id: str | None,
+    statuses: tuple[str, ...],
+    when: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """List events in start order.
+
+    \b
+    Example:
+      archive event list --upcoming --role public --json
+    """
+    from archive.hub.events import list_events
+
+    upcoming = {"upcoming": True, "past": False}.get(when or "")
+    events = list_events(
+        ctx.catalog,
+        viewer=Viewer(role),
+        series_id=series_id,
+        statuses=list(statuses) or None,
+        upcoming=upcoming,
+    )
+    if as_json:
+        emit_json([{k: e.to_dict()[k] for k in LIST_KEYS} for e in events])
+        return
+    if not events:
+        click.echo("no events")
+    for event in events:
+        click.echo(_event_line(event))
+
+
+@event_group.command("show")
+@click.argument("event_id")
+@click.option(
+    "--viewer-tz", metavar="AREA/CITY", help="Also show the time in this zone (Asia/Hong_Kong)."
+)
+@click.option(
+    "--locale", type=click.Choice(("en_GB", "zh_Hant_HK")), default="en_GB", show_default=True
+)
+@role_option
+@json_option
+@pass_ctx
+def event_show(
+    ctx: Context, event_id: str, viewer_tz: str | None, locale: str, role: str, as_json: bool
+) -> None:
+    """Show an event: times, place, links, status and its recording.
+
+    \b
+    Example:
+      archive event show ev7k2m9q4x --viewer-tz Asia/Hong_Kong --locale zh_Hant_HK
+    """
+    from archive.hub.events import format_event_time, visible_event
+
+    event = visible_event(ctx.catalog, event_id, Viewer(role))
+    if as_json:
+        data = event.to_dict()
+        if viewer_tz:
+            data["times"] = format_event_time(event, viewer_tz, locale)
+        emit_json(data)
+        return
+    _print_event(event, viewer_tz, locale)
+
+
+@event_group.command("edit")
+@click.argument("event_id")
+@click.option("--title-zh", help="Chinese title.")
+@click.option("--title-en", help="English title.")
+@click.option("--description-zh", help="Chinese description.")
+@click.option("--description-en", help="English description.")
+@click.option(
+    "--start", metavar='"YYYY-MM-DD HH:MM"', help="Correct the start (organiser's local time)."
+)
+@click.option(
+    "--tz", metavar="AREA/CITY", help="Correct the time zone (alone: the same clock time there)."
+)
+@fold_option
+@click.option("--duration", type=int, metavar="MINUTES")
+@click.option("--join-url", help='Join link ("" removes it).')
+@click.option("--series", "series_id", help='Series id ("" takes it out of its series).')
+@click.option(
+    "--speaker", "speakers", multiple=True, help="Speakers (replace the list; repeatable)."
+)
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    type=click.Choice(HUB_LANGUAGES),
+    help="Spoken languages (replace the list; repeatable).",
+)
+@click.option("--place", help='"online" or "City, Venue".')
+@click.option("--poster", type=click.Path(dir_okay=False), help="A new PNG, JPEG or WebP poster.")
+@click.option("--no-poster", is_flag=True, help="Remove the poster.")
+@click.option("--visibility", type=click.Choice(VISIBILITIES))
+@json_option
+@pass_ctx
+def event_edit(
+    ctx: Context,
+    event_id: str,
+    title_zh: str | None,
+    title_en: str | None,
+    description_zh: str | None,
+    description_en: str | None,
+    start: str | None,
+    tz: str | None,
+    fold: int | None,
+    duration: int | None,
+    join_url: str | None,
+    series_id: str | None,
+    speakers: tuple[str, ...],
+    languages: tuple[str, ...],
+    place: str | None,
+    poster: str | None,
+    no_poster: bool,
+    visibility: str | None,
+    as_json: bool,
+) -> None:
+    """Change an event (each change raises its calendar SEQUENCE so calendars update their copy).
+
+    \b
+    Example:
+      archive event edit ev7k2m9q4x --title-en "Dock strike: ten years on" --duration 120
+    """
+    from archive.hub.events import get_event, update_event
+
+    before = get_event(ctx.catalog, event_id)
+    event = update_event(
+        ctx.settings,
+        ctx.catalog,
+        event_id,
+        start=start,
+        tz=tz,
+        fold=fold,
+        place=place,
+        poster=poster,
+        remove_poster=no_poster,
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+        duration_minutes=duration,
+        join_url=join_url,
+        series_id=series_id,
+        speakers=list(speakers) if speakers else None,
+        languages=list(languages) if languages else None,
+        visibility=visibility,
+    )
+    changed = event.sequence != before.sequence
+    _emit_event(event, as_json, "changed event" if changed else "nothing to change in event")
+
+
+@event_group.command("postpone")
+@click.argument("event_id")
+@click.option(
+    "--start",
+    required=True,
+    metavar='"YYYY-MM-DD HH:MM"',
+    help="The new start (organiser's local time).",
+)
+@click.option("--tz", metavar="AREA/CITY", help="The new time zone (default: the event's).")
+@fold_option
+@json_option
+@pass_ctx
+def event_postpone(
+    ctx: Context, event_id: str, start: str, tz: str | None, fold: int | None, as_json: bool
+) -> None:
+    """Postpone an event to a new, later time (the old time is kept and shown).
+
+    \b
+    Example:
+      archive event postpone ev7k2m9q4x --start "2026-07-17 20:00"
+    """
+    from archive.hub.events import postpone_event
+
+    _emit_event(
+        postpone_event(ctx.catalog, event_id, start, tz=tz, fold=fold), as_json, "postponed event"
+    )
+
+
+@event_group.command("cancel")
+@click.argument("event_id")
+@json_option
+@pass_ctx
+def event_cancel(ctx: Context, event_id: str, as_json: bool) -> None:
+    """Cancel an event (calendar feeds then mark it STATUS:CANCELLED).
+
+    \b
+    Example:
+      archive event cancel ev7k2m9q4x
+    """
+    from archive.hub.events import cancel_event
+
+    _emit_event(cancel_event(ctx.catalog, event_id), as_json, "cancelled event")
+
+
+@event_group.command("hold")
+@click.argument("event_id")
+@json_option
+@pass_ctx
+def event_hold(ctx: Context, event_id: str, as_json: bool) -> None:
+    """Record that an event took place (attaching its recording does this too).
+
+    \b
+    Example:
+      archive event hold ev7k2m9q4x
+    """
+    from archive.hub.events import hold_event
+
+    _emit_event(hold_event(ctx.catalog, event_id), as_json, "held event")
+
+
+@event_group.command("attach")
+@click.argument("event_id")
+@click.argument("source")
+@click.option("--title-zh", help="Chinese title (default: the event's).")
+@click.option("--title-en", help="English title (default: the event's).")
+@click.option("--description-zh", help="Chinese description (default: the event's).")
+@click.option("--description-en", help="English description (default: the event's).")
+@click.option("--speaker", "speakers", multiple=True, help="Speakers (default: the event's).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--date", help="Recorded date (default: the event's date, organiser's time).")
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="staff",
+    show_default=True,
+    help="Who may hear the recording; like any ingest, nothing is public until someone says so.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Spoken language (default: the event's, when it has one; else auto).",
+)
+@click.option(
+    "--subtitles",
+    type=click.Path(dir_okay=False),
+    help="An SRT or WebVTT file to use as the transcript.",
+)
+@click.option("--no-transcribe", is_flag=True, help="Store and catalogue only; transcribe later.")
+@click.option(
+    "--no-translate", is_flag=True, help="Skip the machine English track for Chinese speech."
+)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Run now, in this process (else: queue a job for `archive worker`).",
+)
+@json_option
+@pass_ctx
+def event_attach(
+    ctx: Context,
+    event_id: str,
+    source: str,
+    title_zh: str | None,
+    title_en: str | None,
+    description_zh: str | None,
+    description_en: str | None,
+    speakers: tuple[str, ...],
+    tags: tuple[str, ...],
+    date: str | None,
+    visibility: str,
+    language: str | None,
+    subtitles: str | None,
+    no_transcribe: bool,
+    no_translate: bool,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Archive a file or link as an event's recording, through the normal ingest path.
+
+    The item takes the event's titles, speakers, series, date and the webinar collection; the
+    event becomes "held" and its permalink opens the recording.
+
+    \b
+    Example:
+      archive event attach ev7k2m9q4x https://example.org/recording.mp4 --visibility public --wait
+    """
+    from archive.catalog.commands import item_document
+    from archive.core.clikit import Progress
+    from archive.hub.events import attach_recording, get_event, recording_options
+
+    catalog = ctx.catalog
+    event = get_event(catalog, event_id)
+    options = recording_options(
+        event,
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+        speakers=speakers,
+        tags=tags,
+        date=date,
+        visibility=visibility,
+        language=language,
+        subtitles=subtitles,
+        transcribe=not no_transcribe,
+        translate=not no_translate,
+    )
+    bar = Progress(enabled=wait and sys.stderr.isatty() and not as_json)
+    try:
+        outcome = attach_recording(
+            ctx.settings, catalog, event_id, source, options, wait=wait, progress=bar
+        )
+    finally:
+        bar.close()
+    job = outcome.job
+    if as_json:
+        data: dict[str, Any] = {
+            "event": outcome.event.to_dict(),
+            "item_id": outcome.item_id,
+            "duplicate": outcome.duplicate,
+            "job": job.to_dict() if job else None,
+        }
+        if outcome.item_id:
+            data["item"] = item_document(catalog, outcome.item_id, Viewer("staff"))
+        emit_json(data)
+    elif outcome.item_id is None:
+        click.echo(
+            f"queued job {job.id if job else '?'}: run `archive worker`; the event is linked "
+            "to its recording when the job is done"
+        )
+    else:
+        what = "already archived as" if outcome.duplicate else "archived as"
+        click.echo(f"event {event_id}: recording {what} item {outcome.item_id}")
+    if job is not None and job.state == "failed":
+        raise click.ClickException(f"transcription failed (job {job.id}): {job.error}")
+
+
+# -- archive series ------------------------------------------------------------------------------
+
+
+@click.group("series")
+def series_group() -> None:
+    """Bilingual named series of events and recordings (a talk tour, an interview series …).
+
+    \b
+    Example:
+      archive series add uk-tour-2026 --title-zh "英國巡迴講座" --title-en "UK talk tour 2026"
+      archive series list
+    """
+
+
+@series_group.command("add")
+@click.argument("series_id")
+@click.option("--title-zh", default="", help="Chinese title.")
+@click.option("--title-en", default="", help="English title.")
+@click.option("--description-zh", default="", help="Chinese description.")
+@click.option("--description-en", default="", help="English description.")
+@json_option
+@pass_ctx
+def series_add(
+    ctx: Context,
+    series_id: str,
+    title_zh: str,
+    title_en: str,
+    description_zh: str,
+    description_en: str,
+    as_json: bool,
+) -> None:
+    """Create a series. SERIES_ID is a short slug used in feed addresses (uk-tour-2026).
+
+    \b
+    Example:
+      archive series add diaspora-voices --title-zh "海外工會人訪談" \\
+          --title-en "Diaspora trade unionists in conversation"
+    """
+    from archive.hub.events import create_series
+
+    series = create_series(
+        ctx.catalog,
+        series_id,
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+    )
+    if as_json:
+        emit_json(series.to_dict())
+    else:
+        click.echo(f"series {series.id}: {_title(series.title_zh, series.title_en)}")
+
+
+@series_group.command("list")
+@json_option
+@pass_ctx
+def series_list(ctx: Context, as_json: bool) -> None:
+    """List the series.
+
+    \b
+    Example:
+      archive series list --json
+    """
+    from archive.hub.events import list_series
+
+    rows = list_series(ctx.catalog)
+    if as_json:
+        emit_json([s.to_dict() for s in rows])
+        return
+    if not rows:
+        click.echo("no series")
+    for series in rows:
+        click.echo(f"{series.id:<24} {_title(series.title_zh, series.title_en)}")
+
+
+@series_group.command("assign")
+@click.argument("item_id")
+@click.argument("series_id")
+@pass_ctx
+def series_assign(ctx: Context, item_id: str, series_id: str) -> None:
+    """Put an archived item in a series ("" takes it out).
+
+    \b
+    Example:
+      archive series assign k3v9x2m4qa uk-tour-2026
+    """
+    from archive.hub.events import set_item_series
+
+    item = set_item_series(ctx.catalog, item_id, series_id or None)
+    click.echo(
+        f"item {item.id} is in series {item.series_id}"
+        if item.series_id
+        else f"item {item.id} is in no series"
+    )
+
+
+# -- archive feed --------------------------------------------------------------------------------
+
+
+def _write_output(data: bytes, output: str | None) -> None:
+    if not output:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(output).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} does not exist")
+    # Written beside the target and renamed: a web server publishing the file never serves half.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {target} ({len(data)} bytes)", err=True)
+
+
+base_url_option = click.option(
+    "--base-url",
+    metavar="URL",
+    help="Absolute address of the archive for links (default: $ARCHIVE_PUBLIC_URL).",
+)
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout)."
+)
+series_option = click.option("--series", "series_id", help="Only this series.")
+collection_option = click.option(
+    "--collection", type=click.Choice(COLLECTIONS), help="Only this collection."
+)
+
+
+@click.group("feed")
+def feed_group() -> None:
+    """Export the public feeds as files: iCalendar of events, RSS/Atom and podcasts of recordings.
+
+    The same feeds are served over HTTP by `archive serve` under /feeds/.
+
+    \b
+    Example:
+      archive feed ics --base-url https://archive.example.org -o events.ics
+      archive feed podcast --collection webinar -o webinars.xml
+    """
+
+
+@feed_group.command("ics")
+@series_option
+@collection_option
+@click.option("--event", "event_id", help="Only this (public) event, as a single .ics.")
+@base_url_option
+@output_option
+@pass_ctx
+def feed_ics(
+    ctx: Context,
+    series_id: str | None,
+    collection: str | None,
+    event_id: str | None,
+    base_url: str | None,
+    output: str | None,
+) -> None:
+    """The iCalendar feed of public events (all, one series, or one event).
+
+    \b
+    Example:
+      archive feed ics --series uk-tour-2026 --base-url https://archive.example.org -o uk-tour.ics
+    """
+    from archive.hub.events import visible_event
+    from archive.hub.feeds import event_ics, events_calendar, feed_base_url
+
+    if collection:
+        raise InputError("events have no collection: use --series, or no option for all events")
+    base = feed_base_url(ctx.settings, base_url)
+    if event_id:
+        event = visible_event(ctx.catalog, event_id, Viewer("public"))
+        data = event_ics(event, base_url=base, organisation=ctx.settings.organisation)
+    else:
+        data = events_calendar(ctx.settings, ctx.catalog, base_url=base, series_id=series_id)
+    _write_output(data, output)
+
+
+@feed_group.command("rss")
+@series_option
+@collection_option
+@click.option("--atom", is_flag=True, help="Atom instead of RSS 2.0.")
+@base_url_option
+@output_option
+@pass_ctx
+def feed_rss(
+    ctx: Context,
+    series_id: str | None,
+    collection: str | None,
+    atom: bool,
+    base_url: str | None,
+    output: str | None,
+) -> None:
+    """RSS 2.0 (or Atom) of public recordings, newest first, linking to the portal.
+
+    \b
+    Example:
+      archive feed rss --collection interview --base-url https://archive.example.org -o interviews.xml
+    """
+    from archive.hub.feeds import feed_base_url, rss_feed
+
+    data = rss_feed(
+        ctx.settings,
+        ctx.catalog,
+        base_url=feed_base_url(ctx.settings, base_url),
+        collection=collection,
+        series_id=series_id,
+        atom=atom,
+    )
+    _write_output(data, output)
+
+
+@feed_group.command("podcast")
+@series_option
+@collection_option
+@base_url_option
+@output_option
+@pass_ctx
+def feed_podcast(
+    ctx: Context,
+    series_id: str | None,
+    collection: str | None,
+    base_url: str | None,
+    output: str | None,
+) -> None:
+    """A podcast of public recordings: audio enclosures, durations, transcripts (WebVTT, SRT) and
+    chapters (Podcasting 2.0 tags). Enclosure and transcript links point at the archive's /feeds/.
+
+    \b
+    Example:
+      archive feed podcast --series uk-tour-2026 --base-url https://archive.example.org -o podcast.xml
+    """
+    from archive.hub.feeds import feed_base_url, podcast_feed
+
+    data = podcast_feed(
+        ctx.settings,
+        ctx.catalog,
+        base_url=feed_base_url(ctx.settings, base_url),
+        collection=collection,
+        series_id=series_id,
+    )
+    _write_output(data, output)
+
+
+COMMANDS = [event_group, series_group, feed_group]

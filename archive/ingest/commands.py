@@ -1,0 +1,139 @@
+"""``archive ingest``: a file or a URL into the archive, queued or waited for."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archive.catalog.access import Viewer
+from archive.catalog.commands import item_document
+from archive.catalog.db import COLLECTIONS, LANGUAGES, VISIBILITIES
+from archive.core.clikit import Context, Progress, emit_json, pass_ctx
+
+__all__ = ["COMMANDS"]
+
+
+@click.command("ingest")
+@click.argument("source")
+@click.option("--title-zh", help="Chinese title (繁體).")
+@click.option("--title-en", help="English title.")
+@click.option("--description-zh", help="Chinese description.")
+@click.option("--description-en", help="English description.")
+@click.option("--collection", type=click.Choice(COLLECTIONS), default="other", show_default=True)
+@click.option(
+    "--date", "date", metavar="YYYY[-MM[-DD]]", help="Recorded date (default: from the source)."
+)
+@click.option("--speaker", "speakers", multiple=True, help="A speaker's name (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="staff",
+    show_default=True,
+    help="Who may see the item; nothing is public until someone says so.",
+)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="auto",
+    show_default=True,
+    help="Spoken language: yue (Cantonese), zh (Mandarin), en, or auto-detect.",
+)
+@click.option(
+    "--subtitles",
+    type=click.Path(dir_okay=False),
+    help="An SRT or WebVTT file to use as the transcript.",
+)
+@click.option("--no-transcribe", is_flag=True, help="Store and catalogue only; transcribe later.")
+@click.option(
+    "--no-translate", is_flag=True, help="Skip the machine English track for Chinese speech."
+)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Run now, in this process, with a progress bar (else: queue a job).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def ingest_command(
+    ctx: Context,
+    source: str,
+    title_zh: str | None,
+    title_en: str | None,
+    description_zh: str | None,
+    description_en: str | None,
+    collection: str,
+    date: str | None,
+    speakers: tuple[str, ...],
+    tags: tuple[str, ...],
+    visibility: str,
+    language: str,
+    subtitles: str | None,
+    no_transcribe: bool,
+    no_translate: bool,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Archive a recording from a local file or a link (any site yt-dlp supports, a direct media
+    link, or a page with an HTML5 <video>/<audio>).
+
+    Without --wait the work is queued for `archive worker` and the job number printed.
+
+    \b
+    Example:
+      archive ingest https://example.org/webinar --title-zh "碼頭工人罷工十周年" \\
+          --title-en "Dock strike, ten years on" --collection webinar \\
+          --speaker "Lee Cheuk-yan" --language yue --visibility public --wait
+    """
+    from archive.ingest.intake import IngestOptions
+    from archive.ingest.jobs import submit_ingest
+
+    options = IngestOptions(
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+        collection=collection,
+        date=date,
+        speakers=speakers,
+        tags=tags,
+        visibility=visibility,
+        language=language,
+        subtitles=subtitles,
+        transcribe=not no_transcribe,
+        translate=not no_translate,
+    )
+    settings, catalog = ctx.settings, ctx.catalog
+    if not wait:
+        job = submit_ingest(settings, catalog, source, options)
+        if as_json:
+            emit_json({"job": job.id, "state": job.state})
+        else:
+            click.echo(
+                f"queued job {job.id}: run `archive worker` to process it, `archive jobs` to follow it"
+            )
+        return
+    from archive.ingest.jobs import ingest_and_transcribe
+
+    bar = Progress(enabled=sys.stderr.isatty() and not as_json)
+    try:
+        outcome, job = ingest_and_transcribe(settings, catalog, source, options, progress=bar)
+    finally:
+        bar.close()
+    item = catalog.get_item(outcome.item.id)
+    if as_json:
+        data = item_document(catalog, item.id, Viewer("staff"))
+        data["duplicate"] = outcome.duplicate
+        data["job"] = job.to_dict() if job else None
+        emit_json(data)
+    else:
+        if outcome.duplicate:
+            click.echo(f"already archived: the same recording is item {item.id} ({item.title})")
+        else:
+            click.echo(f"archived as item {item.id}: {item.title}")
+    if job is not None and job.state == "failed":
+        raise click.ClickException(f"transcription failed (job {job.id}): {job.error}")
+
+
+COMMANDS = [ingest_command]

@@ -1,0 +1,109 @@
+"""``archive serve``: start the portal (Streamlit plus the archive's file routes, one process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+
+from archive.core.clikit import Context, pass_ctx
+from archive.core.errors import ConfigError
+from archive.portal import APP_SCRIPT, PORTAL_DIR
+from archive.portal.streamlit_settings import setting_flags
+
+__all__ = ["COMMANDS", "serve_command", "serve_argv"]
+
+ASGI = APP_SCRIPT  # the installed package's own file: works from any working directory
+
+
+def serve_argv(port: int, address: str) -> list[str]:
+    """The ``streamlit run`` command line of the portal, every setting of
+    :mod:`archive.portal.streamlit_settings` given as a flag (flags beat any config file)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ASGI),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        *setting_flags(),
+    ]
+
+
+@click.command("serve")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    show_default=True,
+    help="Port to listen on.",
+)
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface, e.g. behind a reverse proxy).",
+)
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also run a background worker for uploads and transcription (off when workers run elsewhere).",
+)
+@pass_ctx
+def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
+    """Start the public portal on the data folder (search, browse, play, cite).
+
+    \b
+    Example:
+      archive --home ./data serve --port 8501
+      then open http://127.0.0.1:8501/
+    """
+    settings = ctx.settings.ensure()
+    if not ASGI.is_file():
+        raise ConfigError(f"the portal's files are missing ({ASGI}): reinstall the archive")
+    from archive.portal.i18n import compile_catalogs
+
+    compile_catalogs()
+    env = dict(
+        os.environ, ARCHIVE_HOME=str(settings.home), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false"
+    )
+    click.echo(
+        f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.",
+        err=True,
+    )
+    # SIGTERM (a service manager stopping us) must still stop the worker and the portal.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # The portal never downloads or transcribes in a page run: a worker process does.
+    worker_proc = (
+        subprocess.Popen(
+            [sys.executable, "-m", "archive", "--home", str(settings.home), "worker"],
+            cwd=settings.home,
+            env=env,
+        )
+        if worker
+        else None
+    )
+    try:
+        # The package folder, not the caller's: no stray .streamlit/ or secrets.toml is read.
+        completed = subprocess.run(serve_argv(port, address), cwd=PORTAL_DIR, env=env, check=False)
+    except KeyboardInterrupt:
+        return
+    finally:
+        if worker_proc is not None:
+            worker_proc.terminate()
+            try:
+                worker_proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
+    if completed.returncode not in (0, -2, 130):
+        raise click.exceptions.Exit(completed.returncode)
+
+
+COMMANDS = [serve_command]

@@ -1,0 +1,3 @@
+"""Preservation: signed BagIt backups and their checked restore, fixity checks, and the
+static mirror.
+"""

@@ -1,0 +1,160 @@
+"""Staff commands for redactions: ``redact``, ``unredact`` and ``redactions``.
+
+A redaction is a span of the recording (see :mod:`archive.workspace.visibility`). ``redact --at SECONDS``
+takes the span of the latest revision's segment playing then; ``--from``/``--to`` give a span
+directly. ``unredact`` lifts one redaction, named by its id or by a moment it covers; every
+change is attributed to ``--actor`` in the audit log.
+"""
+
+from __future__ import annotations
+
+import click
+
+from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
+from archive.core.clikit import actor_name as _actor
+from archive.core.errors import InputError
+
+__all__ = ["COMMANDS"]
+
+
+@click.command("redact")
+@click.argument("item_id")
+@click.option(
+    "--at",
+    type=float,
+    metavar="SECONDS",
+    help="The span of the latest revision's segment playing at this moment.",
+)
+@click.option("--uid", metavar="UID", help="The span of this segment (see `archive segments ID`).")
+@click.option("--from", "start", type=float, metavar="SECONDS", help="A span from this moment …")
+@click.option("--to", "end", type=float, metavar="SECONDS", help="… to this one.")
+@click.option("--reason", default="", help="Why (staff-only, in the audit log).")
+@click.option(
+    "--no-media",
+    is_flag=True,
+    help="Do not make the silenced public media now (made on first play).",
+)
+@actor_option
+@json_option
+@pass_ctx
+def redact_command(
+    ctx: Context,
+    item_id: str,
+    at: float | None,
+    uid: str | None,
+    start: float | None,
+    end: float | None,
+    reason: str,
+    no_media: bool,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Hide a span of a recording from everyone below staff: what every revision says in it
+    (old ones and later ones, both tracks, search, exports, feeds and citations), and its sound.
+
+    \b
+    Example:
+      archive redact k3v9x2m4qa --at 754 --reason "names a worker's relative"
+      archive redact k3v9x2m4qa --from 754.2 --to 761.5 --reason "names a worker's relative"
+    """
+    from archive.workspace.visibility import redact, redact_segment
+
+    explicit = start is not None or end is not None
+    if sum((at is not None, uid is not None, explicit)) != 1:
+        raise InputError("give the span as --at SECONDS, --uid UID or --from SECONDS --to SECONDS")
+    common = {"actor": _actor(actor), "reason": reason, "rebuild_media": not no_media}
+    if explicit:
+        if start is None or end is None:
+            raise InputError("an explicit span needs both --from and --to")
+        made = redact(ctx.catalog, ctx.settings, item_id, start=start, end=end, **common)
+    else:
+        made = redact_segment(ctx.catalog, ctx.settings, item_id, at=at, uid=uid, **common)
+    if as_json:
+        emit_json(made.to_dict())
+    else:
+        click.echo(f"redacted {made.label} of {item_id} (redaction {made.id})")
+
+
+@click.command("unredact")
+@click.argument("item_id")
+@click.option("--at", type=float, metavar="SECONDS", help="The redaction covering this moment.")
+@click.option("--id", "redaction_id", type=int, metavar="N", help="The redaction with this id.")
+@click.option("--no-media", is_flag=True, help="Do not rebuild the public media now.")
+@actor_option
+@json_option
+@pass_ctx
+def unredact_command(
+    ctx: Context,
+    item_id: str,
+    at: float | None,
+    redaction_id: int | None,
+    no_media: bool,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Lift a redaction: what only it hid shows again to everyone who may see the item.
+
+    With --at, exactly one redaction must cover that moment (`archive redactions ID` lists
+    them with their ids). The lifting goes into the audit log.
+
+    \b
+    Example:
+      archive unredact k3v9x2m4qa --at 754
+      archive unredact k3v9x2m4qa --id 3
+    """
+    from archive.workspace.visibility import redactions_overlapping, unredact
+
+    if (at is None) == (redaction_id is None):
+        raise InputError("say which redaction: --at SECONDS or --id N")
+    if at is not None:
+        ctx.catalog.get_item(item_id)
+        found = redactions_overlapping(ctx.catalog, item_id, at)
+        if not found:
+            raise InputError(f"nothing of item {item_id} is redacted at {at:g} s")
+        if len(found) > 1:
+            listed = ", ".join(f"{r.id} ({r.label})" for r in found)
+            raise InputError(
+                f"{len(found)} redactions cover {at:g} s: {listed}; choose one with --id"
+            )
+        redaction_id = found[0].id
+    assert redaction_id is not None
+    lifted = unredact(
+        ctx.catalog,
+        ctx.settings,
+        item_id,
+        redaction_id,
+        actor=_actor(actor),
+        rebuild_media=not no_media,
+    )
+    if as_json:
+        emit_json(lifted.to_dict())
+    else:
+        click.echo(f"lifted redaction {lifted.id} ({lifted.label}) of {item_id}")
+
+
+@click.command("redactions")
+@click.argument("item_id")
+@json_option
+@pass_ctx
+def redactions_command(ctx: Context, item_id: str, as_json: bool) -> None:
+    """List an item's redactions: id, span, who made it, when and why (staff view).
+
+    \b
+    Example:
+      archive redactions k3v9x2m4qa --json
+    """
+    from archive.workspace.visibility import list_redactions
+
+    ctx.catalog.get_item(item_id)
+    found = list_redactions(ctx.catalog, item_id)
+    if as_json:
+        emit_json([r.to_dict() for r in found])
+        return
+    if not found:
+        click.echo(f"nothing of {item_id} is redacted")
+    for r in found:
+        why = f"  {r.reason}" if r.reason else ""
+        click.echo(f"{r.id:>5}  {r.label:<22} {r.created_by:<16} {r.created_at}{why}")
+
+
+COMMANDS = [redact_command, unredact_command, redactions_command]
