@@ -29,6 +29,8 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
+from archive.catalog.access import Viewer, label_speakers, present_item
+
 from .analysis import TRACK_SEPARATOR, BilingualAnalyzer
 
 __all__ = [
@@ -189,7 +191,6 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
     the reverse). Staff find such an item by its label, title or id, and see the name on its
     page and in ``archive show``.
     """
-    from archive.catalog.access import Viewer, label_speakers, present_item
 
     state = catalog_state(item, revision)
     segments_in = label_speakers(item, revision.segments) if revision is not None else ()

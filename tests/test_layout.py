@@ -44,9 +44,11 @@ def test_the_contracts_name_every_package_of_the_archive() -> None:
     contracts = PYPROJECT["tool"]["importlinter"]["contracts"]
     layers = next(c for c in contracts if c["type"] == "layers")["layers"]
     named = {part.strip() for layer in layers for part in layer.split("|")}
-    packages = {
-        f"archive.{p.parent.name}" for p in (ROOT / "archive").glob("*/__init__.py")
-    } | {"archive.cli", "indexer", "transcripts"}
+    packages = {f"archive.{p.parent.name}" for p in (ROOT / "archive").glob("*/__init__.py")} | {
+        "archive.cli",
+        "indexer",
+        "transcripts",
+    }
     assert packages == named
 
 

@@ -11,6 +11,7 @@ import json
 
 import click
 
+from archive.core.clikit import Context
 from archive.core.config import Settings, load_settings
 
 from .model import DEFAULT_MODEL_FILES, model_info, model_name, model_path
@@ -19,8 +20,6 @@ __all__ = ["COMMANDS", "model_group"]
 
 
 def _settings() -> Settings:
-    from archive.core.clikit import Context
-
     found = click.get_current_context().find_object(Context)
     return found.settings if found is not None else load_settings(None)
 

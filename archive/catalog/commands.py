@@ -17,6 +17,7 @@ from archive.catalog.db import COLLECTIONS, Catalog, Item
 from archive.core.clikit import Context, emit_json, pass_ctx, role_option
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError
+from transcripts.subtitles import export, format_timestamp
 
 __all__ = ["COMMANDS", "item_document"]
 
@@ -108,7 +109,6 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
     Example:
       archive list --collection webinar --json
     """
-    from transcripts.subtitles import format_timestamp
 
     catalog = ctx.catalog
     viewer = Viewer(role)
@@ -146,7 +146,6 @@ def show_command(
     Example:
       archive show k3v9x2m4qa --json
     """
-    from transcripts.subtitles import format_timestamp
 
     data = item_document(ctx.catalog, item_id, Viewer(role), revision)
     if as_json:
@@ -209,7 +208,6 @@ def export_command(
     Example:
       archive export k3v9x2m4qa --format vtt --track en -o talk.en.vtt
     """
-    from transcripts.subtitles import export
 
     item, rev = visible_revision(ctx.catalog, item_id, Viewer(role), revision)
     segments = tuple(s for s in rev.segments if not s.redacted or role == "staff")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.core.errors import ConfigError
+from archive.core.login_guard import parse_trusted
 
 __all__ = ["Settings", "load_settings"]
 
@@ -82,7 +83,6 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(
             f"ARCHIVE_MAX_UPLOAD_MB must be a number of megabytes, not {max_mb!r}"
         ) from exc
-    from archive.core.login_guard import parse_trusted
 
     proxies = os.environ.get("ARCHIVE_TRUSTED_PROXIES", "")
     parse_trusted(proxies)  # ConfigError now, not at the first log-in

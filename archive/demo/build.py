@@ -15,6 +15,10 @@ from pathlib import Path
 from archive.catalog.db import Catalog, Item
 from archive.core.config import Settings
 from archive.core.errors import ConfigError
+from archive.ingest.intake import IngestOptions
+from archive.ingest.jobs import ingest_and_transcribe
+from archive.ingest.pipeline import reindex_item
+from transcripts.subtitles import read_subtitles
 
 __all__ = ["DEMO_RECORDINGS", "DEMO_SUBTITLES", "build_demo", "default_fixtures"]
 
@@ -150,10 +154,6 @@ def build_demo(
     echo: Callable[[str], None] = print,
 ) -> list[Item]:
     """Build the demo archive when the catalog is empty (or always, with ``force``)."""
-    from archive.ingest.intake import IngestOptions
-    from archive.ingest.jobs import ingest_and_transcribe
-    from archive.ingest.pipeline import reindex_item
-    from transcripts.subtitles import read_subtitles
 
     if catalog.item_ids() and not force:
         return []

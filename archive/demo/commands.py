@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from archive.core.clikit import Context, pass_ctx
+from archive.demo.build import build_demo
 
 __all__ = ["COMMANDS"]
 
@@ -29,7 +30,6 @@ def demo_command(ctx: Context, fixtures: str | None, force: bool) -> None:
     Example:
       archive --home demo-data demo
     """
-    from archive.demo.build import build_demo
 
     built = build_demo(
         ctx.settings,

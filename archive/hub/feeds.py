@@ -43,7 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from archive.catalog.access import Viewer, present_item
+from archive.catalog.access import Viewer, present_item, visible_item, visible_revision
 from archive.catalog.db import COLLECTIONS, Catalog, Item
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, InputError, NotFoundError
@@ -53,11 +53,13 @@ from archive.hub.events import (
     Event,
     Series,
     event_permalink,
+    format_event_time,
     get_series,
     list_events,
     visible_series,
 )
 from transcripts.segments import Segment
+from transcripts.subtitles import export
 
 __all__ = [
     "CHAPTERS_TYPE",
@@ -242,8 +244,6 @@ def _calendar(name: str, description: str, organisation: str) -> Any:
 def _description(
     event: Event, base_url: str | None, include_join: bool, series: Series | None
 ) -> str:
-    from archive.hub.events import format_event_time
-
     lines: list[str] = []
     for text in (event.description_zh, event.description_en):
         if text.strip():
@@ -404,7 +404,6 @@ def public_audio(settings: Settings, catalog: Catalog, item_id: str) -> tuple[Pa
         media_for_viewer = None
     if media_for_viewer is not None:
         return media_for_viewer(settings, catalog, item_id, public, "audio")
-    from archive.catalog.access import visible_item
 
     visible_item(catalog, item_id, public)
     media = catalog.get_media(item_id, "audio")
@@ -416,7 +415,6 @@ def public_audio(settings: Settings, catalog: Catalog, item_id: str) -> tuple[Pa
 def public_segments(catalog: Catalog, item_id: str) -> tuple[Segment, ...]:
     """The latest revision's segments as the public may read them, redacted ones left out (not
     blanked: a feed transcript must not even show that something was there)."""
-    from archive.catalog.access import visible_revision
 
     try:
         _item, revision = visible_revision(catalog, item_id, Viewer("public"))
@@ -428,7 +426,6 @@ def public_segments(catalog: Catalog, item_id: str) -> tuple[Segment, ...]:
 def transcript_text(catalog: Catalog, item_id: str, track: str, fmt: str) -> str | None:
     """One public transcript track as WebVTT or SRT, or None when the item is not public or the
     track has no text."""
-    from transcripts.subtitles import export
 
     if track not in TRANSCRIPT_LANGUAGES or fmt not in TRANSCRIPT_TYPES:
         return None

@@ -10,6 +10,8 @@ from archive.catalog.access import Viewer
 from archive.catalog.commands import item_document
 from archive.catalog.db import COLLECTIONS, LANGUAGES, VISIBILITIES
 from archive.core.clikit import Context, Progress, emit_json, pass_ctx
+from archive.ingest.intake import IngestOptions
+from archive.ingest.jobs import ingest_and_transcribe, submit_ingest
 
 __all__ = ["COMMANDS"]
 
@@ -86,8 +88,6 @@ def ingest_command(
           --title-en "Dock strike, ten years on" --collection webinar \\
           --speaker "Lee Cheuk-yan" --language yue --visibility public --wait
     """
-    from archive.ingest.intake import IngestOptions
-    from archive.ingest.jobs import submit_ingest
 
     options = IngestOptions(
         title_zh=title_zh,
@@ -114,7 +114,6 @@ def ingest_command(
                 f"queued job {job.id}: run `archive worker` to process it, `archive jobs` to follow it"
             )
         return
-    from archive.ingest.jobs import ingest_and_transcribe
 
     bar = Progress(enabled=sys.stderr.isatty() and not as_json)
     try:

@@ -33,6 +33,7 @@ from archive.media.store import (
     store_file,
 )
 from transcripts.segments import Segment
+from transcripts.subtitles import read_subtitles
 
 __all__ = ["IngestOptions", "IngestOutcome", "FetchedSource", "fetch_source", "ingest", "is_url"]
 
@@ -360,7 +361,6 @@ def _subtitle_segments(
     options: IngestOptions, fetched: FetchedSource
 ) -> tuple[tuple[Segment, ...], str] | None:
     """Segments from the user's subtitle file, else from subtitles the source offered."""
-    from transcripts.subtitles import read_subtitles
 
     if options.subtitles:
         return read_subtitles(

@@ -6,6 +6,7 @@ import click
 
 from archive.core.clikit import Context, emit_json, pass_ctx
 from archive.core.errors import InputError
+from archive.jobs.queue import cancel_job, retry_job, run_worker
 
 __all__ = ["COMMANDS"]
 
@@ -54,7 +55,6 @@ def worker_command(ctx: Context, workers: int, burst: bool) -> None:
       archive worker
       ARCHIVE_QUEUE_URL=redis://127.0.0.1:6379/0 archive worker --workers 2
     """
-    from archive.jobs.queue import run_worker
 
     if workers < 1:
         raise InputError("--workers must be at least 1")
@@ -72,7 +72,6 @@ def retry_command(ctx: Context, job_id: int, as_json: bool) -> None:
     Example:
       archive retry 12
     """
-    from archive.jobs.queue import retry_job
 
     job = retry_job(ctx.settings, ctx.catalog, job_id)
     if as_json:
@@ -91,7 +90,6 @@ def cancel_command(ctx: Context, job_id: int) -> None:
     Example:
       archive cancel 12
     """
-    from archive.jobs.queue import cancel_job
 
     job = cancel_job(ctx.catalog, job_id)
     click.echo(f"job {job.id} cancelled")

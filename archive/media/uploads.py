@@ -27,6 +27,7 @@ from pathlib import Path
 
 from archive.core.config import Settings
 from archive.core.errors import InputError, MediaError
+from archive.media.store import probe
 
 __all__ = [
     "MAX_DISPLAY_NAME",
@@ -99,8 +100,6 @@ def sniff_media_type(path: Path, name: str | None = None) -> str:
     ``name`` is how the file is called in the error (the display name, not the random path).
     """
     import filetype
-
-    from archive.media.store import probe
 
     shown = name or "the file"
     try:

@@ -36,6 +36,7 @@ from archive.hub.events import (
 from archive.hub.feeds import event_ics, events_ics_path, podcast_path
 from archive.portal import ui
 from archive.portal.i18n import N_, I18n
+from archive.portal.routes.files import transcript_url
 
 __all__ = [
     "COMMON_ZONES",
@@ -414,7 +415,6 @@ def recording_card(t: I18n, cat: Catalog, item: Item, *, key: str) -> None:
 # -- the recording --------------------------------------------------------------------------------
 def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str) -> None:
     """The portal's own player (``ui.player``) with the item's transcript, from the start."""
-    from archive.portal.routes.files import transcript_url
 
     media = ui.playable_media(cat, item.id)
     revision = cat.latest_revision_number(item.id)

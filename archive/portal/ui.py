@@ -16,7 +16,8 @@ from typing import Any
 
 import streamlit as st
 
-from archive.catalog.access import Viewer, present_item, privacy_key
+from archive.catalog.access import Viewer, present_item, privacy_key, visible_item, visible_revision
+from archive.catalog.cite import build_citation, render
 from archive.catalog.db import Catalog, Item, MediaFile
 from archive.core.errors import (
     AccessDeniedError,
@@ -38,6 +39,7 @@ from archive.portal.i18n import (
 )
 from archive.portal.resources import catalog, settings
 from archive.portal.routes.files import TOKEN_TTL, media_url
+from archive.portal.ui_staff import current_viewer
 
 __all__ = [
     "COLLECTION_LABELS",
@@ -87,7 +89,6 @@ PAGES = {
 def viewer(*, fresh: bool = False) -> Viewer:
     """The session's checked viewer: logged in (see :mod:`archive.portal.ui_staff`), else public;
     ``fresh`` re-checks the session now (the entry script does, once per run)."""
-    from archive.portal.ui_staff import current_viewer
 
     return current_viewer(fresh=fresh)
 
@@ -418,7 +419,6 @@ def revision_for(item_id: str, revision: int | None) -> tuple[Item, Any]:
     segments, which never change once stored, are kept in memory per revision, viewer level and
     set of redactions, so a rerun (a click on a timestamp) does not parse 1,500 segments again.
     """
-    from archive.catalog.access import visible_item
 
     cat = catalog()
     who = viewer()
@@ -433,8 +433,6 @@ def revision_for(item_id: str, revision: int | None) -> tuple[Item, Any]:
 def _revision(
     item_id: str, number: int, role: str, username: str | None, redacted: tuple[Any, ...]
 ) -> Any:
-    from archive.catalog.access import visible_revision
-
     return visible_revision(catalog(), item_id, Viewer(role, username), number)[1]
 
 
@@ -462,8 +460,6 @@ def _citation_text(
     username: str | None,
     redacted: tuple[Any, ...],
 ) -> str:
-    from archive.catalog.cite import build_citation, render
-
     citation = build_citation(
         catalog(),
         settings(),

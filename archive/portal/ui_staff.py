@@ -26,10 +26,12 @@ from typing import Any, ParamSpec, TypeVar
 import streamlit as st
 
 from archive.catalog.access import Viewer
+from archive.core.login_guard import client_address, parse_trusted
 from archive.core.text_safety import md
 from archive.portal import resources
 from archive.portal.i18n import N_, I18n
 from archive.portal.sessions import (
+    UPLOAD_TOKEN_SECONDS,
     cookie_token,
     issue_login_code,
     live_staff_viewer,
@@ -166,7 +168,6 @@ def log_in(username: str, password: str) -> Viewer:
 def client_address_here(settings: Any) -> str:
     """The address this browser session is counted as for log-in limits: the connection's peer,
     or the client a trusted proxy names (:func:`archive.core.login_guard.client_address`)."""
-    from archive.core.login_guard import client_address, parse_trusted
 
     try:
         peer = st.context.ip_address
@@ -350,7 +351,6 @@ def staff_callback(
 
 def staff_upload_token() -> str:
     """This session's anti-forgery token for the upload route (renewed after half its life)."""
-    from archive.portal.sessions import UPLOAD_TOKEN_SECONDS
 
     who = current_viewer()
     _cat, settings = _resources()

@@ -53,8 +53,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from archive.catalog.access import Viewer
 from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
+from archive.core.config import Settings, load_settings
 from archive.core.errors import AccessDeniedError, InputError, NotFoundError
 from archive.core.keys import load_secret
+from archive.core.login_guard import verification_slot
 
 if TYPE_CHECKING:
     from archive.core.config import Settings
@@ -298,7 +300,6 @@ def _throttle_key(catalog: Catalog, name: str) -> str:
     user name can be): HMAC-SHA256 under a key derived from the archive's secret, so the table
     cannot be read back by hashing a list of likely names without ``secret.key`` (which backups
     do not carry)."""
-    from archive.core.config import Settings
 
     # The catalog file is always <home>/catalog.sqlite (Settings.catalog_path).
     secret = load_secret(Settings(home=catalog.path.parent))
@@ -476,8 +477,6 @@ def authenticate(
     to the environment's for the catalog's folder; ``now`` is for tests (lock-out expiry without
     sleeping).
     """
-    from archive.core.config import load_settings
-    from archive.core.login_guard import verification_slot
 
     moment = _now(now)
     settings = settings or load_settings(catalog.path.parent)

@@ -15,10 +15,34 @@ from typing import Any
 
 import click
 
+from archive.catalog.access import Viewer
+from archive.catalog.audit import audit_log
 from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.config import ROLES
 from archive.core.errors import InputError
+from archive.workspace.accounts import (
+    add_user,
+    check_username,
+    get_user,
+    list_users,
+    remove_user,
+    set_password,
+    set_role,
+    unlock_user,
+)
+from archive.workspace.editing import (
+    EditText,
+    MarkReviewed,
+    Merge,
+    RenameSpeaker,
+    ReplaceText,
+    SetSpeaker,
+    Split,
+    apply_edits,
+    revision_history,
+)
+from archive.workspace.visibility import describe_visibility, set_visibility
 
 __all__ = ["COMMANDS"]
 
@@ -75,7 +99,6 @@ def user_add_command(
       archive user add alice --role staff
       printf '%s\\n' "$PASSWORD" | archive user add bob --role members --password-stdin
     """
-    from archive.workspace.accounts import add_user, check_username
 
     check_username(username)  # before asking for a password
     account = add_user(
@@ -98,7 +121,6 @@ def user_remove_command(ctx: Context, username: str, actor: str | None) -> None:
     Example:
       archive user remove bob
     """
-    from archive.workspace.accounts import remove_user
 
     remove_user(ctx.catalog, username, actor=_actor(actor))
     click.echo(f"removed {username.strip().lower()}")
@@ -120,7 +142,6 @@ def user_passwd_command(
     Example:
       archive user passwd alice
     """
-    from archive.workspace.accounts import get_user, set_password
 
     account = get_user(ctx.catalog, username)  # before asking for a password
     set_password(ctx.catalog, account.username, _read_password(password_stdin), actor=_actor(actor))
@@ -139,7 +160,6 @@ def user_role_command(ctx: Context, username: str, role: str, actor: str | None)
     Example:
       archive user role bob staff
     """
-    from archive.workspace.accounts import set_role
 
     account = set_role(ctx.catalog, username, role, actor=_actor(actor))
     click.echo(f"{account.username} is now {account.role}")
@@ -156,7 +176,6 @@ def user_unlock_command(ctx: Context, username: str, actor: str | None) -> None:
     Example:
       archive user unlock alice
     """
-    from archive.workspace.accounts import unlock_user
 
     account = unlock_user(ctx.catalog, username, actor=_actor(actor))
     click.echo(f"{account.username} can log in again")
@@ -172,7 +191,6 @@ def user_list_command(ctx: Context, as_json: bool) -> None:
     Example:
       archive user list --json
     """
-    from archive.workspace.accounts import list_users
 
     users = list_users(ctx.catalog)
     if as_json:
@@ -216,7 +234,6 @@ def visibility_command(
       archive visibility k3v9x2m4qa members
       archive visibility k3v9x2m4qa staff --embargo-until 2030-06-04 --then public
     """
-    from archive.workspace.visibility import describe_visibility, set_visibility
 
     item = set_visibility(
         ctx.catalog,
@@ -257,7 +274,6 @@ def audit_command(ctx: Context, item_id: str | None, limit: int, as_json: bool) 
     Example:
       archive audit k3v9x2m4qa --json
     """
-    from archive.catalog.audit import audit_log
 
     entries = audit_log(ctx.catalog, item_id, limit=limit or None)
     if as_json:
@@ -321,8 +337,6 @@ def history_command(ctx: Context, item_id: str, as_json: bool) -> None:
     Example:
       archive history k3v9x2m4qa --json
     """
-    from archive.catalog.access import Viewer
-    from archive.workspace.editing import revision_history
 
     entries = revision_history(ctx.catalog, item_id, Viewer("staff"))
     if as_json:
@@ -373,8 +387,6 @@ def _save(
     summary: str | None,
     as_json: bool,
 ) -> None:
-    from archive.workspace.editing import apply_edits
-
     base = (
         base_revision if base_revision is not None else ctx.catalog.latest_revision_number(item_id)
     )
@@ -429,7 +441,6 @@ def edit_text_command(
     Example:
       archive edit text k3v9x2m4qa 3fa2c81b9d0e --zh "李卓人" --en "Lee Cheuk-yan"
     """
-    from archive.workspace.editing import EditText
 
     _save(
         ctx,
@@ -470,7 +481,6 @@ def edit_split_command(
     Example:
       archive edit split k3v9x2m4qa 3fa2c81b9d0e --at 12.5 --zh-at 8
     """
-    from archive.workspace.editing import Split
 
     _save(
         ctx,
@@ -505,7 +515,6 @@ def edit_merge_command(
     Example:
       archive edit merge k3v9x2m4qa 3fa2c81b9d0e 77b01c2d4e5f
     """
-    from archive.workspace.editing import Merge
 
     _save(ctx, item_id, [Merge(uid_first, uid_second)], actor, base_revision, summary, as_json)
 
@@ -532,7 +541,6 @@ def edit_speaker_command(
     Example:
       archive edit speaker k3v9x2m4qa 3fa2c81b9d0e "Lee Cheuk-yan"
     """
-    from archive.workspace.editing import SetSpeaker
 
     _save(ctx, item_id, [SetSpeaker(uid, speaker)], actor, base_revision, summary, as_json)
 
@@ -559,7 +567,6 @@ def edit_rename_speaker_command(
     Example:
       archive edit rename-speaker k3v9x2m4qa "SPEAKER 1" "Lee Cheuk-yan"
     """
-    from archive.workspace.editing import RenameSpeaker
 
     _save(ctx, item_id, [RenameSpeaker(old, new)], actor, base_revision, summary, as_json)
 
@@ -588,7 +595,6 @@ def edit_replace_command(
     Example:
       archive edit replace k3v9x2m4qa "李卓仁" "李卓人" --track zh
     """
-    from archive.workspace.editing import ReplaceText
 
     _save(ctx, item_id, [ReplaceText(old, new, track)], actor, base_revision, summary, as_json)
 
@@ -615,7 +621,6 @@ def edit_review_command(
     Example:
       archive edit review k3v9x2m4qa 3fa2c81b9d0e 77b01c2d4e5f
     """
-    from archive.workspace.editing import MarkReviewed
 
     _save(
         ctx,

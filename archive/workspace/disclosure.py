@@ -26,6 +26,7 @@ from archive.core.clikit import Context, actor_option, emit_json, json_option, p
 from archive.core.clikit import actor_name as _actor
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
+from archive.ingest.pipeline import reindex_item
 
 __all__ = [
     "COMMANDS",
@@ -63,8 +64,6 @@ def item_speaker_names(catalog: Catalog, item_id: str) -> list[str]:
 
 
 def _reindex(settings: Settings, catalog: Catalog, item_id: str) -> None:
-    from archive.ingest.pipeline import reindex_item
-
     reindex_item(settings, catalog, item_id)
 
 

@@ -38,6 +38,7 @@ from archive.catalog.audit import check_actor
 from archive.catalog.db import Catalog, TranscriptRevision
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
+from archive.ingest.pipeline import reindex_item
 from transcripts.segments import Segment, new_uid
 
 __all__ = [
@@ -389,7 +390,6 @@ def apply_edits(
     revision is made and the current one is returned. InputError if the transcript has moved on
     since ``base_revision`` (someone else saved): reload and redo the edits.
     """
-    from archive.ingest.pipeline import reindex_item
 
     author = check_actor(author)
     if not edits:

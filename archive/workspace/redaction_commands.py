@@ -13,6 +13,13 @@ import click
 from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.errors import InputError
+from archive.workspace.visibility import (
+    list_redactions,
+    redact,
+    redact_segment,
+    redactions_overlapping,
+    unredact,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -57,7 +64,6 @@ def redact_command(
       archive redact k3v9x2m4qa --at 754 --reason "names a worker's relative"
       archive redact k3v9x2m4qa --from 754.2 --to 761.5 --reason "names a worker's relative"
     """
-    from archive.workspace.visibility import redact, redact_segment
 
     explicit = start is not None or end is not None
     if sum((at is not None, uid is not None, explicit)) != 1:
@@ -102,7 +108,6 @@ def unredact_command(
       archive unredact k3v9x2m4qa --at 754
       archive unredact k3v9x2m4qa --id 3
     """
-    from archive.workspace.visibility import redactions_overlapping, unredact
 
     if (at is None) == (redaction_id is None):
         raise InputError("say which redaction: --at SECONDS or --id N")
@@ -143,7 +148,6 @@ def redactions_command(ctx: Context, item_id: str, as_json: bool) -> None:
     Example:
       archive redactions k3v9x2m4qa --json
     """
-    from archive.workspace.visibility import list_redactions
 
     ctx.catalog.get_item(item_id)
     found = list_redactions(ctx.catalog, item_id)

@@ -36,6 +36,8 @@ from archive.catalog.db import Catalog, Item, _embargo_instant, now_utc, overlap
 from archive.core.config import ROLES, Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.core.plugins import PeriodicTask
+from archive.ingest.pipeline import reindex_item
+from archive.media.renditions import refresh_public_media
 from transcripts.segments import Segment
 
 __all__ = [
@@ -142,8 +144,6 @@ def _check_embargo_date(value: str, now: datetime) -> str:
 
 
 def _reindex(settings: Settings, catalog: Catalog, item_id: str) -> None:
-    from archive.ingest.pipeline import reindex_item
-
     reindex_item(settings, catalog, item_id)
 
 
@@ -325,8 +325,6 @@ def _segment_by_uid(catalog: Catalog, item_id: str, uid: str) -> Segment:
 
 
 def _refresh_media(settings: Settings, catalog: Catalog, item_id: str, rebuild_media: bool) -> None:
-    from archive.media.renditions import refresh_public_media
-
     # Stale silenced copies go at once either way (a new name is computed from the new spans, so
     # they would never be served again); building the new ones can wait for the first listener.
     refresh_public_media(settings, catalog, item_id, build=rebuild_media)

@@ -40,6 +40,11 @@ from archive.core.config import Settings, load_settings
 from archive.core.errors import ArchiveError, NotFoundError
 from archive.core.keys import load_secret
 from archive.core.paths import MEDIA_FOLDER, file_inside
+from archive.hub.events import get_series, poster_file, visible_event
+from archive.hub.feeds import event_ics
+from archive.media.renditions import media_for_viewer
+from archive.portal.sessions import holder_matches
+from transcripts.subtitles import export
 
 __all__ = [
     "CLOSED_PATHS",
@@ -237,14 +242,11 @@ class _Files(ArchiveRoutes):
     def _bound(self, request: Request, viewer: Viewer) -> None:
         """A URL minted for a logged-in viewer works only with that viewer's live session cookie:
         a copied staff link replayed elsewhere, or after log-out, is not found."""
-        from archive.portal.sessions import holder_matches
 
         if not holder_matches(self.catalog, self.settings, request, viewer):
             raise NotFoundError("no such file")
 
     def _resolve_media(self, token: str) -> tuple[Path, str | None]:
-        from archive.media.renditions import media_for_viewer
-
         data, viewer = self.signer.check("media", token)
         item_id, role = str(data.get("i", "")), str(data.get("m", ""))
         if role not in ("audio", "original"):
@@ -343,16 +345,12 @@ class _Files(ArchiveRoutes):
 
     def _event(self, request: Request, kind: str) -> tuple[Any, Viewer]:
         """The event a calendar or poster token names, as its viewer may see it *now*."""
-        from archive.hub.events import visible_event
 
         data, viewer = self.signer.check(kind, request.path_params["token"])
         self._bound(request, viewer)
         return visible_event(self.catalog, str(data.get("e", "")), viewer), viewer
 
     def calendar(self, request: Request) -> Response:
-        from archive.hub.events import get_series
-        from archive.hub.feeds import event_ics
-
         try:
             event, _viewer = self._event(request, "calendar")
             series = None
@@ -381,8 +379,6 @@ class _Files(ArchiveRoutes):
         )
 
     def poster(self, request: Request) -> Response:
-        from archive.hub.events import poster_file
-
         try:
             event, _viewer = self._event(request, "poster")
             found = poster_file(self.settings, event)
@@ -405,7 +401,6 @@ class _Files(ArchiveRoutes):
 
 def export_transcript(segments: Any, fmt: str, track: str) -> str:
     """One track of a transcript as SRT, WebVTT, plain text or JSON (``transcripts.subtitles``)."""
-    from transcripts.subtitles import export
 
     return export(list(segments), fmt, track)
 
