@@ -32,10 +32,16 @@ from typing import Any
 
 from archive.core.errors import ConfigError
 
-__all__ = ["DISTRIBUTION", "PeriodicTask", "declared", "entry_points_of"]
+__all__ = ["DISTRIBUTION", "JobProgress", "PeriodicTask", "declared", "entry_points_of"]
 
 # The distribution whose declarations are the archive's own (others' may add more).
 DISTRIBUTION = "hk-labour-archive"
+
+
+# How a running job's handler reports progress: ``report(phase, fraction)``, fraction 0.0–1.0. The
+# queue hands every handler one (``archive.jobs.queue.Reporter``), which also raises when the job
+# was cancelled.
+JobProgress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)

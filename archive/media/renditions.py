@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog.access import Viewer, visible_item
-from archive.catalog.db import Catalog, MediaFile
+from archive.catalog.db import Catalog, Job, MediaFile
 from archive.core.config import Settings
 from archive.core.errors import MediaError, NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file
+from archive.core.plugins import JobProgress
 from archive.media.store import _ffmpeg_reason, _require, probe
 
 __all__ = [
@@ -237,7 +238,9 @@ def media_for_viewer(
     return path, media.mime or "application/octet-stream"
 
 
-def public_media_job(settings: Settings, catalog: Catalog, job: Any, report: Any) -> dict[str, Any]:
+def public_media_job(
+    settings: Settings, catalog: Catalog, job: Job, report: JobProgress
+) -> dict[str, Any]:
     """Job handler (kind ``public-media``, payload ``{"item_id": …}``): rebuild an item's renditions."""
     item_id = job.payload["item_id"]
     report("public-media", 0.0)

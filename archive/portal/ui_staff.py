@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 import streamlit as st
 
 from archive.catalog.access import Viewer
+from archive.core.config import Settings
 from archive.core.login_guard import client_address, parse_trusted
 from archive.core.text_safety import md
 from archive.portal import resources
@@ -165,7 +166,7 @@ def log_in(username: str, password: str) -> Viewer:
     return current_viewer()
 
 
-def client_address_here(settings: Any) -> str:
+def client_address_here(settings: Settings) -> str:
     """The address this browser session is counted as for log-in limits: the connection's peer,
     or the client a trusted proxy names (:func:`archive.core.login_guard.client_address`)."""
 

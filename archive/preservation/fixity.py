@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.catalog.db import Catalog, MediaFile, now_utc
+from archive.catalog.db import Catalog, Job, MediaFile, now_utc
 from archive.core.config import Settings
 from archive.core.errors import InputError
 from archive.core.paths import MEDIA_FOLDER, confined_name
-from archive.core.plugins import PeriodicTask
+from archive.core.plugins import JobProgress, PeriodicTask
 from archive.media.store import hash_file
 
 __all__ = [
@@ -296,7 +296,9 @@ WEEKLY_FIXITY = PeriodicTask(
 )
 
 
-def fixity_job(settings: Settings, catalog: Catalog, job: Any, report: Any) -> dict[str, Any]:
+def fixity_job(
+    settings: Settings, catalog: Catalog, job: Job, report: JobProgress
+) -> dict[str, Any]:
     """Job handler for kind ``fixity`` (payload ``{"sample": N}`` or ``{}``): a check started by staff."""
     sample = job.payload.get("sample")
     result = run_fixity(

@@ -32,10 +32,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.catalog.audit import AuditEntry, audit_log, check_actor, write_audit
-from archive.catalog.db import Catalog, Item, _embargo_instant, now_utc, overlaps, role_allows
+from archive.catalog.db import Catalog, Item, Job, _embargo_instant, now_utc, overlaps, role_allows
 from archive.core.config import ROLES, Settings
 from archive.core.errors import InputError, NotFoundError
-from archive.core.plugins import PeriodicTask
+from archive.core.plugins import JobProgress, PeriodicTask
 from archive.ingest.pipeline import reindex_item
 from archive.media.renditions import refresh_public_media
 from transcripts.segments import Segment
@@ -255,7 +255,9 @@ def apply_embargoes(
 EMBARGO_TASK = PeriodicTask("archive.embargoes", {"minute": "*/10"}, apply_embargoes)
 
 
-def embargo_job(settings: Settings, catalog: Catalog, job: Any, report: Any) -> dict[str, Any]:
+def embargo_job(
+    settings: Settings, catalog: Catalog, job: Job, report: JobProgress
+) -> dict[str, Any]:
     """Job handler (kind ``embargoes``): :func:`apply_embargoes` as a queued job."""
     return {"opened": apply_embargoes(settings, catalog)}
 
