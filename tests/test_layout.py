@@ -7,6 +7,7 @@ The import rules themselves are import-linter's contracts in ``pyproject.toml``;
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import tomllib
@@ -58,14 +59,18 @@ def test_no_source_file_is_over_800_lines(path: Path) -> None:
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines"
 
 
-def test_every_commands_module_is_declared_to_the_cli() -> None:
+def test_each_package_declares_one_commands_module_that_holds_all_its_commands() -> None:
+    """A package's commands are all reachable through its ``commands.py`` (``*_commands.py``
+    siblings are collected there), and that module is what ``archive.commands`` declares."""
     declared_modules = {value.split(":")[0] for value in ENTRY_POINTS["archive.commands"].values()}
-    on_disk = {
-        ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for folder in ("archive", "indexer", "transcripts")
-        for p in (ROOT / folder).rglob("*commands.py")
-    }
-    assert on_disk <= declared_modules, on_disk - declared_modules
+    for folder in ("archive", "indexer", "transcripts"):
+        for path in (ROOT / folder).rglob("*commands.py"):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            package_commands = module.rsplit(".", 1)[0] + ".commands"
+            assert package_commands in declared_modules, module
+            collected = importlib.import_module(package_commands).COMMANDS
+            for command in importlib.import_module(module).COMMANDS:
+                assert command in collected, (module, command.name)
 
 
 @pytest.mark.parametrize("group", sorted(ENTRY_POINTS))

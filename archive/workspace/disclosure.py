@@ -1,7 +1,8 @@
 """What staff let out about an item beyond its content: withheld speakers and the source link.
 
 :mod:`archive.catalog.access` applies both below staff (``present_item``, ``present_segments``); this
-module is how staff change them, each change in the audit log, and the ``archive item`` commands:
+module is how staff change them, each change in the audit log (the ``archive item`` commands are in
+:mod:`archive.workspace.redaction_commands`):
 
 * **Withheld speakers.** ``withhold_speaker(..., "Chan Tai-man", "Interviewee A")``: from then on
   anyone below staff reads "Interviewee A" wherever the item names that speaker (its page, Browse,
@@ -18,18 +19,13 @@ transcript editor is a new name: withhold it again.
 
 from __future__ import annotations
 
-import click
-
 from archive.catalog.audit import check_actor, write_audit
 from archive.catalog.db import Catalog, Item
-from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
-from archive.core.clikit import actor_name as _actor
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.ingest.pipeline import reindex_item
 
 __all__ = [
-    "COMMANDS",
     "MAX_LABEL",
     "item_speaker_names",
     "set_source_public",
@@ -129,100 +125,3 @@ def set_source_public(catalog: Catalog, item_id: str, public: bool, *, actor: st
                 new_value="yes" if public else "no",
             )  # fmt: skip
     return catalog.get_item(item_id)
-
-
-# -- the command line ------------------------------------------------------------------------------
-def _report(item: Item, as_json: bool) -> None:
-    if as_json:
-        emit_json(
-            {
-                "id": item.id,
-                "source_public": item.source_public,
-                "withheld_speakers": [{"name": n, "label": lb} for n, lb in item.withheld_speakers],
-            }
-        )
-        return
-    click.echo(f"source link shown below staff: {'yes' if item.source_public else 'no'}")
-    for name, label in item.withheld_speakers:
-        click.echo(f"withheld: {name} -> {label}")
-
-
-@click.group("item")
-def item_group() -> None:
-    """What an item reveals below staff: withheld speakers, its source link (staff; audited).
-
-    \b
-    Example:
-      archive item withhold k3v9x2m4qa "Chan Tai-man" --label "Interviewee A"
-      archive item set k3v9x2m4qa --source-public yes
-    """
-
-
-@item_group.command("withhold")
-@click.argument("item_id")
-@click.argument("name")
-@click.option(
-    "--label", required=True, help='What viewers below staff read instead ("Interviewee A").'
-)
-@actor_option
-@json_option
-@pass_ctx
-def withhold_command(
-    ctx: Context, item_id: str, name: str, label: str, actor: str | None, as_json: bool
-) -> None:
-    """Show a label instead of a speaker's name to everyone below staff, everywhere.
-
-    \b
-    Example:
-      archive item withhold k3v9x2m4qa "Chan Tai-man" --label "Interviewee A"
-    """
-    item = withhold_speaker(ctx.catalog, ctx.settings, item_id, name, label, actor=_actor(actor))
-    _report(item, as_json)
-
-
-@item_group.command("unwithhold")
-@click.argument("item_id")
-@click.argument("name")
-@actor_option
-@json_option
-@pass_ctx
-def unwithhold_command(
-    ctx: Context, item_id: str, name: str, actor: str | None, as_json: bool
-) -> None:
-    """Name a withheld speaker again below staff.
-
-    \b
-    Example:
-      archive item unwithhold k3v9x2m4qa "Chan Tai-man"
-    """
-    item = unwithhold_speaker(ctx.catalog, ctx.settings, item_id, name, actor=_actor(actor))
-    _report(item, as_json)
-
-
-@item_group.command("set")
-@click.argument("item_id")
-@click.option(
-    "--source-public", type=click.Choice(["yes", "no"]), default=None,
-    help="yes: viewers below staff see the source link (cleaned of credentials and secret "
-    "parameters); no (the default for every item): staff only.",
-)  # fmt: skip
-@actor_option
-@json_option
-@pass_ctx
-def set_command(
-    ctx: Context, item_id: str, source_public: str | None, actor: str | None, as_json: bool
-) -> None:
-    """Change what an item reveals below staff.
-
-    \b
-    Example:
-      archive item set k3v9x2m4qa --source-public yes
-    """
-    if source_public is None:
-        item = ctx.catalog.get_item(item_id)
-    else:
-        item = set_source_public(ctx.catalog, item_id, source_public == "yes", actor=_actor(actor))
-    _report(item, as_json)
-
-
-COMMANDS = [item_group]

@@ -1,4 +1,6 @@
-"""Staff commands for redactions: ``redact``, ``unredact`` and ``redactions``.
+"""Staff commands for what below-staff viewers must not learn: ``redact``, ``unredact`` and
+``redactions``, and ``archive item withhold|unwithhold|set`` (withheld speakers, the source link:
+:mod:`archive.workspace.disclosure`).
 
 A redaction is a span of the recording (see :mod:`archive.workspace.visibility`). ``redact --at SECONDS``
 takes the span of the latest revision's segment playing then; ``--from``/``--to`` give a span
@@ -10,9 +12,15 @@ from __future__ import annotations
 
 import click
 
+from archive.catalog.db import Item
 from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.errors import InputError
+from archive.workspace.disclosure import (
+    set_source_public,
+    unwithhold_speaker,
+    withhold_speaker,
+)
 from archive.workspace.visibility import (
     list_redactions,
     redact,
@@ -161,4 +169,98 @@ def redactions_command(ctx: Context, item_id: str, as_json: bool) -> None:
         click.echo(f"{r.id:>5}  {r.label:<22} {r.created_by:<16} {r.created_at}{why}")
 
 
-COMMANDS = [redact_command, unredact_command, redactions_command]
+# -- what an item discloses: withheld speakers, the source link ----------------------------------
+def _report(item: Item, as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "id": item.id,
+                "source_public": item.source_public,
+                "withheld_speakers": [{"name": n, "label": lb} for n, lb in item.withheld_speakers],
+            }
+        )
+        return
+    click.echo(f"source link shown below staff: {'yes' if item.source_public else 'no'}")
+    for name, label in item.withheld_speakers:
+        click.echo(f"withheld: {name} -> {label}")
+
+
+@click.group("item")
+def item_group() -> None:
+    """What an item reveals below staff: withheld speakers, its source link (staff; audited).
+
+    \b
+    Example:
+      archive item withhold k3v9x2m4qa "Chan Tai-man" --label "Interviewee A"
+      archive item set k3v9x2m4qa --source-public yes
+    """
+
+
+@item_group.command("withhold")
+@click.argument("item_id")
+@click.argument("name")
+@click.option(
+    "--label", required=True, help='What viewers below staff read instead ("Interviewee A").'
+)
+@actor_option
+@json_option
+@pass_ctx
+def withhold_command(
+    ctx: Context, item_id: str, name: str, label: str, actor: str | None, as_json: bool
+) -> None:
+    """Show a label instead of a speaker's name to everyone below staff, everywhere.
+
+    \b
+    Example:
+      archive item withhold k3v9x2m4qa "Chan Tai-man" --label "Interviewee A"
+    """
+    item = withhold_speaker(ctx.catalog, ctx.settings, item_id, name, label, actor=_actor(actor))
+    _report(item, as_json)
+
+
+@item_group.command("unwithhold")
+@click.argument("item_id")
+@click.argument("name")
+@actor_option
+@json_option
+@pass_ctx
+def unwithhold_command(
+    ctx: Context, item_id: str, name: str, actor: str | None, as_json: bool
+) -> None:
+    """Name a withheld speaker again below staff.
+
+    \b
+    Example:
+      archive item unwithhold k3v9x2m4qa "Chan Tai-man"
+    """
+    item = unwithhold_speaker(ctx.catalog, ctx.settings, item_id, name, actor=_actor(actor))
+    _report(item, as_json)
+
+
+@item_group.command("set")
+@click.argument("item_id")
+@click.option(
+    "--source-public", type=click.Choice(["yes", "no"]), default=None,
+    help="yes: viewers below staff see the source link (cleaned of credentials and secret "
+    "parameters); no (the default for every item): staff only.",
+)  # fmt: skip
+@actor_option
+@json_option
+@pass_ctx
+def set_command(
+    ctx: Context, item_id: str, source_public: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Change what an item reveals below staff.
+
+    \b
+    Example:
+      archive item set k3v9x2m4qa --source-public yes
+    """
+    if source_public is None:
+        item = ctx.catalog.get_item(item_id)
+    else:
+        item = set_source_public(ctx.catalog, item_id, source_public == "yes", actor=_actor(actor))
+    _report(item, as_json)
+
+
+COMMANDS = [redact_command, unredact_command, redactions_command, item_group]
