@@ -17,7 +17,8 @@ from typing import Any
 import streamlit as st
 
 from archive.catalog.access import Viewer, present_item, privacy_key
-from archive.catalog.db import Catalog, Item, MediaFile
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item, MediaFile
 from archive.core.errors import (
     AccessDeniedError,
     ArchiveError,

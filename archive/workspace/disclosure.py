@@ -21,7 +21,8 @@ from __future__ import annotations
 import click
 
 from archive.catalog.audit import check_actor, write_audit
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.config import Settings
