@@ -6,11 +6,13 @@
 >>> results = index.search("碼頭工人罷工", role="members", filters=SearchFilters(year=2013))
 >>> results.groups[0].hits[0].highlights["zh"]    # '…<mark>碼頭工人罷工</mark>…'
 
-See :mod:`indexer.index` (storage, safety), :mod:`indexer.analysis` (Chinese/English analysis),
-:mod:`indexer.query` (the query language) and :mod:`indexer.glossary` (cross-language expansion).
+See :mod:`indexer.index` (storage, safety), :mod:`indexer.results` (what a search returns),
+:mod:`indexer.analysis` (Chinese/English analysis), :mod:`indexer.query` (the query language)
+and :mod:`indexer.glossary` (cross-language expansion).
 """
 
-from .index import Hit, ItemGroup, SearchFilters, SearchIndex, SearchResults, VerifyProblem, search
+from .index import SearchIndex, search
+from .results import Hit, ItemGroup, SearchFilters, SearchResults, VerifyProblem
 
 __all__ = [
     "Hit",

@@ -12,7 +12,8 @@ import click
 from archive.core.clikit import Context, emit_json, pass_ctx
 from archive.core.config import ROLES
 
-from .index import SearchFilters, SearchIndex
+from .index import SearchIndex
+from .results import SearchFilters
 
 __all__ = ["COMMANDS", "index_group", "search_command"]
 

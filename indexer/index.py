@@ -1,5 +1,12 @@
 """The search index: opening, searching, incremental updates, rebuilds and verification.
 
+This module is the Whoosh index itself (:class:`SearchIndex`) and the worker's nightly repair.
+Beside it: :mod:`indexer.results` (the values a search returns, facets), :mod:`indexer.sync`
+(each item's documents from the catalog; what differs between index and catalog),
+:mod:`indexer.locks` (the writers' lock) and :mod:`indexer.whoosh_reading` (the per-version
+searcher view and the Whoosh internals that make searching fast). The first three call no Whoosh
+API.
+
 Layout of ``<home>/index``::
 
     CURRENT        the name of the generation readers use, replaced atomically (write + rename)
@@ -45,9 +52,7 @@ against the deletions) until the next ``archive index rebuild``; schedule one ni
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import fcntl
 import logging
 import math
 import os
@@ -55,401 +60,52 @@ import shutil
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh.idsets import DocIdSet
-from whoosh.searching import Searcher
 
-from archive.core.errors import IndexError_, NotFoundError
+from archive.catalog.audit import write_audit
+from archive.core.errors import IndexError_, InputError
 from archive.core.plugins import PeriodicTask
 
 from .glossary import load_glossary
 from .glossary_access import glossary_for_viewer
 from .highlight import highlight_html
-from .query import PHRASE_BOOST, ParsedQuery, filter_queries, parse_query
-from .schema import (
-    ITEM_FIELDS,
-    ROLES,
-    SEGMENT_FIELDS,
-    CatalogState,
-    catalog_state,
-    item_documents,
-    make_schema,
+from .locks import file_lock
+from .query import ParsedQuery, filter_queries, parse_query
+from .results import (
+    Hit,
+    ItemGroup,
+    ItemMeta,
+    SearchFilters,
+    SearchResults,
+    VerifyProblem,
+    empty_facets,
+    facet_counts,
+    join_notes,
+    permalink,
+)
+from .schema import ITEM_FIELDS, ROLES, SEGMENT_FIELDS, make_schema
+from .sync import compare_with_catalog, documents_for
+from .whoosh_reading import (
+    RoleDocs,
+    View,
+    postings_unfiltered,
+    raise_phrases,
+    unfiltered_when_asked,
 )
 
-__all__ = [
-    "Hit",
-    "ItemGroup",
-    "SearchFilters",
-    "SearchIndex",
-    "SearchResults",
-    "VerifyProblem",
-    "search",
-]
+__all__ = ["NIGHTLY_REPAIR", "SearchIndex", "periodic_repair", "search"]
 
 HITS_PER_ITEM = 3
 WRITE_LOCK_TIMEOUT = 120.0  # a one-item update takes under a second; a swap a few seconds
 MAX_PER_PAGE = 100
 MAX_SCORED = 1000
 RANKED_CACHE = 32  # ranked lists kept per index version, for paging
-
-
-# -- values handed to callers -------------------------------------------------------------------
-@dataclass(frozen=True)
-class SearchFilters:
-    collection: str | None = None
-    year: int | str | None = None  # 2019 or "2014-2019"
-    lang: str | None = None  # zh | en
-    speaker: str | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    item_id: str
-    start: float
-    end: float
-    text_zh: str
-    text_en: str
-    lang: str
-    title_zh: str
-    title_en: str
-    permalink: str
-    score: float
-    highlights: dict[str, str]
-    speaker: str = ""
-    uid: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "item_id": self.item_id,
-            "start": self.start,
-            "end": self.end,
-            "text_zh": self.text_zh,
-            "text_en": self.text_en,
-            "lang": self.lang,
-            "speaker": self.speaker,
-            "uid": self.uid,
-            "title_zh": self.title_zh,
-            "title_en": self.title_en,
-            "permalink": self.permalink,
-            "score": self.score,
-            "highlights": dict(self.highlights),
-        }
-
-
-@dataclass(frozen=True)
-class ItemGroup:
-    item_id: str
-    title_zh: str
-    title_en: str
-    collection: str
-    year: int | None
-    score: float
-    hits: list[Hit]
-    title_highlight: dict[str, str] | None = None
-    hit_count: int = 0  # matching segments in this item (``hits`` shows the best few)
-    permalink: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "item_id": self.item_id,
-            "title_zh": self.title_zh,
-            "title_en": self.title_en,
-            "collection": self.collection,
-            "year": self.year,
-            "score": self.score,
-            "hit_count": self.hit_count,
-            "permalink": self.permalink,
-            "title_highlight": self.title_highlight,
-            "hits": [h.to_dict() for h in self.hits],
-        }
-
-
-@dataclass(frozen=True)
-class SearchResults:
-    query: str
-    notice: str | None
-    expansions: list[str]
-    total_items: int
-    total_hits: int
-    page: int
-    pages: int
-    groups: list[ItemGroup]
-    facets: dict[str, list[tuple[str, int]]]
-    role: str = "public"
-    exact: bool = True  # False: more than MAX_SCORED segments matched; counts cover the best ones
-
-    @property
-    def hits(self) -> list[Hit]:
-        return [h for g in self.groups for h in g.hits]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "role": self.role,
-            "notice": self.notice,
-            "expansions": list(self.expansions),
-            "total_items": self.total_items,
-            "total_hits": self.total_hits,
-            "page": self.page,
-            "pages": self.pages,
-            "groups": [g.to_dict() for g in self.groups],
-            "facets": {k: [list(p) for p in v] for k, v in self.facets.items()},
-            "exact": self.exact,
-        }
-
-
-@dataclass(frozen=True)
-class VerifyProblem:
-    item_id: str  # "" for a problem with the whole index
-    problem: str
-
-
-@dataclass(frozen=True)
-class _ItemMeta:
-    title_zh: str
-    title_en: str
-    collection: str
-    year: int | None
-    lang: str
-    speakers: tuple[str, ...]
-    state: CatalogState | None
-
-
-@dataclass
-class _View:
-    """A searcher and what is derived from it once per index version."""
-
-    searcher: Searcher
-    generation: str
-    _items: dict[str, _ItemMeta] | None = None
-    _columns: dict[str, Any] = field(default_factory=dict)
-    ranked: dict[Any, tuple[list[tuple[float, int]], bool, int]] = field(default_factory=dict)
-
-    def column(self, name: str) -> Any:
-        if name not in self._columns:
-            reader = self.searcher.reader()
-            # An empty index (no segment yet) has no columns at all.
-            self._columns[name] = (
-                _FastColumn(self.searcher, name) if reader.has_column(name) else defaultdict(str)
-            )
-        return self._columns[name]
-
-    @property
-    def items(self) -> dict[str, _ItemMeta]:
-        if self._items is None:
-            items: dict[str, _ItemMeta] = {}
-            for docnum in self.searcher.document_numbers(kind="item"):
-                f = self.searcher.stored_fields(docnum)
-                import json
-
-                meta = json.loads(f.get("meta") or "{}")
-                year = f.get("year") or ""
-                items[f["item_id"]] = _ItemMeta(
-                    f.get("title_zh", ""),
-                    f.get("title_en", ""),
-                    f.get("collection", ""),
-                    int(year) if year.isdigit() else None,
-                    f.get("lang", ""),
-                    tuple(meta.get("speakers", ())),
-                    CatalogState.from_json(f["state"]) if f.get("state") else None,
-                )
-            self._items = items
-        return self._items
-
-
-class _FastColumn:
-    """A column's values by global document number, faster than Whoosh's own column reader.
-
-    Whoosh's multi-segment reader finds the segment with a Python ``bisect`` wrapper and decodes
-    the bytes on every access (about 4 µs); grouping and facets read four columns for each of up
-    to 2,000 ranked documents per search. Here each segment's raw column is read directly and
-    decoded values are memoised (a column has few distinct values: kinds, languages, item ids).
-    """
-
-    def __init__(self, searcher: Searcher, name: str) -> None:
-        self._offsets: list[int] = []
-        self._raw: list[Any] = []
-        for leaf, offset in searcher.leaf_searchers():
-            reader = leaf.reader().column_reader(name)
-            self._offsets.append(offset)
-            raw = reader.raw_column() if hasattr(reader, "raw_column") else reader
-            self._raw.append(_SlicedBytes.of(raw) or raw)
-        self._translate = searcher.schema[name].from_column_value
-        self._memo: dict[Any, Any] = {}
-        self._single = self._raw[0] if len(self._raw) == 1 else None
-
-    def __getitem__(self, docnum: int) -> Any:
-        if self._single is not None:
-            raw = self._single[docnum]
-        else:
-            i = bisect.bisect_right(self._offsets, docnum) - 1
-            raw = self._raw[i][docnum - self._offsets[i]]
-        try:
-            return self._memo[raw]
-        except KeyError:
-            value = self._memo[raw] = self._translate(raw)
-            return value
-        except TypeError:  # an unhashable raw value
-            return self._translate(raw)
-
-
-class _SlicedBytes:
-    """A ``VarBytesColumn`` segment column read into memory once: a value is one bytes slice.
-
-    Whoosh reads each value from the mapped file through two Python calls; the whole column of
-    an ID field is a few bytes per document (7 MB for 700,000), so it is copied in one read.
-    """
-
-    __slots__ = ("_data", "_offsets", "_lengths")
-
-    def __init__(self, data: bytes, offsets: Any, lengths: Any) -> None:
-        self._data, self._offsets, self._lengths = data, offsets, lengths
-
-    @classmethod
-    def of(cls, raw: Any) -> _SlicedBytes | None:
-        if type(raw).__qualname__ != "VarBytesColumn.Reader":
-            return None
-        try:
-            if getattr(raw, "_offsets", None) is None:
-                raw._read_offsets_and_lengths()
-            offsets, lengths = raw._offsets, raw._lengths
-            size = (offsets[-1] + lengths[-1]) if len(lengths) else 0
-            data = bytes(raw._dbfile.get(raw._basepos, size)) if size else b""
-        except Exception:  # another column type (or Whoosh internals changed): read as usual
-            return None
-        return cls(data, offsets, lengths)
-
-    def __getitem__(self, docnum: int) -> bytes:
-        start = self._offsets[docnum]
-        return self._data[start : start + self._lengths[docnum]]
-
-
-class _RoleDocs(DocIdSet):
-    """Global document numbers visible to a role, kept as per-segment sets of local numbers."""
-
-    def __init__(self, leaves: list[tuple[int, frozenset[int]]]) -> None:
-        self._offsets = [offset for offset, _ in leaves]
-        self._sets = [docs for _, docs in leaves]
-        self._count = sum(len(d) for d in self._sets)
-
-    def __contains__(self, docnum: object) -> bool:
-        i = bisect.bisect_right(self._offsets, docnum) - 1  # type: ignore[call-overload]
-        return i >= 0 and (docnum - self._offsets[i]) in self._sets[i]  # type: ignore[operator]
-
-    def __bool__(self) -> bool:
-        # Whoosh treats a false filter as "no filter": this one must never look empty to it.
-        return True
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[int]:
-        for offset, docs in zip(self._offsets, self._sets, strict=True):
-            yield from sorted(offset + d for d in docs)
-
-    def empty(self) -> bool:
-        return self._count == 0
-
-
-# -- searching past deletions -------------------------------------------------------------
-_UNFILTERED = threading.local()
-
-
-@contextlib.contextmanager
-def _postings_unfiltered() -> Iterator[None]:
-    """Within this thread, term postings of segments with deletions come without Whoosh's filter.
-
-    Whoosh wraps every posting list of a segment carrying deleted documents in a Python filter
-    that checks each posting (searches got about 1.5x slower after any incremental update). A
-    role search already checks every match against the role's set of documents, which never
-    holds a deleted one, so the filter is redundant there. Only used around such searches.
-    """
-    before = getattr(_UNFILTERED, "on", False)
-    _UNFILTERED.on = True
-    try:
-        yield
-    finally:
-        _UNFILTERED.on = before
-
-
-def _unfiltered_when_asked(searcher: Searcher) -> Searcher:
-    """Give each segment reader with deletions a ``postings`` that obeys ``_postings_unfiltered``."""
-    from whoosh.reading import SegmentReader
-
-    for leaf, _ in searcher.leaf_searchers():
-        reader = leaf.reader()
-        if type(reader) is not SegmentReader or not reader.has_deletions():
-            continue
-        postings = reader.postings
-
-        def unfiltered(
-            fieldname: str, text: Any, scorer: Any = None, _p: Any = postings, _r: Any = reader
-        ) -> Any:
-            if not getattr(_UNFILTERED, "on", False) or _r.is_closed or fieldname not in _r.schema:
-                return _p(fieldname, text, scorer=scorer)
-            # SegmentReader.postings without its last step (the FilterMatcher of deletions).
-            raw = _r._text_to_bytes(fieldname, text)
-            return _r._terms.matcher(fieldname, raw, _r.schema[fieldname].format, scorer=scorer)
-
-        reader.postings = unfiltered
-    return searcher
-
-
-# -- locking ----------------------------------------------------------------------------------
-_THREAD_LOCKS: dict[str, threading.RLock] = defaultdict(threading.RLock)
-_HELD = threading.local()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
-    """Exclusive across threads (RLock) and processes (flock); waits up to ``timeout`` seconds."""
-    key = str(path)
-    with _THREAD_LOCKS[key]:
-        held = getattr(_HELD, "paths", None)
-        if held is None:
-            held = _HELD.paths = set()
-        if key in held:
-            # Already ours (a nested call in this thread): a second flock on a new descriptor
-            # of the same file would wait for ourselves forever.
-            yield
-            return
-        held.add(key)
-        try:
-            with _flock(path, timeout, what):
-                yield
-        finally:
-            held.discard(key)
-
-
-@contextlib.contextmanager
-def _flock(path: Path, timeout: float, what: str) -> Iterator[None]:
-    """flock on ``path``, polling up to ``timeout`` seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexError_(
-                        f"another process has been {what} for over {timeout:.0f} s; try again later"
-                    ) from None
-                time.sleep(0.05)  # polling a kernel lock, not synchronising tests
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 # -- the index --------------------------------------------------------------------------------
@@ -464,7 +120,7 @@ class SearchIndex:
         self.root = Path(root)
         self.home = home
         self._lock = threading.RLock()
-        self._view: _View | None = None
+        self._view: View | None = None
         self._role_cache: dict[tuple[str, str | None, str, int], frozenset[int]] = {}
 
     # ---- opening -------------------------------------------------------------------------------
@@ -490,7 +146,7 @@ class SearchIndex:
         return self.root / "write.lock"
 
     def _write_lock(self) -> contextlib.AbstractContextManager[None]:
-        return _file_lock(self._write_lock_file, WRITE_LOCK_TIMEOUT, "writing the search index")
+        return file_lock(self._write_lock_file, WRITE_LOCK_TIMEOUT, "writing the search index")
 
     def current_generation(self) -> str | None:
         try:
@@ -530,7 +186,7 @@ class SearchIndex:
                 "run 'archive index rebuild'"
             ) from exc
 
-    def _view_now(self) -> _View:
+    def _view_now(self) -> View:
         """The current searcher, refreshed if the index changed since the last call."""
         with self._lock:
             generation = self.current_generation()
@@ -548,7 +204,7 @@ class SearchIndex:
             for attempt in range(3):
                 try:
                     ix = self._open_generation(generation)
-                    self._view = _View(_unfiltered_when_asked(ix.searcher()), generation)
+                    self._view = View(unfiltered_when_asked(ix.searcher()), generation)
                     return self._view
                 except (OSError, IndexError_):
                     # A writer's merge removed a segment between our reading the table of
@@ -561,7 +217,7 @@ class SearchIndex:
     def update_item(self, catalog: Any, item_id: str) -> int:
         """Re-index one item from the catalog (removing it if it is gone); returns documents written."""
         with self._write_lock():
-            docs = _documents_for(catalog, item_id)
+            docs = documents_for(catalog, item_id)
             return self._replace_locked(item_id, docs)
 
     def remove_item(self, item_id: str) -> None:
@@ -592,7 +248,7 @@ class SearchIndex:
         Returns the number of documents indexed.
         """
         rebuild_lock = self.root / "rebuild.lock"
-        with _file_lock(rebuild_lock, 0.0, "rebuilding the search index"):
+        with file_lock(rebuild_lock, 0.0, "rebuilding the search index"):
             name = self._new_generation_name()
             path = self.root / name
             path.mkdir(parents=True)
@@ -608,7 +264,7 @@ class SearchIndex:
             count = 0
             try:
                 for done, item_id in enumerate(ids, start=1):
-                    for doc in _documents_for(catalog, item_id) or ():
+                    for doc in documents_for(catalog, item_id) or ():
                         writer.add_document(**doc)
                         count += 1
                     if progress is not None:
@@ -624,7 +280,7 @@ class SearchIndex:
                 # Catch up with changes made while the new generation was being written.
                 problems = self._compare(catalog, self._view_now())
                 for item_id in dict.fromkeys(p.item_id for p in problems if p.item_id):
-                    self._replace_locked(item_id, _documents_for(catalog, item_id))
+                    self._replace_locked(item_id, documents_for(catalog, item_id))
                 self._remove_old_generations(keep={name, previous})
             return count
 
@@ -661,9 +317,7 @@ class SearchIndex:
             self.update_item(catalog, item_id)
         return problems
 
-    def _compare(self, catalog: Any, view: _View) -> list[VerifyProblem]:
-        problems: list[VerifyProblem] = []
-        indexed = view.items
+    def _compare(self, catalog: Any, view: View) -> list[VerifyProblem]:
         seg_counts: Counter[str] = Counter()
         reader = view.searcher.reader()
         item_col = view.column("item_id")
@@ -671,57 +325,8 @@ class SearchIndex:
         for docnum in reader.all_doc_ids():
             if kind_col[docnum] == "seg":
                 seg_counts[item_col[docnum]] += 1
-        catalog_ids = catalog.item_ids()
-        for item_id in catalog_ids:
-            try:
-                item = catalog.get_item(item_id)
-            except NotFoundError:
-                continue
-            expected = catalog_state(item, _latest_revision(catalog, item_id))
-            meta = indexed.get(item_id)
-            if meta is None or meta.state is None:
-                problems.append(VerifyProblem(item_id, "not in the search index"))
-                continue
-            got = meta.state
-            if got.revision != expected.revision:
-                problems.append(
-                    VerifyProblem(
-                        item_id,
-                        f"indexed transcript revision {got.revision}, the catalog has revision "
-                        f"{expected.revision}",
-                    )
-                )
-            if got.visibility != expected.visibility:
-                problems.append(
-                    VerifyProblem(
-                        item_id,
-                        f"indexed as visible to {got.visibility}, the catalog says {expected.visibility}",
-                    )
-                )
-            if got.redactions != expected.redactions:
-                problems.append(
-                    VerifyProblem(item_id, "its redactions changed since it was indexed")
-                )
-            if got.details != expected.details:
-                problems.append(
-                    VerifyProblem(
-                        item_id,
-                        "its title, description or other details changed since it was indexed",
-                    )
-                )
-            if seg_counts.get(item_id, 0) != expected.segments:
-                problems.append(
-                    VerifyProblem(
-                        item_id,
-                        f"{seg_counts.get(item_id, 0)} of its {expected.segments} transcript "
-                        "segments are in the search index",
-                    )
-                )
-        for item_id in sorted(set(indexed) - set(catalog_ids)):
-            problems.append(
-                VerifyProblem(item_id, "in the search index but no longer in the catalog")
-            )
-        return problems
+        indexed = {item_id: meta.state for item_id, meta in view.items.items()}
+        return compare_with_catalog(catalog, indexed, seg_counts)
 
     # ---- searching -----------------------------------------------------------------------------
     def search(
@@ -741,8 +346,6 @@ class SearchIndex:
         forms (a "these words only" choice for the portal; also used by the benchmark).
         """
         if role not in ROLES:
-            from archive.core.errors import InputError
-
             raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         filters = filters or SearchFilters()
         page = max(1, int(page))
@@ -771,9 +374,9 @@ class SearchIndex:
         # in one field instead of five keeps the big search's matcher tree narrow; the item
         # search is over a few thousand small documents and costs next to nothing.
         parsed = parse_query(query, glossary, extra, fields=SEGMENT_FIELDS, defer_boosts=True)
-        notice = _join_notes(parsed.notice, filter_notes)
+        notice = join_notes(parsed.notice, filter_notes)
         empty = SearchResults(
-            query, notice, list(parsed.expansions), 0, 0, page, 0, [], _empty_facets(), role
+            query, notice, list(parsed.expansions), 0, 0, page, 0, [], empty_facets(), role
         )
         if parsed.query is None:
             return empty
@@ -801,12 +404,12 @@ class SearchIndex:
                 if allowed is not None:
                     # The role's set excludes deleted documents: the collector's check against it
                     # (one set lookup a match, paid anyway) replaces Whoosh's per-posting check.
-                    with _postings_unfiltered():
+                    with postings_unfiltered():
                         results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
                 else:
                     results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
                 if n == 0 and parsed.boosts:
-                    top.extend(_raise_phrases(view.searcher, results.top_n, parsed.boosts))
+                    top.extend(raise_phrases(view.searcher, results.top_n, parsed.boosts))
                 else:
                     top.extend(results.top_n)
                 if results.scored_length() >= MAX_SCORED:
@@ -826,7 +429,7 @@ class SearchIndex:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
 
-    def _occurs(self, view: _View, allowed: _RoleDocs, key: tuple[str, ...]) -> bool:
+    def _occurs(self, view: View, allowed: RoleDocs, key: tuple[str, ...]) -> bool:
         """Whether the token sequence ``key`` is in any field of a document in ``allowed``."""
         fields = sorted({*SEGMENT_FIELDS, *ITEM_FIELDS})
         if len(key) == 1:
@@ -835,10 +438,10 @@ class SearchIndex:
             query = wq.Or([wq.Phrase(f, list(key)) for f in fields])
         if allowed.empty():
             return False
-        with _postings_unfiltered():
+        with postings_unfiltered():
             return view.searcher.search(query, limit=1, filter=allowed).scored_length() > 0
 
-    def _allowed(self, view: _View, role: str) -> _RoleDocs | None:
+    def _allowed(self, view: View, role: str) -> RoleDocs | None:
         """The documents ``role`` may see, as a filter (None for staff: everything).
 
         Built per Whoosh segment and cached by segment id: segments never change once written
@@ -854,7 +457,7 @@ class SearchIndex:
             segment = leaf.reader().segment() if hasattr(leaf.reader(), "segment") else None
             # The number of deletions is part of the key: a segment's deletions only grow, and
             # the set must never contain a deleted document (searches rely on it, see
-            # ``_postings_unfiltered``).
+            # ``postings_unfiltered``).
             key = (
                 view.generation,
                 segment.segment_id() if segment is not None else None,
@@ -870,11 +473,11 @@ class SearchIndex:
             leaves.append((offset, docs))
         for key in [k for k in self._role_cache if k[2] == role and k not in live_keys]:
             del self._role_cache[key]  # segments merged away
-        return _RoleDocs(leaves)
+        return RoleDocs(leaves)
 
     def _assemble(
         self,
-        view: _View,
+        view: View,
         parsed: ParsedQuery,
         top: list[tuple[float, int]],
         role: str,
@@ -929,7 +532,7 @@ class SearchIndex:
         groups: list[ItemGroup] = []
         spec = parsed.highlight
         for item_id in order[(page - 1) * per_page : page * per_page]:
-            meta = items.get(item_id) or _ItemMeta("", "", "", None, "", (), None)
+            meta = items.get(item_id) or ItemMeta("", "", "", None, "", (), None)
             hits: list[Hit] = []
             for score, docnum in seg_docs.get(item_id, [])[:hits_per_item]:
                 f = view.searcher.stored_fields(docnum)
@@ -976,7 +579,7 @@ class SearchIndex:
                     permalink=f"?item={item_id}",
                 )
             )
-        facets = _facets(order, items, langs, speakers)
+        facets = facet_counts(order, items, langs, speakers)
         return SearchResults(
             parsed.text,
             notice,
@@ -994,91 +597,8 @@ class SearchIndex:
         return self._view_now().searcher.doc_count()
 
 
-def permalink(item_id: str, start: float) -> str:
-    return f"?item={item_id}&t={max(0, int(start))}"
-
-
-def _facets(
-    order: list[str],
-    items: dict[str, _ItemMeta],
-    langs: dict[str, set[str]],
-    speakers: dict[str, set[str]],
-) -> dict[str, list[tuple[str, int]]]:
-    """Counts of matching *items* per value (what a viewer gets by choosing the value)."""
-    counters: dict[str, Counter[str]] = {
-        k: Counter() for k in ("collection", "year", "lang", "speaker")
-    }
-    for item_id in order:
-        meta = items.get(item_id)
-        if meta is not None:
-            if meta.collection:
-                counters["collection"][meta.collection] += 1
-            if meta.year:
-                counters["year"][str(meta.year)] += 1
-        counters["lang"].update(langs.get(item_id, ()))
-        counters["speaker"].update(speakers.get(item_id, ()))
-    return {
-        name: sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        for name, counter in counters.items()
-    }
-
-
-def _empty_facets() -> dict[str, list[tuple[str, int]]]:
-    return {"collection": [], "year": [], "lang": [], "speaker": []}
-
-
-def _join_notes(notice: str | None, more: list[str]) -> str | None:
-    parts = [p for p in [notice, *(m[0].upper() + m[1:] + "." for m in more)] if p]
-    return " ".join(parts) if parts else None
-
-
-def _latest_revision(catalog: Any, item_id: str) -> Any | None:
-    try:
-        return catalog.get_revision(item_id)
-    except NotFoundError:
-        return None
-
-
-def _documents_for(catalog: Any, item_id: str) -> list[dict[str, Any]] | None:
-    try:
-        item = catalog.get_item(item_id)
-    except NotFoundError:
-        return None
-    return item_documents(item, _latest_revision(catalog, item_id))
-
-
-def _raise_phrases(
-    searcher: Searcher, ranked: list[tuple[float, int]], boosts: tuple[wq.Query, ...]
-) -> list[tuple[float, int]]:
-    """The best matches, with those holding a preferred phrase scored ``1 + PHRASE_BOOST`` times.
-
-    Inside the query (``AndMaybe``) the phrase would add about as much again as its words score,
-    PHRASE_BOOST times, but at the cost of reading positions at every match; here they are read
-    for the few hundred best documents only, in document order so each matcher moves forward.
-    """
-    if not ranked:
-        return ranked
-    wanted = sorted(docnum for _score, docnum in ranked)
-    found: set[int] = set()
-    for boost in boosts:
-        matcher = boost.matcher(searcher, searcher.boolean_context())
-        for docnum in wanted:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                found.add(docnum)
-    factor = 1.0 + PHRASE_BOOST
-    return [(score * factor if docnum in found else score, docnum) for score, docnum in ranked]
-
-
 def periodic_repair(settings: Any, catalog: Any) -> None:
     """The worker's nightly check (``archive.jobs.queue.PERIODIC_TASKS``): repair, and say what was fixed."""
-    from archive.catalog.audit import write_audit
-
     problems = SearchIndex.open(settings).repair(catalog)
     if problems:
         text = "; ".join(f"{p.item_id or '(index)'}: {p.problem}" for p in problems)

@@ -26,7 +26,7 @@ from preserve_data import (
 )
 
 from archive.catalog.audit import audit_log
-from archive.catalog.db import SCHEMA_VERSION
+from archive.catalog.migrations import SCHEMA_VERSION
 from archive.preservation.preserve import BACKUP_FORMAT, PreservationError, backup, software_version
 
 

@@ -6,7 +6,9 @@ import sqlite3
 
 import pytest
 
-from archive.catalog.db import SCHEMA_VERSION, Catalog, normalise_date
+from archive.catalog.db import Catalog
+from archive.catalog.migrations import SCHEMA_VERSION
+from archive.catalog.models import normalise_date
 from archive.core.errors import ConfigError, InputError, NotFoundError
 from transcripts.segments import Segment
 

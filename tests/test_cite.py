@@ -23,7 +23,8 @@ from archive.catalog.cite import (
     permalink,
     render,
 )
-from archive.catalog.db import Catalog, now_utc
+from archive.catalog.db import Catalog
+from archive.catalog.models import now_utc
 from archive.core.config import Settings, load_settings
 from archive.core.errors import InputError, NotFoundError
 from transcripts.segments import Segment

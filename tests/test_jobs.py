@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, ffmpeg, run_cli
 
-from archive.catalog.db import Catalog, Job
+from archive.catalog.db import Catalog
+from archive.catalog.models import Job
 from archive.core.config import load_settings
 
 

@@ -20,7 +20,8 @@ from portal_harness import archive_home, new_session, open_page, texts
 from staff_helpers import max_volume_db
 
 from archive.catalog.access import Viewer
-from archive.catalog.db import MIGRATIONS, SCHEMA_VERSION, Catalog
+from archive.catalog.db import Catalog
+from archive.catalog.migrations import MIGRATIONS, SCHEMA_VERSION
 from archive.core.config import load_settings
 
 NAME = "Tai-man"  # in the redacted half only

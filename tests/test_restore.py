@@ -127,7 +127,7 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
     """A backup made before log-in back-off existed (schema 3) restores into this version."""
     import sqlite3
 
-    from archive.catalog.db import MIGRATIONS, SCHEMA_VERSION, _split_sql
+    from archive.catalog.migrations import MIGRATIONS, SCHEMA_VERSION, _split_sql
     from archive.core.errors import AccessDeniedError
     from archive.workspace.accounts import add_user, authenticate
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import run_cli
 from preserve_data import public_key, rehash, sample_copy
 
-from archive.catalog.db import SCHEMA_VERSION
+from archive.catalog.migrations import SCHEMA_VERSION
 from archive.preservation.preserve import backup
 
 

@@ -119,7 +119,7 @@ def _crash_while_indexing(home: str, item_id: str) -> None:
     """Child process: start re-indexing one item and die before the commit."""
     from archive.catalog.db import Catalog
     from archive.core.config import load_settings
-    from indexer.index import _documents_for
+    from indexer.sync import documents_for as _documents_for
 
     settings = load_settings(home)
     catalog = Catalog.open(settings)
@@ -242,7 +242,7 @@ def _hold_write_lock(home: str, item_id: str, ready, release) -> None:
     """Child: a slow writer holding both our write lock and Whoosh's lock until told to finish."""
     from archive.catalog.db import Catalog
     from archive.core.config import load_settings
-    from indexer.index import _documents_for
+    from indexer.sync import documents_for as _documents_for
 
     settings = load_settings(home)
     catalog = Catalog.open(settings)
@@ -315,7 +315,7 @@ def test_deleted_documents_never_match_a_role_search(archive: Archive) -> None:
     The update is committed without merging, so the old (public) documents stay in their
     segment as deleted documents, the state a large index is in after incremental updates.
     """
-    from indexer.index import _documents_for
+    from indexer.sync import documents_for as _documents_for
 
     index = archive.index
     dock = archive.built.ids["dock"]

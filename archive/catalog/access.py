@@ -26,7 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from archive.catalog.db import Catalog, Item, TranscriptRevision, role_allows
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item, TranscriptRevision, role_allows
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError
 from transcripts.segments import Segment

@@ -18,7 +18,8 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from archive.catalog.db import note_change, now_utc
+from archive.catalog.db import note_change
+from archive.catalog.models import now_utc
 from archive.core.errors import AccessDeniedError, InputError
 
 if TYPE_CHECKING:

@@ -28,7 +28,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from archive.catalog.access import Viewer, visible_item, visible_revision
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.config import Settings
 from archive.core.errors import InputError
 from transcripts.segments import Segment

@@ -13,7 +13,8 @@ import click
 
 from archive.catalog.access import Viewer, visible_item, visible_revision
 from archive.catalog.cite import STYLES, build_citation, parse_moment, render
-from archive.catalog.db import COLLECTIONS, Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import COLLECTIONS, Item
 from archive.core.clikit import Context, emit_json, pass_ctx, role_option
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError

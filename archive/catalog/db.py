@@ -4,6 +4,10 @@ Tables: items, media (originals and derivatives, content-addressed), sources (th
 metadata kept as evidence), transcripts (numbered revisions per item) with their segments, jobs.
 Every multi-row change runs in one transaction, so a killed process leaves the catalog as it was
 before the change or after it, never half-way.
+
+This module is the connection and the queries (:class:`Catalog`) and the change counter
+(:func:`note_change`); the records it returns and the rules on their values are
+:mod:`archive.catalog.models`, the schema is :mod:`archive.catalog.migrations`.
 """
 
 from __future__ import annotations
@@ -14,306 +18,31 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.core.config import ROLES, Settings
+from archive.catalog.migrations import SCHEMA_VERSION, apply_migrations
+from archive.catalog.models import (
+    COLLECTIONS,
+    ITEM_EDITABLE,
+    LANGUAGES,
+    VISIBILITIES,
+    Item,
+    Job,
+    MediaFile,
+    TranscriptRevision,
+    embargo_instant,
+    normalise_date,
+    now_utc,
+    overlaps,
+    role_allows,
+)
+from archive.core.config import Settings
 from archive.core.errors import ConfigError, InputError, NotFoundError
-from transcripts.segments import Segment
+from transcripts.segments import Segment, Word
 
-__all__ = [
-    "COLLECTIONS",
-    "LANGUAGES",
-    "Catalog",
-    "Item",
-    "Job",
-    "MediaFile",
-    "TranscriptRevision",
-    "note_change",
-    "now_utc",
-    "overlaps",
-    "role_allows",
-]
-
-COLLECTIONS = ("webinar", "interview", "strike-anniversary", "other")
-LANGUAGES = ("auto", "yue", "zh", "en")
-VISIBILITIES = ROLES
-JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def role_allows(role: str, visibility: str) -> bool:
-    """Whether a viewer of ``role`` may see something marked ``visibility``."""
-    return ROLES.index(role) >= ROLES.index(visibility)
-
-
-def overlaps(start: float, end: float, span_start: float, span_end: float) -> bool:
-    """Whether the time range ``start``–``end`` shares a positive length with a span.
-
-    Ranges that only touch (one ends where the other starts) do not overlap. A range of zero
-    length (a point) overlaps a span it falls inside (start included, end excluded).
-    """
-    if end <= start:
-        return span_start <= start < span_end
-    return start < span_end and end > span_start
-
-
-# Each entry migrates the schema from version i to i+1. Never edit a released entry: add one.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE items (
-        id TEXT PRIMARY KEY,
-        title_zh TEXT NOT NULL DEFAULT '',
-        title_en TEXT NOT NULL DEFAULT '',
-        description_zh TEXT NOT NULL DEFAULT '',
-        description_en TEXT NOT NULL DEFAULT '',
-        collection TEXT NOT NULL DEFAULT 'other'
-            CHECK (collection IN ('webinar', 'interview', 'strike-anniversary', 'other')),
-        recorded_date TEXT,
-        speakers TEXT NOT NULL DEFAULT '[]',
-        tags TEXT NOT NULL DEFAULT '[]',
-        language TEXT NOT NULL DEFAULT 'auto' CHECK (language IN ('auto', 'yue', 'zh', 'en')),
-        detected_language TEXT,
-        visibility TEXT NOT NULL DEFAULT 'staff'
-            CHECK (visibility IN ('public', 'members', 'staff')),
-        embargo_until TEXT,
-        embargo_visibility TEXT CHECK (embargo_visibility IN ('public', 'members', 'staff')),
-        source_url TEXT,
-        uploader TEXT,
-        chapters TEXT NOT NULL DEFAULT '[]',
-        is_demo INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE media (
-        id INTEGER PRIMARY KEY,
-        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        role TEXT NOT NULL CHECK (role IN ('original', 'audio')),
-        sha256 TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        duration REAL,
-        container TEXT,
-        streams TEXT NOT NULL DEFAULT '[]',
-        mime TEXT,
-        path TEXT NOT NULL,
-        original_name TEXT,
-        created_at TEXT NOT NULL,
-        UNIQUE (item_id, role)
-    );
-    CREATE UNIQUE INDEX media_original_sha ON media(sha256) WHERE role = 'original';
-    CREATE TABLE sources (
-        item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
-        url TEXT,
-        extractor TEXT,
-        info TEXT NOT NULL,
-        fetched_at TEXT NOT NULL
-    );
-    CREATE TABLE transcripts (
-        id INTEGER PRIMARY KEY,
-        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        revision INTEGER NOT NULL,
-        origin TEXT NOT NULL,
-        model TEXT,
-        decode_language TEXT,
-        author TEXT NOT NULL DEFAULT 'system',
-        summary TEXT NOT NULL DEFAULT '',
-        changes TEXT NOT NULL DEFAULT '[]',
-        created_at TEXT NOT NULL,
-        UNIQUE (item_id, revision)
-    );
-    CREATE TABLE segments (
-        transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL,
-        uid TEXT NOT NULL,
-        start REAL NOT NULL,
-        end REAL NOT NULL,
-        text_zh TEXT NOT NULL DEFAULT '',
-        text_en TEXT NOT NULL DEFAULT '',
-        text_raw TEXT NOT NULL DEFAULT '',
-        lang TEXT NOT NULL DEFAULT '',
-        en_machine INTEGER NOT NULL DEFAULT 0,
-        speaker TEXT NOT NULL DEFAULT '',
-        reviewed INTEGER NOT NULL DEFAULT 0,
-        words TEXT NOT NULL DEFAULT '[]',
-        PRIMARY KEY (transcript_id, idx)
-    );
-    CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        item_id TEXT REFERENCES items(id) ON DELETE SET NULL,
-        state TEXT NOT NULL DEFAULT 'queued'
-            CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
-        phase TEXT NOT NULL DEFAULT '',
-        progress REAL NOT NULL DEFAULT 0,
-        message TEXT NOT NULL DEFAULT '',
-        error TEXT,
-        payload TEXT NOT NULL DEFAULT '{}',
-        result TEXT NOT NULL DEFAULT '{}',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        worker TEXT,
-        created_by TEXT NOT NULL DEFAULT 'system',
-        created_at TEXT NOT NULL,
-        started_at TEXT,
-        heartbeat_at TEXT,
-        finished_at TEXT
-    );
-    CREATE INDEX jobs_state ON jobs(state);
-    CREATE TABLE redactions (
-        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        uid TEXT NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (item_id, uid)
-    );
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        item_id TEXT,
-        target TEXT NOT NULL DEFAULT '',
-        old_value TEXT,
-        new_value TEXT
-    );
-    CREATE TABLE users (
-        username TEXT PRIMARY KEY,
-        role TEXT NOT NULL CHECK (role IN ('members', 'staff')),
-        password_hash TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        failed_logins INTEGER NOT NULL DEFAULT 0,
-        locked_until TEXT,
-        last_login_at TEXT
-    );
-    """,
-    # 2: the webinar hub — series (of items and events) and announced events.
-    """
-    CREATE TABLE series (
-        id TEXT PRIMARY KEY,
-        title_zh TEXT NOT NULL DEFAULT '',
-        title_en TEXT NOT NULL DEFAULT '',
-        description_zh TEXT NOT NULL DEFAULT '',
-        description_en TEXT NOT NULL DEFAULT '',
-        created_at TEXT NOT NULL
-    );
-    ALTER TABLE items ADD COLUMN series_id TEXT REFERENCES series(id) ON DELETE SET NULL;
-    CREATE TABLE events (
-        id TEXT PRIMARY KEY,
-        uid TEXT NOT NULL UNIQUE,
-        title_zh TEXT NOT NULL DEFAULT '',
-        title_en TEXT NOT NULL DEFAULT '',
-        description_zh TEXT NOT NULL DEFAULT '',
-        description_en TEXT NOT NULL DEFAULT '',
-        start_utc TEXT NOT NULL,
-        tz TEXT NOT NULL,
-        duration_minutes INTEGER NOT NULL CHECK (duration_minutes > 0),
-        languages TEXT NOT NULL DEFAULT '[]',
-        speakers TEXT NOT NULL DEFAULT '[]',
-        series_id TEXT REFERENCES series(id) ON DELETE SET NULL,
-        place_kind TEXT NOT NULL DEFAULT 'online' CHECK (place_kind IN ('online', 'in-person')),
-        city TEXT NOT NULL DEFAULT '',
-        venue TEXT NOT NULL DEFAULT '',
-        join_url TEXT,
-        poster_path TEXT,
-        poster_mime TEXT,
-        visibility TEXT NOT NULL DEFAULT 'staff' CHECK (visibility IN ('public', 'members', 'staff')),
-        status TEXT NOT NULL DEFAULT 'scheduled'
-            CHECK (status IN ('scheduled', 'postponed', 'cancelled', 'held')),
-        previous_start_utc TEXT,
-        item_id TEXT REFERENCES items(id) ON DELETE SET NULL,
-        sequence INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE INDEX events_start ON events(start_utc);
-    """,
-    # 3: preservation — every fixity check of every media file.
-    """
-    CREATE TABLE fixity_checks (
-        id INTEGER PRIMARY KEY,
-        run_id TEXT NOT NULL,
-        checked_at TEXT NOT NULL,
-        media_id INTEGER,
-        item_id TEXT,
-        path TEXT NOT NULL,
-        expected_sha256 TEXT NOT NULL,
-        actual_sha256 TEXT,
-        result TEXT NOT NULL CHECK (result IN ('ok', 'changed', 'missing', 'unreadable'))
-    );
-    CREATE INDEX fixity_checks_run ON fixity_checks(run_id);
-    """,
-    # 4: log-in back-off per attempted name, with or without an account, so a lock-out does not
-    # tell which names exist. The name is kept only as a keyed hash (archive.workspace.accounts).
-    """
-    CREATE TABLE login_throttle (
-        name_key TEXT PRIMARY KEY,
-        failed_logins INTEGER NOT NULL DEFAULT 0,
-        locked_until TEXT,
-        forget_at TEXT NOT NULL
-    );
-    CREATE INDEX login_throttle_forget ON login_throttle(forget_at);
-    """,
-    # 5: redactions are spans of the recording, not segment uids. A split, a merge, a subtitle
-    # import or a new transcription gives segments new uids; a span of time hides whatever any
-    # revision says in it. Each old (item, uid) row becomes the span from the earliest start to
-    # the latest end of that uid in every revision (uids that never had a segment hid nothing).
-    # origin_uid keeps, for information only, the uid a converted or segment-based redaction
-    # started from.
-    """
-    CREATE TABLE redactions_by_uid AS SELECT item_id, uid, reason, created_by, created_at
-        FROM redactions;
-    DROP TABLE redactions;
-    CREATE TABLE redactions (
-        id INTEGER PRIMARY KEY,
-        item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        start REAL NOT NULL CHECK (start >= 0),
-        "end" REAL NOT NULL,
-        reason TEXT NOT NULL DEFAULT '',
-        created_by TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        origin_uid TEXT,
-        CHECK ("end" > start)
-    );
-    INSERT INTO redactions (item_id, start, "end", reason, created_by, created_at, origin_uid)
-        SELECT r.item_id, MAX(0.0, MIN(s.start)),
-               MAX(MAX(s."end"), MAX(0.0, MIN(s.start)) + 0.001),
-               r.reason, r.created_by, r.created_at, r.uid
-        FROM redactions_by_uid r
-        JOIN transcripts t ON t.item_id = r.item_id
-        JOIN segments s ON s.transcript_id = t.id AND s.uid = r.uid
-        GROUP BY r.item_id, r.uid
-        ORDER BY r.created_at, r.item_id, r.uid;
-    DROP TABLE redactions_by_uid;
-    CREATE INDEX redactions_item ON redactions(item_id, start);
-    """,
-    # 6: one counter that every change to what a viewer may see bumps, in the change's own
-    # transaction (note_change): the portal keys its cached lists, facets, counts and charts on
-    # it, so a withdrawn item is gone at the next page run. Written to run after any other
-    # migration (IF NOT EXISTS, OR IGNORE): it only adds a table of its own.
-    """
-    CREATE TABLE IF NOT EXISTS catalog_changes (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        counter INTEGER NOT NULL DEFAULT 0
-    );
-    INSERT OR IGNORE INTO catalog_changes (id, counter) VALUES (1, 0);
-    """,
-    # 7: what below staff may not see of an item. ``source_public``: staff have checked that the
-    # source link may be shown to viewers (it is never shown with credentials or secret query
-    # parameters either way). ``withheld_speakers``: ``[[name, label], ...]``, speakers who must
-    # not be named below staff and the label shown instead ("Interviewee A"). Plain ADD COLUMNs,
-    # so the order of this migration among others does not matter.
-    """
-    ALTER TABLE items ADD COLUMN source_public INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE items ADD COLUMN withheld_speakers TEXT NOT NULL DEFAULT '[]';
-    """,
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["Catalog", "note_change"]
 
 
 def note_change(conn: sqlite3.Connection) -> None:
@@ -330,148 +59,6 @@ def _new_item_id() -> str:
     # Random, not sequential: a staff-only item's id reveals nothing about how many items exist.
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return "".join(secrets.choice(alphabet) for _ in range(10))
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    title_zh: str = ""
-    title_en: str = ""
-    description_zh: str = ""
-    description_en: str = ""
-    collection: str = "other"
-    recorded_date: str | None = None
-    speakers: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    language: str = "auto"
-    detected_language: str | None = None
-    visibility: str = "staff"
-    embargo_until: str | None = None
-    embargo_visibility: str | None = None
-    source_url: str | None = None
-    uploader: str | None = None
-    chapters: tuple[dict[str, Any], ...] = ()
-    is_demo: bool = False
-    created_at: str = ""
-    updated_at: str = ""
-    series_id: str | None = None
-    source_public: bool = False
-    # (name, label) pairs: below staff the label stands for the name (archive.catalog.access.present_item).
-    withheld_speakers: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def year(self) -> int | None:
-        if self.recorded_date and self.recorded_date[:4].isdigit():
-            return int(self.recorded_date[:4])
-        return None
-
-    def effective_visibility(self, at: datetime | None = None) -> str:
-        """The level in force now: an embargoed item takes its chosen level once the date passes."""
-        if self.embargo_until and self.embargo_visibility:
-            moment = (at or datetime.now(UTC)).isoformat(timespec="seconds")
-            if moment >= _embargo_instant(self.embargo_until):
-                return self.embargo_visibility
-        return self.visibility
-
-    @property
-    def title(self) -> str:
-        return self.title_en or self.title_zh or self.id
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            f.name: (
-                list(getattr(self, f.name))
-                if isinstance(getattr(self, f.name), tuple)
-                else getattr(self, f.name)
-            )
-            for f in fields(self)
-        }
-
-
-ITEM_EDITABLE = (
-    "title_zh",
-    "title_en",
-    "description_zh",
-    "description_en",
-    "collection",
-    "recorded_date",
-    "speakers",
-    "tags",
-    "language",
-    "detected_language",
-    "visibility",
-    "embargo_until",
-    "embargo_visibility",
-    "source_url",
-    "uploader",
-    "chapters",
-    "is_demo",
-    "series_id",
-    "source_public",
-    "withheld_speakers",
-)
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    id: int
-    item_id: str
-    role: str  # "original" or "audio" (the playback/transcription derivative)
-    sha256: str
-    size: int
-    duration: float | None
-    container: str | None
-    streams: tuple[dict[str, Any], ...]
-    mime: str | None
-    path: str  # relative to the data folder
-    original_name: str | None
-    created_at: str
-
-    @property
-    def has_video(self) -> bool:
-        return any(s.get("codec_type") == "video" for s in self.streams)
-
-
-@dataclass(frozen=True)
-class TranscriptRevision:
-    id: int
-    item_id: str
-    revision: int
-    origin: str  # whisper | subtitles | edit | source-subtitles
-    model: str | None
-    decode_language: str | None
-    author: str
-    summary: str
-    changes: tuple[dict[str, Any], ...]
-    created_at: str
-    segments: tuple[Segment, ...] = field(default=(), repr=False)
-    # The item's redaction spans ``(start, end)`` when the segments were read: what decided
-    # each segment's ``redacted`` flag (empty when read without segments).
-    redactions: tuple[tuple[float, float], ...] = field(default=(), repr=False)
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    kind: str
-    item_id: str | None
-    state: str
-    phase: str
-    progress: float
-    message: str
-    error: str | None
-    payload: dict[str, Any]
-    result: dict[str, Any]
-    attempts: int
-    worker: str | None
-    created_by: str
-    created_at: str
-    started_at: str | None
-    heartbeat_at: str | None
-    finished_at: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _item_from_row(row: sqlite3.Row) -> Item:
@@ -501,8 +88,6 @@ def _job_from_row(row: sqlite3.Row) -> Job:
 
 
 def _segment_from_row(row: sqlite3.Row, spans: Sequence[tuple[float, float]] = ()) -> Segment:
-    from transcripts.segments import Word
-
     start, end = row["start"], row["end"]
     return Segment(
         start=start,
@@ -589,10 +174,7 @@ class Catalog:
                     f"the catalog has schema version {version}, newer than this software "
                     f"({SCHEMA_VERSION}): upgrade the software"
                 )
-            for number in range(version, min(target, SCHEMA_VERSION)):
-                for statement in _split_sql(MIGRATIONS[number]):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number + 1}")
+            apply_migrations(conn, version, min(target, SCHEMA_VERSION))
         return self.schema_version()
 
     def change_stamp(self, at: datetime | None = None) -> tuple[int, int]:
@@ -606,7 +188,7 @@ class Catalog:
             for (until,) in self.conn.execute(
                 "SELECT embargo_until FROM items WHERE embargo_until IS NOT NULL"
             )
-            if until and moment >= _embargo_instant(until)
+            if until and moment >= embargo_instant(until)
         )
         return (int(counter[0]) if counter else 0, ended)
 
@@ -955,15 +537,6 @@ class Catalog:
         return self.get_job(job_id)
 
 
-def _embargo_instant(value: str) -> str:
-    # A bare date means midnight UTC at the start of that day.
-    return f"{value}T00:00:00+00:00" if len(value) == 10 else value
-
-
-def _split_sql(script: str) -> list[str]:
-    return [part.strip() for part in script.split(";") if part.strip()]
-
-
 def _encode(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return json.dumps(
@@ -1006,18 +579,3 @@ def _validate_item_values(values: dict[str, Any]) -> dict[str, Any]:
     if "source_public" in values:
         values["source_public"] = bool(values["source_public"])
     return values
-
-
-def normalise_date(text: str) -> str:
-    """Accept YYYY, YYYY-MM, YYYY-MM-DD or yt-dlp's YYYYMMDD; return the ISO form."""
-    raw = str(text).strip()
-    if len(raw) == 8 and raw.isdigit():
-        raw = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
-    for fmt, width in (("%Y-%m-%d", 10), ("%Y-%m", 7), ("%Y", 4)):
-        try:
-            datetime.strptime(raw, fmt)
-        except ValueError:
-            continue
-        if len(raw) == width:
-            return raw
-    raise InputError(f"the date {text!r} is not YYYY, YYYY-MM or YYYY-MM-DD")

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.config import Settings
 from archive.core.errors import ConfigError
 from archive.ingest.intake import IngestOptions

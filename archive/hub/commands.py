@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from archive.catalog.access import Viewer
-from archive.catalog.db import COLLECTIONS, LANGUAGES, VISIBILITIES
+from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES
 from archive.core.clikit import Context, emit_json, pass_ctx
 from archive.core.config import ROLES
 from archive.core.errors import InputError

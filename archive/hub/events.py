@@ -50,7 +50,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from archive.catalog.access import Viewer, present_item, visible_item
-from archive.catalog.db import VISIBILITIES, Catalog, Item, Job, note_change, now_utc, role_allows
+from archive.catalog.db import Catalog, note_change
+from archive.catalog.models import VISIBILITIES, Item, Job, now_utc, role_allows
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.core.paths import POSTER_FOLDER, confined_file

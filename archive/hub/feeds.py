@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog.access import Viewer, present_item, visible_item, visible_revision
-from archive.catalog.db import COLLECTIONS, Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import COLLECTIONS, Item
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file

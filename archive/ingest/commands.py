@@ -8,7 +8,7 @@ import click
 
 from archive.catalog.access import Viewer
 from archive.catalog.commands import item_document
-from archive.catalog.db import COLLECTIONS, LANGUAGES, VISIBILITIES
+from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES
 from archive.core.clikit import Context, Progress, emit_json, pass_ctx
 from archive.ingest.intake import IngestOptions
 from archive.ingest.jobs import ingest_and_transcribe, submit_ingest

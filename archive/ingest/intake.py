@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.catalog.db import COLLECTIONS, LANGUAGES, VISIBILITIES, Catalog, Item, normalise_date
+from archive.catalog.db import Catalog
+from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES, Item, normalise_date
 from archive.core.config import Settings
 from archive.core.errors import DownloadError, InputError, MediaError, SourceError
 from archive.media.store import (

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archive.catalog.db import Catalog, Job
+from archive.catalog.db import Catalog
+from archive.catalog.models import Job
 from archive.core.config import Settings
 from archive.core.plugins import declared
 from archive.ingest.intake import (

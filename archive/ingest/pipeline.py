@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archive.catalog.db import Catalog, TranscriptRevision
+from archive.catalog.db import Catalog
+from archive.catalog.models import TranscriptRevision
 from archive.core.config import Settings
 from archive.core.errors import NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file

@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archive.catalog.db import Catalog, Job, now_utc
+from archive.catalog.db import Catalog
+from archive.catalog.models import Job, now_utc
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, JobError, NotFoundError
 from archive.core.plugins import PeriodicTask, declared

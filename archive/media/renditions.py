@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.catalog.access import Viewer, visible_item
-from archive.catalog.db import Catalog, Job, MediaFile
+from archive.catalog.db import Catalog
+from archive.catalog.models import Job, MediaFile
 from archive.core.config import Settings
 from archive.core.errors import MediaError, NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file

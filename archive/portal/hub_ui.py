@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 
 from archive.catalog.access import Viewer
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.errors import ArchiveError, InputError
 from archive.core.text_safety import attr, html_text, md
 from archive.hub.events import (

@@ -18,7 +18,8 @@ import streamlit as st
 
 from archive.catalog.access import Viewer, present_item, privacy_key, visible_item, visible_revision
 from archive.catalog.cite import build_citation, render
-from archive.catalog.db import Catalog, Item, MediaFile
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item, MediaFile
 from archive.core.errors import (
     AccessDeniedError,
     ArchiveError,

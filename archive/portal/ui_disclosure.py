@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive.catalog.db import Item
+from archive.catalog.models import Item
 from archive.core.errors import ArchiveError
 from archive.portal import ui, ui_staff
 from archive.portal.i18n import I18n

@@ -15,7 +15,7 @@ public half the operator gives) and every checksum (bagit), it checks:
 - **the catalog** (:func:`check_catalog`), in a temporary copy opened read-only with SQLite's
   ``trusted_schema`` off: ``user_version`` within 1 … this software's schema; ``PRAGMA
   integrity_check`` ok; its ``sqlite_master`` (type, name, table, normalised SQL) exactly that of a
-  fresh catalog migrated to the same version by :data:`archive.catalog.db.MIGRATIONS` — no extra
+  fresh catalog migrated to the same version by :data:`archive.catalog.migrations.MIGRATIONS` — no extra
   trigger, view, table or index, no changed definition (migrations added later are covered by
   construction); every path it names (``media.path``, ``events.poster_path``,
   ``fixity_checks.path``, and any other column called ``path`` or ``…_path``) relative, normalised
@@ -43,7 +43,8 @@ from typing import Any
 
 import bagit
 
-from archive.catalog.db import SCHEMA_VERSION, Catalog
+from archive.catalog.db import Catalog
+from archive.catalog.migrations import SCHEMA_VERSION
 from archive.core.errors import PreservationError
 from archive.core.paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 from archive.preservation.bag_signing import (

@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archive.catalog.db import Catalog, Job, MediaFile, now_utc
+from archive.catalog.db import Catalog
+from archive.catalog.models import Job, MediaFile, now_utc
 from archive.core.config import Settings
 from archive.core.errors import InputError
 from archive.core.paths import MEDIA_FOLDER, confined_name

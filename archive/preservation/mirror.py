@@ -53,7 +53,8 @@ from typing import Any
 from urllib.parse import quote
 
 from archive.catalog.access import Viewer, present_item, present_segments
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, ConfigError, InputError, MediaError, NotFoundError
 from transcripts.chinese import fold

@@ -58,7 +58,9 @@ from typing import Any
 
 import bagit
 
-from archive.catalog.db import SCHEMA_VERSION, Catalog, MediaFile, now_utc
+from archive.catalog.db import Catalog
+from archive.catalog.migrations import SCHEMA_VERSION
+from archive.catalog.models import MediaFile, now_utc
 from archive.core.config import Settings, load_settings
 from archive.core.errors import ArchiveError, PreservationError
 from archive.core.paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name

@@ -20,7 +20,8 @@ transcript editor is a new name: withhold it again.
 from __future__ import annotations
 
 from archive.catalog.audit import check_actor, write_audit
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.ingest.pipeline import reindex_item

@@ -35,7 +35,8 @@ from typing import Any
 
 from archive.catalog.access import Viewer, visible_item
 from archive.catalog.audit import check_actor
-from archive.catalog.db import Catalog, TranscriptRevision
+from archive.catalog.db import Catalog
+from archive.catalog.models import TranscriptRevision
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.ingest.pipeline import reindex_item

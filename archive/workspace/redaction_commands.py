@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from archive.catalog.db import Item
+from archive.catalog.models import Item
 from archive.core.clikit import Context, actor_option, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.errors import InputError

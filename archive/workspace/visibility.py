@@ -32,7 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from archive.catalog.audit import AuditEntry, audit_log, check_actor, write_audit
-from archive.catalog.db import Catalog, Item, Job, _embargo_instant, now_utc, overlaps, role_allows
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item, Job, embargo_instant, now_utc, overlaps, role_allows
 from archive.core.config import ROLES, Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.core.plugins import JobProgress, PeriodicTask
@@ -138,7 +139,7 @@ def _check_embargo_date(value: str, now: datetime) -> str:
         raise InputError(
             f"the embargo date {value!r} is not YYYY-MM-DD (or an ISO time with a zone)"
         ) from exc
-    if _embargo_instant(text) <= now.isoformat(timespec="seconds"):
+    if embargo_instant(text) <= now.isoformat(timespec="seconds"):
         raise InputError(f"the embargo date {text} has already passed")
     return text
 
@@ -225,7 +226,7 @@ def apply_embargoes(
         for row in catalog.conn.execute(
             "SELECT id, embargo_until FROM items WHERE embargo_until IS NOT NULL AND embargo_visibility IS NOT NULL"
         )
-        if _embargo_instant(row["embargo_until"]) <= stamp
+        if embargo_instant(row["embargo_until"]) <= stamp
     ]
     opened = []
     for item_id in due:
@@ -233,7 +234,7 @@ def apply_embargoes(
             item = catalog.find_item(item_id)
             if item is None or not (item.embargo_until and item.embargo_visibility):
                 continue  # changed meanwhile by someone else
-            if _embargo_instant(item.embargo_until) > stamp:
+            if embargo_instant(item.embargo_until) > stamp:
                 continue
             catalog.update_item(
                 item_id,

@@ -37,7 +37,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from archive.catalog.access import Viewer
-from archive.catalog.db import COLLECTIONS
+from archive.catalog.models import COLLECTIONS
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError
 from archive.core.paths import MEDIA_FOLDER, file_inside

@@ -35,7 +35,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from archive.catalog.access import Viewer, privacy_key, visible_item, visible_revision
-from archive.catalog.db import Catalog, Item
+from archive.catalog.db import Catalog
+from archive.catalog.models import Item
 from archive.core.config import Settings, load_settings
 from archive.core.errors import ArchiveError, NotFoundError
 from archive.core.keys import load_secret

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from archive.catalog.db import COLLECTIONS
+from archive.catalog.models import COLLECTIONS
 from archive.core.text_safety import html_text, md
 from archive.portal import ui
 from archive.portal.i18n import N_
@@ -254,7 +254,7 @@ for r in shown[(page - 1) * PER_PAGE : page * PER_PAGE]:
         meta = ""
         if other and other != title:
             meta += f'<span class="hk-meta">{html_text(other)}</span><br>'
-        from archive.catalog.db import Item
+        from archive.catalog.models import Item
 
         meta += ui.item_badges(
             t,

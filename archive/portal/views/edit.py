@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from archive.catalog.audit import audit_log
-from archive.catalog.db import overlaps
+from archive.catalog.models import overlaps
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.text_safety import md
 from archive.jobs.queue import enqueue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive.catalog.db import Job
+from archive.catalog.models import Job
 from archive.core.errors import ArchiveError
 from archive.core.text_safety import md
 from archive.jobs.queue import cancel_job, enqueue, retry_job

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from archive.catalog.db import COLLECTIONS, normalise_date
+from archive.catalog.models import COLLECTIONS, normalise_date
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.text_safety import md
 from archive.ingest.intake import IngestOptions, is_url
