@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from archive.catalog.db import Catalog  # noqa: E402
 from archive.core.config import load_settings  # noqa: E402
+from archive.preservation.backup import backup  # noqa: E402
 from archive.preservation.fixity import run_fixity  # noqa: E402
 from archive.preservation.mirror import build_mirror  # noqa: E402
-from archive.preservation.preserve import backup, restore  # noqa: E402
+from archive.preservation.restore import restore  # noqa: E402
 from transcripts.segments import Segment  # noqa: E402
 
 SENTENCES = [

@@ -27,7 +27,10 @@ from preserve_data import (
 
 from archive.catalog.audit import audit_log
 from archive.catalog.migrations import SCHEMA_VERSION
-from archive.preservation.preserve import BACKUP_FORMAT, PreservationError, backup, software_version
+from archive.core.errors import PreservationError
+from archive.preservation.backup import backup
+from archive.preservation.bag import software_version
+from archive.preservation.bag_checks import BACKUP_FORMAT
 
 
 @pytest.fixture

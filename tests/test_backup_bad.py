@@ -16,13 +16,10 @@ import pytest
 from conftest import ROOT, run_cli
 from preserve_data import Sample, home_state, public_key, sample_copy
 
-from archive.preservation.preserve import (
-    INCOMPLETE_MARKER,
-    INCOMPLETE_SUFFIX,
-    PreservationError,
-    backup,
-    restore,
-)
+from archive.core.errors import PreservationError
+from archive.preservation.backup import backup
+from archive.preservation.bag_checks import INCOMPLETE_MARKER, INCOMPLETE_SUFFIX
+from archive.preservation.restore import restore
 
 
 @pytest.fixture

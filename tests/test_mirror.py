@@ -28,7 +28,9 @@ from preserve_data import (
 )
 
 from archive.media.renditions import public_rendition
-from archive.preservation.mirror import MirrorError, build_mirror, fold_table
+from archive.preservation.mirror import build_mirror
+from archive.preservation.mirror_files import MirrorError
+from archive.preservation.mirror_search import fold_table
 from transcripts.chinese import fold
 
 BASE = "https://mirror.example.org/archive"

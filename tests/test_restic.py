@@ -16,7 +16,8 @@ from archive.catalog.access import Viewer
 from archive.catalog.commands import item_document
 from archive.catalog.db import Catalog
 from archive.core.config import load_settings
-from archive.preservation.preserve import backup, restore
+from archive.preservation.backup import backup
+from archive.preservation.restore import restore
 from indexer import SearchIndex
 
 pytestmark = pytest.mark.skipif(

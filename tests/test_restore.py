@@ -16,8 +16,9 @@ from archive.catalog.audit import audit_log
 from archive.catalog.commands import item_document
 from archive.catalog.db import Catalog
 from archive.core.config import load_settings
+from archive.preservation.backup import backup
 from archive.preservation.fixity import run_fixity
-from archive.preservation.preserve import backup, restore
+from archive.preservation.restore import restore
 from indexer import SearchIndex
 
 # Each query and role is run on the original and on the restored archive; the results must match.

@@ -14,7 +14,7 @@ from conftest import run_cli
 from preserve_data import public_key, rehash, sample_copy
 
 from archive.catalog.migrations import SCHEMA_VERSION
-from archive.preservation.preserve import backup
+from archive.preservation.backup import backup
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from conftest import run_cli
 from preserve_data import public_key, rehash, sample_copy
 
 from archive.core.config import Settings
-from archive.preservation.preserve import backup
+from archive.preservation.backup import backup
 
 # archive.bag_signing is imported inside the tests that use it, so that this file also runs
 # (and fails, test by test) on code from before bags were signed.

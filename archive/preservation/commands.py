@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.errors import PreservationError
 
 __all__ = [
     "COMMANDS",
@@ -73,9 +74,9 @@ def _bars(as_json: bool) -> Bars:
 
 
 def _size(n: int) -> str:
-    from archive.preservation.preserve import _human_bytes
+    from archive.preservation.bag import human_bytes
 
-    return _human_bytes(n)
+    return human_bytes(n)
 
 
 @click.command("backup")
@@ -123,7 +124,7 @@ def backup_command(
       archive backup /mnt/backups/archive-2026-11-25
       restic -r /mnt/offsite backup /mnt/backups/archive-2026-11-25
     """
-    from archive.preservation.preserve import backup
+    from archive.preservation.backup import backup
 
     bars = _bars(as_json)
     try:
@@ -250,7 +251,8 @@ def restore_command(
       archive restore /mnt/backups/archive-2026-11-25 --home /srv/archive-data --public-key ed25519:…
       archive restore /mnt/backups/archive-2026-11-25 --check-only --public-key backup-signing.pub
     """
-    from archive.preservation.preserve import PreservationError, check_bag, restore
+    from archive.preservation.bag_checks import check_bag
+    from archive.preservation.restore import restore
 
     if check_only:
         checked = check_bag(bag, public_key=public_key, allow_unsigned=allow_unsigned)

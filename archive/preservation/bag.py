@@ -1,11 +1,13 @@
-"""Backups as BagIt bags, and restoring a data folder from one.
+"""A backup bag, written: its layout, the catalog snapshot it is read from, and the copying.
 
-``backup()`` writes a *bag* (RFC 8493, sha256 manifests) that any archivist can check with standard
-tools (``bagit.py --validate BAG``) and that ``restore()`` turns back into a working data folder::
+:func:`write_bag` fills a folder with a *bag* (RFC 8493, sha256 manifests) that any archivist can
+check with standard tools (``bagit.py --validate BAG``) and that
+:func:`archive.preservation.restore.restore` turns back into a working data folder::
 
     BAG/
       bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
       about-this-bag.txt          what is inside, in English and Chinese, and how to check it
+      bag-signature.txt           the Ed25519 signature (archive.preservation.bag_signing)
       data/
         archive.json              counts, versions, and the files that rebuild a data folder
         catalog.sqlite            the catalog: a consistent snapshot (SQLite's online backup API)
@@ -16,25 +18,18 @@ tools (``bagit.py --validate BAG``) and that ``restore()`` turns back into a wor
         audit-log.jsonl           the audit log, one entry a line
 
 Consistency while the portal and workers keep running: the catalog is copied first, in one step of
-SQLite's backup API (a read transaction: writers carry on in WAL mode), and everything else is read
-from that snapshot, never from the live catalog. Media files are content-addressed and never change
-once stored, so the snapshot's rows name exactly the bytes to copy; rows written after the snapshot
-are simply not in this bag. Every copied file is hashed on the way and must match the sha256 the
-catalog recorded at ingest: a backup never silently carries a damaged file.
+SQLite's backup API (:func:`snapshot_catalog`: a read transaction, writers carry on in WAL mode),
+and everything else is read from that snapshot, never from the live catalog. Media files are
+content-addressed and never change once stored, so the snapshot's rows name exactly the bytes to
+copy; rows written after the snapshot are simply not in this bag. Every copied file is hashed on
+the way and must match the sha256 the catalog recorded at ingest: a bag never silently carries a
+damaged file. Media an earlier bag already holds (:class:`PreviousBag`, when its signed manifest
+says they are the bytes the catalog expects) are hard-linked instead of copied again.
 
-A bag is first written as ``DEST.incomplete`` and renamed to ``DEST`` only when whole, so a failure
-(a full disk, a killed process) never leaves something that looks like a good backup. A second
-backup beside earlier ones hard-links the media files they already hold (when the manifest says
-they are the bytes the catalog expects) instead of copying them again.
-
-Backups hold everything: staff-only and members-only items, redacted text, private media, accounts
-(password hashes) and the audit log. ``bag-info.txt`` says so.
-
-Every bag is signed (``bag-signature.txt``, Ed25519, :mod:`archive.preservation.bag_signing`) with a key that
-never goes into a bag, and ``restore()`` checks that signature, every checksum, and the catalog
-against the schema the migrations make (:mod:`archive.preservation.bag_checks`) before it writes anything: an
-adversary who changes a bag and re-hashes its manifests gets it refused. ``backup()`` runs the same
-catalog check on its snapshot, so it never signs a catalog that restore would refuse.
+The snapshot passes the same catalog check as restore's (:mod:`archive.preservation.bag_checks`)
+before anything is signed. Where the bag goes, which key signs it and the ``.incomplete`` rename
+are :mod:`archive.preservation.backup`'s; the small file helpers here (:func:`fsync_dir`,
+:func:`inside`, :func:`disk_full`, :func:`human_bytes`) serve backup and restore both.
 """
 
 from __future__ import annotations
@@ -44,65 +39,48 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import bagit
 
 from archive.catalog.db import Catalog
-from archive.catalog.migrations import SCHEMA_VERSION
 from archive.catalog.models import MediaFile, now_utc
-from archive.core.config import Settings, load_settings
-from archive.core.errors import ArchiveError, PreservationError
+from archive.core.config import Settings
+from archive.core.errors import PreservationError
 from archive.core.paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 from archive.preservation import bag_checks
 from archive.preservation.bag_checks import (
     BACKUP_FORMAT,
     INCOMPLETE_MARKER,
-    INCOMPLETE_SUFFIX,
     MAX_NAMED_PROBLEMS,
-    BagCheck,
-    check_bag,
     copy_hashing,
 )
-from archive.preservation.bag_signing import (
-    KEY_ENV,
-    BagSigner,
-    PublicKey,
-    load_signing_key,
-    new_signing_key,
-    save_signing_key,
-    sign_bag,
-    signing_key_path,
-    verify_signature,
-)
+from archive.preservation.bag_signing import BagSigner, sign_bag
 
 __all__ = [
-    "BACKUP_FORMAT",
     "BackupReport",
-    "BagCheck",
-    "PreservationError",
-    "RestoreReport",
-    "backup",
-    "check_bag",
-    "find_previous_bags",
-    "restore",
+    "PreviousBag",
+    "ProgressFn",
+    "disk_full",
+    "fsync_dir",
+    "human_bytes",
+    "inside",
     "snapshot_catalog",
     "software_version",
+    "write_bag",
 ]
 
 CHUNK = 4 * 1024 * 1024
-# Earlier bags consulted for media to hard-link: the newest few are enough (each holds everything).
-PREVIOUS_BAGS = 3
 
 # bagit.py logs each problem it finds as a warning; our message names them all in one line, so
 # its records go to the application's logging set-up, if any, and never raw to the terminal.
@@ -113,16 +91,17 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 def software_version() -> str:
+    """This software's installed version (written into every bag), or "unknown"."""
     try:
-        from importlib.metadata import version
-
-        return version("hk-labour-archive")
+        return metadata.version("hk-labour-archive")
     except Exception:  # running from a source tree that was never installed
         return "unknown"
 
 
 @dataclass(frozen=True)
 class BackupReport:
+    """What one backup wrote, and the key that signed it."""
+
     path: Path
     items: int
     media_files: int
@@ -156,36 +135,6 @@ class BackupReport:
             "key_fingerprint": self.key_fingerprint,
             "signing_key": str(self.key_path) if self.key_path else None,
             "signing_key_created": self.key_created,
-        }
-
-
-@dataclass(frozen=True)
-class RestoreReport:
-    home: Path
-    bag: Path
-    items: int
-    media_files: int
-    bytes: int
-    indexed_documents: int | None  # None when the search index is not part of this build
-    schema_from: int
-    schema_to: int
-    seconds: float
-    missing_media: tuple[str, ...] = ()
-    signed_by: str | None = None  # the fingerprint of the key the bag was verified with
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "home": str(self.home),
-            "bag": str(self.bag),
-            "items": self.items,
-            "media_files": self.media_files,
-            "bytes": self.bytes,
-            "indexed_documents": self.indexed_documents,
-            "schema_from": self.schema_from,
-            "schema_to": self.schema_to,
-            "seconds": round(self.seconds, 3),
-            "missing_media": list(self.missing_media),
-            "signed_by": self.signed_by,
         }
 
 
@@ -251,7 +200,8 @@ def _write_payload(path: Path, data: bytes) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """fsync a folder, so that the names in it (a rename, a new file) are on the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -263,19 +213,21 @@ def _fsync_tree(root: Path) -> None:
     """fsync the tag files and every folder of a bag, so that its names, not only its file
     contents, are on the disk. (os.sync() would flush every other program's writes too.)"""
     for path in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
-        _fsync_dir(path)
+        fsync_dir(path)
     for path in root.iterdir():
         if path.is_file():
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or under it, symlinks resolved."""
     path, folder = path.resolve(), folder.resolve()
     return path == folder or path.is_relative_to(folder)
 
 
-def _human_bytes(n: int) -> str:
+def human_bytes(n: int) -> str:
+    """A size as people read it: ``512 B``, ``1.5 MB``."""
     value = float(n)
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if value < 1024 or unit == "TB":
@@ -284,7 +236,8 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def _disk_full(exc: BaseException) -> bool:
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the quota, or the file size limit) is full."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
@@ -292,74 +245,15 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 @dataclass(frozen=True)
-class _PreviousBag:
+class PreviousBag:
+    """An earlier bag, trusted (signed by this archive's key), whose media may be hard-linked."""
+
     path: Path
     snapshot_at: str
     manifest: dict[str, str]  # "data/…" → sha256
 
 
-def _read_tag_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError:
-        return values
-    for line in text.splitlines():
-        if ":" in line and not line[:1].isspace():
-            key, value = line.split(":", 1)
-            values.setdefault(key.strip(), value.strip())
-    return values
-
-
-def find_previous_bags(dest: Path, limit: int = PREVIOUS_BAGS) -> list[Path]:
-    """Complete bags of this archive's format beside ``dest``, newest snapshot first."""
-    parent = Path(dest).resolve().parent
-    found: list[tuple[str, Path]] = []
-    if not parent.is_dir():
-        return []
-    for child in parent.iterdir():
-        if (
-            child.name.endswith(INCOMPLETE_SUFFIX)
-            or not child.is_dir()
-            or child == Path(dest).resolve()
-        ):
-            continue
-        info = _read_tag_file(child / "bag-info.txt")
-        if (
-            info.get("Archive-Format") == BACKUP_FORMAT
-            and (child / "manifest-sha256.txt").is_file()
-        ):
-            found.append((info.get("Archive-Snapshot-Time", ""), child))
-    found.sort(reverse=True)
-    return [path for _, path in found[:limit]]
-
-
-def _load_previous(paths: Iterable[Path], key: PublicKey, *, explicit: bool) -> list[_PreviousBag]:
-    """Earlier bags whose media may be hard-linked: only bags signed by this archive's key, and
-    their manifests as signed. A bag found beside DEST that is not is passed over (it may be from
-    before bags were signed, or planted); one named with --previous is refused."""
-    bags = []
-    for path in paths:
-        path = Path(path)
-        try:
-            if not (path / "manifest-sha256.txt").is_file():
-                raise PreservationError(f"{path} is not a bag with a sha256 manifest")
-            bag_checks.check_tree(path)
-            manifest = bag_checks.signed_manifest(path, verify_signature(path, key))
-        except PreservationError as exc:
-            if explicit:
-                raise PreservationError(
-                    f"the earlier bag {path} cannot be trusted (not signed by this archive's key "
-                    f"{key.fingerprint}, or changed since it was signed): name another bag with "
-                    "--previous, or none"
-                ) from exc
-            continue
-        info = _read_tag_file(path / "bag-info.txt")
-        bags.append(_PreviousBag(path, info.get("Archive-Snapshot-Time", ""), manifest))
-    return bags
-
-
-# -- backup ------------------------------------------------------------------------------------
+# -- writing the bag ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -472,125 +366,20 @@ data/audit-log.jsonl the audit log, so they can be read without this software.
 """
 
 
-def _signer(settings: Settings, path: Path, *, explicit: bool) -> BagSigner:
-    """The signing key: the data folder's is made on the first backup; one named explicitly
-    (an offline key) must exist, so a mistyped path cannot start a second key unnoticed."""
-    if not explicit and not path.exists():
-        return new_signing_key(path)  # saved once the bag is whole (backup)
-    return load_signing_key(path)
-
-
-def backup(
-    settings: Settings,
-    dest: str | os.PathLike[str],
-    *,
-    previous: Iterable[str | os.PathLike[str]] | None = None,
-    skip_damaged: bool = False,
-    signing_key: str | os.PathLike[str] | None = None,
-    progress: ProgressFn | None = None,
-    workers: int = 4,
-) -> BackupReport:
-    """Write a complete, signed BagIt backup of the data folder to ``dest`` (a new or empty folder).
-
-    ``previous``: bags whose media may be hard-linked (default: complete bags beside ``dest``);
-    only bags signed by the same key are used.
-    ``skip_damaged``: leave out (and list in bag-info) media files that are missing or no longer
-    match their sha256, instead of refusing to back up.
-    ``signing_key``: the signing key's file (default ``$ARCHIVE_BACKUP_KEY``, else
-    ``backup-signing.key`` in the data folder, created on first use: archive.preservation.bag_signing).
-    """
-    started = time.monotonic()
-    home = settings.home.resolve()
-    dest_path = Path(dest).expanduser().absolute()
-    if _inside(dest_path, home):
-        raise PreservationError(
-            f"the backup destination {dest_path} is inside the data folder {home}: "
-            "choose a folder elsewhere, ideally on another disk"
-        )
-    if _inside(home, dest_path):
-        raise PreservationError(
-            f"the backup destination {dest_path} contains the data folder {home}"
-        )
-    if dest_path.exists() and (not dest_path.is_dir() or any(dest_path.iterdir())):
-        raise PreservationError(
-            f"{dest_path} already exists and is not empty: give a new folder for each backup"
-        )
-    if not settings.catalog_path.is_file():
-        raise PreservationError(f"there is no archive in {home} (no catalog.sqlite)")
-    key_path = signing_key_path(settings, signing_key)
-    if _inside(key_path, dest_path):
-        raise PreservationError(
-            f"the signing key {key_path} is inside the backup destination: keep it apart from bags"
-        )
-    signer = _signer(settings, key_path, explicit=bool(signing_key or os.environ.get(KEY_ENV)))
-    dest_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest_path.with_name(dest_path.name + INCOMPLETE_SUFFIX)
-    if partial.exists():
-        if not (partial / INCOMPLETE_MARKER).exists():
-            raise PreservationError(
-                f"{partial} exists and was not left by an earlier backup: move it away"
-            )
-        shutil.rmtree(partial)  # an earlier attempt that failed or was killed
-    previous_bags = _load_previous(
-        [Path(p) for p in previous] if previous is not None else find_previous_bags(dest_path),
-        signer.public,
-        explicit=previous is not None,
-    )
-    try:
-        partial.mkdir()
-        (partial / INCOMPLETE_MARKER).write_text(
-            "This backup did not finish. It is not a usable backup: delete this folder.\n"
-        )
-        report = _write_bag(
-            settings,
-            partial,
-            dest_path,
-            previous_bags,
-            skip_damaged,
-            progress,
-            workers,
-            started,
-            signer,
-        )
-        if signer.created:
-            try:
-                save_signing_key(signer)  # before the bag is called a backup: never a lost key
-            except FileExistsError:
-                raise PreservationError(
-                    f"another backup made the signing key {signer.path} meanwhile; run the "
-                    "backup again (nothing was written)"
-                ) from None
-        os.replace(partial, dest_path)  # onto nothing, or onto the empty folder checked above
-        _fsync_dir(dest_path.parent)
-    except BaseException as exc:
-        # If even the removal fails, the folder keeps its ".incomplete" name and its marker file.
-        shutil.rmtree(partial, ignore_errors=True)
-        if _disk_full(exc):
-            raise PreservationError(
-                f"the backup destination {dest_path.parent} ran out of space; the unfinished bag "
-                "was removed and the archive was not changed"
-            ) from exc
-        if isinstance(exc, OSError) and not isinstance(exc, ArchiveError):
-            raise PreservationError(
-                f"the backup failed: {exc.strerror or exc} ({exc.filename or dest_path}); the "
-                "unfinished bag was removed and the archive was not changed"
-            ) from exc
-        raise
-    _record_backup(settings, report)
-    return report
-
-
-def _write_bag(
+def write_bag(
     settings: Settings,
     bag_dir: Path,
     final_path: Path,
-    previous_bags: list[_PreviousBag],
+    previous_bags: list[PreviousBag],
     skip_damaged: bool,
     progress: ProgressFn | None,
     workers: int,
     started: float,
     signer: BagSigner,
 ) -> BackupReport:
+    """Write the whole bag into ``bag_dir`` (the ``.incomplete`` folder :func:`backup` made):
+    snapshot, media, readable copies, tag files, signature. ``final_path`` is only named in
+    messages and the report; the caller renames ``bag_dir`` there once the bag is whole."""
     home = settings.home.resolve()
     data = bag_dir / "data"
     data.mkdir()
@@ -765,7 +554,7 @@ def _write_bag(
             "transcript revision (JSON), glossary and audit log"
         ),
         "Internal-Sender-Description": description["access"],
-        "Bag-Size": _human_bytes(payload_bytes),
+        "Bag-Size": human_bytes(payload_bytes),
         "Payload-Oxum": f"{payload_bytes}.{len(manifest)}",
         "Archive-Format": BACKUP_FORMAT,
         "Archive-Software-Version": software_version(),
@@ -868,167 +657,3 @@ def _builtin_glossary() -> Path | None:
     except ImportError:
         return None
     return BUILTIN_GLOSSARY if BUILTIN_GLOSSARY.is_file() else None
-
-
-def _record_backup(settings: Settings, report: BackupReport) -> None:
-    """An audit row in the live catalog: staff can see when the last backup was made, and where."""
-    try:
-        from archive.catalog.audit import write_audit
-    except ImportError:
-        return
-    catalog = Catalog(settings.catalog_path)
-    try:
-        with catalog.transaction() as conn:
-            write_audit(
-                conn,
-                actor="system:backup",
-                action="backup",
-                target=str(report.path),
-                new_value=json.dumps(
-                    {
-                        "items": report.items,
-                        "media_files": report.media_files,
-                        "bytes": report.payload_bytes,
-                    }
-                ),
-            )
-    finally:
-        catalog.close()
-
-
-# -- restore -----------------------------------------------------------------------------------
-
-
-def restore(
-    bag_path: str | os.PathLike[str],
-    home: str | os.PathLike[str],
-    *,
-    public_key: PublicKey | str | None,
-    allow_unsigned: bool = False,
-    progress: ProgressFn | None = None,
-) -> RestoreReport:
-    """Rebuild a data folder (catalog, media, glossary, search index) from a backup bag.
-
-    The bag is checked first (:func:`check_bag`: signature, every checksum, the catalog's schema
-    and paths), before anything is written; then everything is built in a temporary folder beside
-    ``home`` and renamed into place, so a failure leaves no half-restored archive. ``home`` must
-    not exist or be empty; after a refusal it is exactly as it was.
-    """
-    started = time.monotonic()
-    target = Path(home).expanduser().absolute()
-    bag_dir = Path(bag_path).expanduser().resolve()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise PreservationError(f"{target} is not empty: restore into a new or empty folder")
-    if _inside(target, bag_dir):
-        raise PreservationError(f"{target} is inside the bag {bag_dir}: restore somewhere else")
-    if progress:
-        progress("check", 0, 1)
-    checked = check_bag(bag_dir, public_key=public_key, allow_unsigned=allow_unsigned)
-    if progress:
-        progress("check", 1, 1)
-    description = checked.description
-    files = list(checked.restore_files)
-
-    # Only now is anything written: parents made here are removed again if the restore fails.
-    made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = target.with_name(f".{target.name}.restoring-{os.getpid()}")
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    try:
-        total = sum((bag_dir / "data" / rel).stat().st_size for rel in files)
-        done = 0
-        lock = threading.Lock()
-
-        def copy_one(rel: str) -> None:
-            nonlocal done
-            destination = work / rel
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            # Checked a moment ago, but the bag may sit on a failing disk (or be written to): what
-            # is read must be what was signed.
-            size = bag_checks.copy_verified(
-                bag_dir / "data" / rel, destination, checked.manifest[f"data/{rel}"]
-            )
-            with lock:
-                done += size
-                now = done
-            if progress:
-                progress("copy", now, total)
-
-        # Several files at once: each copy waits on its own fsync, and the disks stay busy.
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            for future in [pool.submit(copy_one, rel) for rel in files]:
-                future.result()
-        settings = load_settings(work).ensure()
-        catalog = Catalog.open(settings)  # migrates a bag from an older schema to this one
-        try:
-            missing = tuple(
-                f"item {m.item_id}: {m.path}"
-                for m in catalog.list_media()
-                if not (work / m.path).is_file()
-            )
-            items = len(catalog.item_ids())
-            media_files = len(catalog.list_media()) - len(missing)
-            indexed = _rebuild_index(settings, catalog, progress)
-            try:
-                from archive.catalog.audit import write_audit
-
-                with catalog.transaction() as conn:
-                    write_audit(
-                        conn,
-                        actor="system:restore",
-                        action="restore",
-                        target=str(bag_dir),
-                        new_value=json.dumps(
-                            {
-                                "snapshot_at": description.get("snapshot_at"),
-                                "items": items,
-                                "signed_by": checked.signed_by.fingerprint
-                                if checked.signed_by
-                                else None,
-                            }
-                        ),
-                    )
-            except ImportError:
-                pass
-        finally:
-            catalog.close()
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        work.rename(target)
-    except BaseException as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        for folder in made:  # innermost first; only folders this restore made, if still empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        if _disk_full(exc):
-            raise PreservationError(
-                f"{target.parent} ran out of space; nothing was restored"
-            ) from exc
-        raise
-    return RestoreReport(
-        home=target,
-        bag=bag_dir,
-        items=items,
-        media_files=media_files,
-        bytes=total,
-        indexed_documents=indexed,
-        schema_from=checked.schema_version,
-        schema_to=SCHEMA_VERSION,
-        seconds=time.monotonic() - started,
-        missing_media=missing,
-        signed_by=checked.signed_by.fingerprint if checked.signed_by else None,
-    )
-
-
-def _rebuild_index(settings: Settings, catalog: Catalog, progress: ProgressFn | None) -> int | None:
-    try:
-        from indexer import SearchIndex
-    except ImportError:  # the search index is not part of this build
-        return None
-    index = SearchIndex.open(settings)
-    return index.rebuild(
-        catalog, progress=(lambda d, t: progress("index", d, t)) if progress else None
-    )
