@@ -49,14 +49,9 @@ from archive.core.config import Settings
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.core.text_safety import link_url
-from archive.hub.events import (
-    Event,
-    Series,
-    event_permalink,
-    get_series,
-    list_events,
-    visible_series,
-)
+from archive.hub.events import Event, event_permalink, list_events
+from archive.hub.series import Series, get_series, visible_series
+from archive.hub.times import format_event_time
 from transcripts.segments import Segment
 
 __all__ = [
@@ -242,8 +237,6 @@ def _calendar(name: str, description: str, organisation: str) -> Any:
 def _description(
     event: Event, base_url: str | None, include_join: bool, series: Series | None
 ) -> str:
-    from archive.hub.events import format_event_time
-
     lines: list[str] = []
     for text in (event.description_zh, event.description_en):
         if text.strip():

@@ -350,8 +350,8 @@ class _Files(ArchiveRoutes):
         return visible_event(self.catalog, str(data.get("e", "")), viewer), viewer
 
     def calendar(self, request: Request) -> Response:
-        from archive.hub.events import get_series
         from archive.hub.feeds import event_ics
+        from archive.hub.series import get_series
 
         try:
             event, _viewer = self._event(request, "calendar")
