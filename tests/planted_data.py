@@ -16,7 +16,8 @@ from pathlib import Path
 import portal_data
 
 from archive.catalog.db import Catalog
-from archive.hub.events import create_event, create_series, link_recording
+from archive.hub.events import create_event, link_recording
+from archive.hub.series import create_series
 from transcripts.segments import Segment
 
 TRACKER = "tracker.example"

@@ -109,7 +109,7 @@ def add_item(
 
 def make_sample(settings: Settings, catalog: Catalog, tmp: Path, tones: int = 1) -> Sample:
     """Public, members-only and staff-only items; two revisions, a redaction, an account, a series."""
-    from archive.hub.events import create_series, set_item_series
+    from archive.hub.series import create_series, set_item_series
     from archive.workspace.accounts import add_user
     from archive.workspace.visibility import redact_segment
 

@@ -25,7 +25,8 @@ from test_feeds import serving
 
 from archive.catalog.db import Catalog
 from archive.core.config import load_settings
-from archive.hub.events import create_event, create_series, set_item_series
+from archive.hub.events import create_event
+from archive.hub.series import create_series, set_item_series
 
 SECRET_TITLE = "Kwai Chung informants"
 SECRET_DESCRIPTION = "Interviews with the dockers who spoke to us in 2025"
@@ -254,7 +255,8 @@ def test_withdrawn_item_leaves_browse_home_and_about_at_the_next_run(portal_arch
 def test_every_change_a_viewer_could_see_moves_the_change_stamp(settings, catalog, fixtures_dir):
     import portal_data
 
-    from archive.hub.events import update_event, update_series
+    from archive.hub.events import update_event
+    from archive.hub.series import update_series
     from archive.workspace.visibility import set_visibility
 
     stamps = [catalog.change_stamp()]

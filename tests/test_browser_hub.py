@@ -21,7 +21,8 @@ import pytest
 from portal_harness import RecordedSession, launch_chromium, require_chromium
 
 from archive.catalog.db import Catalog
-from archive.hub.events import cancel_event, create_event, create_series, link_recording
+from archive.hub.events import cancel_event, create_event, link_recording
+from archive.hub.series import create_series
 
 pytestmark = pytest.mark.browser
 

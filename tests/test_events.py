@@ -12,25 +12,26 @@ import pytest
 from archive.catalog.access import Viewer
 from archive.core.errors import InputError, NotFoundError
 from archive.hub.events import (
-    attach_recording,
     cancel_event,
     create_event,
-    create_series,
     event_permalink,
     event_recording,
     get_event,
-    get_series,
     hold_event,
-    items_in_series,
     link_recording,
     list_events,
-    list_series,
     pending_attachment,
     postpone_event,
-    recording_options,
-    set_item_series,
     update_event,
     visible_event,
+)
+from archive.hub.recordings import attach_recording, recording_options
+from archive.hub.series import (
+    create_series,
+    get_series,
+    items_in_series,
+    list_series,
+    set_item_series,
 )
 
 JFK = "en/jfk.flac"

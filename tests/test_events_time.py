@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from archive.core.errors import InputError
-from archive.hub.events import Event, format_event_time, local_to_utc
+from archive.hub.events import Event
+from archive.hub.times import format_event_time, local_to_utc
 
 
 def _utc(text: str) -> datetime:

@@ -34,7 +34,6 @@ from archive.core.errors import InputError
 from archive.hub.events import (
     cancel_event,
     create_event,
-    create_series,
     get_event,
     hold_event,
     postpone_event,
@@ -50,6 +49,7 @@ from archive.hub.feeds import (
     rss_feed,
     transcript_text,
 )
+from archive.hub.series import create_series
 
 BASE = "https://archive.example.org"
 BILINGUAL_SRT = """1

@@ -27,12 +27,12 @@ from archive.catalog.db import Catalog
 from archive.hub.events import (
     cancel_event,
     create_event,
-    create_series,
     get_event,
     link_recording,
     list_events,
     postpone_event,
 )
+from archive.hub.series import create_series
 from archive.workspace.accounts import add_user
 
 Y = datetime.now(UTC).year + 1  # next year's July: always still to come

@@ -26,7 +26,7 @@ from archive.core.errors import NotFoundError
 __all__ = ["MEDIA_FOLDER", "POSTER_FOLDER", "confined_file", "confined_name", "file_inside"]
 
 MEDIA_FOLDER = "media"  # every media file (originals, derivatives, silenced public copies)
-POSTER_FOLDER = "media/posters"  # event posters (archive.hub.events._store_poster)
+POSTER_FOLDER = "media/posters"  # event posters (archive.hub.posters.store_poster)
 
 
 def confined_name(rel: str, folder: str) -> bool:

@@ -1,27 +1,26 @@
-"""Commands of the webinar hub: ``archive event …``, ``archive series …``, ``archive feed …``.
+"""Commands of the webinar hub: ``archive event …``, ``archive series …``, and :data:`COMMANDS`,
+which declares them with ``archive feed …`` (:mod:`archive.hub.feed_commands`) to the command line.
 
-A thin layer over :mod:`archive.hub.events` and :mod:`archive.hub.feeds`: every check (time zones, times
-that do not exist or happen twice, durations, join links, posters, series, attaching) is made
-there, and a refused value becomes the CLI's one ``error:`` line with nothing written.
+A thin layer over :mod:`archive.hub.events`, :mod:`archive.hub.series`, :mod:`archive.hub.times`
+and :mod:`archive.hub.recordings`: every check (time zones, times that do not exist or happen
+twice, durations, join links, posters, series, attaching) is made there, and a refused value
+becomes the CLI's one ``error:`` line with nothing written.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
 
 from archive.catalog.access import Viewer
-from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES
+from archive.catalog.models import LANGUAGES, VISIBILITIES
 from archive.core.clikit import Context, emit_json, pass_ctx
 from archive.core.config import ROLES
-from archive.core.errors import InputError
+from archive.hub.feed_commands import feed_group
 
-__all__ = ["COMMANDS", "event_group", "feed_group", "series_group"]
+__all__ = ["COMMANDS", "event_group", "series_group"]
 
 HUB_LANGUAGES = ("yue", "zh", "en")
 LIST_KEYS = ("id", "title_zh", "title_en", "start_utc", "tz", "status", "series", "item_id")
@@ -57,7 +56,7 @@ def _event_line(event: Any) -> str:
 
 
 def _print_event(event: Any, viewer_tz: str | None, locale: str) -> None:
-    from archive.hub.events import format_event_time
+    from archive.hub.times import format_event_time
 
     times = format_event_time(event, viewer_tz or event.tz, locale)
     click.echo(f"{event.id}  {_title(event.title_zh, event.title_en)}")
@@ -272,7 +271,8 @@ def event_show(
     Example:
       archive event show ev7k2m9q4x --viewer-tz Asia/Hong_Kong --locale zh_Hant_HK
     """
-    from archive.hub.events import format_event_time, visible_event
+    from archive.hub.events import visible_event
+    from archive.hub.times import format_event_time
 
     event = visible_event(ctx.catalog, event_id, Viewer(role))
     if as_json:
@@ -500,7 +500,8 @@ def event_attach(
     """
     from archive.catalog.commands import item_document
     from archive.core.clikit import Progress
-    from archive.hub.events import attach_recording, get_event, recording_options
+    from archive.hub.events import get_event
+    from archive.hub.recordings import attach_recording, recording_options
 
     catalog = ctx.catalog
     event = get_event(catalog, event_id)
@@ -587,7 +588,7 @@ def series_add(
       archive series add diaspora-voices --title-zh "海外工會人訪談" \\
           --title-en "Diaspora trade unionists in conversation"
     """
-    from archive.hub.events import create_series
+    from archive.hub.series import create_series
 
     series = create_series(
         ctx.catalog,
@@ -613,7 +614,7 @@ def series_list(ctx: Context, as_json: bool) -> None:
     Example:
       archive series list --json
     """
-    from archive.hub.events import list_series
+    from archive.hub.series import list_series
 
     rows = list_series(ctx.catalog)
     if as_json:
@@ -636,7 +637,7 @@ def series_assign(ctx: Context, item_id: str, series_id: str) -> None:
     Example:
       archive series assign k3v9x2m4qa uk-tour-2026
     """
-    from archive.hub.events import set_item_series
+    from archive.hub.series import set_item_series
 
     item = set_item_series(ctx.catalog, item_id, series_id or None)
     click.echo(
@@ -646,157 +647,5 @@ def series_assign(ctx: Context, item_id: str, series_id: str) -> None:
     )
 
 
-# -- archive feed --------------------------------------------------------------------------------
-
-
-def _write_output(data: bytes, output: str | None) -> None:
-    if not output:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    target = Path(output).expanduser()
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"the folder {folder} does not exist")
-    # Written beside the target and renamed: a web server publishing the file never serves half.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    click.echo(f"wrote {target} ({len(data)} bytes)", err=True)
-
-
-base_url_option = click.option(
-    "--base-url",
-    metavar="URL",
-    help="Absolute address of the archive for links (default: $ARCHIVE_PUBLIC_URL).",
-)
-output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout)."
-)
-series_option = click.option("--series", "series_id", help="Only this series.")
-collection_option = click.option(
-    "--collection", type=click.Choice(COLLECTIONS), help="Only this collection."
-)
-
-
-@click.group("feed")
-def feed_group() -> None:
-    """Export the public feeds as files: iCalendar of events, RSS/Atom and podcasts of recordings.
-
-    The same feeds are served over HTTP by `archive serve` under /feeds/.
-
-    \b
-    Example:
-      archive feed ics --base-url https://archive.example.org -o events.ics
-      archive feed podcast --collection webinar -o webinars.xml
-    """
-
-
-@feed_group.command("ics")
-@series_option
-@collection_option
-@click.option("--event", "event_id", help="Only this (public) event, as a single .ics.")
-@base_url_option
-@output_option
-@pass_ctx
-def feed_ics(
-    ctx: Context,
-    series_id: str | None,
-    collection: str | None,
-    event_id: str | None,
-    base_url: str | None,
-    output: str | None,
-) -> None:
-    """The iCalendar feed of public events (all, one series, or one event).
-
-    \b
-    Example:
-      archive feed ics --series uk-tour-2026 --base-url https://archive.example.org -o uk-tour.ics
-    """
-    from archive.hub.events import visible_event
-    from archive.hub.feeds import event_ics, events_calendar, feed_base_url
-
-    if collection:
-        raise InputError("events have no collection: use --series, or no option for all events")
-    base = feed_base_url(ctx.settings, base_url)
-    if event_id:
-        event = visible_event(ctx.catalog, event_id, Viewer("public"))
-        data = event_ics(event, base_url=base, organisation=ctx.settings.organisation)
-    else:
-        data = events_calendar(ctx.settings, ctx.catalog, base_url=base, series_id=series_id)
-    _write_output(data, output)
-
-
-@feed_group.command("rss")
-@series_option
-@collection_option
-@click.option("--atom", is_flag=True, help="Atom instead of RSS 2.0.")
-@base_url_option
-@output_option
-@pass_ctx
-def feed_rss(
-    ctx: Context,
-    series_id: str | None,
-    collection: str | None,
-    atom: bool,
-    base_url: str | None,
-    output: str | None,
-) -> None:
-    """RSS 2.0 (or Atom) of public recordings, newest first, linking to the portal.
-
-    \b
-    Example:
-      archive feed rss --collection interview --base-url https://archive.example.org -o interviews.xml
-    """
-    from archive.hub.feeds import feed_base_url, rss_feed
-
-    data = rss_feed(
-        ctx.settings,
-        ctx.catalog,
-        base_url=feed_base_url(ctx.settings, base_url),
-        collection=collection,
-        series_id=series_id,
-        atom=atom,
-    )
-    _write_output(data, output)
-
-
-@feed_group.command("podcast")
-@series_option
-@collection_option
-@base_url_option
-@output_option
-@pass_ctx
-def feed_podcast(
-    ctx: Context,
-    series_id: str | None,
-    collection: str | None,
-    base_url: str | None,
-    output: str | None,
-) -> None:
-    """A podcast of public recordings: audio enclosures, durations, transcripts (WebVTT, SRT) and
-    chapters (Podcasting 2.0 tags). Enclosure and transcript links point at the archive's /feeds/.
-
-    \b
-    Example:
-      archive feed podcast --series uk-tour-2026 --base-url https://archive.example.org -o podcast.xml
-    """
-    from archive.hub.feeds import feed_base_url, podcast_feed
-
-    data = podcast_feed(
-        ctx.settings,
-        ctx.catalog,
-        base_url=feed_base_url(ctx.settings, base_url),
-        collection=collection,
-        series_id=series_id,
-    )
-    _write_output(data, output)
-
-
+# What the entry point ``archive.hub.commands:COMMANDS`` (group ``archive.commands``) gives the CLI.
 COMMANDS = [event_group, series_group, feed_group]

@@ -50,15 +50,9 @@ from archive.core.config import Settings
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.core.text_safety import link_url
-from archive.hub.events import (
-    Event,
-    Series,
-    event_permalink,
-    format_event_time,
-    get_series,
-    list_events,
-    visible_series,
-)
+from archive.hub.events import Event, event_permalink, list_events
+from archive.hub.series import Series, get_series, visible_series
+from archive.hub.times import format_event_time
 from transcripts.segments import Segment
 from transcripts.subtitles import export
 

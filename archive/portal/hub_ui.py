@@ -1,7 +1,7 @@
 """The webinar hub's pieces shared by the portal's event pages: the viewer's time zone, event cards,
 "Add to calendar" buttons, subscribe links and the embedded recording player.
 
-Times come from :func:`archive.hub.events.format_event_time` (Babel, ``zh_Hant_HK`` / ``en_GB``);
+Times come from :func:`archive.hub.times.format_event_time` (Babel, ``zh_Hant_HK`` / ``en_GB``);
 nothing here formats a date or time by hand. The viewer's zone is, in order: ``?tz=`` in the URL,
 the zone chosen earlier in this session, the browser's (``st.context.timezone``), then the
 language's (Hong Kong for Chinese, London for English). A chosen zone other than the browser's is
@@ -25,16 +25,10 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Item
 from archive.core.errors import ArchiveError, InputError
 from archive.core.text_safety import attr, html_text, md
-from archive.hub.events import (
-    Event,
-    Series,
-    check_timezone,
-    event_recording,
-    format_event_time,
-    get_series,
-    pending_attachment,
-)
+from archive.hub.events import Event, event_recording, pending_attachment
 from archive.hub.feeds import event_ics, events_ics_path, podcast_path
+from archive.hub.series import Series, get_series
+from archive.hub.times import check_timezone, format_event_time
 from archive.portal import ui
 from archive.portal.i18n import N_, I18n
 from archive.portal.routes.files import transcript_url

@@ -41,8 +41,9 @@ from archive.core.config import Settings, load_settings
 from archive.core.errors import ArchiveError, NotFoundError
 from archive.core.keys import load_secret
 from archive.core.paths import MEDIA_FOLDER, file_inside
-from archive.hub.events import get_series, poster_file, visible_event
+from archive.hub.events import poster_file, visible_event
 from archive.hub.feeds import event_ics
+from archive.hub.series import get_series
 from archive.media.renditions import media_for_viewer
 from archive.portal.sessions import holder_matches
 from transcripts.subtitles import export

@@ -16,13 +16,13 @@ from archive.core.text_safety import attr, html_text, link_url, md
 from archive.hub.events import (
     event_permalink,
     event_recording,
-    format_event_time,
-    get_series,
     pending_attachment,
     poster_file,
     visible_event,
 )
 from archive.hub.feeds import poster_path
+from archive.hub.series import get_series
+from archive.hub.times import format_event_time
 from archive.portal import hub_ui, ui
 from archive.portal.routes.files import poster_url
 

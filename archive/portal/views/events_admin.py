@@ -1,10 +1,10 @@
 """Staff: announce an event, edit it, postpone, cancel or mark it held, attach its recording link.
 
 URL: ``/events_admin?lang=…`` (a new event) or ``/events_admin?event=ID`` (one event). Staff only:
-anyone else is told so and sees nothing. The forms only call :mod:`archive.hub.events`; a recording is
-*queued* for ``archive worker`` (the portal never runs an ingest itself). Problems are shown as
-plain translated sentences; a time that happens twice (when the clocks go back) is asked about,
-never guessed.
+anyone else is told so and sees nothing. The forms only call the hub (:mod:`archive.hub.events`,
+:mod:`archive.hub.recordings` and their neighbours); a recording is *queued* for ``archive worker``
+(the portal never runs an ingest itself). Problems are shown as plain translated sentences; a time
+that happens twice (when the clocks go back) is asked about, never guessed.
 """
 
 from __future__ import annotations
@@ -24,20 +24,19 @@ from archive.core.text_safety import md
 from archive.hub.events import (
     EVENT_LANGUAGES,
     Event,
-    attach_recording,
     cancel_event,
     check_join_url,
-    check_poster,
     create_event,
     get_event,
     hold_event,
-    list_series,
-    local_to_utc,
     pending_attachment,
     postpone_event,
-    recording_options,
     update_event,
 )
+from archive.hub.posters import check_poster
+from archive.hub.recordings import attach_recording, recording_options
+from archive.hub.series import list_series
+from archive.hub.times import local_to_utc
 from archive.portal import hub_ui, ui, ui_staff
 from archive.portal.i18n import N_
 

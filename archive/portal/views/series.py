@@ -2,7 +2,7 @@
 
 URL: ``/series?lang=…`` lists the series; ``/series?series=ID`` shows one, with subscribe links
 (its public events as a calendar, its public recordings as a podcast). A series is listed only when
-the viewer may see at least one of its events or recordings (``archive.hub.events.visible_series``);
+the viewer may see at least one of its events or recordings (``archive.hub.series.visible_series``);
 below staff, any other series reads exactly like an id that does not exist.
 """
 
@@ -12,7 +12,8 @@ import streamlit as st
 
 from archive.core.errors import ArchiveError
 from archive.core.text_safety import html_text, md
-from archive.hub.events import items_in_series, list_events, visible_series, visible_series_list
+from archive.hub.events import list_events
+from archive.hub.series import items_in_series, visible_series, visible_series_list
 from archive.portal import hub_ui, ui
 
 t = ui.page_i18n()

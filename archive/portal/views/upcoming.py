@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from archive.hub.events import list_events, visible_series_list
+from archive.hub.events import list_events
+from archive.hub.series import visible_series_list
 from archive.portal import hub_ui, ui
 
 t = ui.page_i18n()
