@@ -60,10 +60,7 @@ from functools import lru_cache
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as _porter_stem
 
-try:
-    from transcripts.chinese import fold as _transcripts_fold
-except ImportError:  # pragma: no cover - only if the transcripts package is absent
-    _transcripts_fold = None
+from transcripts.chinese import fold as _transcripts_fold
 
 __all__ = [
     "POSITION_GAP",
@@ -89,13 +86,6 @@ def is_han(ch: str) -> bool:
     return bool(_HAN_RE.match(ch))
 
 
-@lru_cache(maxsize=2)
-def _converters() -> tuple[object, object]:
-    import opencc
-
-    return opencc.OpenCC("hk2s"), opencc.OpenCC("tw2s")
-
-
 def fold_char(ch: str) -> str:
     """The canonical form of one character; always exactly one character long.
 
@@ -106,7 +96,7 @@ def fold_char(ch: str) -> str:
     """
     if ch.isascii():
         return ch.lower()
-    out = _base_fold(ch)
+    out = _transcripts_fold(ch)
     if len(out) != 1:
         out = ch
     if not is_han(out):
@@ -117,17 +107,6 @@ def fold_char(ch: str) -> str:
         lowered = out.lower()
         out = lowered if len(lowered) == 1 else out
     return out
-
-
-def _base_fold(ch: str) -> str:
-    if _transcripts_fold is not None:
-        return _transcripts_fold(ch)
-    if is_han(ch):
-        hk2s, tw2s = _converters()
-        out = tw2s.convert(hk2s.convert(ch))  # type: ignore[attr-defined]
-        return out if len(out) == 1 else ch
-    out = unicodedata.normalize("NFKC", ch)
-    return out if len(out) == 1 else ch
 
 
 class _FoldTable(dict[int, str]):

@@ -274,7 +274,9 @@ def test_upload_transcribe_edit_redact_publish_and_every_other_door_stays_shut(
         staff.shot("09-editor-audit-zh")
         actions = [
             (e.action, e.actor)
-            for e in __import__("archive.audit", fromlist=["audit_log"]).audit_log(cat, item_id)
+            for e in __import__("archive.catalog.audit", fromlist=["audit_log"]).audit_log(
+                cat, item_id
+            )
         ]
         assert ("visibility", "staff1") in actions and ("redact", "staff1") in actions
 

@@ -39,6 +39,7 @@ import pysubs2
 from pysubs2.formats import SubripFormat, WebVTTFormat
 
 from archive.core.errors import InputError, SubtitleError
+from transcripts.chinese import to_hk
 
 from .segments import Segment
 
@@ -463,23 +464,8 @@ def _to_segments(cues: Sequence[_Cue], forced: str | None) -> tuple[Segment, ...
 
 
 @functools.cache
-def _hk_converter() -> Callable[[str], str]:
-    """The one Simplified/mixed → Hong Kong Traditional conversion used here.
-
-    ``transcripts.chinese.to_hk`` is the product-wide one; until it exists, OpenCC ``s2hk`` directly
-    (the same conversion), so subtitle import does not wait for it.
-    """
-    try:
-        from transcripts.chinese import to_hk
-    except ImportError:
-        import opencc
-
-        return opencc.OpenCC("s2hk").convert
-    return to_hk
-
-
 def _to_hk(text: str) -> str:
-    return _hk_converter()(text)
+    return to_hk(text)
 
 
 # --------------------------------------------------------------------------------------- writing

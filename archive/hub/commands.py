@@ -15,10 +15,24 @@ from typing import Any
 import click
 
 from archive.catalog.access import Viewer
+from archive.catalog.commands import item_document
 from archive.catalog.models import LANGUAGES, VISIBILITIES
-from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.clikit import Context, Progress, emit_json, pass_ctx
 from archive.core.config import ROLES
+from archive.hub.events import (
+    cancel_event,
+    create_event,
+    get_event,
+    hold_event,
+    list_events,
+    postpone_event,
+    update_event,
+    visible_event,
+)
 from archive.hub.feed_commands import feed_group
+from archive.hub.recordings import attach_recording, recording_options
+from archive.hub.series import create_series, list_series, set_item_series
+from archive.hub.times import format_event_time
 
 __all__ = ["COMMANDS", "event_group", "series_group"]
 
@@ -56,8 +70,6 @@ def _event_line(event: Any) -> str:
 
 
 def _print_event(event: Any, viewer_tz: str | None, locale: str) -> None:
-    from archive.hub.times import format_event_time
-
     times = format_event_time(event, viewer_tz or event.tz, locale)
     click.echo(f"{event.id}  {_title(event.title_zh, event.title_en)}")
     click.echo(
@@ -180,7 +192,6 @@ def event_add(
           --speaker "Lee Cheuk-yan" --language yue --language en \\
           --join-url https://example.org/register --visibility public --json
     """
-    from archive.hub.events import create_event
 
     event = create_event(
         ctx.settings,
@@ -232,7 +243,6 @@ def event_list(
     Example:
       archive event list --upcoming --role public --json
     """
-    from archive.hub.events import list_events
 
     upcoming = {"upcoming": True, "past": False}.get(when or "")
     events = list_events(
@@ -271,8 +281,6 @@ def event_show(
     Example:
       archive event show ev7k2m9q4x --viewer-tz Asia/Hong_Kong --locale zh_Hant_HK
     """
-    from archive.hub.events import visible_event
-    from archive.hub.times import format_event_time
 
     event = visible_event(ctx.catalog, event_id, Viewer(role))
     if as_json:
@@ -343,7 +351,6 @@ def event_edit(
     Example:
       archive event edit ev7k2m9q4x --title-en "Dock strike: ten years on" --duration 120
     """
-    from archive.hub.events import get_event, update_event
 
     before = get_event(ctx.catalog, event_id)
     event = update_event(
@@ -392,7 +399,6 @@ def event_postpone(
     Example:
       archive event postpone ev7k2m9q4x --start "2026-07-17 20:00"
     """
-    from archive.hub.events import postpone_event
 
     _emit_event(
         postpone_event(ctx.catalog, event_id, start, tz=tz, fold=fold), as_json, "postponed event"
@@ -410,7 +416,6 @@ def event_cancel(ctx: Context, event_id: str, as_json: bool) -> None:
     Example:
       archive event cancel ev7k2m9q4x
     """
-    from archive.hub.events import cancel_event
 
     _emit_event(cancel_event(ctx.catalog, event_id), as_json, "cancelled event")
 
@@ -426,7 +431,6 @@ def event_hold(ctx: Context, event_id: str, as_json: bool) -> None:
     Example:
       archive event hold ev7k2m9q4x
     """
-    from archive.hub.events import hold_event
 
     _emit_event(hold_event(ctx.catalog, event_id), as_json, "held event")
 
@@ -498,10 +502,6 @@ def event_attach(
     Example:
       archive event attach ev7k2m9q4x https://example.org/recording.mp4 --visibility public --wait
     """
-    from archive.catalog.commands import item_document
-    from archive.core.clikit import Progress
-    from archive.hub.events import get_event
-    from archive.hub.recordings import attach_recording, recording_options
 
     catalog = ctx.catalog
     event = get_event(catalog, event_id)
@@ -588,7 +588,6 @@ def series_add(
       archive series add diaspora-voices --title-zh "海外工會人訪談" \\
           --title-en "Diaspora trade unionists in conversation"
     """
-    from archive.hub.series import create_series
 
     series = create_series(
         ctx.catalog,
@@ -614,7 +613,6 @@ def series_list(ctx: Context, as_json: bool) -> None:
     Example:
       archive series list --json
     """
-    from archive.hub.series import list_series
 
     rows = list_series(ctx.catalog)
     if as_json:
@@ -637,7 +635,6 @@ def series_assign(ctx: Context, item_id: str, series_id: str) -> None:
     Example:
       archive series assign k3v9x2m4qa uk-tour-2026
     """
-    from archive.hub.series import set_item_series
 
     item = set_item_series(ctx.catalog, item_id, series_id or None)
     click.echo(

@@ -19,6 +19,8 @@ from archive.catalog.access import Viewer
 from archive.catalog.models import COLLECTIONS
 from archive.core.clikit import Context, pass_ctx
 from archive.core.errors import InputError
+from archive.hub.events import visible_event
+from archive.hub.feeds import event_ics, events_calendar, feed_base_url, podcast_feed, rss_feed
 
 __all__ = ["feed_group"]
 
@@ -93,8 +95,6 @@ def feed_ics(
     Example:
       archive feed ics --series uk-tour-2026 --base-url https://archive.example.org -o uk-tour.ics
     """
-    from archive.hub.events import visible_event
-    from archive.hub.feeds import event_ics, events_calendar, feed_base_url
 
     if collection:
         raise InputError("events have no collection: use --series, or no option for all events")
@@ -128,7 +128,6 @@ def feed_rss(
     Example:
       archive feed rss --collection interview --base-url https://archive.example.org -o interviews.xml
     """
-    from archive.hub.feeds import feed_base_url, rss_feed
 
     data = rss_feed(
         ctx.settings,
@@ -161,7 +160,6 @@ def feed_podcast(
     Example:
       archive feed podcast --series uk-tour-2026 --base-url https://archive.example.org -o podcast.xml
     """
-    from archive.hub.feeds import feed_base_url, podcast_feed
 
     data = podcast_feed(
         ctx.settings,

@@ -43,16 +43,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from archive.catalog.access import Viewer, present_item, visible_item, visible_revision
+from archive.catalog.access import Viewer, present_item, visible_revision
 from archive.catalog.db import Catalog
 from archive.catalog.models import COLLECTIONS, Item
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, InputError, NotFoundError
-from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.core.text_safety import link_url
 from archive.hub.events import Event, event_permalink, list_events
 from archive.hub.series import Series, get_series, visible_series
 from archive.hub.times import format_event_time
+from archive.media.renditions import media_for_viewer
 from transcripts.segments import Segment
 from transcripts.subtitles import export
 
@@ -393,18 +393,7 @@ def public_audio(settings: Settings, catalog: Catalog, item_id: str) -> tuple[Pa
     the item is not public or has no audio. Redactions are silenced in it
     (:func:`archive.media.renditions.media_for_viewer`)."""
     public = Viewer("public")
-    try:
-        from archive.media.renditions import media_for_viewer
-    except ImportError:  # pragma: no cover - the redaction module ships with the archive
-        media_for_viewer = None
-    if media_for_viewer is not None:
-        return media_for_viewer(settings, catalog, item_id, public, "audio")
-
-    visible_item(catalog, item_id, public)
-    media = catalog.get_media(item_id, "audio")
-    if media is None:
-        raise NotFoundError("no such file")
-    return confined_file(settings.home, media.path, MEDIA_FOLDER), media.mime or "audio/mp4"
+    return media_for_viewer(settings, catalog, item_id, public, "audio")
 
 
 def public_segments(catalog: Catalog, item_id: str) -> tuple[Segment, ...]:

@@ -39,7 +39,7 @@ log = logging.getLogger("archive.portal")
 def _warm_up() -> None:
     """Load what the first visitor would otherwise wait for: citation styles, the search index."""
     try:
-        import archive.cite  # noqa: F401  (citeproc-py, CSL styles)
+        import archive.catalog.cite  # noqa: F401  (citeproc-py, CSL styles)
         import transcripts.subtitles  # noqa: F401
         from archive.core.config import load_settings
         from indexer import SearchIndex

@@ -31,7 +31,7 @@ SETTINGS: dict[str, str | bool | int] = {
     "server.enableXsrfProtection": True,
     # Megabytes through Streamlit's own uploader; staff uploads go through /files/upload.
     "server.maxUploadSize": 1,
-    # No tracebacks to visitors (archive.errors gives one clear message).
+    # No tracebacks to visitors (archive.core.errors gives one clear message).
     "client.showErrorDetails": "none",
     "client.toolbarMode": "viewer",
     "client.showSidebarNavigation": False,

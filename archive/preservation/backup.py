@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, PreservationError
@@ -230,10 +231,6 @@ def backup(
 
 def _record_backup(settings: Settings, report: BackupReport) -> None:
     """An audit row in the live catalog: staff can see when the last backup was made, and where."""
-    try:
-        from archive.catalog.audit import write_audit
-    except ImportError:
-        return
     catalog = Catalog(settings.catalog_path)
     try:
         with catalog.transaction() as conn:

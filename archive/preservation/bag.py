@@ -66,6 +66,7 @@ from archive.preservation.bag_checks import (
     copy_hashing,
 )
 from archive.preservation.bag_signing import BagSigner, sign_bag
+from indexer.glossary import BUILTIN_GLOSSARY
 
 __all__ = [
     "BackupReport",
@@ -652,8 +653,4 @@ def _poster_paths(cat: Catalog, schema: int) -> list[str]:
 
 
 def _builtin_glossary() -> Path | None:
-    try:
-        from indexer.glossary import BUILTIN_GLOSSARY
-    except ImportError:
-        return None
     return BUILTIN_GLOSSARY if BUILTIN_GLOSSARY.is_file() else None

@@ -9,6 +9,13 @@ import click
 
 from archive.core.clikit import Context, emit_json, pass_ctx
 from archive.core.errors import PreservationError
+from archive.preservation.backup import backup
+from archive.preservation.bag import human_bytes
+from archive.preservation.bag_checks import check_bag
+from archive.preservation.bag_signing import create_signing_key, load_signing_key, signing_key_path
+from archive.preservation.fixity import run_fixity
+from archive.preservation.mirror import build_mirror
+from archive.preservation.restore import restore
 
 __all__ = [
     "COMMANDS",
@@ -74,8 +81,6 @@ def _bars(as_json: bool) -> Bars:
 
 
 def _size(n: int) -> str:
-    from archive.preservation.bag import human_bytes
-
     return human_bytes(n)
 
 
@@ -124,7 +129,6 @@ def backup_command(
       archive backup /mnt/backups/archive-2026-11-25
       restic -r /mnt/offsite backup /mnt/backups/archive-2026-11-25
     """
-    from archive.preservation.backup import backup
 
     bars = _bars(as_json)
     try:
@@ -183,11 +187,6 @@ def backup_key_command(ctx: Context, signing_key: str | None, as_json: bool) -> 
       archive backup-key
       archive backup-key --signing-key /media/usb-key/archive-backup.key
     """
-    from archive.preservation.bag_signing import (
-        create_signing_key,
-        load_signing_key,
-        signing_key_path,
-    )
 
     path = signing_key_path(ctx.settings, signing_key)
     signer = load_signing_key(path) if path.exists() else create_signing_key(path)
@@ -251,8 +250,6 @@ def restore_command(
       archive restore /mnt/backups/archive-2026-11-25 --home /srv/archive-data --public-key ed25519:…
       archive restore /mnt/backups/archive-2026-11-25 --check-only --public-key backup-signing.pub
     """
-    from archive.preservation.bag_checks import check_bag
-    from archive.preservation.restore import restore
 
     if check_only:
         checked = check_bag(bag, public_key=public_key, allow_unsigned=allow_unsigned)
@@ -329,7 +326,6 @@ def fixity_command(ctx: Context, sample: int | None, as_json: bool) -> None:
       archive fixity
       archive fixity --sample 200 --json
     """
-    from archive.preservation.fixity import run_fixity
 
     bars = _bars(as_json)
     try:
@@ -392,7 +388,6 @@ def mirror_command(ctx: Context, dest: str, base_url: str | None, as_json: bool)
     Example:
       archive mirror /srv/www/archive-mirror --base-url https://mirror.example.org/archive
     """
-    from archive.preservation.mirror import build_mirror
 
     bars = _bars(as_json)
     try:

@@ -27,6 +27,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Item
 from archive.core.config import Settings, load_settings
 from archive.core.errors import MediaError, NotFoundError
+from archive.media.renditions import public_rendition
 from transcripts.segments import Segment
 
 __all__ = [
@@ -100,16 +101,6 @@ def _load_series(catalog: Catalog) -> dict[str, MirrorSeries]:
 def _public_media(settings: Settings, catalog: Catalog, item_id: str) -> Path | None:
     """The audio a public visitor may hear, or None. Never the unsilenced file of an item with
     redactions."""
-    try:
-        from archive.media.renditions import public_rendition
-    except ImportError:
-        if catalog.redaction_spans(item_id):
-            return None
-        audio = catalog.get_media(item_id, "audio")
-        if audio is None:
-            return None
-        path = (settings.home / audio.path).resolve()
-        return path if path.is_relative_to(settings.home.resolve()) and path.is_file() else None
     try:
         return public_rendition(settings, catalog, item_id, "audio")
     except (NotFoundError, MediaError):

@@ -27,6 +27,7 @@ from archive.core.errors import ConfigError
 from archive.preservation.mirror_files import MirrorError, MirrorFiles
 from archive.preservation.mirror_gather import MirrorEntry
 from archive.preservation.mirror_pages import escape, moment_text
+from indexer.glossary import BUILTIN_GLOSSARY, parse_glossary
 from transcripts.chinese import fold
 
 __all__ = [
@@ -117,10 +118,6 @@ def _glossary_for_browser(settings: Settings, corpus: str) -> list[list[list[str
     two folded like the index (for matching), the last two for showing what was also searched.
     The shipped glossary is public already; entries from the data folder's own glossary go in
     only when one of their forms occurs in the public text."""
-    try:
-        from indexer.glossary import BUILTIN_GLOSSARY, parse_glossary
-    except ImportError:
-        return []
     out: list[list[list[str]]] = []
     sources = [(BUILTIN_GLOSSARY, False), (settings.home / "glossary.tsv", True)]
     for path, local in sources:

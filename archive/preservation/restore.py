@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.catalog.migrations import SCHEMA_VERSION
 from archive.core.config import Settings, load_settings
@@ -30,6 +31,7 @@ from archive.preservation import bag_checks
 from archive.preservation.bag import ProgressFn, disk_full, inside
 from archive.preservation.bag_checks import check_bag
 from archive.preservation.bag_signing import PublicKey
+from indexer import SearchIndex
 
 __all__ = [
     "RestoreReport",
@@ -140,27 +142,22 @@ def restore(
             items = len(catalog.item_ids())
             media_files = len(catalog.list_media()) - len(missing)
             indexed = _rebuild_index(settings, catalog, progress)
-            try:
-                from archive.catalog.audit import write_audit
-
-                with catalog.transaction() as conn:
-                    write_audit(
-                        conn,
-                        actor="system:restore",
-                        action="restore",
-                        target=str(bag_dir),
-                        new_value=json.dumps(
-                            {
-                                "snapshot_at": description.get("snapshot_at"),
-                                "items": items,
-                                "signed_by": checked.signed_by.fingerprint
-                                if checked.signed_by
-                                else None,
-                            }
-                        ),
-                    )
-            except ImportError:
-                pass
+            with catalog.transaction() as conn:
+                write_audit(
+                    conn,
+                    actor="system:restore",
+                    action="restore",
+                    target=str(bag_dir),
+                    new_value=json.dumps(
+                        {
+                            "snapshot_at": description.get("snapshot_at"),
+                            "items": items,
+                            "signed_by": checked.signed_by.fingerprint
+                            if checked.signed_by
+                            else None,
+                        }
+                    ),
+                )
         finally:
             catalog.close()
         if target.exists():
@@ -194,10 +191,6 @@ def restore(
 
 
 def _rebuild_index(settings: Settings, catalog: Catalog, progress: ProgressFn | None) -> int | None:
-    try:
-        from indexer import SearchIndex
-    except ImportError:  # the search index is not part of this build
-        return None
     index = SearchIndex.open(settings)
     return index.rebuild(
         catalog, progress=(lambda d, t: progress("index", d, t)) if progress else None

@@ -15,6 +15,7 @@ from archive.core.text_safety import md
 from archive.jobs.queue import cancel_job, enqueue, retry_job
 from archive.portal import ui, ui_staff
 from archive.portal.i18n import N_
+from archive.preservation.fixity import last_fixity_run
 
 t = ui.page_i18n()
 _ = t._
@@ -193,35 +194,30 @@ job_list()
 
 # -- the last check of the stored files ---------------------------------------------------------
 st.subheader(_("Stored files"), anchor=False)
-try:
-    from archive.preservation.fixity import last_fixity_run
-except ImportError:  # the preservation part is not installed
-    last_fixity_run = None
-if last_fixity_run is not None:
-    run = last_fixity_run(cat)
-    if run is None:
-        st.caption(_("The stored files have not been checked yet."))
-    elif run.ok:
-        st.success(
-            _("Last check {when}: all {n} files checked were intact.").format(
-                when=run.finished_at[:16].replace("T", " "), n=t.number(run.checked)
-            ),
-            icon=":material/verified:",
-        )
-    else:
-        st.error(
-            _(
-                "Last check {when}: {bad} of {n} files have a problem. Tell the archive's administrator."
-            ).format(
-                when=run.finished_at[:16].replace("T", " "),
-                bad=t.number(len(run.problems)),
-                n=t.number(run.checked),
-            ),
-            icon=":material/report:",
-        )
-    st.button(
-        _("Check stored files now"),
-        key="jobs_fixity",
-        on_click=_start_fixity,
-        icon=":material/fact_check:",
+run = last_fixity_run(cat)
+if run is None:
+    st.caption(_("The stored files have not been checked yet."))
+elif run.ok:
+    st.success(
+        _("Last check {when}: all {n} files checked were intact.").format(
+            when=run.finished_at[:16].replace("T", " "), n=t.number(run.checked)
+        ),
+        icon=":material/verified:",
     )
+else:
+    st.error(
+        _(
+            "Last check {when}: {bad} of {n} files have a problem. Tell the archive's administrator."
+        ).format(
+            when=run.finished_at[:16].replace("T", " "),
+            bad=t.number(len(run.problems)),
+            n=t.number(run.checked),
+        ),
+        icon=":material/report:",
+    )
+st.button(
+    _("Check stored files now"),
+    key="jobs_fixity",
+    on_click=_start_fixity,
+    icon=":material/fact_check:",
+)
