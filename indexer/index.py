@@ -69,6 +69,8 @@ from whoosh import index as windex
 from whoosh import query as wq
 
 from archive.catalog.audit import write_audit
+from archive.catalog.db import Catalog
+from archive.core.config import Settings
 from archive.core.errors import IndexError_, InputError
 from archive.core.plugins import PeriodicTask
 
@@ -125,7 +127,7 @@ class SearchIndex:
 
     # ---- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, settings: Any) -> SearchIndex:
+    def open(cls, settings: Settings) -> SearchIndex:
         """The index of ``settings.home`` (created empty when missing); cached per folder."""
         root = Path(settings.index_dir)
         key = str(root.resolve())
@@ -214,7 +216,7 @@ class SearchIndex:
             raise AssertionError("unreachable")
 
     # ---- writing -------------------------------------------------------------------------------
-    def update_item(self, catalog: Any, item_id: str) -> int:
+    def update_item(self, catalog: Catalog, item_id: str) -> int:
         """Re-index one item from the catalog (removing it if it is gone); returns documents written."""
         with self._write_lock():
             docs = documents_for(catalog, item_id)
@@ -240,7 +242,7 @@ class SearchIndex:
         writer.commit()
         return len(docs or ())
 
-    def rebuild(self, catalog: Any, progress: Callable[[int, int], None] | None = None) -> int:
+    def rebuild(self, catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> int:
         """Index every catalog item into a new generation, then switch readers to it atomically.
 
         Updates made while the rebuild runs go to the old generation; after the switch, any
@@ -292,7 +294,7 @@ class SearchIndex:
                 shutil.rmtree(child, ignore_errors=True)
 
     # ---- verification ---------------------------------------------------------------------------
-    def verify(self, catalog: Any) -> list[VerifyProblem]:
+    def verify(self, catalog: Catalog) -> list[VerifyProblem]:
         """Every item whose indexed state differs from the catalog, in plain words."""
         try:
             view = self._view_now()
@@ -300,7 +302,7 @@ class SearchIndex:
             return [VerifyProblem("", str(exc))]
         return self._compare(catalog, view)
 
-    def repair(self, catalog: Any) -> list[VerifyProblem]:
+    def repair(self, catalog: Catalog) -> list[VerifyProblem]:
         """Bring the index back in step with the catalog; returns what was wrong (empty: nothing).
 
         Items that differ are re-indexed one by one (an interrupted update, an edit made while
@@ -317,7 +319,7 @@ class SearchIndex:
             self.update_item(catalog, item_id)
         return problems
 
-    def _compare(self, catalog: Any, view: View) -> list[VerifyProblem]:
+    def _compare(self, catalog: Catalog, view: View) -> list[VerifyProblem]:
         seg_counts: Counter[str] = Counter()
         reader = view.searcher.reader()
         item_col = view.column("item_id")
@@ -597,7 +599,7 @@ class SearchIndex:
         return self._view_now().searcher.doc_count()
 
 
-def periodic_repair(settings: Any, catalog: Any) -> None:
+def periodic_repair(settings: Settings, catalog: Catalog) -> None:
     """The worker's nightly check (``archive.jobs.queue.PERIODIC_TASKS``): repair, and say what was fixed."""
     problems = SearchIndex.open(settings).repair(catalog)
     if problems:
@@ -607,7 +609,7 @@ def periodic_repair(settings: Any, catalog: Any) -> None:
             write_audit(conn, actor="system:index", action="index.repair", new_value=text)
 
 
-def search(settings: Any, query: str, **kwargs: Any) -> SearchResults:
+def search(settings: Settings, query: str, **kwargs: Any) -> SearchResults:
     """``SearchIndex.open(settings).search(query, **kwargs)``."""
     return SearchIndex.open(settings).search(query, **kwargs)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from archive.catalog.db import Catalog
+from archive.catalog.models import TranscriptRevision
 from archive.core.errors import NotFoundError
 
 from .results import VerifyProblem
@@ -20,7 +22,7 @@ from .schema import CatalogState, catalog_state, item_documents
 __all__ = ["compare_with_catalog", "documents_for", "latest_revision"]
 
 
-def latest_revision(catalog: Any, item_id: str) -> Any | None:
+def latest_revision(catalog: Catalog, item_id: str) -> TranscriptRevision | None:
     """The item's latest transcript revision, with segments (None when it has no transcript)."""
     try:
         return catalog.get_revision(item_id)
@@ -28,7 +30,7 @@ def latest_revision(catalog: Any, item_id: str) -> Any | None:
         return None
 
 
-def documents_for(catalog: Any, item_id: str) -> list[dict[str, Any]] | None:
+def documents_for(catalog: Catalog, item_id: str) -> list[dict[str, Any]] | None:
     """The index documents of one item (its item document, then its segments); None if it is gone."""
     try:
         item = catalog.get_item(item_id)
@@ -38,7 +40,7 @@ def documents_for(catalog: Any, item_id: str) -> list[dict[str, Any]] | None:
 
 
 def compare_with_catalog(
-    catalog: Any,
+    catalog: Catalog,
     indexed: Mapping[str, CatalogState | None],
     segment_counts: Mapping[str, int],
 ) -> list[VerifyProblem]:

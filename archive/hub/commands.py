@@ -17,8 +17,8 @@ import click
 from archive.catalog.access import Viewer
 from archive.catalog.commands import item_document
 from archive.catalog.models import LANGUAGES, VISIBILITIES
-from archive.core.clikit import Context, Progress, emit_json, pass_ctx
-from archive.core.config import ROLES
+from archive.core.clikit import Context, Progress, emit_json, json_option, pass_ctx, role_option
+from archive.hub import feed_commands
 from archive.hub.events import (
     cancel_event,
     create_event,
@@ -29,7 +29,6 @@ from archive.hub.events import (
     update_event,
     visible_event,
 )
-from archive.hub.feed_commands import feed_group
 from archive.hub.recordings import attach_recording, recording_options
 from archive.hub.series import create_series, list_series, set_item_series
 from archive.hub.times import format_event_time
@@ -39,14 +38,6 @@ __all__ = ["COMMANDS", "event_group", "series_group"]
 HUB_LANGUAGES = ("yue", "zh", "en")
 LIST_KEYS = ("id", "title_zh", "title_en", "start_utc", "tz", "status", "series", "item_id")
 
-role_option = click.option(
-    "--role",
-    type=click.Choice(ROLES),
-    default="staff",
-    show_default=True,
-    help="See the events as this role would (public, members, staff).",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 fold_option = click.option(
     "--fold",
     type=click.IntRange(0, 1),
@@ -645,4 +636,4 @@ def series_assign(ctx: Context, item_id: str, series_id: str) -> None:
 
 
 # What the entry point ``archive.hub.commands:COMMANDS`` (group ``archive.commands``) gives the CLI.
-COMMANDS = [event_group, series_group, feed_group]
+COMMANDS = [event_group, series_group, *feed_commands.COMMANDS]

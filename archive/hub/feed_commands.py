@@ -22,7 +22,7 @@ from archive.core.errors import InputError
 from archive.hub.events import visible_event
 from archive.hub.feeds import event_ics, events_calendar, feed_base_url, podcast_feed, rss_feed
 
-__all__ = ["feed_group"]
+__all__ = ["COMMANDS", "feed_group"]
 
 
 def _write_output(data: bytes, output: str | None) -> None:
@@ -169,3 +169,6 @@ def feed_podcast(
         series_id=series_id,
     )
     _write_output(data, output)
+
+
+COMMANDS = [feed_group]
