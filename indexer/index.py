@@ -59,26 +59,26 @@ import os
 import shutil
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as windex
-from whoosh import query as wq
-
 from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.core.errors import IndexError_, InputError
+
 from archive.core.plugins import PeriodicTask
 
+from . import query_tree as qt
+from .engine import DEFAULT_ENGINE, DocRef, Engine, EngineSnapshot, EngineWriter, load_engine
 from .glossary import load_glossary
 from .glossary_access import glossary_for_viewer
 from .highlight import highlight_html
 from .locks import file_lock
-from .query import ParsedQuery, filter_queries, parse_query
+from .query import PHRASE_BOOST, ParsedQuery, filter_queries, parse_query
 from .results import (
     Hit,
     ItemGroup,
@@ -91,15 +91,8 @@ from .results import (
     join_notes,
     permalink,
 )
-from .schema import ITEM_FIELDS, ROLES, SEGMENT_FIELDS, make_schema
+from .schema import ITEM_FIELDS, ROLES, SEGMENT_FIELDS
 from .sync import compare_with_catalog, documents_for
-from .whoosh_reading import (
-    RoleDocs,
-    View,
-    postings_unfiltered,
-    raise_phrases,
-    unfiltered_when_asked,
-)
 
 __all__ = ["NIGHTLY_REPAIR", "SearchIndex", "periodic_repair", "search"]
 
@@ -108,22 +101,33 @@ WRITE_LOCK_TIMEOUT = 120.0  # a one-item update takes under a second; a swap a f
 MAX_PER_PAGE = 100
 MAX_SCORED = 1000
 RANKED_CACHE = 32  # ranked lists kept per index version, for paging
+BULK_ITEMS = 200  # a rebuild of more items than this may use the engine's bulk writer
+ENGINE_FILE = "ENGINE"  # in each generation folder: the engine that wrote it
 
 
 # -- the index --------------------------------------------------------------------------------
 _OPEN: dict[str, SearchIndex] = {}
 _OPEN_LOCK = threading.Lock()
 
+# The ranked lists of one snapshot version: (best documents, exact, at least this many).
+Ranked = tuple[list[tuple[float, DocRef]], bool, int]
+
 
 class SearchIndex:
     """The archive's search index. Obtain with :meth:`open`; safe to share between threads."""
 
-    def __init__(self, root: Path, home: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, home: Path | None = None, default_engine: str = DEFAULT_ENGINE
+    ) -> None:
         self.root = Path(root)
         self.home = home
+        self.default_engine = default_engine  # for a new index only: a recorded choice wins
         self._lock = threading.RLock()
-        self._view: View | None = None
-        self._role_cache: dict[tuple[str, str | None, str, int], frozenset[int]] = {}
+        self._engines: dict[str, Engine] = {}
+        self._snapshot: EngineSnapshot | None = None
+        self._snapshot_generation: str | None = None
+        self._ranked_version: str | None = None
+        self._ranked: dict[Any, Ranked] = {}
 
     # ---- opening -------------------------------------------------------------------------------
     @classmethod
@@ -134,8 +138,10 @@ class SearchIndex:
         with _OPEN_LOCK:
             index = _OPEN.get(key)
             if index is None:
-                index = cls(root, Path(settings.home))
+                index = cls(root, Path(settings.home), settings.search_engine)
                 _OPEN[key] = index
+            else:
+                index.default_engine = settings.search_engine
         index._ensure()
         return index
 
@@ -157,16 +163,42 @@ class SearchIndex:
             return None
         return name if name and (self.root / name).is_dir() else None
 
+    def engine_name(self, generation: str | None = None) -> str:
+        """The engine of ``generation`` (default: the current one), as recorded in its folder.
+
+        A generation written before engines could be chosen records none: it is Whoosh's. With
+        no index yet, the archive's setting (``ARCHIVE_SEARCH_ENGINE``).
+        """
+        generation = generation or self.current_generation()
+        if generation is None:
+            return self.default_engine
+        try:
+            name = (self.root / generation / ENGINE_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return DEFAULT_ENGINE
+        return name or DEFAULT_ENGINE
+
+    def _engine(self, name: str) -> Engine:
+        """One engine object per name and index (engines keep caches that outlive snapshots);
+        :class:`~archive.core.errors.ConfigError` for an engine this installation lacks."""
+        with self._lock:
+            engine = self._engines.get(name)
+            if engine is None:
+                engine = self._engines[name] = load_engine(name)
+            return engine
+
     def _ensure(self) -> None:
         if self.current_generation() is not None:
             return
         with self._write_lock():
             if self.current_generation() is not None:
                 return
+            engine = self._engine(self.default_engine)
             name = self._new_generation_name()
             path = self.root / name
             path.mkdir(parents=True)
-            windex.create_in(str(path), make_schema())
+            engine.create(path)
+            _record_engine(path, engine.name)
             self._set_current(name)
 
     def _new_generation_name(self) -> str:
@@ -179,41 +211,25 @@ class SearchIndex:
             os.fsync(fh.fileno())
         os.replace(tmp, self._current_file)
 
-    def _open_generation(self, name: str) -> windex.Index:
-        try:
-            return windex.open_dir(str(self.root / name))
-        except (windex.EmptyIndexError, OSError) as exc:
-            raise IndexError_(
-                f"the search index in {self.root} cannot be opened ({exc}); "
-                "run 'archive index rebuild'"
-            ) from exc
-
-    def _view_now(self) -> View:
-        """The current searcher, refreshed if the index changed since the last call."""
+    def _view_now(self) -> EngineSnapshot:
+        """The current snapshot, opened again if the index changed since the last call."""
         with self._lock:
             generation = self.current_generation()
             if generation is None:
                 self._ensure()
                 generation = self.current_generation()
             assert generation is not None
-            view = self._view
-            if view is not None and view.generation == generation and view.searcher.up_to_date():
-                return view
-            # A new searcher from scratch, never ``Searcher.refresh()``: whoosh-reloaded 2.7.5
-            # reuses the old segment readers there, with their old deletions, and even adds back
-            # segments a merge has removed, so a refreshed searcher can return a deleted
-            # (e.g. just hidden) document. Opening a segment reader is cheap (files are mapped).
-            for attempt in range(3):
-                try:
-                    ix = self._open_generation(generation)
-                    self._view = View(unfiltered_when_asked(ix.searcher()), generation)
-                    return self._view
-                except (OSError, IndexError_):
-                    # A writer's merge removed a segment between our reading the table of
-                    # contents and opening its files: read the newer table of contents.
-                    if attempt == 2:
-                        raise
-            raise AssertionError("unreachable")
+            snapshot = self._snapshot
+            if (
+                snapshot is not None
+                and self._snapshot_generation == generation
+                and snapshot.is_current()
+            ):
+                return snapshot
+            engine = self._engine(self.engine_name(generation))
+            self._snapshot = engine.snapshot(self.root / generation, generation)
+            self._snapshot_generation = generation
+            return self._snapshot
 
     # ---- writing -------------------------------------------------------------------------------
     def update_item(self, catalog: Catalog, item_id: str) -> int:
@@ -226,61 +242,70 @@ class SearchIndex:
         with self._write_lock():
             self._replace_locked(item_id, None)
 
-    def _replace_locked(self, item_id: str, docs: list[dict[str, Any]] | None) -> int:
+    def _writer(self) -> EngineWriter:
+        """A writer of the current generation (callers hold the write lock)."""
         generation = self.current_generation()
         if generation is None:
             raise IndexError_("the search index has not been created; run 'archive index rebuild'")
-        ix = self._open_generation(generation)
-        writer = ix.writer(timeout=WRITE_LOCK_TIMEOUT)
+        return self._engine(self.engine_name(generation)).writer(self.root / generation)
+
+    def _replace_locked(self, item_id: str, docs: list[dict[str, Any]] | None) -> int:
+        writer = self._writer()
         try:
-            writer.delete_by_term("item_id", item_id)
+            writer.delete_item(item_id)
             for doc in docs or ():
-                writer.add_document(**doc)
+                writer.add(doc)
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
         return len(docs or ())
 
-    def rebuild(self, catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> int:
+    def rebuild(
+        self,
+        catalog: Catalog,
+        progress: Callable[[int, int], None] | None = None,
+        engine: str | None = None,
+    ) -> int:
         """Index every catalog item into a new generation, then switch readers to it atomically.
 
-        Updates made while the rebuild runs go to the old generation; after the switch, any
-        item whose catalog state differs from the new generation is re-indexed, so none is lost.
-        Returns the number of documents indexed.
+        ``engine`` names the engine of the new generation (default: the index's recorded one);
+        a rebuild is how an archive changes engines. Updates made while the rebuild runs go to
+        the old generation; after the switch, any item whose catalog state differs from the new
+        generation is re-indexed, so none is lost. Returns the number of documents indexed.
         """
+        chosen = self._engine(engine or self.engine_name())  # ConfigError before any work
         rebuild_lock = self.root / "rebuild.lock"
         with file_lock(rebuild_lock, 0.0, "rebuilding the search index"):
             name = self._new_generation_name()
             path = self.root / name
             path.mkdir(parents=True)
-            ix = windex.create_in(str(path), make_schema())
-            ids = catalog.item_ids()
-            big = len(ids) > 200
-            cpus = os.cpu_count() or 1
-            writer = (
-                ix.writer(procs=min(2, cpus), limitmb=256, multisegment=True)
-                if big and cpus > 1
-                else ix.writer(limitmb=256)
-            )
             count = 0
             try:
-                for done, item_id in enumerate(ids, start=1):
-                    for doc in documents_for(catalog, item_id) or ():
-                        writer.add_document(**doc)
-                        count += 1
-                    if progress is not None:
-                        progress(done, len(ids))
+                chosen.create(path)
+                ids = catalog.item_ids()
+                writer = chosen.writer(path, bulk=len(ids) > BULK_ITEMS)
+                try:
+                    for done, item_id in enumerate(ids, start=1):
+                        for doc in documents_for(catalog, item_id) or ():
+                            writer.add(doc)
+                            count += 1
+                        if progress is not None:
+                            progress(done, len(ids))
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+                # Recorded before the switch: CURRENT never names a generation without its engine.
+                _record_engine(path, chosen.name)
             except BaseException:
-                writer.cancel()
                 shutil.rmtree(path, ignore_errors=True)
                 raise
-            writer.commit()
             with self._write_lock():
                 previous = self.current_generation()
                 self._set_current(name)
                 # Catch up with changes made while the new generation was being written.
-                problems = self._compare(catalog, self._view_now())
+                problems = compare_with_catalog(catalog, *self._indexed(self._view_now()))
                 for item_id in dict.fromkeys(p.item_id for p in problems if p.item_id):
                     self._replace_locked(item_id, documents_for(catalog, item_id))
                 self._remove_old_generations(keep={name, previous})
@@ -297,10 +322,10 @@ class SearchIndex:
     def verify(self, catalog: Catalog) -> list[VerifyProblem]:
         """Every item whose indexed state differs from the catalog, in plain words."""
         try:
-            view = self._view_now()
+            snapshot = self._view_now()
         except IndexError_ as exc:
             return [VerifyProblem("", str(exc))]
-        return self._compare(catalog, view)
+        return compare_with_catalog(catalog, *self._indexed(snapshot))
 
     def repair(self, catalog: Catalog) -> list[VerifyProblem]:
         """Bring the index back in step with the catalog; returns what was wrong (empty: nothing).
@@ -319,16 +344,11 @@ class SearchIndex:
             self.update_item(catalog, item_id)
         return problems
 
-    def _compare(self, catalog: Catalog, view: View) -> list[VerifyProblem]:
-        seg_counts: Counter[str] = Counter()
-        reader = view.searcher.reader()
-        item_col = view.column("item_id")
-        kind_col = view.column("kind")
-        for docnum in reader.all_doc_ids():
-            if kind_col[docnum] == "seg":
-                seg_counts[item_col[docnum]] += 1
-        indexed = {item_id: meta.state for item_id, meta in view.items.items()}
-        return compare_with_catalog(catalog, indexed, seg_counts)
+    @staticmethod
+    def _indexed(snapshot: EngineSnapshot) -> tuple[dict[str, Any], Any]:
+        """(catalog state of each indexed item, segment documents per item) of a snapshot."""
+        indexed = {item_id: meta.state for item_id, meta in snapshot.items().items()}
+        return indexed, snapshot.segment_counts()
 
     # ---- searching -----------------------------------------------------------------------------
     def search(
@@ -359,9 +379,9 @@ class SearchIndex:
             speaker=filters.speaker,
         )
         glossary = load_glossary(self.home) if expand else None
-        view = self._view_now()
-        allowed = self._allowed(view, role)
-        if glossary is not None and allowed is not None:
+        snapshot = self._view_now()
+        viewer = None if role == "staff" else role  # the engine's role: None sees everything
+        if glossary is not None and viewer is not None:
             # Below staff, a form from the data folder's own glossary is used (and named under
             # "Also searched") only where it occurs in text this role may read.
             glossary = glossary_for_viewer(
@@ -369,7 +389,7 @@ class SearchIndex:
                 query,
                 extra,
                 SEGMENT_FIELDS,
-                occurs=lambda key: self._occurs(view, allowed, key),
+                occurs=lambda key: snapshot.any_match(_anywhere(key), role=viewer),
             )
         # Two queries from one reading of the text: transcript segments (their one ``body``
         # field) and item documents (titles, descriptions, speakers, tags). Looking for each word
@@ -382,8 +402,6 @@ class SearchIndex:
         )
         if parsed.query is None:
             return empty
-        if allowed is not None and allowed.empty():
-            return empty  # nothing at all is visible to this role
         if parsed.filters_only:
             queries = [parsed.query]
         else:
@@ -392,128 +410,79 @@ class SearchIndex:
         # Score only the best MAX_SCORED documents of each: grouping and facets stay bounded
         # for a word found in 100,000 segments. Below that (nearly every real query) counts and
         # facets are exact; above it they cover the best MAX_SCORED segments, ``exact`` is False.
-        # The role restriction is applied by the index while it matches: documents above the
+        # The role restriction is applied by the engine while it matches: documents above the
         # role never reach the collector, so they are never returned, counted or highlighted.
         # Paging through results repeats the same search: keep the last few ranked lists for
-        # the current index version (a new searcher means a new version and an empty cache).
+        # the current snapshot version (a new version means an empty cache).
         key = (query, role, filters, expand)
-        cached = view.ranked.get(key)
+        cached = self._ranked_list(snapshot.version, key)
         if cached is None:
-            top: list[tuple[float, int]] = []
+            top: list[tuple[float, DocRef]] = []
             exact = True
             at_least = 0
             for n, q in enumerate(queries):
-                if allowed is not None:
-                    # The role's set excludes deleted documents: the collector's check against it
-                    # (one set lookup a match, paid anyway) replaces Whoosh's per-posting check.
-                    with postings_unfiltered():
-                        results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
-                else:
-                    results = view.searcher.search(q, limit=MAX_SCORED, filter=allowed)
+                found, more = snapshot.search(q, role=viewer, limit=MAX_SCORED)
                 if n == 0 and parsed.boosts:
-                    top.extend(raise_phrases(view.searcher, results.top_n, parsed.boosts))
-                else:
-                    top.extend(results.top_n)
-                if results.scored_length() >= MAX_SCORED:
-                    # Counting the rest would mean matching everything again, unscored (Whoosh's
-                    # ``len(results)``): that doubles the time of exactly the slowest searches.
+                    found = _raise_phrases(snapshot, found, parsed.boosts)
+                top.extend(found)
+                if more:
                     exact = False
-                    at_least += results.scored_length()
+                    at_least += len(found)
             top.sort(key=lambda pair: (-pair[0], pair[1]))
-            with self._lock:
-                if len(view.ranked) >= RANKED_CACHE:
-                    view.ranked.pop(next(iter(view.ranked)))
-                view.ranked[key] = (top, exact, at_least)
+            self._keep_ranked(snapshot.version, key, (top, exact, at_least))
         else:
             top, exact, at_least = cached
-        out = self._assemble(view, parsed, top, role, page, per_page, hits_per_item, notice)
+        out = self._assemble(snapshot, parsed, top, role, page, per_page, hits_per_item, notice)
         if exact:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
 
-    def _occurs(self, view: View, allowed: RoleDocs, key: tuple[str, ...]) -> bool:
-        """Whether the token sequence ``key`` is in any field of a document in ``allowed``."""
-        fields = sorted({*SEGMENT_FIELDS, *ITEM_FIELDS})
-        if len(key) == 1:
-            query: wq.Query = wq.Or([wq.Term(f, key[0]) for f in fields])
-        else:
-            query = wq.Or([wq.Phrase(f, list(key)) for f in fields])
-        if allowed.empty():
-            return False
-        with postings_unfiltered():
-            return view.searcher.search(query, limit=1, filter=allowed).scored_length() > 0
+    def _ranked_list(self, version: str, key: Any) -> Ranked | None:
+        with self._lock:
+            return self._ranked.get(key) if self._ranked_version == version else None
 
-    def _allowed(self, view: View, role: str) -> RoleDocs | None:
-        """The documents ``role`` may see, as a filter (None for staff: everything).
-
-        Built per Whoosh segment and cached by segment id: segments never change once written
-        (deletions only hide documents, which then never match), so after an incremental update
-        only the new small segment is read, not the whole index. Passing a ready set as the
-        filter avoids Whoosh rebuilding it from a query on every search.
-        """
-        if role == "staff":
-            return None
-        leaves = []
-        live_keys = set()
-        for leaf, offset in view.searcher.leaf_searchers():
-            segment = leaf.reader().segment() if hasattr(leaf.reader(), "segment") else None
-            # The number of deletions is part of the key: a segment's deletions only grow, and
-            # the set must never contain a deleted document (searches rely on it, see
-            # ``postings_unfiltered``).
-            key = (
-                view.generation,
-                segment.segment_id() if segment is not None else None,
-                role,
-                segment.deleted_count() if segment is not None else 0,
-            )
-            docs = self._role_cache.get(key) if key[1] is not None else None
-            if docs is None:
-                docs = frozenset(leaf.docs_for_query(wq.Term("visible_to", role)))
-                if key[1] is not None:
-                    self._role_cache[key] = docs
-            live_keys.add(key)
-            leaves.append((offset, docs))
-        for key in [k for k in self._role_cache if k[2] == role and k not in live_keys]:
-            del self._role_cache[key]  # segments merged away
-        return RoleDocs(leaves)
+    def _keep_ranked(self, version: str, key: Any, ranked: Ranked) -> None:
+        with self._lock:
+            if self._ranked_version != version:
+                self._ranked_version = version
+                self._ranked = {}
+            if len(self._ranked) >= RANKED_CACHE:
+                self._ranked.pop(next(iter(self._ranked)))
+            self._ranked[key] = ranked
 
     def _assemble(
         self,
-        view: View,
+        snapshot: EngineSnapshot,
         parsed: ParsedQuery,
-        top: list[tuple[float, int]],
+        top: list[tuple[float, DocRef]],
         role: str,
         page: int,
         per_page: int,
         hits_per_item: int,
         notice: str | None,
     ) -> SearchResults:
-        item_col = view.column("item_id")
-        kind_col = view.column("kind")
-        lang_col = view.column("lang")
-        speaker_col = view.column("speaker_facet")
-        items = view.items
+        value = snapshot.value
+        items = snapshot.items()
         best: dict[str, float] = {}
         seg_docs: dict[str, list[tuple[float, int]]] = defaultdict(list)
         item_doc: dict[str, tuple[float, int]] = {}
         langs: dict[str, set[str]] = defaultdict(set)
         speakers: dict[str, set[str]] = defaultdict(set)
         total_hits = 0
-        vis_col = view.column("visibility")
         rank = ROLES.index(role)
         for score, docnum in top:  # best first
-            if ROLES.index(vis_col[docnum] or "staff") > rank:
+            if ROLES.index(value("visibility", docnum) or "staff") > rank:
                 continue  # cannot happen (the filter excludes it); a second lock on the door
-            item_id = item_col[docnum]
+            item_id = value("item_id", docnum)
             if item_id not in best:
                 best[item_id] = score
-            if kind_col[docnum] == "seg":
+            if value("kind", docnum) == "seg":
                 total_hits += 1
                 seg_docs[item_id].append((score, docnum))
-                lang = lang_col[docnum]
+                lang = value("lang", docnum)
                 if lang:
                     langs[item_id].add(lang)
-                speaker = speaker_col[docnum]
+                speaker = value("speaker_facet", docnum)
                 if speaker:
                     speakers[item_id].add(speaker)
             else:
@@ -537,7 +506,7 @@ class SearchIndex:
             meta = items.get(item_id) or ItemMeta("", "", "", None, "", (), None)
             hits: list[Hit] = []
             for score, docnum in seg_docs.get(item_id, [])[:hits_per_item]:
-                f = view.searcher.stored_fields(docnum)
+                f = snapshot.stored(docnum)
                 start = float(f.get("start") or 0.0)
                 text_zh = f.get("text_zh", "")
                 text_en = f.get("text_en", "")
@@ -596,7 +565,42 @@ class SearchIndex:
         )
 
     def doc_count(self) -> int:
-        return self._view_now().searcher.doc_count()
+        return self._view_now().doc_count()
+
+
+def _anywhere(key: tuple[str, ...]) -> qt.Node:
+    """The token sequence ``key`` in any field of a segment or an item document."""
+    fields = sorted({*SEGMENT_FIELDS, *ITEM_FIELDS})
+    if len(key) == 1:
+        return qt.Or(tuple(qt.Term(f, key[0]) for f in fields))
+    return qt.Or(tuple(qt.Phrase(f, key) for f in fields))
+
+
+def _raise_phrases(
+    snapshot: EngineSnapshot, ranked: list[tuple[float, DocRef]], boosts: tuple[qt.Node, ...]
+) -> list[tuple[float, DocRef]]:
+    """The best matches, with those holding a preferred phrase scored ``1 + PHRASE_BOOST`` times.
+
+    Inside the query (``AndMaybe``) the phrase would add about as much again as its words score,
+    PHRASE_BOOST times, but at the cost of reading positions at every match; here they are
+    checked for the few hundred best documents only.
+    """
+    if not ranked:
+        return ranked
+    docs = [doc for _score, doc in ranked]
+    found: set[DocRef] = set()
+    for boost in boosts:
+        found |= snapshot.matching(boost, docs)
+    factor = 1.0 + PHRASE_BOOST
+    return [(score * factor if doc in found else score, doc) for score, doc in ranked]
+
+
+def _record_engine(path: Path, name: str) -> None:
+    """Write which engine a generation folder holds (read by :meth:`SearchIndex.engine_name`)."""
+    target = path / ENGINE_FILE
+    target.write_text(name + "\n", encoding="utf-8")
+    with open(target, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def periodic_repair(settings: Settings, catalog: Catalog) -> None:

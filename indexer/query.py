@@ -30,9 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from whoosh import matching as wmatching
-from whoosh import query as wq
-
+from . import query_tree as qt
 from .analysis import analyze, fold
 from .glossary import Glossary, form_key
 from .schema import DEFAULT_FIELDS, normalise_lang
@@ -285,14 +283,14 @@ class HighlightSpec:
 @dataclass(frozen=True)
 class ParsedQuery:
     text: str
-    query: wq.Query | None  # None: nothing to search for
+    query: qt.Node | None  # None: nothing to search for
     notice: str | None = None
     expansions: tuple[str, ...] = ()
     highlight: HighlightSpec = field(default_factory=HighlightSpec)
     filters_only: bool = False  # only field filters: list the matching items
     # With ``defer_boosts``: phrases that raise a match's score by ``1 + PHRASE_BOOST`` when
     # present, applied by the caller to the best matches only (see ``word_run``).
-    boosts: tuple[wq.Query, ...] = ()
+    boosts: tuple[qt.Node, ...] = ()
 
 
 @dataclass
@@ -308,25 +306,25 @@ class _Build:
     count: int = 0
     ignored: list[str] = field(default_factory=list)
     defer_boosts: bool = False
-    boosts: list[wq.Query] = field(default_factory=list)
+    boosts: list[qt.Node] = field(default_factory=list)
 
     # ---- helpers -----------------------------------------------------------------------------
-    def tokens_node(self, tokens: Sequence[str], label: str, boost: float = 1.0) -> wq.Query:
+    def tokens_node(self, tokens: Sequence[str], label: str, boost: float = 1.0) -> qt.Node:
         self.count += 1
         toks = tuple(tokens)
         if len(toks) == 1:
             self.terms.add(toks[0])
-            return wq.Or([wq.Term(f, toks[0], boost=b * boost) for f, b in self.fields.items()])
+            return qt.Or(tuple(qt.Term(f, toks[0], b * boost) for f, b in self.fields.items()))
         self.phrases.append(toks)
-        return wq.Or([wq.Phrase(f, list(toks), boost=b * boost) for f, b in self.fields.items()])
+        return qt.Or(tuple(qt.Phrase(f, toks, b * boost) for f, b in self.fields.items()))
 
-    def prefix_node(self, prefix: str, han: bool) -> wq.Query:
+    def prefix_node(self, prefix: str, han: bool) -> qt.Node:
         self.count += 1
         if han:
             self.han_chars.add(prefix)
         else:
             self.prefixes.append(prefix)
-        return wq.Or([wq.Prefix(f, prefix, boost=b) for f, b in self.fields.items()])
+        return qt.Or(tuple(qt.Prefix(f, prefix, b) for f, b in self.fields.items()))
 
     def add_expansions(self, forms: Iterable[str], typed_keys: set[tuple[str, ...]]) -> list[str]:
         added: list[str] = []
@@ -341,8 +339,8 @@ class _Build:
         return added
 
     def forms_query(
-        self, original: wq.Query, forms: Iterable[str], typed_keys: set[tuple[str, ...]]
-    ) -> wq.Query:
+        self, original: qt.Node, forms: Iterable[str], typed_keys: set[tuple[str, ...]]
+    ) -> qt.Node:
         # A form that contains a shorter one (法定最低工資 ⊃ 最低工資, "statutory minimum wage" ⊃
         # "minimum wage") finds nothing the shorter one misses: it is listed as searched but adds
         # no matcher. Each phrase costs a positions check at every candidate, and long glossary
@@ -355,10 +353,10 @@ class _Build:
                 continue
             kept.append(key)
             extra.append(self.tokens_node(key, form))
-        return wq.Or([original, *extra]) if extra else original
+        return qt.Or((original, *extra)) if extra else original
 
     # ---- one word as typed --------------------------------------------------------------------
-    def word(self, text: Text) -> wq.Query | None:
+    def word(self, text: Text) -> qt.Node | None:
         toks = analyze(text.raw, tail_unigrams=False)
         if not toks:
             self.ignored.append(text.raw)
@@ -379,13 +377,13 @@ class _Build:
                 [self.tokens_node([t.text for t in toks[:-1]], text.raw)] if len(toks) > 1 else []
             )
             parts.append(self.prefix_node(raw_last, last.han))
-            return parts[0] if len(parts) == 1 else wq.And(parts)
+            return parts[0] if len(parts) == 1 else qt.And(tuple(parts))
         if len(toks) == 1 and toks[0].han and len(toks[0].text) == 1:
             return self.prefix_node(toks[0].text, True)
         return self.tokens_node([t.text for t in toks], text.raw)
 
     # ---- a run of consecutive plain words: glossary expansion and the phrase boost -------------
-    def word_run(self, words: list[Text]) -> list[wq.Query]:
+    def word_run(self, words: list[Text]) -> list[qt.Node]:
         atoms: list[tuple[Text, list[str], bool, str]] = []  # (text, keys, pure_han, folded run)
         for w in words:
             toks = analyze(w.raw, tail_unigrams=False)
@@ -416,7 +414,7 @@ class _Build:
                 if s <= match.start and match.end <= e and atoms[i][2]:
                     partial.setdefault(i, []).append(match)
                     break
-        out: list[wq.Query] = []
+        out: list[qt.Node] = []
         i = 0
         while i < len(atoms):
             if i in covered:
@@ -436,33 +434,33 @@ class _Build:
         # Several English words typed together: prefer segments where they form a phrase.
         latin = [a for a in atoms if not a[2] and not a[0].prefix]
         if len(latin) >= 2 and len(latin) == len(atoms):
-            phrase = [k for a in latin for k in a[1]]
-            required = wq.And(out) if len(out) > 1 else out[0]
+            phrase = tuple(k for a in latin for k in a[1])
+            required = qt.And(tuple(out)) if len(out) > 1 else out[0]
             if self.defer_boosts:
                 # Checked afterwards on the best matches only: inside the query, Whoosh reads
                 # positions at every match (10x the time of the words alone on a large index)
                 # and the words alone can skip whole blocks of low-scoring postings.
                 self.boosts.append(
-                    wq.Or([wq.Phrase(f, phrase, boost=b) for f, b in self.fields.items()])
+                    qt.Or(tuple(qt.Phrase(f, phrase, b) for f, b in self.fields.items()))
                 )
                 return [required]
-            boost = wq.Or(
-                [wq.Phrase(f, phrase, boost=b * PHRASE_BOOST) for f, b in self.fields.items()]
+            boost = qt.Or(
+                tuple(qt.Phrase(f, phrase, b * PHRASE_BOOST) for f, b in self.fields.items())
             )
-            return [wq.AndMaybe(required, boost)]
+            return [qt.AndMaybe(required, boost)]
         return out
 
-    def _plain(self, atoms: list[tuple[Text, list[str], bool, str]]) -> wq.Query:
+    def _plain(self, atoms: list[tuple[Text, list[str], bool, str]]) -> qt.Node:
         parts = [q for q in (self.word(a[0]) for a in atoms) if q is not None]
-        return parts[0] if len(parts) == 1 else wq.And(parts)
+        return parts[0] if len(parts) == 1 else qt.And(tuple(parts))
 
     def _split_han(
         self, atom: tuple[Text, list[str], bool, str], offset: int, matches: list[object]
-    ) -> wq.Query:
+    ) -> qt.Node:
         """A Chinese run with glossary terms inside: as typed, or term by term with expansions."""
         text, _keys, _, run = atom
         whole = self.word(text)
-        pieces: list[wq.Query] = []
+        pieces: list[qt.Node] = []
         pos = 0
         for match in matches:
             s = match.start - offset  # type: ignore[attr-defined]
@@ -480,11 +478,11 @@ class _Build:
             rest = self.word(Text(run[pos:]))
             if rest is not None:
                 pieces.append(rest)
-        split = pieces[0] if len(pieces) == 1 else wq.And(pieces)
-        return wq.Or([whole, split]) if whole is not None else split
+        split = pieces[0] if len(pieces) == 1 else qt.And(tuple(pieces))
+        return qt.Or((whole, split)) if whole is not None else split
 
     # ---- the tree ------------------------------------------------------------------------------
-    def build(self, node: Node) -> tuple[wq.Query | None, list[wq.Query]]:
+    def build(self, node: Node) -> tuple[qt.Node | None, list[qt.Node]]:
         """(text query or None, filter queries) of a node."""
         if isinstance(node, Text):
             if node.phrase:
@@ -502,20 +500,20 @@ class _Build:
             del self.boosts[kept_boosts:]  # an excluded phrase raises nothing
             if filters:
                 self.notes.append("excluding a field filter is not supported; it was ignored")
-            return (wq.Not(inner) if inner is not None else None), []
+            return (qt.Not(inner) if inner is not None else None), []
         if isinstance(node, OrNode):
-            parts: list[wq.Query] = []
+            parts: list[qt.Node] = []
             for child in node.children:
                 q, filters = self.build(child)
                 if filters:
                     q = _and([q, *filters] if q is not None else filters)
                 if q is not None:
                     parts.append(q)
-            return (wq.Or(parts) if len(parts) > 1 else (parts[0] if parts else None)), []
+            return (qt.Or(tuple(parts)) if len(parts) > 1 else (parts[0] if parts else None)), []
         assert isinstance(node, AndNode)
-        positives: list[wq.Query] = []
-        negatives: list[wq.Query] = []
-        filters: list[wq.Query] = []
+        positives: list[qt.Node] = []
+        negatives: list[qt.Node] = []
+        filters: list[qt.Node] = []
         pending: list[Text] = []
 
         def flush() -> None:
@@ -530,7 +528,7 @@ class _Build:
             flush()
             q, more = self.build(child)
             filters.extend(more)
-            if isinstance(q, wq.Not):
+            if isinstance(q, qt.Not):
                 negatives.append(q.query)
             elif q is not None:
                 positives.append(q)
@@ -539,10 +537,10 @@ class _Build:
             raise QuerySyntaxError("a search cannot consist of exclusions only")
         query = _and(positives)
         if query is not None and negatives:
-            query = Excluding(query, wq.Or(negatives) if len(negatives) > 1 else negatives[0])
+            query = qt.Excluding(query, qt.Or(tuple(negatives)) if len(negatives) > 1 else negatives[0])
         return query, filters
 
-    def phrase(self, node: Text) -> wq.Query | None:
+    def phrase(self, node: Text) -> qt.Node | None:
         toks = analyze(node.raw, tail_unigrams=False)
         if not toks:
             self.ignored.append(f'"{node.raw}"')
@@ -555,10 +553,10 @@ class _Build:
                 return self.forms_query(q, entries[0].forms, {keys})
         return q
 
-    def field_filter(self, node: FieldFilter) -> wq.Query | None:
+    def field_filter(self, node: FieldFilter) -> qt.Node | None:
         value = node.value.strip()
         if node.name == "collection":
-            return wq.Term("collection", value.lower())
+            return qt.Term("collection", value.lower())
         if node.name == "year":
             m = _YEAR_RE.match(value)
             if not m:
@@ -573,20 +571,20 @@ class _Build:
                 self.notes.append(f"year:{value} was ignored: the range is too wide")
                 return None
             # Years are indexed as terms: an Or of a few terms is far cheaper than NumericRange.
-            return wq.Or([wq.Term("year", str(y)) for y in range(lo, hi + 1)])
+            return qt.Or(tuple(qt.Term("year", str(y)) for y in range(lo, hi + 1)))
         if node.name == "lang":
             lang = normalise_lang(value)
             if not lang:
                 self.notes.append(f"lang:{value} was ignored: use lang:zh or lang:en")
                 return None
-            return wq.Term("lang", lang)
+            return qt.Term("lang", lang)
         field_name = "speaker" if node.name == "speaker" else "tags"
         toks = analyze(value, stem=node.name != "speaker", tail_unigrams=False)
         if not toks:
             self.notes.append(f"{node.name}:{value} was ignored: nothing to search for in it")
             return None
-        keys = [t.text for t in toks]
-        return wq.Term(field_name, keys[0]) if len(keys) == 1 else wq.Phrase(field_name, keys)
+        keys = tuple(t.text for t in toks)
+        return qt.Term(field_name, keys[0]) if len(keys) == 1 else qt.Phrase(field_name, keys)
 
 
 def _leaves_words(run: str, offset: int, matches: list[Any]) -> bool:
@@ -611,38 +609,6 @@ def _han_contiguous(raw: str) -> bool:
     return all(b.start == a.start + 1 for a, b in zip(toks, toks[1:], strict=False))
 
 
-class _ExcludingMatcher(wmatching.AndNotMatcher):
-    """Whoosh's ``AndNotMatcher`` with its two slips fixed (whoosh-reloaded 2.7.5).
-
-    On creation it only steps past an excluded document when both lists start on the same one,
-    so when the exclusion list starts earlier the first candidate is never checked; and its
-    ``skip_to`` (from ``BiMatcher``) moves both lists without looking for a match. Either way
-    ``dock -strike`` could return a segment with "dock strike" in it, depending on document
-    numbers (found by a test that failed one run in three).
-    """
-
-    def _find_first(self) -> None:
-        if self.a.is_active():
-            self._find_next()
-
-    def skip_to(self, id: int) -> Any:
-        if not self.a.is_active():
-            raise wmatching.ReadTooFar
-        moved = self.a.skip_to(id)
-        if self.a.is_active():
-            self._find_next()
-        return moved
-
-
-class Excluding(wq.AndNot):
-    """``a ANDNOT b`` that really drops every document of ``b`` (see ``_ExcludingMatcher``)."""
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        scored = self.a.matcher(searcher, context)
-        excluded = self.b.matcher(searcher, searcher.boolean_context())
-        return _ExcludingMatcher(scored, excluded)
-
-
 def _contains_run(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
     """Whether ``shorter`` occurs in ``longer`` as consecutive tokens."""
     n = len(shorter)
@@ -651,11 +617,11 @@ def _contains_run(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
     )
 
 
-def _and(parts: Sequence[wq.Query | None]) -> wq.Query | None:
+def _and(parts: Sequence[qt.Node | None]) -> qt.Node | None:
     real = [p for p in parts if p is not None]
     if not real:
         return None
-    return real[0] if len(real) == 1 else wq.And(real)
+    return real[0] if len(real) == 1 else qt.And(tuple(real))
 
 
 def _plain_words(text: str) -> list[Text]:
@@ -680,10 +646,10 @@ def filter_queries(
     year: int | str | None = None,
     lang: str | None = None,
     speaker: str | None = None,
-) -> tuple[list[wq.Query], list[str]]:
+) -> tuple[list[qt.Node], list[str]]:
     """Queries for the filter controls (the same rules as ``collection:`` etc. in the text)."""
     build = _Build(None)
-    out: list[wq.Query] = []
+    out: list[qt.Node] = []
     for name, value in (
         ("collection", collection),
         ("year", year),
@@ -701,7 +667,7 @@ def filter_queries(
 def parse_query(
     text: str,
     glossary: Glossary | None = None,
-    extra_filters: Sequence[wq.Query] = (),
+    extra_filters: Sequence[qt.Node] = (),
     fields: dict[str, float] | None = None,
     *,
     defer_boosts: bool = False,
@@ -721,8 +687,8 @@ def parse_query(
     if not raw.strip():
         return ParsedQuery(text, None, "Type a word or a phrase to search for.")
     build = _Build(glossary, fields, defer_boosts=defer_boosts)
-    query: wq.Query | None
-    filters: list[wq.Query]
+    query: qt.Node | None
+    filters: list[qt.Node]
     try:
         tree = _Parser(_lex(raw)).parse()
         if isinstance(tree, NotNode):
@@ -756,7 +722,7 @@ def parse_query(
         return ParsedQuery(text, None, _sentence(notes), expansions, spec)
     if query is None:
         # Only filters: list the items they select (their item documents, not every segment).
-        combined = _and([wq.Term("kind", "item"), *all_filters])
+        combined = _and([qt.Term("kind", "item"), *all_filters])
         return ParsedQuery(text, combined, _sentence(notes), expansions, spec, filters_only=True)
     combined = _and([query, *all_filters])
     return ParsedQuery(

@@ -1,12 +1,13 @@
-"""Whoosh-specific reading: a searcher's view per index version and the internals that speed it up.
+"""The Whoosh internals that make the Whoosh engine (:mod:`indexer.whoosh_engine`) fast.
 
-* :class:`View` — a searcher and what is derived from it once per index version: fast columns,
-  the indexed items (:class:`~indexer.results.ItemMeta`) and the ranked lists kept for paging.
+* :class:`FastColumn` — a column's values by document number, read and decoded once per
+  searcher (grouping and facets read several columns for each of up to 2,000 ranked documents).
 * :class:`RoleDocs` — the documents a role may see, as a Whoosh ``DocIdSet`` filter kept per
-  segment (built and cached by :meth:`indexer.index.SearchIndex._allowed`).
+  segment (built and cached by :meth:`indexer.whoosh_engine.WhooshSnapshot.allowed`).
 * :func:`postings_unfiltered` / :func:`unfiltered_when_asked` — posting lists of segments with
   deletions without Whoosh's per-posting deletion filter, where a role filter makes it redundant.
-* :func:`raise_phrases` — the preferred-phrase boost, applied to the best matches only.
+* :func:`docs_matching` — which of a few ranked documents a query matches, read in document
+  order (the preferred-phrase boost checks the best matches only).
 
 These reach into Whoosh internals (``VarBytesColumn.Reader``, ``SegmentReader.postings``); each
 falls back to Whoosh's own behaviour when they are not what it expects.
@@ -16,11 +17,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import json
 import threading
-from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from whoosh import query as wq
@@ -28,54 +26,10 @@ from whoosh.idsets import DocIdSet
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
-from .query import PHRASE_BOOST
-from .results import ItemMeta
-from .schema import CatalogState
-
-__all__ = ["RoleDocs", "View", "postings_unfiltered", "raise_phrases", "unfiltered_when_asked"]
+__all__ = ["FastColumn", "RoleDocs", "docs_matching", "postings_unfiltered", "unfiltered_when_asked"]
 
 
-@dataclass
-class View:
-    """A searcher and what is derived from it once per index version."""
-
-    searcher: Searcher
-    generation: str
-    _items: dict[str, ItemMeta] | None = None
-    _columns: dict[str, Any] = field(default_factory=dict)
-    ranked: dict[Any, tuple[list[tuple[float, int]], bool, int]] = field(default_factory=dict)
-
-    def column(self, name: str) -> Any:
-        if name not in self._columns:
-            reader = self.searcher.reader()
-            # An empty index (no segment yet) has no columns at all.
-            self._columns[name] = (
-                _FastColumn(self.searcher, name) if reader.has_column(name) else defaultdict(str)
-            )
-        return self._columns[name]
-
-    @property
-    def items(self) -> dict[str, ItemMeta]:
-        if self._items is None:
-            items: dict[str, ItemMeta] = {}
-            for docnum in self.searcher.document_numbers(kind="item"):
-                f = self.searcher.stored_fields(docnum)
-                meta = json.loads(f.get("meta") or "{}")
-                year = f.get("year") or ""
-                items[f["item_id"]] = ItemMeta(
-                    f.get("title_zh", ""),
-                    f.get("title_en", ""),
-                    f.get("collection", ""),
-                    int(year) if year.isdigit() else None,
-                    f.get("lang", ""),
-                    tuple(meta.get("speakers", ())),
-                    CatalogState.from_json(f["state"]) if f.get("state") else None,
-                )
-            self._items = items
-        return self._items
-
-
-class _FastColumn:
+class FastColumn:
     """A column's values by global document number, faster than Whoosh's own column reader.
 
     Whoosh's multi-segment reader finds the segment with a Python ``bisect`` wrapper and decodes
@@ -211,29 +165,25 @@ def unfiltered_when_asked(searcher: Searcher) -> Searcher:
     return searcher
 
 
-def raise_phrases(
-    searcher: Searcher, ranked: list[tuple[float, int]], boosts: tuple[wq.Query, ...]
-) -> list[tuple[float, int]]:
-    """The best matches, with those holding a preferred phrase scored ``1 + PHRASE_BOOST`` times.
+def docs_matching(searcher: Searcher, query: wq.Query, docs: Iterable[int]) -> set[int]:
+    """Which of ``docs`` match ``query``, unscored.
 
-    Inside the query (``AndMaybe``) the phrase would add about as much again as its words score,
-    PHRASE_BOOST times, but at the cost of reading positions at every match; here they are read
-    for the few hundred best documents only, in document order so each matcher moves forward.
+    Inside the query (``AndMaybe``) a preferred phrase would cost reading positions at every
+    match; this reads them for the few hundred best documents only, in document order so the
+    matcher only moves forward.
     """
-    if not ranked:
-        return ranked
-    wanted = sorted(docnum for _score, docnum in ranked)
+    wanted = sorted(docs)
     found: set[int] = set()
-    for boost in boosts:
-        matcher = boost.matcher(searcher, searcher.boolean_context())
-        for docnum in wanted:
+    if not wanted:
+        return found
+    matcher = query.matcher(searcher, searcher.boolean_context())
+    for docnum in wanted:
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
             if not matcher.is_active():
                 break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                found.add(docnum)
-    factor = 1.0 + PHRASE_BOOST
-    return [(score * factor if docnum in found else score, docnum) for score, docnum in ranked]
+        if matcher.id() == docnum:
+            found.add(docnum)
+    return found

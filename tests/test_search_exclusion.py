@@ -13,7 +13,7 @@ from whoosh import fields
 from whoosh import query as wq
 from whoosh.filedb.filestore import RamStorage
 
-from indexer.query import Excluding
+from indexer.whoosh_engine import Excluding
 
 # document number -> text; "strike" starts before "dock" does
 DOCS = ["strike", "dock strike", "dock", "dock strike", "dock", "strike", "dock"]

@@ -190,18 +190,24 @@ WAGES = "law\t最低工資|法定最低工資|最低工資條例\tminimum wage|s
 def test_forms_containing_a_shorter_form_add_no_matcher(
     tmp_path: Path, typed: str, searched_as: set[tuple[str, ...]]
 ) -> None:
-    from whoosh import query as wq
-
+    from indexer import query_tree as qt
     from indexer.query import parse_query
+
+    def leaves(node):
+        for part in getattr(node, "parts", ()):
+            yield from leaves(part)
+        for name in ("required", "optional", "positive", "negative"):
+            if hasattr(node, name):
+                yield from leaves(getattr(node, name))
+        if isinstance(node, qt.Term | qt.Phrase):
+            yield node
 
     path = tmp_path / "g.tsv"
     path.write_text(WAGES, encoding="utf-8")
     parsed = parse_query(typed, load_glossary(paths=[path]), [], fields={"body": 1.0})
     assert {"法定最低工資", "statutory minimum wage"} - {typed} <= set(parsed.expansions)
     phrases = {
-        tuple(q.words) if isinstance(q, wq.Phrase) else (q.text,)
-        for q in parsed.query.leaves()
-        if isinstance(q, wq.Phrase | wq.Term)
+        tuple(q.words) if isinstance(q, qt.Phrase) else (q.text,) for q in leaves(parsed.query)
     }
     assert searched_as <= phrases
     assert ("statutori", "minimum", "wage") not in phrases

@@ -5,7 +5,7 @@ Everything lives under one data folder (``--home DIR`` or ``ARCHIVE_HOME``, defa
     catalog.sqlite     the catalog (items, media, transcripts, jobs, accounts, audit)
     queue.sqlite       the embedded task queue (huey) when no Redis URL is set
     media/             content-addressed originals and derivatives: media/ab/abcdef....ext
-    index/             the Whoosh search index
+    index/             the search index (Whoosh by default, or tantivy: ARCHIVE_SEARCH_ENGINE)
     tmp/               downloads and uploads in progress (same file system, so moves are atomic)
 """
 
@@ -18,9 +18,12 @@ from pathlib import Path
 from archive.core.errors import ConfigError
 from archive.core.login_guard import parse_trusted
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["SEARCH_ENGINES", "Settings", "load_settings"]
 
 ROLES = ("public", "members", "staff")
+# The search engines a new archive may choose (indexer.engine.ENGINE_NAMES; a test keeps them
+# equal: this floor cannot import the indexer).
+SEARCH_ENGINES = ("whoosh", "tantivy")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     login_verify_concurrency: int = 2  # ARCHIVE_LOGIN_VERIFY_CONCURRENCY: Argon2 checks at once
     login_address_failures: int = 20  # ARCHIVE_LOGIN_ADDRESS_FAILURES: per address, any names
+    # ARCHIVE_SEARCH_ENGINE: the engine of a *new* search index; an existing index keeps the
+    # engine recorded in it until 'archive index rebuild --engine' changes it.
+    search_engine: str = "whoosh"
 
     @property
     def catalog_path(self) -> Path:
@@ -86,6 +92,12 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
 
     proxies = os.environ.get("ARCHIVE_TRUSTED_PROXIES", "")
     parse_trusted(proxies)  # ConfigError now, not at the first log-in
+    engine = os.environ.get("ARCHIVE_SEARCH_ENGINE", "").strip().lower() or "whoosh"
+    if engine not in SEARCH_ENGINES:
+        raise ConfigError(
+            f"ARCHIVE_SEARCH_ENGINE must be one of {', '.join(SEARCH_ENGINES)}, "
+            f"not {os.environ['ARCHIVE_SEARCH_ENGINE']!r}"
+        )
     return Settings(
         home=path,
         whisper_model=os.environ.get("ARCHIVE_WHISPER_MODEL") or None,
@@ -98,6 +110,7 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
         login_verify_concurrency=_positive("ARCHIVE_LOGIN_VERIFY_CONCURRENCY", 2),
         login_address_failures=_positive("ARCHIVE_LOGIN_ADDRESS_FAILURES", 20),
+        search_engine=engine,
     )
 
 
