@@ -9,9 +9,10 @@ import time
 
 import click
 
-from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.clikit import Context, emit_json, json_option, pass_ctx
 from archive.core.config import ROLES
 
+from .engine import ENGINE_NAMES
 from .index import SearchIndex
 from .results import SearchFilters
 
@@ -153,16 +154,29 @@ def index_group() -> None:
 
 
 @index_group.command("rebuild")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINE_NAMES),
+    default=None,
+    help="Build the new index with this search engine and keep using it from then on "
+    "(default: the engine the index uses now).",
+)
 @pass_ctx
-def rebuild_command(ctx: Context) -> None:
+def rebuild_command(ctx: Context, engine: str | None) -> None:
     """Rebuild the whole index from the catalog; searches keep working meanwhile.
 
+    Searches switch to the new index at once when it is complete, so this is also how an
+    archive changes its search engine (whoosh: pure Python, the default; tantivy: for large
+    archives).
+
     \b
-    Example:
+    Examples:
       archive index rebuild
+      archive index rebuild --engine tantivy
     """
     catalog = ctx.catalog
     index = SearchIndex.open(ctx.settings)
+    before = index.engine_name()
     started = time.monotonic()
     shown = [0.0]
 
@@ -172,27 +186,49 @@ def rebuild_command(ctx: Context) -> None:
             shown[0] = now
             click.echo(f"  {done}/{total} items", err=True)
 
-    docs = index.rebuild(catalog, progress=progress)
+    docs = index.rebuild(catalog, progress=progress, engine=engine)
+    after = index.engine_name()
+    switched = f", switched from {before} to {after}" if after != before else ""
     click.echo(
         f"Rebuilt the search index: {docs} documents from {len(catalog.item_ids())} items "
-        f"in {time.monotonic() - started:.1f} s."
+        f"in {time.monotonic() - started:.1f} s ({after} engine{switched})."
     )
 
 
 @index_group.command("verify")
+@json_option
 @pass_ctx
-def verify_command(ctx: Context) -> None:
-    """Compare the index with the catalog; exit 1 if any item differs.
+def verify_command(ctx: Context, as_json: bool) -> None:
+    """Compare the index with the catalog; exit 1 if any item differs. Also says which search
+    engine the index uses.
 
     \b
-    Example:
+    Examples:
       archive index verify || archive index rebuild
+      archive index verify --json
     """
     catalog = ctx.catalog
-    problems = SearchIndex.open(ctx.settings).verify(catalog)
-    if not problems:
-        click.echo(f"The search index agrees with the catalog ({len(catalog.item_ids())} items).")
+    index = SearchIndex.open(ctx.settings)
+    problems = index.verify(catalog)
+    engine = index.engine_name()
+    items = len(catalog.item_ids())
+    if as_json:
+        emit_json(
+            {
+                "engine": engine,
+                "generation": index.current_generation(),
+                "items": items,
+                "agrees": not problems,
+                "problems": [{"item_id": p.item_id, "problem": p.problem} for p in problems],
+            }
+        )
+        if problems:
+            raise click.exceptions.Exit(1)
         return
+    if not problems:
+        click.echo(f"The search index ({engine} engine) agrees with the catalog ({items} items).")
+        return
+    click.echo(f"The search index uses the {engine} engine.")
     for problem in problems:
         click.echo(f"{problem.item_id or '(index)'}: {problem.problem}")
     items = len({p.item_id for p in problems})

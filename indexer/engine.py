@@ -143,12 +143,22 @@ class Engine(Protocol):
 
 
 def load_engine(name: str) -> Engine:
-    """The engine called ``name``; :class:`ConfigError` for an unknown name."""
+    """The engine called ``name``; :class:`ConfigError` for an unknown name, and for a known
+    one whose module is not part of this installation (a user asked for it: one plain line,
+    never a traceback)."""
     try:
         module_name, class_name = _ENGINES[name].split(":")
     except KeyError:
         raise ConfigError(
             f"unknown search engine {name!r}: choose one of {', '.join(ENGINE_NAMES)}"
         ) from None
-    engine: Engine = getattr(importlib.import_module(module_name), class_name)()
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # the engine is here but something it needs is not: a real fault
+        raise ConfigError(
+            f"the {name} search engine is not available in this installation"
+        ) from None
+    engine: Engine = getattr(module, class_name)()
     return engine

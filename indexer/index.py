@@ -1,27 +1,33 @@
 """The search index: opening, searching, incremental updates, rebuilds and verification.
 
-This module is the Whoosh index itself (:class:`SearchIndex`) and the worker's nightly repair.
-Beside it: :mod:`indexer.results` (the values a search returns, facets), :mod:`indexer.sync`
-(each item's documents from the catalog; what differs between index and catalog),
-:mod:`indexer.locks` (the writers' lock) and :mod:`indexer.whoosh_reading` (the per-version
-searcher view and the Whoosh internals that make searching fast). The first three call no Whoosh
-API.
+This module is the search behaviour every engine shares (:class:`SearchIndex`) and the worker's
+nightly repair; it calls no engine's API, only the protocol of :mod:`indexer.engine`. Beside it:
+:mod:`indexer.results` (the values a search returns, facets), :mod:`indexer.sync` (each item's
+documents from the catalog; what differs between index and catalog), :mod:`indexer.locks` (the
+writers' lock), :mod:`indexer.query` (the query language, as :mod:`indexer.query_tree` nodes) and
+the engines: :mod:`indexer.whoosh_engine` (the default) and ``indexer.tantivy_engine``.
 
 Layout of ``<home>/index``::
 
     CURRENT        the name of the generation readers use, replaced atomically (write + rename)
-    gen-<stamp>/   a complete Whoosh index (one generation); a rebuild writes a new one beside it
+    gen-<stamp>/   a complete engine index (one generation); a rebuild writes a new one beside it
+    gen-<stamp>/ENGINE   the engine that wrote it ("whoosh", "tantivy"; none: Whoosh, as before)
     write.lock     held (flock) by whichever process is writing: writers queue, readers never look
+
+Which engine: a new index uses ``ARCHIVE_SEARCH_ENGINE`` (default whoosh); from then on the
+engine recorded in the current generation wins, and ``rebuild(engine=...)`` (``archive index
+rebuild --engine``) writes a new generation with another one. Its ``ENGINE`` file is written
+before ``CURRENT`` names it, so the switch of engine is the same atomic rename as any rebuild.
 
 Why it is safe:
 
-* **Readers never see half an index.** Whoosh writes a segment's files before the table of
-  contents that names them, so a reader opens either the previous commit or the new one. A
-  rebuild writes a whole new generation and then renames ``CURRENT``; readers switch on their
-  next search.
+* **Readers never see half an index.** An engine commits a batch all at once (Whoosh writes a
+  segment's files before the table of contents that names them), so a reader opens either the
+  previous commit or the new one. A rebuild writes a whole new generation and then renames
+  ``CURRENT``; readers switch on their next search.
 * **Readers never get a lock error.** Only writers lock. Writers (``update_item``,
   ``remove_item``, the swap at the end of ``rebuild``) serialise on ``write.lock`` with
-  ``fcntl.flock``, so a second writer waits instead of raising Whoosh's ``LockError``; the
+  ``fcntl.flock``, so a second writer waits instead of raising the engine's lock error; the
   kernel releases the lock when a process dies, so a crash never leaves a stale lock.
 * **A crash is detectable.** One item is replaced in one commit (its old documents deleted and its
   new ones added together), and the item document records the catalog state it was built from
@@ -29,25 +35,23 @@ Why it is safe:
   crashed before the commit, ``verify`` sees the difference; ``rebuild`` repairs it (and
   ``update_item`` for that one item).
 
-Performance choices: the role restriction is a per-searcher set of allowed documents (built per
-Whoosh segment and cached by segment id, so an update re-reads only the new small segment; Whoosh
-would otherwise rebuild it from a query on every search); years are terms, not ``NumericRange``
-(which reads every document in range); each word is looked for in one ``body`` field for segments
-and, in a second small search, in the item fields; only the best ``MAX_SCORED`` documents are
-scored; searchers are reopened only when the index changed (never ``refresh()``d, see
-``_view_now``).
+Performance choices here: each word is looked for in one ``body`` field for segments and, in a
+second small search, in the item fields; only the best ``MAX_SCORED`` documents are scored; the
+preferred phrase of several English words is checked on those best documents only
+(``_raise_phrases``); snapshots are reopened only when the index changed, and ranked lists are
+kept per snapshot version for paging. The engines' own choices are in their modules.
 
-Measured with ``bench/search.py --hours 1000`` (700,000 segments with both tracks, 1,000 items) on
-the shared 2-core machine (load average 5-12 from other work, benchmark under ``nice``):
-index 443 MB; full rebuild 2,497 s wall = 281 docs/s (about 18.5 CPU-minutes: two writer
-processes of 8.7 min each, plus reading the catalog); one-hour item (700 segments) update 1.2 s
-(1.16 s CPU), 2.1 s until the next search sees it; search CPU time p50 133 ms, p95 760 ms with
-glossary expansion (p95 451 ms without), wall p50 151 ms, p95 928 ms; tantivy on the same corpus
-and queries p50 1.4 ms, p95 6.9 ms. Whoosh misses the 150 ms p95 target by about 5x on this corpus:
-its matching is pure Python, about a microsecond per posting, and the synthetic vocabulary is
-small, so a common word is in a tenth of all segments. After incremental updates, segments
-carrying deleted documents make every search about 1.5x slower (Whoosh filters each posting list
-against the deletions) until the next ``archive index rebuild``; schedule one nightly.
+Measured (Whoosh engine) with ``bench/search.py --hours 1000`` (700,000 segments with both
+tracks, 1,000 items) on the shared 2-core machine (load average 5-12 from other work, benchmark
+under ``nice``): index 443 MB; full rebuild 2,497 s wall = 281 docs/s (about 18.5 CPU-minutes:
+two writer processes of 8.7 min each, plus reading the catalog); one-hour item (700 segments)
+update 1.2 s (1.16 s CPU), 2.1 s until the next search sees it; search CPU time p50 133 ms, p95
+760 ms with glossary expansion (p95 451 ms without), wall p50 151 ms, p95 928 ms; tantivy on the
+same corpus and queries p50 1.4 ms, p95 6.9 ms. Whoosh misses the 150 ms p95 target by about 5x
+on this corpus: its matching is pure Python, about a microsecond per posting, and the synthetic
+vocabulary is small, so a common word is in a tenth of all segments. After incremental updates,
+segments carrying deleted documents make every search about 1.5x slower (Whoosh filters each
+posting list against the deletions) until the next ``archive index rebuild``; schedule one nightly.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ import os
 import shutil
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -69,7 +73,6 @@ from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.core.errors import IndexError_, InputError
-
 from archive.core.plugins import PeriodicTask
 
 from . import query_tree as qt
@@ -91,7 +94,7 @@ from .results import (
     join_notes,
     permalink,
 )
-from .schema import ITEM_FIELDS, ROLES, SEGMENT_FIELDS
+from .schema import ITEM_FIELDS, ROLES, SEGMENT_FIELDS, CatalogState
 from .sync import compare_with_catalog, documents_for
 
 __all__ = ["NIGHTLY_REPAIR", "SearchIndex", "periodic_repair", "search"]
@@ -345,7 +348,9 @@ class SearchIndex:
         return problems
 
     @staticmethod
-    def _indexed(snapshot: EngineSnapshot) -> tuple[dict[str, Any], Any]:
+    def _indexed(
+        snapshot: EngineSnapshot,
+    ) -> tuple[dict[str, CatalogState | None], Counter[str]]:
         """(catalog state of each indexed item, segment documents per item) of a snapshot."""
         indexed = {item_id: meta.state for item_id, meta in snapshot.items().items()}
         return indexed, snapshot.segment_counts()

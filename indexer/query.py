@@ -537,7 +537,9 @@ class _Build:
             raise QuerySyntaxError("a search cannot consist of exclusions only")
         query = _and(positives)
         if query is not None and negatives:
-            query = qt.Excluding(query, qt.Or(tuple(negatives)) if len(negatives) > 1 else negatives[0])
+            query = qt.Excluding(
+                query, qt.Or(tuple(negatives)) if len(negatives) > 1 else negatives[0]
+            )
         return query, filters
 
     def phrase(self, node: Text) -> qt.Node | None:

@@ -26,7 +26,13 @@ from whoosh.idsets import DocIdSet
 from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
-__all__ = ["FastColumn", "RoleDocs", "docs_matching", "postings_unfiltered", "unfiltered_when_asked"]
+__all__ = [
+    "FastColumn",
+    "RoleDocs",
+    "docs_matching",
+    "postings_unfiltered",
+    "unfiltered_when_asked",
+]
 
 
 class FastColumn:

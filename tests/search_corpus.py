@@ -363,7 +363,11 @@ class Archive:
         return {self.built.key_of(g.item_id) for g in results.groups}
 
 
-def make_archive(home: Any, keys: list[str] | None = None, glossary: bool = True) -> Archive:
+def make_archive(
+    home: Any, keys: list[str] | None = None, glossary: bool = True, engine: str = "whoosh"
+) -> Archive:
+    """The corpus in a real catalog and a search index of ``engine`` (the conformance suite runs
+    every search test on each engine by parametrising this argument)."""
     from archive.catalog.db import Catalog
     from archive.core.config import load_settings
     from indexer import SearchIndex
@@ -374,5 +378,5 @@ def make_archive(home: Any, keys: list[str] | None = None, glossary: bool = True
     catalog = Catalog.open(settings)
     built = build_catalog(catalog, keys)
     index = SearchIndex.open(settings)
-    index.rebuild(catalog)
+    index.rebuild(catalog, engine=engine)
     return Archive(settings, catalog, index, built)

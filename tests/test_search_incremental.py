@@ -15,10 +15,10 @@ from transcripts.segments import Segment
 
 
 def _doc_counts(archive: Archive) -> dict[str, int]:
-    view = archive.index._view_now()
-    counts: dict[str, int] = {}
-    for fields in view.searcher.all_stored_fields():
-        counts[fields["item_id"]] = counts.get(fields["item_id"], 0) + 1
+    snapshot = archive.index._view_now()
+    counts: dict[str, int] = dict(snapshot.segment_counts())
+    for item_id in snapshot.items():  # each item's own document
+        counts[item_id] = counts.get(item_id, 0) + 1
     return counts
 
 
