@@ -288,7 +288,8 @@ class WhooshSnapshot:
         return column[doc] or ""
 
     def stored(self, doc: DocRef) -> dict[str, Any]:
-        return dict(self.searcher.stored_fields(doc))
+        fields: dict[str, Any] = self.searcher.stored_fields(doc)  # a new dict on every call
+        return fields
 
     def items(self) -> dict[str, ItemMeta]:
         if self._items is None:
