@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -108,15 +109,15 @@ class TantivyEngine:
     def writer(self, path: Path, *, bulk: bool = False) -> TantivyWriter:
         index = self._index(path)
         if bulk:
-            threads = 2
-            heap, threads = _BULK_HEAP_PER_THREAD * threads, threads
+            threads = max(1, min(2, os.cpu_count() or 1))
+            heap = _BULK_HEAP_PER_THREAD * threads
         else:
             heap, threads = _UPDATE_HEAP, 1
         deadline = time.monotonic() + WRITER_WAIT
         delay = 0.01
         while True:
             try:
-                return TantivyWriter(index.writer(heap_size=heap, num_threads=threads), index)
+                return TantivyWriter(index.writer(heap_size=heap, num_threads=threads))
             except ValueError as exc:
                 if "lock" not in str(exc).lower():
                     raise IndexError_(f"cannot write the search index in {path}: {exc}") from exc
@@ -145,40 +146,44 @@ class TantivyEngine:
 class TantivyWriter:
     """One batch of changes to a tantivy index (see :class:`indexer.engine.EngineWriter`)."""
 
-    def __init__(self, writer: Any, index: Any) -> None:
-        self._writer = writer
-        self._index = index
-        self._closed = False
+    def __init__(self, writer: Any) -> None:
+        self._writer: Any | None = writer
 
     def add(self, doc: dict[str, Any]) -> None:
-        self._writer.add_document(to_tantivy_document(doc))
+        self._open().add_document(to_tantivy_document(doc))
 
     def delete_item(self, item_id: str) -> None:
-        self._writer.delete_documents_by_term("item_id", item_id)
+        self._open().delete_documents_by_term("item_id", item_id)
+
+    def _open(self) -> Any:
+        if self._writer is None:
+            raise IndexError_("this index writer was already committed or cancelled")
+        return self._writer
 
     def commit(self) -> None:
-        self._check_open()
+        writer = self._take()
         try:
-            self._writer.commit()
+            writer.commit()
             # Finishes merges and releases tantivy's writer lock.
-            self._writer.wait_merging_threads()
+            writer.wait_merging_threads()
         except (OSError, ValueError) as exc:
             raise IndexError_(f"the search index could not be written: {exc}") from exc
-        finally:
-            self._closed = True
 
     def cancel(self) -> None:
-        if self._closed:
+        if self._writer is None:
             return
-        try:
-            self._writer.rollback()
-            self._writer.wait_merging_threads()
-        finally:
-            self._closed = True
+        writer = self._take()
+        writer.rollback()
+        writer.wait_merging_threads()
 
-    def _check_open(self) -> None:
-        if self._closed:
+    def _take(self) -> Any:
+        """The tantivy writer, for its last use: this object lets go of it (whatever happens
+        next, the last reference goes and with it tantivy's writer lock)."""
+        writer = self._writer
+        if writer is None:
             raise IndexError_("this index writer was already committed or cancelled")
+        self._writer = None
+        return writer
 
 
 class TantivySnapshot:
@@ -267,7 +272,7 @@ class TantivySnapshot:
     def stored(self, doc: int) -> dict[str, Any]:
         document = self._searcher.doc(_address(doc))
         raw = document.get_first(STORED_JSON)
-        stored: dict[str, Any] = json.loads(raw) if raw else {}
+        stored: dict[str, Any] = json.loads(bytes(raw).decode("utf-8")) if raw else {}
         return stored
 
     def items(self) -> dict[str, ItemMeta]:
@@ -294,12 +299,10 @@ class TantivySnapshot:
     def segment_counts(self) -> Counter[str]:
         if self._segment_counts is None:
             q = tantivy.Query.term_query(self._schema, "kind", "seg")
-            # A terms aggregation counts live documents only (deleted ones are skipped).
-            size = max(1, self._searcher.doc_freq("kind", "item") + 1)
-            agg = {"items": {"terms": {"field": "item_id", "size": size}}}
-            result = self._searcher.aggregate(q, agg)
-            buckets = result.get("items", {}).get("buckets", [])
-            self._segment_counts = Counter({b["key"]: int(b["doc_count"]) for b in buckets})
+            # Counts of the item_id terms over the live segment documents (deleted ones are not
+            # matched by the filter). Not a terms aggregation: that stops at 65,000 buckets.
+            terms = self._searcher.terms_with_prefix("item_id", "", filter_query=q)
+            self._segment_counts = Counter({term: int(n) for term, n in terms if n})
         return Counter(self._segment_counts)
 
     def doc_count(self) -> int:

@@ -18,7 +18,7 @@ Promises:
   holds one term per role. Each of the fields :meth:`~indexer.engine.EngineSnapshot.value` reads
   also has a numeric fast field holding a 63-bit hash of the value (tantivy-py reads only
   numeric fast fields); the snapshot maps hashes back through the field's term dictionary.
-* **Stored fields** are kept as one JSON text (``_stored``), so :meth:`stored` gives back the
+* **Stored fields** are kept as one stored-only JSON value (``_stored``), so :meth:`stored` gives back the
   values with the types they were given (floats stay floats).
 """
 
@@ -111,7 +111,8 @@ def make_tantivy_schema() -> Any:
     sb.add_text_field("visible_to", stored=False, tokenizer_name="whitespace", index_option="basic")
     for name in VALUE_FIELDS:
         sb.add_unsigned_field(code_field(name), stored=False, indexed=False, fast=True)
-    sb.add_text_field(STORED_JSON, stored=True, index_option="basic", tokenizer_name="raw")
+    # Stored only, never indexed: a bytes field (a text field would put each JSON in the terms).
+    sb.add_bytes_field(STORED_JSON, stored=True, indexed=False)
     return sb.build()
 
 
@@ -135,8 +136,7 @@ def to_tantivy_document(doc: dict[str, Any]) -> Any:
     for name in VALUE_FIELDS:
         out.add_unsigned(code_field(name), code_of(str(doc.get(name) or "")))
     stored = {k: doc[k] for k in STORED_FIELDS if k in doc}
-    # Not indexed (STORED_JSON is a stored-only value in practice: no query names it).
-    out.add_text(STORED_JSON, json.dumps(stored, ensure_ascii=False))
+    out.add_bytes(STORED_JSON, json.dumps(stored, ensure_ascii=False).encode("utf-8"))
     return out
 
 
