@@ -349,7 +349,9 @@ def test_updates_and_deletions_are_visible_after_commit(tmp_path: Path) -> None:
     engine.create(path)
     first = engine.snapshot(path, "gen")
     assert first.doc_count() == 0 and first.items() == {} and first.is_current()
-    assert first.segment_counts() == Counter() and first.search(Term("kind", "seg"), role=None, limit=5) == ([], False)
+    assert first.segment_counts() == Counter() and first.search(
+        Term("kind", "seg"), role=None, limit=5
+    ) == ([], False)
     writer = engine.writer(path)
     writer.add(_doc("x1", "item", "public", title="Picket line\u2029糾察線"))
     writer.add(_doc("x1", "seg", "public", uid="s1", body="罷工糾察線\u2029the picket line held"))
