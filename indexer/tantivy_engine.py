@@ -56,6 +56,7 @@ WRITER_WAIT = 30.0  # seconds: a one-item update commits well within this
 _UPDATE_HEAP = 50_000_000
 _BULK_HEAP_PER_THREAD = 256_000_000
 _SEGMENT_SHIFT = 32
+_EXPANSIONS_KEPT = 4096  # prefix expansions remembered per snapshot
 
 
 def _meta_fingerprint(path: Path) -> str:
@@ -199,17 +200,34 @@ class TantivySnapshot:
         self._names: dict[str, dict[int, str]] = {}
         self._items: dict[str, ItemMeta] | None = None
         self._segment_counts: Counter[str] | None = None
+        self._expansions: dict[tuple[str, str], list[str]] = {}
 
     def is_current(self) -> bool:
         return _meta_fingerprint(self._path) == self._meta
 
     # ---- searching ---------------------------------------------------------------------------
+    def _compile(self, query: Node) -> Any:
+        return compile_query(query, self._schema, self._expand)
+
+    def _expand(self, field: str, prefix: str) -> list[str]:
+        """The indexed terms of ``field`` starting with ``prefix`` (remembered per snapshot)."""
+        key = (field, prefix)
+        terms = self._expansions.get(key)
+        if terms is None:
+            found = self._searcher.terms_with_prefix(field, prefix)
+            terms = sorted(term for term, _count in found)
+            with self._lock:
+                if len(self._expansions) >= _EXPANSIONS_KEPT:
+                    self._expansions.clear()
+                self._expansions[key] = terms
+        return terms
+
     def search(
         self, query: Node, *, role: str | None, limit: int
     ) -> tuple[list[tuple[float, int]], bool]:
         if limit <= 0:
             return [], self.any_match(query, role=role)
-        compiled = role_filter(compile_query(query, self._schema), role, self._schema)
+        compiled = role_filter(self._compile(query), role, self._schema)
         result = self._searcher.search(compiled, limit=limit + 1, count=False)
         hits = [(float(score), _ref(address)) for score, address in result.hits]
         more = len(hits) > limit
@@ -228,7 +246,7 @@ class TantivySnapshot:
         q = tantivy.Query
         restricted = q.boolean_query(
             [
-                (tantivy.Occur.Must, compile_query(query, self._schema)),
+                (tantivy.Occur.Must, self._compile(query)),
                 (
                     tantivy.Occur.Must,
                     q.term_set_query(self._schema, "item_id", sorted(items)),
@@ -239,7 +257,7 @@ class TantivySnapshot:
         return {ref for ref in (_ref(a) for _s, a in result.hits) if ref in wanted}
 
     def any_match(self, query: Node, *, role: str | None) -> bool:
-        compiled = role_filter(compile_query(query, self._schema), role, self._schema)
+        compiled = role_filter(self._compile(query), role, self._schema)
         return bool(self._searcher.search(compiled, limit=1, count=False).hits)
 
     # ---- reading documents -------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import tantivy
@@ -35,9 +36,11 @@ from .query_tree import And, AndMaybe, Excluding, Node, Not, Or, Phrase, Prefix,
 
 __all__ = [
     "KEYWORD_FIELDS",
+    "MAX_EXPANSIONS",
     "STORED_FIELDS",
     "TEXT_FIELDS",
     "VALUE_FIELDS",
+    "Expander",
     "code_of",
     "compile_query",
     "make_tantivy_schema",
@@ -151,15 +154,26 @@ def _escape_regex(text: str) -> str:
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
-def compile_query(node: Node, schema: Any) -> Any:
+Expander = Callable[[str, str], list[str]]  # (field, prefix) -> the indexed terms starting with it
+MAX_EXPANSIONS = 1024
+
+
+def compile_query(node: Node, schema: Any, expand: Expander | None = None) -> Any:
     """The tantivy query of a tree node (see :mod:`indexer.query_tree` for what each means).
 
     Scores as Whoosh's: terms and phrases are BM25 per field, ``Or``/``And`` add their parts'
-    scores, a prefix scores its boost (Whoosh's prefix is constant-score too), an exclusion
-    scores nothing, ``boost`` multiplies.
+    scores, an exclusion scores nothing, ``boost`` multiplies. A prefix scores as Whoosh's
+    ``Prefix`` does when ``expand`` gives its terms: one term found, that term's BM25 (Whoosh
+    then drops the boost: kept so, the two engines rank alike); several, one per matching term
+    times the boost (Whoosh counts each term's frequency; tantivy's constant scores cannot).
+    Without ``expand``, or past :data:`MAX_EXPANSIONS` terms, a regex query scoring the boost.
     """
     q = tantivy.Query
     occur = tantivy.Occur
+
+    def sub(child: Node) -> Any:
+        return compile_query(child, schema, expand)
+
     if isinstance(node, Term):
         return _boosted(q.term_query(schema, node.field, node.text), node.boost)
     if isinstance(node, Phrase):
@@ -167,26 +181,37 @@ def compile_query(node: Node, schema: Any) -> Any:
             return _boosted(q.term_query(schema, node.field, node.words[0]), node.boost)
         return _boosted(q.phrase_query(schema, node.field, list(node.words)), node.boost)
     if isinstance(node, Prefix):
+        terms = expand(node.field, node.text) if expand is not None else None
+        if terms is not None and len(terms) <= MAX_EXPANSIONS:
+            if not terms:
+                return q.empty_query()
+            if len(terms) == 1:
+                return q.term_query(schema, node.field, terms[0])
+            each = [
+                (occur.Should, q.const_score_query(q.term_query(schema, node.field, t), 1.0))
+                for t in terms
+            ]
+            return _boosted(q.boolean_query(each), node.boost)
         regex = q.regex_query(schema, node.field, _escape_regex(node.text) + ".*")
         return _boosted(regex, node.boost)
     if isinstance(node, Or):
-        parts = [(occur.Should, compile_query(p, schema)) for p in node.parts]
+        parts = [(occur.Should, sub(p)) for p in node.parts]
         return _boosted(q.boolean_query(parts), node.boost)
     if isinstance(node, And):
-        parts = [(occur.Must, compile_query(p, schema)) for p in node.parts]
+        parts = [(occur.Must, sub(p)) for p in node.parts]
         return _boosted(q.boolean_query(parts), node.boost)
     if isinstance(node, AndMaybe):
         return q.boolean_query(
             [
-                (occur.Must, compile_query(node.required, schema)),
-                (occur.Should, compile_query(node.optional, schema)),
+                (occur.Must, sub(node.required)),
+                (occur.Should, sub(node.optional)),
             ]
         )
     if isinstance(node, Excluding):
         return q.boolean_query(
             [
-                (occur.Must, compile_query(node.positive, schema)),
-                (occur.MustNot, compile_query(node.negative, schema)),
+                (occur.Must, sub(node.positive)),
+                (occur.MustNot, sub(node.negative)),
             ]
         )
     if isinstance(node, Not):

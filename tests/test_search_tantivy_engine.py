@@ -23,7 +23,7 @@ from whoosh import query as wq
 from archive.catalog.db import Catalog
 from archive.core.config import load_settings
 from archive.core.errors import IndexError_
-from indexer import tantivy_engine
+from indexer import tantivy_engine, tantivy_fields
 from indexer.analysis import analyze
 from indexer.engine import load_engine
 from indexer.glossary import Glossary, parse_glossary
@@ -264,6 +264,23 @@ def test_exclusion_and_prefix(corpus: Corpus) -> None:
     # Regex syntax in a prefix is text, never a pattern.
     for text in ("a.b", ".*", "(", "[", "\\"):
         assert corpus.tantivy_keys(Prefix("body", text), None, snap) == []
+
+
+def test_prefix_scores_as_whoosh_prefix(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = corpus.snapshot()
+    # One term found ("oral"): that term's BM25, and (as Whoosh) without the prefix's boost.
+    prefix = snap.search(Prefix("title", "ora", 4.0), role=None, limit=5)[0]
+    assert prefix == snap.search(Term("title", "oral"), role=None, limit=5)[0] and prefix
+    # Several terms (strike, striker …): one per term the document holds, times the boost.
+    several = snap.search(Prefix("body", "strik", 2.0), role=None, limit=50)[0]
+    assert several and {score for score, _ in several} <= {2.0, 4.0, 6.0}
+    assert corpus.tantivy_keys(Prefix("body", "zzzq"), None, snap) == []
+    # Past MAX_EXPANSIONS terms: a regex query, scoring the boost.
+    monkeypatch.setattr(tantivy_fields, "MAX_EXPANSIONS", 0)
+    fresh = corpus.snapshot()
+    regex = fresh.search(Prefix("body", "strik", 2.0), role=None, limit=50)[0]
+    assert {d for _s, d in regex} == {d for _s, d in several}
+    assert {score for score, _ in regex} == {2.0}
 
 
 def test_year_or_filter(corpus: Corpus) -> None:
