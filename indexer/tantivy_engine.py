@@ -104,6 +104,9 @@ class TantivyEngine:
                         f"the search index in {path} cannot be opened ({exc}); "
                         "run 'archive index rebuild'"
                     ) from exc
+                # Generations removed since (a rebuild keeps only the last two): let them go.
+                for gone in [k for k in self._indexes if not Path(k).is_dir()]:
+                    del self._indexes[gone]
                 self._indexes[key] = index
             return index
 
