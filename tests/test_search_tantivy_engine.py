@@ -3,9 +3,8 @@
 The documents are the search corpus's catalog items through ``indexer.sync.documents_for`` (as
 the index writes them); a Whoosh index of the same documents, written with
 ``indexer.schema.make_schema``, is the reference: for every query of ``COMPARED`` (parsed by
-``indexer.query.parse_query``) both engines must match the same documents for each role. The
-parser still builds Whoosh queries on this branch, so :func:`to_tree` turns one into the
-engine-neutral tree the tantivy engine compiles (test only).
+``indexer.query.parse_query``, compiled for Whoosh by ``indexer.whoosh_engine.compile_query``)
+both engines must match the same documents for each role.
 """
 
 from __future__ import annotations
@@ -28,34 +27,14 @@ from indexer.analysis import analyze
 from indexer.engine import load_engine
 from indexer.glossary import Glossary, parse_glossary
 from indexer.query import parse_query
-from indexer.query_tree import And, AndMaybe, Excluding, Node, Not, Or, Phrase, Prefix, Term
+from indexer.query_tree import Excluding, Node, Or, Phrase, Prefix, Term
 from indexer.schema import DEFAULT_FIELDS, ITEM_FIELDS, SEGMENT_FIELDS, make_schema
 from indexer.sync import documents_for
 from indexer.tantivy_engine import TantivyEngine, TantivySnapshot
 from indexer.tantivy_fields import STORED_FIELDS
+from indexer.whoosh_engine import compile_query
 
 Key = tuple[str, str, str]  # (kind, item key, uid): a document named the same in both engines
-
-
-def to_tree(q: wq.Query) -> Node:
-    """The query_tree node of a Whoosh query built by indexer.query (test only)."""
-    if isinstance(q, wq.Term):
-        return Term(q.fieldname, q.text, q.boost)
-    if isinstance(q, wq.Phrase):
-        return Phrase(q.fieldname, tuple(q.words), q.boost)
-    if isinstance(q, wq.Prefix):
-        return Prefix(q.fieldname, q.text, q.boost)
-    if isinstance(q, wq.AndMaybe):
-        return AndMaybe(to_tree(q.a), to_tree(q.b))
-    if isinstance(q, wq.AndNot):
-        return Excluding(to_tree(q.a), to_tree(q.b))
-    if isinstance(q, wq.Or):
-        return Or(tuple(to_tree(p) for p in q.subqueries), q.boost)
-    if isinstance(q, wq.And):
-        return And(tuple(to_tree(p) for p in q.subqueries), q.boost)
-    if isinstance(q, wq.Not):
-        return Not(to_tree(q.query))
-    raise AssertionError(f"unexpected Whoosh query {q!r}")
 
 
 class Corpus:
@@ -100,7 +79,9 @@ class Corpus:
         assert not more
         return [self.key(snap.stored(doc)) for _score, doc in hits]
 
-    def whoosh_keys(self, q: wq.Query, role: str | None) -> list[Key]:
+    def whoosh_keys(self, q: Node | wq.Query, role: str | None) -> list[Key]:
+        if not isinstance(q, wq.Query):
+            q = compile_query(q)
         with self.whoosh.searcher() as searcher:
             flt = wq.Term("visible_to", role) if role else None
             results = searcher.search(q, limit=None, filter=flt)
@@ -112,7 +93,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     return Corpus(tmp_path_factory.mktemp("tantivy-engine"))
 
 
-def parsed(corpus: Corpus, text: str, fields: dict[str, float] = DEFAULT_FIELDS) -> wq.Query:
+def parsed(corpus: Corpus, text: str, fields: dict[str, float] = DEFAULT_FIELDS) -> Node:
     query = parse_query(text, corpus.glossary, fields=fields).query
     assert query is not None, text
     return query
@@ -175,7 +156,7 @@ def test_same_documents_as_whoosh(corpus: Corpus, text: str) -> None:
     snap = corpus.snapshot()
     for fields in (DEFAULT_FIELDS, SEGMENT_FIELDS, ITEM_FIELDS):
         query = parsed(corpus, text, fields)
-        tree = to_tree(query)
+        tree = query
         for role in (None, "members", "public"):
             expected = corpus.whoosh_keys(query, role)
             got = corpus.tantivy_keys(tree, role, snap)
@@ -183,13 +164,13 @@ def test_same_documents_as_whoosh(corpus: Corpus, text: str) -> None:
     # Every query of the list finds something for staff (a comparison of two empty sets would
     # prove nothing), except the phrase in the wrong order.
     if text != '"terminal container"':
-        assert corpus.tantivy_keys(to_tree(parsed(corpus, text)), None, snap)
+        assert corpus.tantivy_keys((parsed(corpus, text)), None, snap)
 
 
 def test_chinese_traditional_and_simplified_fold_together(corpus: Corpus) -> None:
     snap = corpus.snapshot()
-    traditional = corpus.tantivy_keys(to_tree(parsed(corpus, "「碼頭工人」")), None, snap)
-    simplified = corpus.tantivy_keys(to_tree(parsed(corpus, "「码头工人」")), None, snap)
+    traditional = corpus.tantivy_keys((parsed(corpus, "「碼頭工人」")), None, snap)
+    simplified = corpus.tantivy_keys((parsed(corpus, "「码头工人」")), None, snap)
     assert traditional == simplified
     assert {"dock-01", "sec-02"} <= uids(traditional)
     # A phrase of bigrams: the four characters in a row, not scattered over the segment.
@@ -205,9 +186,7 @@ def test_tail_unigram_at_the_position_of_the_last_bigram(corpus: Corpus) -> None
     assert "dock-07" in term
     assert "dock-02" not in term  # 工人要求: 人 only inside bigrams
     # The single-character query (a prefix over bigrams plus the unigram) finds both.
-    assert {"dock-07", "dock-02"} <= uids(
-        corpus.tantivy_keys(to_tree(parsed(corpus, "人")), None, snap)
-    )
+    assert {"dock-07", "dock-02"} <= uids(corpus.tantivy_keys((parsed(corpus, "人")), None, snap))
     # The unigram shares the position of 係人, so a phrase through it is not broken ...
     assert "dock-07" in uids(corpus.tantivy_keys(Phrase("body", keys("我哋係人")), None, snap))
     # ... and a phrase from it continues at the next position: 我哋喺 HKCTU (dock-05).
@@ -241,11 +220,11 @@ def test_roles_never_see_documents_above_them(corpus: Corpus) -> None:
     assert [snap.stored(d)["uid"] for _s, d in hits] == ["ann-01"] and not more
     assert snap.search(both, role=None, limit=1)[1]
     # Members see the members-only item, the public does not.
-    nsl = to_tree(parsed(corpus, "國安法"))
+    nsl = parsed(corpus, "國安法")
     assert "nsl" in {k[1] for k in corpus.tantivy_keys(nsl, "members", snap)}
     assert "nsl" not in {k[1] for k in corpus.tantivy_keys(nsl, "public", snap)}
     # The role filter adds nothing to the scores.
-    strike = to_tree(parsed(corpus, "strike"))
+    strike = parsed(corpus, "strike")
     staff = dict((d, s) for s, d in snap.search(strike, role=None, limit=100)[0])
     for score, doc in snap.search(strike, role="public", limit=100)[0]:
         assert score == pytest.approx(staff[doc])
@@ -284,28 +263,28 @@ def test_prefix_scores_as_whoosh_prefix(corpus: Corpus, monkeypatch: pytest.Monk
 
 
 def test_year_or_filter(corpus: Corpus) -> None:
-    tree = to_tree(parsed(corpus, "strike (year:2017 OR year:2023)"))
+    tree = parsed(corpus, "strike (year:2017 OR year:2023)")
     assert {k[1] for k in corpus.tantivy_keys(tree, None)} == {"bar", "dock"}
 
 
 def test_ranking_like_whoosh(corpus: Corpus) -> None:
     snap = corpus.snapshot()
     # A title match ranks above transcript matches.
-    hits, _ = snap.search(to_tree(parsed(corpus, "oral history")), role="public", limit=10)
+    hits, _ = snap.search((parsed(corpus, "oral history")), role="public", limit=10)
     assert corpus.key(snap.stored(hits[0][1]))[:2] == ("item", "bar")
     # Words typed together rank higher where they form a phrase (AndMaybe of the phrase).
-    hits, _ = snap.search(to_tree(parsed(corpus, "strike fund")), role=None, limit=10)
+    hits, _ = snap.search((parsed(corpus, "strike fund")), role=None, limit=10)
     assert {snap.stored(d)["uid"] for _s, d in hits[:2]} == {"dock-03", "dock-05"}
     # Best first, equal scores by document.
-    hits, _ = snap.search(to_tree(parsed(corpus, "罷*")), role=None, limit=100)
+    hits, _ = snap.search((parsed(corpus, "罷*")), role=None, limit=100)
     assert hits == sorted(hits, key=lambda pair: (-pair[0], pair[1]))
     # The best document of each query is Whoosh's best (or tied with it).
     for text in ("dock strike", "oral history", "seamen", "罷工", "strike fund", "碼頭工人"):
         query = parsed(corpus, text)
         with corpus.whoosh.searcher() as searcher:
-            top = searcher.search(query, limit=1)
+            top = searcher.search(compile_query(query), limit=1)
             expected = corpus.key(dict(searcher.stored_fields(top[0].docnum)))
-        hits, _ = snap.search(to_tree(query), role=None, limit=20)
+        hits, _ = snap.search((query), role=None, limit=20)
         best = hits[0][0]
         tied = {corpus.key(snap.stored(d)) for s, d in hits if s == pytest.approx(best)}
         assert expected in tied, text
