@@ -140,8 +140,16 @@ class TantivyEngine:
         # give a searcher newer than its version, so try again (a version must name one state).
         for _attempt in range(5):
             before = _meta_fingerprint(Path(path))
-            index.reload()
-            searcher = index.searcher()
+            try:
+                index.reload()
+                searcher = index.searcher()
+            except (OSError, ValueError) as exc:  # its files were damaged or removed under it
+                with self._lock:
+                    self._indexes.pop(str(Path(path).resolve()), None)
+                raise IndexError_(
+                    f"the search index in {path} cannot be read ({exc}); "
+                    "run 'archive index rebuild'"
+                ) from exc
             if _meta_fingerprint(Path(path)) == before:
                 break
         return TantivySnapshot(searcher, index.schema, Path(path), version, before)

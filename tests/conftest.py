@@ -123,3 +123,13 @@ def insert_segment_redaction(
         (reason, created_by, created_at, item_id, uid),
     )
     assert cur.rowcount == 1, f"item {item_id} has no segment {uid}"
+
+
+# The search engines every search test runs on (the conformance suite, issue 13): a test or a
+# module fixture that asks for ``engine`` runs once per engine.
+SEARCH_ENGINES = ("whoosh", "tantivy")
+
+
+@pytest.fixture(params=SEARCH_ENGINES, scope="module")
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

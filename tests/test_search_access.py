@@ -9,8 +9,8 @@ from search_corpus import Archive, make_archive
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return make_archive(tmp_path_factory.mktemp("home"))
+def archive(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Archive:
+    return make_archive(tmp_path_factory.mktemp("home"), engine=engine)
 
 
 ROLES = ("public", "members", "staff")
@@ -81,8 +81,8 @@ def test_filters_only_listing_respects_role(archive: Archive) -> None:
     assert archive.items("year:2021", role="members") == {"nsl"}
 
 
-def test_visibility_change_is_applied_incrementally(tmp_path) -> None:
-    archive = make_archive(tmp_path / "home", keys=["dock", "bar"])
+def test_visibility_change_is_applied_incrementally(tmp_path, engine: str) -> None:
+    archive = make_archive(tmp_path / "home", keys=["dock", "bar"], engine=engine)
     assert archive.items("container terminal") == {"dock"}
     archive.catalog.update_item(archive.built.ids["dock"], visibility="staff")
     archive.index.update_item(archive.catalog, archive.built.ids["dock"])

@@ -188,8 +188,8 @@ def test_bigrams_beat_jieba() -> None:
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return make_archive(tmp_path_factory.mktemp("home"))
+def archive(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Archive:
+    return make_archive(tmp_path_factory.mktemp("home"), engine=engine)
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from search_corpus import Archive, make_archive
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return make_archive(tmp_path_factory.mktemp("home"))
+def archive(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Archive:
+    return make_archive(tmp_path_factory.mktemp("home"), engine=engine)
 
 
 def test_search_json(archive: Archive) -> None:
@@ -71,8 +71,8 @@ def test_bad_role_is_a_usage_error(archive: Archive) -> None:
     assert proc.returncode != 0 and "admin" in proc.stderr
 
 
-def test_rebuild_and_verify(tmp_path: Path) -> None:
-    archive = make_archive(tmp_path / "home", keys=["dock", "bar"])
+def test_rebuild_and_verify(tmp_path: Path, engine: str) -> None:
+    archive = make_archive(tmp_path / "home", keys=["dock", "bar"], engine=engine)
     ok = run_cli(archive.settings.home, "index", "verify")
     assert ok.returncode == 0 and "agrees with the catalog (2 items)" in ok.stdout
     archive.catalog.update_item(archive.built.ids["bar"], visibility="staff")
@@ -90,8 +90,8 @@ def test_rebuild_and_verify(tmp_path: Path) -> None:
     assert run_cli(archive.settings.home, "index", "verify").returncode == 0
 
 
-def test_update_command(tmp_path: Path) -> None:
-    archive = make_archive(tmp_path / "home", keys=["dock"])
+def test_update_command(tmp_path: Path, engine: str) -> None:
+    archive = make_archive(tmp_path / "home", keys=["dock"], engine=engine)
     archive.catalog.update_item(archive.built.ids["dock"], title_en="Renamed")
     proc = run_cli(archive.settings.home, "index", "update", archive.built.ids["dock"])
     assert proc.returncode == 0 and "9 document(s) indexed" in proc.stdout

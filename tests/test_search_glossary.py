@@ -105,8 +105,8 @@ def test_shipped_glossary_has_the_issue_entries() -> None:
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return make_archive(tmp_path_factory.mktemp("home"))
+def archive(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Archive:
+    return make_archive(tmp_path_factory.mktemp("home"), engine=engine)
 
 
 @pytest.mark.parametrize(
@@ -136,11 +136,11 @@ def test_glossary_both_ways(
     assert finds in {h.uid for g in results.groups for h in g.hits}
 
 
-def test_expansion_found_through_text_only_in_other_language(tmp_path: Path) -> None:
+def test_expansion_found_through_text_only_in_other_language(tmp_path: Path, engine: str) -> None:
     # A segment with Chinese only (no English track) is found by the English glossary term.
     from transcripts.segments import Segment
 
-    archive = make_archive(tmp_path / "home", keys=[])
+    archive = make_archive(tmp_path / "home", keys=[], engine=engine)
     item = archive.catalog.create_item(title_en="Untitled", visibility="public")
     archive.catalog.add_revision(
         item.id, [Segment(0, 4, "紮鐵工人喺中環集會。", "", "zh", uid="zh-only")], origin="whisper"

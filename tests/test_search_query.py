@@ -13,8 +13,8 @@ from indexer.query import parse_query
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    return make_archive(tmp_path_factory.mktemp("home"))
+def archive(tmp_path_factory: pytest.TempPathFactory, engine: str) -> Archive:
+    return make_archive(tmp_path_factory.mktemp("home"), engine=engine)
 
 
 @pytest.mark.parametrize(
@@ -225,12 +225,14 @@ def test_facets_count_items(archive: Archive) -> None:
     assert sum(facets["collection"].values()) == results.total_items
 
 
-def test_words_typed_together_prefer_segments_where_they_are_a_phrase(tmp_path) -> None:
+def test_words_typed_together_prefer_segments_where_they_are_a_phrase(
+    tmp_path, engine: str
+) -> None:
     # "apart" says strike three more times, so on the words alone it scores higher; the phrase
     # preference (applied to the best matches after the search) must put "together" first.
     from transcripts.segments import Segment
 
-    archive = make_archive(tmp_path / "home", keys=[])
+    archive = make_archive(tmp_path / "home", keys=[], engine=engine)
     item = archive.catalog.create_item(title_en="Untitled", visibility="public")
     segments = [
         Segment(0, 4, "", "Strike, strike, strike! The fund paid for the strike.", "en", uid="apart"),
