@@ -162,7 +162,12 @@ def make_long_audio(target: Path, seconds: int = 7200) -> Path:
 
 
 def build(
-    home: Path, *, long_talk: bool = True, long_audio: Path | None = None, extra: int = 12
+    home: Path,
+    *,
+    long_talk: bool = True,
+    long_audio: Path | None = None,
+    extra: int = 12,
+    engine: str = "whoosh",
 ) -> DemoArchive:
     """Build the test archive in ``home`` (an empty folder)."""
     settings = load_settings(home)
@@ -368,7 +373,7 @@ def build(
 
     from indexer import SearchIndex
 
-    SearchIndex.open(settings).rebuild(cat)
+    SearchIndex.open(settings).rebuild(cat, engine=engine)
     cat.close()
     return arch
 

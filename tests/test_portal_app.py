@@ -1,5 +1,5 @@
 """The portal's pages through Streamlit's AppTest: the real app on a real archive (SQLite, media
-files, Whoosh index), in both interface languages. No mocks."""
+files, a search index of each engine), in both interface languages. No mocks."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive:
+def archive(tmp_path_factory: pytest.TempPathFactory, engine: str) -> portal_data.DemoArchive:
     home = tmp_path_factory.mktemp("portal-home")
-    arch = portal_data.build(home)
+    arch = portal_data.build(home, engine=engine)
     with archive_home(home):
         yield arch
 
