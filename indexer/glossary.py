@@ -13,7 +13,11 @@ line, never an exception: one typo must not switch the search off. A line typed 
 instead of tabs is accepted, with a warning.
 
 Matching works on analysed tokens (see :mod:`indexer.analysis`), so ``碼頭工人罷工``, ``码头工人罢工``
-and ``dock strikes`` all find the entry written ``碼頭工人罷工 / dock strike``.
+and ``dock strikes`` all find the entry written ``碼頭工人罷工 / dock strike``. In a form of two
+words or more, an English agent noun is also matched by its verb (:func:`match_key`): the entry
+``bar-benders`` is found by ``bar-bender``, ``bar-benders'``, ``bar benders`` and ``bar-bending``
+alike. The glossary is applied to the query before any engine sees it, so it behaves the same on
+every search engine.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from pathlib import Path
 
 from .analysis import analyze
 
-__all__ = ["BUILTIN_GLOSSARY", "Glossary", "GlossaryEntry", "GlossaryMatch", "load_glossary"]
+__all__ = [
+    "BUILTIN_GLOSSARY",
+    "Glossary",
+    "GlossaryEntry",
+    "GlossaryMatch",
+    "form_key",
+    "load_glossary",
+    "match_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +49,19 @@ _SPACES_RE = re.compile(r" {2,}|\t")
 def form_key(form: str) -> tuple[str, ...]:
     """The token sequence that identifies a form (folded, stemmed; no tail unigrams)."""
     return tuple(t.text for t in analyze(form, tail_unigrams=False))
+
+
+def match_key(key: Sequence[str]) -> tuple[str, ...]:
+    """How a token sequence is looked up in the glossary: in a key of two tokens or more, an
+    English token ending in ``er`` (after stemming, which already folds -s, -ing and -ed but keeps
+    -er) loses it, so the agent noun meets its verb: ``bar bender`` and ``bar bend`` (from
+    ``bar-bending``) are one key. Single words are left alone (``leader`` is not ``lead``)."""
+    if len(key) < 2:
+        return tuple(key)
+    return tuple(
+        t[:-2] if len(t) >= 5 and t.endswith("er") and t.isascii() and t.isalpha() else t
+        for t in key
+    )
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,21 @@ class Glossary:
         default_factory=dict, repr=False, compare=False
     )
     _max_len: int = 0
+    # The same forms by :func:`match_key`: asked only when no form has the exact key, so
+    # "bar-benders" finds the entry written "bar-benders" before one written "bar bending".
+    _loose: dict[tuple[str, ...], list[tuple[GlossaryEntry, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        loose: dict[tuple[str, ...], list[tuple[GlossaryEntry, str]]] = {}
+        for key, bucket in self._index.items():
+            merged = loose.setdefault(match_key(key), [])
+            merged.extend(pair for pair in bucket if all(e is not pair[0] for e, _ in merged))
+        object.__setattr__(self, "_loose", loose)
+
+    def _hits(self, key: tuple[str, ...]) -> list[tuple[GlossaryEntry, str]]:
+        return self._index.get(key) or self._loose.get(match_key(key), [])
 
     @classmethod
     def from_entries(
@@ -92,7 +132,7 @@ class Glossary:
 
     def has_form(self, key: tuple[str, ...]) -> bool:
         """Whether some entry has a form whose token sequence (:func:`form_key`) is ``key``."""
-        return key in self._index
+        return key in self._index or match_key(key) in self._loose
 
     def without_forms(self, keys: Iterable[tuple[str, ...]]) -> Glossary:
         """This glossary with every form whose :func:`form_key` is in ``keys`` taken out; an entry
@@ -125,7 +165,7 @@ class Glossary:
 
     def lookup(self, text: str) -> list[GlossaryEntry]:
         """Entries that have ``text`` (any script, any listed form) as one of their forms."""
-        return [entry for entry, _ in self._index.get(form_key(text), [])]
+        return [entry for entry, _ in self._hits(form_key(text))]
 
     def find(self, keys: Sequence[str]) -> list[GlossaryMatch]:
         """Non-overlapping entries in a token sequence, longest first from left to right."""
@@ -133,7 +173,7 @@ class Glossary:
         i = 0
         while i < len(keys):
             for length in range(min(self._max_len, len(keys) - i), 0, -1):
-                hits = self._index.get(tuple(keys[i : i + length]))
+                hits = self._hits(tuple(keys[i : i + length]))
                 if hits:
                     # Several entries may share a form (e.g. "CTU"): use the first as written.
                     entry, form = hits[0]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from search_corpus import Archive, make_archive
 
+from indexer.analysis import analyze
 from indexer.glossary import BUILTIN_GLOSSARY, load_glossary, parse_glossary
 
 SMALL = """\
@@ -150,6 +151,63 @@ def test_expansion_found_through_text_only_in_other_language(tmp_path: Path, eng
     hit = results.groups[0].hits[0]
     assert hit.uid == "zh-only"
     assert hit.highlights == {"zh": "<mark>紮鐵工人</mark>喺中環集會。", "en": ""}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expands_to"),
+    [
+        ("bar-benders", "紮鐵工人"),
+        ("bar-bender", "紮鐵工人"),
+        ("bar-benders'", "紮鐵工人"),
+        ("Bar Benders", "紮鐵工人"),
+        # The shipped glossary has "bar bending" (the trade, 紮鐵) exactly: that entry wins.
+        ("bar-bending", "紮鐵"),
+        ("bar bend", "紮鐵"),
+    ],
+)
+def test_inflected_forms_of_an_english_entry_find_it(
+    tmp_path: Path, engine: str, typed: str, expands_to: str
+) -> None:
+    """Every inflection of the entry "bar-benders" expands to its Chinese forms and finds a
+    segment that says it only in Chinese, on each engine."""
+    from transcripts.segments import Segment
+
+    archive = make_archive(tmp_path / "home", keys=[], engine=engine)
+    item = archive.catalog.create_item(title_en="Untitled", visibility="public")
+    archive.catalog.add_revision(
+        item.id, [Segment(0, 4, "紮鐵工人喺中環集會。", "", "zh", uid="zh-only")], origin="whisper"
+    )
+    archive.index.update_item(archive.catalog, item.id)
+    results = archive.search(typed)
+    assert expands_to in results.expansions
+    assert [h.uid for g in results.groups for h in g.hits] == ["zh-only"]
+
+
+def test_an_agent_noun_is_found_by_its_verb_and_inflections() -> None:
+    """The test corpus's glossary has only "bar-benders|bar benders": its other inflections, the
+    verb's included, find that entry; a single word keeps its -er."""
+    from search_corpus import GLOSSARY_TSV
+
+    from indexer.glossary import Glossary
+
+    entries, _ = parse_glossary(GLOSSARY_TSV)
+    glossary = Glossary.from_entries(entries)
+    for typed in ("bar-bender", "bar-benders'", "bar-bending", "bar bend", "Bar-Bended"):
+        assert [e.zh[0] for e in glossary.lookup(typed)] == ["紮鐵工人"], typed
+        assert glossary.has_form(tuple(t.text for t in analyze(typed, tail_unigrams=False)))
+    assert glossary.lookup("bar") == []
+
+
+def test_an_exact_form_wins_over_an_inflected_one() -> None:
+    """ "bar-benders" is the trade (紮鐵工人), "bar bending" the industry (紮鐵): each finds its own
+    entry first; only a form no entry has exactly is matched by its inflection."""
+    from indexer.glossary import load_glossary as load
+
+    glossary = load(None)
+    assert glossary.lookup("bar-benders")[0].zh[0] == "紮鐵工人"
+    assert glossary.lookup("bar-bender")[0].zh[0] == "紮鐵工人"
+    assert glossary.lookup("bar bending")[0].zh[0] == "紮鐵"
+    assert glossary.lookup("leader") == []  # single words keep their -er
 
 
 def test_no_expansion_reported_without_match(archive: Archive) -> None:
