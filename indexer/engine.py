@@ -91,6 +91,11 @@ class EngineSnapshot(Protocol):
         ``speaker_facet`` or ``visibility`` (``""`` when the document has none)."""
         ...
 
+    def values(self, name: str, docs: Sequence[DocRef]) -> list[str]:
+        """:meth:`value` of many documents at once, in their order (one read per field: a search
+        reads five fields of up to a thousand documents)."""
+        ...
+
     def stored(self, doc: DocRef) -> dict[str, Any]:
         """The stored fields of a document (``uid``, ``start``, ``end``, ``text_zh``,
         ``text_en``, ``speaker``, ``lang`` …), as they were given."""

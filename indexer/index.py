@@ -466,8 +466,17 @@ class SearchIndex:
         hits_per_item: int,
         notice: str | None,
     ) -> SearchResults:
-        value = snapshot.value
         items = snapshot.items()
+        docs = [doc for _score, doc in top]
+        # Five batch reads instead of five reads a document (tantivy: one call each).
+        column = {
+            name: dict(zip(docs, snapshot.values(name, docs), strict=True))
+            for name in ("visibility", "item_id", "kind", "lang", "speaker_facet")
+        }
+
+        def value(name: str, doc: DocRef) -> str:
+            return column[name][doc]
+
         best: dict[str, float] = {}
         seg_docs: dict[str, list[tuple[float, int]]] = defaultdict(list)
         item_doc: dict[str, tuple[float, int]] = {}

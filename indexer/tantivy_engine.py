@@ -209,6 +209,8 @@ class TantivySnapshot:
         self.version = f"{generation}:{meta}"
         self._lock = threading.Lock()
         self._names: dict[str, dict[int, str]] = {}
+        # The documents last read by values() and their addresses (see there).
+        self._last_addresses: tuple[tuple[int, ...], list[Any]] | None = None
         self._items: dict[str, ItemMeta] | None = None
         self._segment_counts: Counter[str] | None = None
         self._expansions: dict[tuple[str, str], list[str]] = {}
@@ -285,6 +287,25 @@ class TantivySnapshot:
             # Only a hash collision or a value missing from the term dictionary could get here.
             found = str(self.stored(doc).get(name, ""))
         return found
+
+    def values(self, name: str, docs: Sequence[int]) -> list[str]:
+        if name not in VALUE_FIELDS:
+            raise KeyError(f"{name!r} is not a field read by value(): {', '.join(VALUE_FIELDS)}")
+        if not docs:
+            return []
+        # A search reads several fields of the same documents: make their addresses once.
+        key = tuple(docs)
+        cached = self._last_addresses
+        if cached is None or cached[0] != key:
+            cached = (key, [_address(d) for d in docs])
+            self._last_addresses = cached
+        codes = self._searcher.fast_field_values(code_field(name), cached[1])
+        names = self._names_of(name)
+        out = []
+        for doc, code in zip(docs, codes, strict=True):
+            found = names.get(code) if code else ""
+            out.append(found if found is not None else str(self.stored(doc).get(name, "")))
+        return out
 
     def _names_of(self, name: str) -> dict[int, str]:
         """Code -> value of a keyword field, from its term dictionary (once per snapshot)."""

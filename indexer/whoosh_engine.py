@@ -287,6 +287,10 @@ class WhooshSnapshot:
             column = self._column(name)
         return column[doc] or ""
 
+    def values(self, name: str, docs: Sequence[DocRef]) -> list[str]:
+        value = self.value
+        return [value(name, doc) for doc in docs]
+
     def stored(self, doc: DocRef) -> dict[str, Any]:
         fields: dict[str, Any] = self.searcher.stored_fields(doc)  # a new dict on every call
         return fields
