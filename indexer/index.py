@@ -469,34 +469,29 @@ class SearchIndex:
         items = snapshot.items()
         docs = [doc for _score, doc in top]
         # Five batch reads instead of five reads a document (tantivy: one call each).
-        column = {
-            name: dict(zip(docs, snapshot.values(name, docs), strict=True))
+        visibilities, item_ids, kinds, doc_langs, doc_speakers = (
+            snapshot.values(name, docs)
             for name in ("visibility", "item_id", "kind", "lang", "speaker_facet")
-        }
-
-        def value(name: str, doc: DocRef) -> str:
-            return column[name][doc]
-
+        )
         best: dict[str, float] = {}
         seg_docs: dict[str, list[tuple[float, int]]] = defaultdict(list)
         item_doc: dict[str, tuple[float, int]] = {}
         langs: dict[str, set[str]] = defaultdict(set)
         speakers: dict[str, set[str]] = defaultdict(set)
         total_hits = 0
-        rank = ROLES.index(role)
-        for score, docnum in top:  # best first
-            if ROLES.index(value("visibility", docnum) or "staff") > rank:
+        may_see = set(ROLES[: ROLES.index(role) + 1])
+        for (score, docnum), visibility, item_id, kind, lang, speaker in zip(
+            top, visibilities, item_ids, kinds, doc_langs, doc_speakers, strict=True
+        ):  # best first
+            if (visibility or "staff") not in may_see:
                 continue  # cannot happen (the filter excludes it); a second lock on the door
-            item_id = value("item_id", docnum)
             if item_id not in best:
                 best[item_id] = score
-            if value("kind", docnum) == "seg":
+            if kind == "seg":
                 total_hits += 1
                 seg_docs[item_id].append((score, docnum))
-                lang = value("lang", docnum)
                 if lang:
                     langs[item_id].add(lang)
-                speaker = value("speaker_facet", docnum)
                 if speaker:
                     speakers[item_id].add(speaker)
             else:

@@ -168,15 +168,21 @@ def facet_counts(
     counters: dict[str, Counter[str]] = {
         k: Counter() for k in ("collection", "year", "lang", "speaker")
     }
+    collection, year, lang, speaker = (
+        counters[k] for k in ("collection", "year", "lang", "speaker")
+    )
+    no_values: set[str] = set()
     for item_id in order:
         meta = items.get(item_id)
         if meta is not None:
             if meta.collection:
-                counters["collection"][meta.collection] += 1
+                collection[meta.collection] += 1
             if meta.year:
-                counters["year"][str(meta.year)] += 1
-        counters["lang"].update(langs.get(item_id, ()))
-        counters["speaker"].update(speakers.get(item_id, ()))
+                year[str(meta.year)] += 1
+        for value in langs.get(item_id, no_values):
+            lang[value] += 1
+        for value in speakers.get(item_id, no_values):
+            speaker[value] += 1
     return {
         name: sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
         for name, counter in counters.items()

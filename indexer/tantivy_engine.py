@@ -301,10 +301,10 @@ class TantivySnapshot:
             self._last_addresses = cached
         codes = self._searcher.fast_field_values(code_field(name), cached[1])
         names = self._names_of(name)
-        out = []
-        for doc, code in zip(docs, codes, strict=True):
-            found = names.get(code) if code else ""
-            out.append(found if found is not None else str(self.stored(doc).get(name, "")))
+        out = [names.get(code, "") if code else "" for code in codes]
+        for i, code in enumerate(codes):
+            if code and code not in names:  # a hash collision, or a value missing from the terms
+                out[i] = str(self.stored(docs[i]).get(name, ""))
         return out
 
     def _names_of(self, name: str) -> dict[int, str]:
