@@ -1,5 +1,6 @@
 """The demo archive: real speech from ``../shared/fixtures`` transcribed by the real model, plus items
-made from subtitle files, so every page of the portal has something to show.
+made from subtitle files, and the hub's series and events (:mod:`archive.demo.hub`), so every page
+of the portal has something to show.
 
 Every demo item has ``is_demo`` set and "(demo)" / "（示範）" in its titles: nobody should mistake it
 for the organisation's own material.
@@ -16,6 +17,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Item
 from archive.core.config import Settings
 from archive.core.errors import ConfigError
+from archive.demo.hub import build_demo_hub
 from archive.ingest.intake import IngestOptions
 from archive.ingest.jobs import ingest_and_transcribe
 from archive.ingest.pipeline import reindex_item
@@ -222,4 +224,5 @@ def build_demo(
             )
         reindex_item(settings, catalog, item.id)
         built.append(catalog.get_item(item.id))
+    build_demo_hub(settings, catalog, built, echo=echo)
     return built
