@@ -36,6 +36,10 @@ SETTINGS: dict[str, str | bool | int] = {
     "client.toolbarMode": "viewer",
     "client.showSidebarNavigation": False,
     "runner.magicEnabled": False,
+    # Streamlit runs a full gc.collect(2) after every page run by default: on this app's heap that
+    # was over half of a page view's server CPU (py-spy under bench/crowd.py). Python's own
+    # generational collector still runs as usual.
+    "runner.postScriptGC": False,
     "theme.primaryColor": "#b3261e",
     "theme.font": _FONT,
 }
