@@ -8,7 +8,8 @@ Chinese, a search in English, and an item page. A **page view** is one script ru
 ``rerun_script`` message to the server's ``script_finished``. ``--concurrency`` visitors are
 connected at any moment; a finished visitor is replaced by the next until ``--visitors`` have
 been served. Printed: page views per second, p50 and p95 of a page view, errors, and the server's
-CPU time per page view (read from ``/proc`` for the portal process and its children).
+CPU time per page view (read from ``/proc`` for the portal process and its children); with
+``--first-visit``, also what a first visit in Chromium costs (requests, bytes, time to Home).
 
 Without ``--url`` the script starts ``archive serve`` on a test archive built once into
 ``bench/out/crowd`` (the portal test data: real fixture recordings, transcripts, a search index)
@@ -107,6 +108,34 @@ async def crowd(url: str, item_id: str | None, visitors: int, concurrency: int) 
     return tally
 
 
+def first_visit(url: str) -> dict[str, float]:
+    """A first visit in headless Chromium (empty cache): requests, bytes on the wire, and the time
+    until the Home page's search box is shown."""
+    from playwright.sync_api import sync_playwright
+    from portal_harness import CHROMIUM, CHROMIUM_ARGS
+
+    responses: list = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.on("requestfinished", lambda request: responses.append(request))
+        started = time.perf_counter()
+        page.goto(url + "/?lang=zh")
+        page.get_by_label("搜尋檔案館").wait_for(timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        shown = time.perf_counter() - started
+        transferred = 0
+        for request in responses:
+            sizes = request.sizes()
+            transferred += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        browser.close()
+    return {
+        "first_visit_requests": len(responses),
+        "first_visit_kb": round(transferred / 1024, 1),
+        "first_visit_s": round(shown, 2),
+    }
+
+
 def _cpu_seconds(pid: int) -> float:
     """CPU time of a process and its live children, from /proc (Linux)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -139,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--item", help="the item id for the item page (with --url)")
     parser.add_argument("--home", type=Path, default=OUT / "crowd", help="the test archive")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--first-visit", action="store_true", help="also measure a first visit in Chromium"
+    )
     args = parser.parse_args(argv)
 
     def say(text: str) -> None:
@@ -166,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         tally = asyncio.run(crowd(url, item_id, args.visitors, args.concurrency))
         wall = time.perf_counter() - started
         cpu = (_cpu_seconds(portal.process.pid) - cpu0) if portal else float("nan")
+        visit = first_visit(url) if args.first_visit else {}
     finally:
         if portal is not None:
             portal.__exit__(None, None, None)
@@ -179,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "p95_ms": round(_percentile(tally.times, 0.95) * 1000, 1) if views else None,
         "errors": len(tally.errors),
         "server_cpu_ms_per_view": round(cpu / views * 1000, 1) if views and cpu == cpu else None,
+        **visit,
     }
     for error in sorted(set(tally.errors))[:5]:
         say(f"error: {error}")
@@ -187,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, {result['errors']} errors, "
         f"server CPU {result['server_cpu_ms_per_view']} ms a view"
     )
+    if visit:
+        say(
+            f"first visit: {visit['first_visit_requests']} requests, "
+            f"{visit['first_visit_kb']} KB, Home shown after {visit['first_visit_s']} s"
+        )
     if args.json:
         print(json.dumps(result))
     return 0 if not tally.errors else 1
