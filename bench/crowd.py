@@ -48,15 +48,15 @@ class Tally:
     errors: list[str] = field(default_factory=list)
 
 
-def visit_plan(item_id: str | None) -> list[tuple[str, dict[str, str]]]:
-    """The four page runs of one visitor: (page name, query parameters)."""
-    plan = [
-        ("", {"lang": "zh"}),
-        ("search", {"q": "碼頭工人", "lang": "zh"}),
-        ("search", {"q": "strike", "lang": "en"}),
-    ]
+def pages(item_id: str | None) -> dict[str, tuple[str, dict[str, str]]]:
+    """The page runs a visitor makes, by label: (page name, query parameters)."""
+    plan = {
+        "home": ("", {"lang": "zh"}),
+        "search_zh": ("search", {"q": "碼頭工人", "lang": "zh"}),
+        "search_en": ("search", {"q": "strike", "lang": "en"}),
+    }
     if item_id:
-        plan.append(("item", {"item": item_id, "lang": "en"}))
+        plan["item"] = ("item", {"item": item_id, "lang": "en"})
     return plan
 
 
@@ -80,7 +80,7 @@ async def page_run(ws: websockets.ClientConnection, page: str, params: dict[str,
             return time.perf_counter() - started
 
 
-async def visitor(url: str, item_id: str | None, tally: Tally) -> None:
+async def visitor(url: str, plan: list[tuple[str, dict[str, str]]], tally: Tally) -> None:
     host = urlsplit(url).netloc
     try:
         async with websockets.connect(
@@ -90,19 +90,21 @@ async def visitor(url: str, item_id: str | None, tally: Tally) -> None:
             max_size=None,
             open_timeout=PAGE_TIMEOUT,
         ) as ws:
-            for page, params in visit_plan(item_id):
+            for page, params in plan:
                 tally.times.append(await page_run(ws, page, params))
     except Exception as exc:  # every failure is counted and named, none stops the run
         tally.errors.append(f"{type(exc).__name__}: {exc}"[:200])
 
 
-async def crowd(url: str, item_id: str | None, visitors: int, concurrency: int) -> Tally:
+async def crowd(
+    url: str, plan: list[tuple[str, dict[str, str]]], visitors: int, concurrency: int
+) -> Tally:
     tally = Tally()
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> None:
         async with gate:
-            await visitor(url, item_id, tally)
+            await visitor(url, plan, tally)
 
     await asyncio.gather(*(one() for _ in range(visitors)))
     return tally
@@ -192,12 +194,21 @@ def main(argv: list[str] | None = None) -> int:
         url = portal.url
     try:
         say(f"{args.visitors} visitors, {args.concurrency} at once, against {url}")
-        asyncio.run(crowd(url, item_id, min(args.concurrency, 2), min(args.concurrency, 2)))
+        plan = list(pages(item_id).values())
+        asyncio.run(crowd(url, plan, min(args.concurrency, 2), min(args.concurrency, 2)))
         cpu0 = _cpu_seconds(portal.process.pid) if portal else float("nan")
         started = time.perf_counter()
-        tally = asyncio.run(crowd(url, item_id, args.visitors, args.concurrency))
+        tally = asyncio.run(crowd(url, plan, args.visitors, args.concurrency))
         wall = time.perf_counter() - started
         cpu = (_cpu_seconds(portal.process.pid) - cpu0) if portal else float("nan")
+        by_page: dict[str, float] = {}
+        if portal is not None:
+            # Each kind of page alone, 40 views at 4 at a time: its server CPU a view.
+            for label, run in pages(item_id).items():
+                before = _cpu_seconds(portal.process.pid)
+                alone = asyncio.run(crowd(url, [run] * 4, 10, 4))
+                spent = _cpu_seconds(portal.process.pid) - before
+                by_page[label] = round(spent / max(1, len(alone.times)) * 1000, 1)
         visit = first_visit(url) if args.first_visit else {}
     finally:
         if portal is not None:
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "p95_ms": round(_percentile(tally.times, 0.95) * 1000, 1) if views else None,
         "errors": len(tally.errors),
         "server_cpu_ms_per_view": round(cpu / views * 1000, 1) if views and cpu == cpu else None,
+        "server_cpu_ms_by_page": by_page or None,
         **visit,
     }
     for error in sorted(set(tally.errors))[:5]:
@@ -221,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, {result['errors']} errors, "
         f"server CPU {result['server_cpu_ms_per_view']} ms a view"
     )
+    if by_page:
+        say(
+            "server CPU a view, each page alone: "
+            + ", ".join(f"{k} {v} ms" for k, v in by_page.items())
+        )
     if visit:
         say(
             f"first visit: {visit['first_visit_requests']} requests, "
