@@ -1,4 +1,6 @@
-"""``archive serve``: start the portal (Streamlit plus the archive's file routes, one process)."""
+"""``archive serve`` (the portal: one process, or N behind Caddy) and ``archive deploy`` (the
+files of a production install for a domain). The work is in :mod:`archive.portal.serving` and
+:mod:`archive.portal.deploy`; these are the command lines."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import click
 from archive.core.clikit import Context, pass_ctx
 from archive.core.errors import ConfigError
 from archive.portal import APP_SCRIPT, PORTAL_DIR
+from archive.portal.serving import build_supervisor, default_processes
 from archive.portal.streamlit_settings import setting_flags
 
-__all__ = ["COMMANDS", "serve_command", "serve_argv"]
+__all__ = ["COMMANDS", "serve_argv", "serve_command"]
 
 ASGI = APP_SCRIPT  # the installed package's own file: works from any working directory
 
@@ -56,13 +59,27 @@ def serve_argv(port: int, address: str) -> list[str]:
     show_default=True,
     help="Also run a background worker for uploads and transcription (off when workers run elsewhere).",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Portal processes [default: one per core]. More than one: each on its own 127.0.0.1 "
+    "port behind Caddy (apt-get install caddy) on --address/--port; 1: a single process, no Caddy.",
+)
 @pass_ctx
-def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
+def serve_command(
+    ctx: Context, port: int, address: str, worker: bool, processes: int | None
+) -> None:
     """Start the public portal on the data folder (search, browse, play, cite).
+
+    With several processes (the default on a machine with several cores), Caddy answers on the
+    port and keeps each visitor on one process; a process that dies is started again, and the
+    whole serve stops with an error if one keeps dying or Caddy stops.
 
     \b
     Example:
       archive --home ./data serve --port 8501
+      archive --home ./data serve --processes 1    # one process, no Caddy
       then open http://127.0.0.1:8501/
     """
     settings = ctx.settings.ensure()
@@ -74,6 +91,26 @@ def serve_command(ctx: Context, port: int, address: str, worker: bool) -> None:
     env = dict(
         os.environ, ARCHIVE_HOME=str(settings.home), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false"
     )
+    processes = processes or default_processes()
+    if processes > 1:
+        supervisor = build_supervisor(
+            home=settings.home,
+            address=address,
+            port=port,
+            processes=processes,
+            worker=worker,
+            env=env,
+            portal_argv=lambda p: serve_argv(p, "127.0.0.1"),
+            portal_cwd=PORTAL_DIR,
+            echo=lambda line: click.echo(line, err=True),
+        )
+        click.echo(
+            f"Portal on http://{address}:{port}/ ({processes} processes behind Caddy, data folder "
+            f"{settings.home}); Ctrl-C stops it.",
+            err=True,
+        )
+        supervisor.run()
+        return
     click.echo(
         f"Portal on http://{address}:{port}/ (data folder {settings.home}); Ctrl-C stops it.",
         err=True,
