@@ -5,6 +5,7 @@
 #   redis-server    the shared task queue's test
 #   restic          offsite backup copies
 #   caddy           the front server of `archive serve --processes N` and of `archive deploy`
+#   logrotate       checks the log rotation `archive deploy` writes
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
@@ -14,6 +15,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 command -v caddy >/dev/null 2>&1 || need+=(caddy)
+[ -x /usr/sbin/logrotate ] || need+=(logrotate)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

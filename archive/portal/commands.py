@@ -8,16 +8,18 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 
 from archive.core.clikit import Context, pass_ctx
 from archive.core.errors import ConfigError
 from archive.portal import APP_SCRIPT, PORTAL_DIR
+from archive.portal.deploy import DeployPlan, deploy_files, write_files
 from archive.portal.serving import build_supervisor, default_processes
 from archive.portal.streamlit_settings import setting_flags
 
-__all__ = ["COMMANDS", "serve_argv", "serve_command"]
+__all__ = ["COMMANDS", "deploy_command", "serve_argv", "serve_command"]
 
 ASGI = APP_SCRIPT  # the installed package's own file: works from any working directory
 
@@ -143,4 +145,83 @@ def serve_command(
         raise click.exceptions.Exit(completed.returncode)
 
 
-COMMANDS = [serve_command]
+@click.command("deploy")
+@click.option("--domain", required=True, help="The archive's host name (its DNS points here).")
+@click.option(
+    "--home",
+    "deploy_home",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The data folder on the server [default: `archive --home` or ARCHIVE_HOME when given, "
+    "else /var/lib/USER/data].",
+)
+@click.option(
+    "--user", default="archive", show_default=True, help="The system user of the services."
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Portal processes [default: one per core of this machine].",
+)
+@click.option(
+    "--base-port",
+    type=click.IntRange(1024, 65535),
+    default=8501,
+    show_default=True,
+    help="The first portal process's 127.0.0.1 port; the others follow.",
+)
+@click.option("--email", default=None, help="Contact address for the certificate authority.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write the files into this folder (made if missing) instead of printing them.",
+)
+@pass_ctx
+def deploy_command(
+    ctx: Context,
+    domain: str,
+    deploy_home: str | None,
+    user: str,
+    processes: int | None,
+    base_port: int,
+    email: str | None,
+    output: str | None,
+) -> None:
+    """Write the files of a production install: HTTPS with Caddy, systemd services, backups.
+
+    A Caddyfile (automatic HTTPS for the domain, N portal processes behind it), systemd units
+    for the portal processes, the worker (and Redis when ARCHIVE_QUEUE_URL names it here), a
+    weekly backup timer (signed bag + restic), log rotation, and INSTALL.txt with the commands
+    that put them in place (see docs/deploy.md). Nothing on this machine is changed.
+
+    \b
+    Example:
+      archive deploy --domain archive.example.org --home /srv/archive -o ./deploy
+      cat ./deploy/INSTALL.txt
+    """
+    root = click.get_current_context().find_root().params.get("home")
+    given = deploy_home or root or os.environ.get("ARCHIVE_HOME")
+    home = Path(given).expanduser().resolve() if given else Path(f"/var/lib/{user}/data")
+    plan = DeployPlan(
+        domain=domain.strip().lower().rstrip("."),
+        home=home,
+        user=user,
+        processes=processes or default_processes(),
+        base_port=base_port,
+        queue_url=ctx.settings.queue_url,
+        email=email,
+    )
+    files = deploy_files(plan)
+    if output is None:
+        for name, text in files.items():
+            click.echo(f"# ===== {name} =====")
+            click.echo(text.rstrip("\n") + "\n")
+        return
+    written = write_files(files, Path(output))
+    click.echo(f"Wrote {len(written)} files into {output}; next: {Path(output) / 'INSTALL.txt'}")
+
+
+COMMANDS = [serve_command, deploy_command]

@@ -46,6 +46,7 @@ __all__ = [
     "LOOPBACK_PROXIES",
     "STOP_TIMEOUT",
     "Child",
+    "Fill",
     "ServeError",
     "Supervisor",
     "build_supervisor",
@@ -89,10 +90,17 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def read_template(name: str) -> Template:
-    """A template shipped in ``archive/portal/templates/`` (``$name`` placeholders)."""
+class Fill(Template):
+    """A template whose placeholders are ``@@name``: ``$`` belongs to the shell and to Caddy,
+    ``%`` to systemd, and ``{}`` to Caddy's placeholders."""
+
+    delimiter = "@@"
+
+
+def read_template(name: str) -> Fill:
+    """A template shipped in ``archive/portal/templates/`` (``@@name`` placeholders)."""
     try:
-        return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+        return Fill((TEMPLATES / name).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
             f"the portal's template {name} is missing: reinstall the archive"
