@@ -251,8 +251,8 @@ class Supervisor:
         if not self.caddy.alive():
             code = self.caddy.process.returncode if self.caddy.process else None
             raise ServeError(
-                f"Caddy stopped (exit code {code}; its log is in the data folder's "
-                "logs/caddy.log): the portal is stopped too"
+                f"Caddy stopped (exit code {code}; its reason is above, its log in the data "
+                "folder's logs/caddy.log): the portal is stopped too"
             )
         for child in [*self.portals, *([self.worker] if self.worker else [])]:
             if child.alive():
