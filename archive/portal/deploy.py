@@ -156,9 +156,11 @@ def deploy_files(plan: DeployPlan) -> dict[str, str]:
 def install_steps(plan: DeployPlan) -> str:
     """The commands that put the files in place, run from the output folder as root."""
     user, home = plan.user, plan.home
+    # The archive runs its own Redis (archive-redis.service); Debian's would hold the same port.
+    redis_install = " redis-server\nsystemctl disable --now redis-server" if plan.redis_port else ""
     return f"""# Written by `archive deploy --domain {plan.domain}`: run these as root in this folder.
 # (docs/deploy.md explains each step, upgrades and restores.)
-apt-get install -y caddy restic ffmpeg{" redis-server" if plan.redis_port else ""}
+apt-get install -y caddy restic ffmpeg{redis_install}
 id -u {user} >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/{user} --create-home --shell /usr/sbin/nologin {user}
 install -d -o {user} -g {user} -m 0750 {home} {plan.backup_dir}
 install -d -m 0755 /etc/archive

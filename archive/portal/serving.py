@@ -2,8 +2,8 @@
 
 What it promises:
 
-- the portal processes are the same ``streamlit run`` of :func:`archive.portal.commands`'s single
-  process, each on its own free 127.0.0.1 port, with ``ARCHIVE_TRUSTED_PROXIES=127.0.0.1,::1`` so
+- the portal processes run the same ``streamlit run`` command line as the single process
+  (``archive.portal.commands.serve_argv``), each on its own free 127.0.0.1 port, with ``ARCHIVE_TRUSTED_PROXIES=127.0.0.1,::1`` so
   the visitor's address comes from Caddy's ``X-Forwarded-For`` and from nobody else;
 - Caddy (Debian's ``caddy``, never a proxy of our own) listens on the address and port asked for,
   with the rules of ``templates/proxy.caddy`` (sticky sessions, websockets and Range requests
@@ -153,7 +153,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-@dataclass
+@dataclass  # not frozen: it holds the running process and its deaths, which change
 class Child:
     """One supervised process: its name (in messages), its command, and its recent deaths."""
 
