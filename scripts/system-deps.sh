@@ -24,3 +24,8 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 echo "installing system packages: ${need[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts caddy.service (a default page on port 80) where systemd runs: `archive serve`
+# starts a Caddy of its own, so the service installed just now is stopped and left disabled.
+if [[ " ${need[*]} " == *" caddy "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now caddy.service >/dev/null 2>&1 || true
+fi
