@@ -5,7 +5,8 @@ Through Caddy's port only: the search results and the transcript rows arrive ove
 websocket (opened through Caddy), the media answers 206 to the player's Range request, every
 response carries the Content-Security-Policy exactly once, and the browser holds Caddy's sticky
 cookie naming one of the two processes (the HMAC Caddy computes from the key in the generated
-Caddyfile). Then a killed portal process is started again while Caddy keeps answering, and
+Caddyfile). A staff member logs in and uploads a recording through the page and Caddy. Then a
+killed portal process is started again while Caddy keeps answering, and
 SIGTERM to ``archive serve`` stops Caddy, both portals and nothing is left running.
 """
 
@@ -25,11 +26,14 @@ import pytest
 from portal_harness import RecordedSession, launch_chromium, require_chromium
 from test_browser_portal import PLAYER_STATE
 
+from archive.catalog.db import Catalog
 from archive.portal.serving import wait_healthy
+from archive.workspace.accounts import add_user
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "caddy"
+PASSWORD = "correct horse battery"
 
 
 def children(pid: int) -> dict[int, str]:
@@ -64,6 +68,9 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     require_chromium()
     home = tmp_path_factory.mktemp("portal-caddy")
     arch = portal_data.build(home)
+    cat = Catalog.open(arch.settings)
+    add_user(cat, "staff1", "staff", PASSWORD, actor="test")
+    cat.close()
     running = portal_data.Portal(home, processes=2)
     with running:
         yield arch, running
@@ -171,6 +178,31 @@ def test_search_item_play_in_chromium_through_caddy(served, browser):
         assert cookie in expected
         assert not s.errors, s.errors
         assert not s.outside_requests(), s.outside_requests()
+    finally:
+        s.close()
+
+
+def test_staff_log_in_and_upload_through_caddy(served, browser, fixtures_dir):
+    """The log-in's session cookie, the page-bound upload token and the streamed upload all
+    reach the process that made the page: the sticky cookie at work."""
+    _arch, running = served
+    s = RecordedSession(browser, locale="en-GB")
+    page = s.page
+    try:
+        page.goto(running.url + "/login?lang=en")
+        page.get_by_label("User name").fill("staff1")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_text("You are logged in as staff1").wait_for()
+        page.goto(running.url + "/upload?lang=en")
+        page.locator("input[type=file]").set_input_files(str(fixtures_dir / "en" / "jfk.flac"))
+        page.locator(".hku-send").click()
+        page.get_by_text("Ready: jfk.flac").wait_for(timeout=60_000)
+        assert any(u == running.url + "/files/upload" for u in s.requests)
+        page.get_by_label("Title (English)").fill("Uploaded through Caddy")
+        page.get_by_role("button", name="Add to the archive").click()
+        page.get_by_text("Queued as job").wait_for()
+        assert not s.errors, s.errors
     finally:
         s.close()
 
