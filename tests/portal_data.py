@@ -388,9 +388,17 @@ def free_port() -> int:
 
 
 class Portal:
-    """``archive --home HOME serve`` in a child process, on a free 127.0.0.1 port."""
+    """``archive --home HOME serve --processes N`` in a child process, on a free 127.0.0.1 port:
+    one process by default (the tests of pages), N > 1 behind Caddy (tests/test_browser_caddy.py)."""
 
-    def __init__(self, home: Path, *, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        port: int | None = None,
+        log: Path | None = None,
+        processes: int = 1,
+    ) -> None:
         import sys
 
         self.home = Path(home)
@@ -411,6 +419,8 @@ class Portal:
                 str(self.port),
                 "--address",
                 "127.0.0.1",
+                "--processes",
+                str(processes),
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -418,7 +428,7 @@ class Portal:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 60.0) -> Portal:
+    def wait_ready(self, timeout: float = 180.0) -> Portal:
         """Poll the health endpoint until it answers (bounded), or fail with the log."""
         import time
         import urllib.request

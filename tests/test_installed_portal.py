@@ -223,7 +223,13 @@ def test_the_installed_wheel_serves_the_portal_from_another_folder(tmp_path, arc
     installed_po = venv_site / "archive" / "portal" / "locales" / "zh_Hant_HK" / "LC_MESSAGES"
     assert (installed_po / "messages.po").is_file()
     assert not (installed_po / "messages.mo").exists()  # the wheel carries no compiled catalog
-    for shipped in ("portal/views/item.py", "portal/navigation.py", "portal/portal_player.js"):
+    for shipped in (
+        "portal/views/item.py",
+        "portal/navigation.py",
+        "portal/portal_player.js",
+        "portal/templates/proxy.caddy",
+        "portal/templates/Caddyfile.deploy",
+    ):
         assert (venv_site / "archive" / shipped).is_file(), shipped
 
     port = portal_data.free_port()
