@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -139,21 +140,23 @@ def first_visit(url: str) -> dict[str, float]:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its live children, from /proc (Linux)."""
+    """CPU time of a process and all its descendants alive now, from /proc (Linux)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
+    todo, seen = [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):  # the task ended meanwhile
+                todo += [int(c) for c in (task / "children").read_text().split()]
     return total
 
 
@@ -169,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="a running portal (default: start one on a test archive)")
     parser.add_argument("--item", help="the item id for the item page (with --url)")
     parser.add_argument("--home", type=Path, default=OUT / "crowd", help="the test archive")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="portal processes (more than 1: behind Caddy, as `archive serve --processes N`)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--first-visit", action="store_true", help="also measure a first visit in Chromium"
@@ -190,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             built = portal_data.build(args.home)
             marker.write_text(built.ids["dock"])
         item_id = marker.read_text().strip()
-        portal = portal_data.Portal(args.home).__enter__()
+        portal = portal_data.Portal(args.home, processes=args.processes).__enter__()
         url = portal.url
     try:
         say(f"{args.visitors} visitors, {args.concurrency} at once, against {url}")
@@ -215,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             portal.__exit__(None, None, None)
     views = len(tally.times)
     result = {
+        "processes": args.processes if args.url is None else None,
         "visitors": args.visitors,
         "concurrency": args.concurrency,
         "page_views": views,
