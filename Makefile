@@ -37,3 +37,5 @@ format:
 bench: setup
 	$(BIN)/python bench/transcribe.py
 	$(BIN)/python bench/search.py --hours 10
+	$(BIN)/python bench/search.py --hours 10 --engine tantivy
+	$(BIN)/python bench/crowd.py --visitors 40 --concurrency 20
