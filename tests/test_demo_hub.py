@@ -75,3 +75,13 @@ def test_home_events_event_and_series_pages_have_content(demo) -> None:
     shown = texts(series)
     assert "Dock strike anniversary talks (demo)" in shown
     assert "The 2013 dock strike: sample text (demo)" in shown  # the recording, in the series
+
+
+def test_the_default_fixtures_are_the_shared_folder_beside_the_checkout(monkeypatch) -> None:
+    """What `make run` builds the demo from (the package moved down a folder once and lost it)."""
+    from archive.demo.build import default_fixtures
+
+    monkeypatch.delenv("ARCHIVE_FIXTURES", raising=False)
+    root = Path(__file__).resolve().parent.parent
+    assert default_fixtures() == root.parent / "shared" / "fixtures"
+    assert (default_fixtures() / "SOURCES.md").is_file()

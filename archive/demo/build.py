@@ -142,10 +142,15 @@ DEMO_SUBTITLES = (
 
 
 def default_fixtures() -> Path:
+    """``$ARCHIVE_FIXTURES``, else ``../shared/fixtures`` beside the checkout this package is in
+    (``archive/demo/`` is two folders below it), else beside the working directory."""
     env = os.environ.get("ARCHIVE_FIXTURES")
     if env:
         return Path(env)
-    return HERE.parent.parent / "shared" / "fixtures"
+    beside_checkout = HERE.parents[2] / "shared" / "fixtures"
+    if beside_checkout.is_dir():
+        return beside_checkout
+    return Path.cwd().parent / "shared" / "fixtures"
 
 
 def build_demo(
