@@ -4,6 +4,7 @@
 #   chromium, fonts-noto-cjk   the real-browser tests (and Chinese glyphs in them)
 #   redis-server    the shared task queue's test
 #   restic          offsite backup copies
+#   npm             installs axe-core (pinned, into node_modules/) for the accessibility tests
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
@@ -12,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v restic >/dev/null 2>&1 || need+=(restic)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
