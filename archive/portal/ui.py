@@ -167,6 +167,15 @@ mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15e
    WCAG AA wants 4.5:1 for text this size. Solid, in the meta lines' grey instead: 7.5:1 on white,
    6.6:1 on a tinted box. (The portal's theme is light whatever the browser prefers.) */
 [data-testid="stCaptionContainer"] { opacity: 1; color: #555; }
+/* Keyboard focus always shows (WCAG 2.4.7), in one strong colour (6.5:1 on white): Streamlit draws
+   no ring on its page links (the header, the search hits) nor on its scrolling main region (a tab
+   stop), only a faint one on its buttons (the main menu's is 1.3:1), and marks a focused text box
+   only by a darker border. */
+a:focus-visible, button:focus-visible, summary:focus-visible,
+[data-testid="stPageLink-NavLink"]:focus-visible {
+  outline: 2px solid #b3261e; outline-offset: 2px; border-radius: .25rem; }
+[data-testid="stMain"]:focus-visible { outline: 2px solid #b3261e; outline-offset: -2px; }
+[data-testid="stTextInputRootElement"]:focus-within { outline: 2px solid #b3261e; outline-offset: 1px; }
 @media (max-width: 640px) {
   .block-container { padding-left: .8rem; padding-right: .8rem; padding-top: 4rem; }
   h1 { font-size: 1.75rem !important; }
