@@ -388,3 +388,47 @@ def test_keyboard_only_search_open_a_hit_and_play_from_its_moment(portal, browse
         assert not s.outside_requests(), s.outside_requests()
     finally:
         s.close()
+
+
+def test_a_video_has_captions_from_its_transcript(portal, browser, axe_source):
+    """A video carries its transcript as caption tracks (WCAG 1.2.2), loaded from the archive's own
+    route under the page's CSP: the spoken language as captions, the other as subtitles."""
+    ids, running = portal
+    s = RecordedSession(browser, locale="en-GB")
+    page = s.page
+    try:
+        page.goto(f"{running.url}/item?item={ids['interview']}&lang=en")
+        page.locator(".hkp-row.current").wait_for()
+        tracks = page.evaluate(
+            """() => {
+          const host = [...document.querySelectorAll('*')].find(e => e.shadowRoot && e.shadowRoot.querySelector('.hkp'));
+          return [...host.shadowRoot.querySelectorAll('video track')].map(t => ({kind: t.kind, srclang: t.srclang,
+            label: t.label, src: t.getAttribute('src')}));
+        }"""
+        )
+        assert [(t["kind"], t["srclang"], t["label"]) for t in tracks] == [
+            ("subtitles", "zh-Hant-HK", "Chinese"),
+            ("captions", "en", "English"),
+        ], tracks
+        assert all(t["src"].startswith("/files/") for t in tracks), tracks
+        # Turned on (as the controls' captions button does), the English captions load and say
+        # what the transcript says.
+        first = page.evaluate(
+            """() => new Promise((done, fail) => {
+          const host = [...document.querySelectorAll('*')].find(e => e.shadowRoot && e.shadowRoot.querySelector('.hkp'));
+          const el = host.shadowRoot.querySelector('video track[kind=captions]');
+          el.addEventListener('load', () => done(el.track.cues.length ? el.track.cues[0].text : null));
+          el.addEventListener('error', () => fail(new Error('the captions did not load')));
+          el.track.mode = 'hidden';
+        })"""
+        )
+        assert first == "I started working with the union in the 1990s."
+        page.evaluate(axe_source)
+        result = page.evaluate(
+            "() => axe.run(document, {runOnly: {type: 'rule', values: ['video-caption']}})"
+        )
+        assert result["passes"] and not result["violations"] and not result["incomplete"], result
+        assert not s.errors, s.errors
+        assert not s.outside_requests(), s.outside_requests()
+    finally:
+        s.close()

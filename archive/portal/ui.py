@@ -597,11 +597,13 @@ def player(
     mode: str,
     find: str,
     t: I18n,
+    tracks: list[dict[str, str]] | None = None,
     on_position: Callable[[], None] | None = None,
 ) -> Any:
     """Mount the player; returns its state (``.position``: the last position the visitor chose).
 
-    Its words come from ``t``, in the visitor's language.
+    Its words come from ``t``, in the visitor's language. ``tracks`` are a video's text tracks
+    (``src``, ``srclang``, ``label``, ``kind``: captions or subtitles).
     """
     _ = t._
     labels = {
@@ -627,6 +629,7 @@ def player(
             "mode": mode,
             "find": find,
             "labels": labels,
+            "tracks": tracks or [],
         },
         default={"position": None},
         on_position_change=on_position or (lambda: None),
