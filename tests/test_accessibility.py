@@ -1,19 +1,22 @@
 """Accessibility of the public portal in a real headless Chromium (Debian's), driven by Playwright.
 
-Two promises:
+Three promises:
 
 - **No WCAG 2.2 A/AA violations that axe-core finds** on every public page (Home, Search with
-  results, Browse, Events, an event, a series, a recording with its player and transcript, About,
-  Log in), in both interface languages, at desktop (1280 x 900) and phone (390 x 844) widths.
-  axe-core is the npm package pinned in ``package.json``, installed by ``make setup`` into
-  ``node_modules/`` (git-ignored). Nothing is excluded: a failure prints each violation's rule,
-  impact, help text and the elements it names.
+  results and with a filter, Browse, Events, an event, the series and one series, a recording with
+  its player and transcript (audio and video), a past event with its recording, About, Log in), in
+  both interface languages, at desktop (1280 x 900) and phone (390 x 844) widths, each page checked
+  a screenful at a time. axe-core is the npm package pinned in ``package.json``, installed by
+  ``make setup`` into ``node_modules/`` (git-ignored). Nothing is excluded: a failure prints each
+  violation's rule, impact, help text and the elements it names.
 - **Keyboard only**: with Tab, Shift+Tab, Enter and Space (no mouse), a visitor searches, opens a
   hit and hears it from the hit's moment, and every element the keyboard reaches shows its focus.
+- **Captions**: a video carries its transcript as caption tracks.
 
 The page's Content-Security-Policy is not loosened for axe (the test checks it is the portal's
 own): axe's source is run with ``page.evaluate``, which Playwright sends over the DevTools protocol
 (``Runtime.evaluate``), outside the page's script-src; no ``<script>`` element is added.
+Screenshots of the keyboard steps go to ``tests/artifacts/a11y/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -156,9 +159,11 @@ def public_pages(ids: dict[str, str]) -> list[tuple[str, str, str]]:
     return [
         ("home", "/?", ".hk-when time"),
         ("search", "/?q=strike&", ".hk-snippet mark"),
+        ("search-filtered", "/search?q=strike&collection=webinar&", ".hk-snippet mark"),
         ("browse", "/browse?", "a[href*='item=']"),
         ("events", "/upcoming?", ".hk-when time"),
         ("event", f"/event?event={ids['event']}&", ".hk-when time"),
+        ("all-series", "/series?", "a[href*='series=']"),
         ("series", "/series?series=uk-tour&", "a[href*='event=']"),
         ("item-audio", f"/item?item={ids['dock']}&t=5&", ".hkp-row.current"),
         ("item-video", f"/item?item={ids['interview']}&", ".hkp-row.current"),
