@@ -423,6 +423,10 @@ def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str
         else None
     )
     _ = t._
+    tracks = []
+    if media and media.has_video and revision:
+        shown, rev = ui.revision_for(item.id, revision)
+        tracks = ui.video_tracks(t, shown, rev)
     ui.player(
         key=key,
         src=src,
@@ -432,6 +436,7 @@ def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str
         mode="both",
         find="",
         t=t,
+        tracks=tracks,
     )
     if not media:
         st.warning(_("This recording can't be played here."), icon=":material/volume_off:")

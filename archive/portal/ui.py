@@ -39,7 +39,7 @@ from archive.portal.i18n import (
     normalise_lang,
 )
 from archive.portal.resources import catalog, settings
-from archive.portal.routes.files import TOKEN_TTL, media_url
+from archive.portal.routes.files import TOKEN_TTL, media_url, subtitle_url
 from archive.portal.ui_staff import current_viewer
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "playable_media",
     "settings",
     "signed_media_url",
+    "video_tracks",
     "viewer",
 ]
 
@@ -331,6 +332,32 @@ def stable_url(key: tuple[Any, ...], make: Callable[[], str]) -> str:
         hit = (time.time(), make())
         cache[full_key] = hit
     return hit[1]
+
+
+def video_tracks(t: I18n, item: Item, rev: Any) -> list[dict[str, str]]:
+    """A video's captions (WCAG 1.2.2) for :func:`player`: revision ``rev`` of its transcript as
+    WebVTT from the archive's own checked subtitle route (redactions applied there as everywhere),
+    the spoken language's track as captions, the other as subtitles; a track with no text is left
+    out. The visitor turns them on in the player's controls."""
+    who = viewer()
+    spoken = "en" if item.language == "en" else "zh"
+    tracks = []
+    for track, label in (("zh", N_("Chinese")), ("en", N_("English"))):
+        if not any(getattr(seg, f"text_{track}") for seg in rev.segments):
+            continue
+        url = stable_url(
+            ("vtt", item.id, rev.revision, track),
+            lambda track=track: subtitle_url(settings(), item.id, rev.revision, "vtt", track, who),
+        )
+        tracks.append(
+            {
+                "src": url,
+                "srclang": "en" if track == "en" else "zh-Hant-HK",
+                "label": t._(label),
+                "kind": "captions" if track == spoken else "subtitles",
+            }
+        )
+    return tracks
 
 
 def signed_media_url(item_id: str, role: str) -> str:

@@ -173,29 +173,7 @@ cues = (
     else None
 )
 
-# A video's captions (WCAG 1.2.2): its transcript as WebVTT tracks from the archive's own checked
-# route (redactions applied there as everywhere), the spoken language's as captions, the other as
-# subtitles; the visitor turns them on in the player's controls.
-tracks = []
-if media and media.has_video and rev is not None:
-    spoken = "en" if item.language == "en" else "zh"
-    for track in ("zh", "en"):
-        if not any(getattr(seg, f"text_{track}") for seg in segments):
-            continue
-        url = ui.stable_url(
-            ("vtt", item_id, rev.revision, track),
-            lambda track=track: subtitle_url(
-                ui.settings(), item_id, rev.revision, "vtt", track, who
-            ),
-        )
-        tracks.append(
-            {
-                "src": url,
-                "srclang": "en" if track == "en" else "zh-Hant-HK",
-                "label": _(TRACK_LABELS[track]),
-                "kind": "captions" if track == spoken else "subtitles",
-            }
-        )
+tracks = ui.video_tracks(t, item, rev) if media and media.has_video and rev is not None else []
 
 result = ui.player(
     key=player_key,
