@@ -65,7 +65,14 @@ FOCUSED = """() => {
     }
   }
   const r = e.getBoundingClientRect();
+  // Not hidden by anything drawn over it, a sticky header say (WCAG 2.4.11): what is on top at
+  // the middle of its visible part is it, inside it, or holds it (a widget's frame).
+  const x = (Math.max(r.left, 0) + Math.min(r.right, innerWidth)) / 2;
+  const y = (Math.max(r.top, 0) + Math.min(r.bottom, innerHeight)) / 2;
+  const top = e.getRootNode().elementFromPoint(x, y);
+  const unobscured = !!top && (top === e || e.contains(top) || top.contains(e));
   return {
+    unobscured, on: top ? top.tagName.toLowerCase() + '.' + String(top.className).slice(0, 40) : null,
     tag: e.tagName.toLowerCase(), label: e.getAttribute('aria-label'), href: e.getAttribute('href'),
     text: (e.innerText || '').trim().slice(0, 60), testid: e.getAttribute('data-testid'),
     focusVisible: e.matches(':focus-visible'), shown, onScreen: r.width > 0 && r.height > 0,
@@ -302,7 +309,7 @@ class Keyboard:
         now = self.focused()
         if key in ("Tab", "Shift+Tab") and now is not None:
             self.visited.append(now)
-            assert now["onScreen"], now
+            assert now["onScreen"] and now["unobscured"], now
             if now["tag"] in ("video", "audio"):
                 # Inside the media element, the focus moves over the browser's own controls (play,
                 # timeline, volume …), in a closed shadow root the page can neither read nor style:
@@ -326,9 +333,11 @@ class Keyboard:
         raise AssertionError(f"never reached; visited: {self.visited[-limit:]}")
 
 
-def test_keyboard_only_search_open_a_hit_and_play_from_its_moment(portal, browser):
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_keyboard_only_search_open_a_hit_and_play_from_its_moment(portal, browser, phone):
     ids, running = portal
-    s = RecordedSession(browser, locale="en-GB")
+    s = RecordedSession(browser, locale="en-GB", phone=phone)
+    width = "phone" if phone else "desktop"
     page = s.page
     keys = Keyboard(page)
     try:
@@ -345,7 +354,7 @@ def test_keyboard_only_search_open_a_hit_and_play_from_its_moment(portal, browse
         page.wait_for_url(lambda url: "q=exile" in url)
         page.locator(".hk-snippet mark").first.wait_for()
         page.wait_for_function(SETTLED)
-        page.screenshot(path=str(ARTIFACTS / "01-keyboard-results.png"))
+        page.screenshot(path=str(ARTIFACTS / f"01-keyboard-results-{width}.png"))
 
         # 2. Tab to the interview's hit (a moment inside it, not its start); Enter opens it.
         hit = keys.tab_to(
@@ -355,7 +364,7 @@ def test_keyboard_only_search_open_a_hit_and_play_from_its_moment(portal, browse
         )
         start = float(parse_qs(urlsplit(hit["href"]).query)["t"][0])
         assert start > 0, hit
-        page.screenshot(path=str(ARTIFACTS / "02-keyboard-hit-focused.png"))
+        page.screenshot(path=str(ARTIFACTS / f"02-keyboard-hit-focused-{width}.png"))
         keys.press("Enter")
         page.wait_for_url(
             lambda url: f"item={ids['interview']}" in url and f"t={int(start)}" in url
@@ -381,7 +390,7 @@ def test_keyboard_only_search_open_a_hit_and_play_from_its_moment(portal, browse
         label = f"Play from {int(start) // 60}:{int(start) % 60:02d}"
         stamp = keys.tab_to(lambda f: f["label"] == label)
         assert stamp["tag"] == "button", stamp
-        page.screenshot(path=str(ARTIFACTS / "03-keyboard-transcript-focused.png"))
+        page.screenshot(path=str(ARTIFACTS / f"03-keyboard-transcript-focused-{width}.png"))
         keys.press("Enter")
         page.wait_for_function(
             "s => { const p = (" + PLAYER + ")(); return p && !p.paused && p.t >= s + 0.3; }",
