@@ -4,9 +4,9 @@ Three promises:
 
 - **No WCAG 2.2 A/AA violations that axe-core finds** on every public page (Home, Search with
   results and with a filter, Browse, Events, an event, the series and one series, a recording with
-  its player and transcript (audio and video), a past event with its recording, About, Log in), in
-  both interface languages, at desktop (1280 x 900) and phone (390 x 844) widths, each page checked
-  a screenful at a time. axe-core is the npm package pinned in ``package.json``, installed by
+  its player and transcript (audio, video, and a transcript with missing and removed lines), a
+  past event with its recording, About, Log in), in both interface languages, at desktop
+  (1280 x 900) and phone (390 x 844) widths, each page checked a screenful at a time. axe-core is the npm package pinned in ``package.json``, installed by
   ``make setup`` into ``node_modules/`` (git-ignored). Nothing is excluded: a failure prints each
   violation's rule, impact, help text and the elements it names.
 - **Keyboard only**: with Tab, Shift+Tab, Enter and Space (no mouse), a visitor searches, opens a
@@ -32,6 +32,8 @@ from portal_harness import ROOT, RecordedSession, launch_chromium, require_chrom
 from archive.catalog.db import Catalog
 from archive.hub.events import cancel_event, create_event, link_recording
 from archive.hub.series import create_series
+from archive.workspace.visibility import redact
+from transcripts.segments import Segment
 
 pytestmark = pytest.mark.browser
 
@@ -143,6 +145,26 @@ def portal(tmp_path_factory: pytest.TempPathFactory):
         visibility="public",
     ).id
     link_recording(cat, ids["past"], arch.ids["dock"])
+    # A transcript with the player's faded lines: a track missing on a line, a passage removed.
+    gaps = cat.create_item(
+        title_zh="缺字示範",
+        title_en="A transcript with gaps",
+        collection="other",
+        recorded_date="2020",
+        language="yue",
+        visibility="public",
+    )
+    cat.add_revision(
+        gaps.id,
+        [
+            Segment(start=0, end=3, text_zh="只有中文的一句。", text_en="", lang="zh"),
+            Segment(start=3, end=6, text_zh="", text_en="Only English here.", lang="en"),
+            Segment(start=6, end=9, text_zh="這句會刪去。", text_en="Removed.", speaker="陳"),
+        ],
+        origin="subtitles",
+    )
+    redact(cat, settings, gaps.id, start=6, end=9, actor="staff", rebuild_media=False)
+    ids["gaps"] = gaps.id
     cat.close()
     with portal_data.Portal(home) as running:
         yield ids, running
@@ -175,6 +197,7 @@ def public_pages(ids: dict[str, str]) -> list[tuple[str, str, str]]:
         ("item-audio", f"/item?item={ids['dock']}&t=5&", ".hkp-row.current"),
         ("item-video", f"/item?item={ids['interview']}&", ".hkp-row.current"),
         ("past-event", f"/event?event={ids['past']}&", ".hkp-row.current"),
+        ("item-gaps", f"/item?item={ids['gaps']}&", ".hkp-redacted"),
         ("about", "/about?", "h1, h2"),
         ("login", "/login?", "input[type=password]"),
     ]
