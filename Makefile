@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Test-only JavaScript (axe-core for tests/test_accessibility.py), pinned in package-lock.json,
+# installed into node_modules/ (git-ignored); nothing from it ships with the portal.
+NODE_STAMP := node_modules/.installed-stamp
 HOME_DIR ?= $(or $(ARCHIVE_HOME),data)
 
 .PHONY: run test setup system-deps lint format bench clean-venv
@@ -16,7 +19,7 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -q -ra
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) $(NODE_STAMP)
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -27,6 +30,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/archive model install
 	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

@@ -2,6 +2,7 @@
 # Installs the Debian packages the archive needs, only when one is missing.
 #   ffmpeg          probing and audio derivatives (and yt-dlp's merging)
 #   chromium, fonts-noto-cjk   the real-browser tests (and Chinese glyphs in them)
+#   npm             installs axe-core (pinned, into node_modules/) for the accessibility tests
 #   redis-server    the shared task queue's test
 #   restic          offsite backup copies
 #   caddy           the front server of `archive serve --processes N` and of `archive deploy`
@@ -11,6 +12,7 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v restic >/dev/null 2>&1 || need+=(restic)

@@ -7,7 +7,7 @@
 // a timestamp and on pause (`setStateValue("position", …)`), never on every timeupdate.
 //
 // data: {src, kind: "video"|"audio", mime, cues_url, seek: {t, n, play}, mode: "zh"|"en"|"both",
-//        find, labels: {...}}
+//        find, labels: {...}, tracks: [{src, srclang, label, kind}]}
 
 function fmt(t) {
   t = Math.max(0, Math.floor(t || 0));
@@ -201,6 +201,21 @@ export default function (component) {
       S.media = null;
     }
     S.src = data.src;
+    S.tracksKey = null;
+  }
+
+  // A video's captions and subtitles (<track>, WebVTT from the archive's own route), replaced
+  // only when they change (a new revision), so a rerun never disturbs the one being shown.
+  const tracks = S.media && S.media.tagName === "VIDEO" ? data.tracks || [] : [];
+  const tracksKey = JSON.stringify(tracks);
+  if (S.media && S.tracksKey !== tracksKey) {
+    S.tracksKey = tracksKey;
+    for (const old of S.media.querySelectorAll("track")) old.remove();
+    for (const tr of tracks) {
+      const el = document.createElement("track");
+      el.kind = tr.kind; el.src = tr.src; el.srclang = tr.srclang; el.label = tr.label;
+      S.media.appendChild(el);
+    }
   }
 
   if (data.seek && S.seekN !== data.seek.n) {

@@ -39,7 +39,7 @@ from archive.portal.i18n import (
     normalise_lang,
 )
 from archive.portal.resources import catalog, settings
-from archive.portal.routes.files import TOKEN_TTL, media_url
+from archive.portal.routes.files import TOKEN_TTL, media_url, subtitle_url
 from archive.portal.ui_staff import current_viewer
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "playable_media",
     "settings",
     "signed_media_url",
+    "video_tracks",
     "viewer",
 ]
 
@@ -163,6 +164,19 @@ mark { background: #ffe08a; color: inherit; padding: 0 .1em; border-radius: .15e
 .hk-dl::before { content: "⤓ "; }
 .hk-dl:hover { border-color: #b3261e; color: #b3261e !important; }
 [data-testid="InputInstructions"] { display: none; }
+/* Streamlit fades captions with opacity .6 (#828180 on white: 3.9:1, and its links fade too);
+   WCAG AA wants 4.5:1 for text this size. Solid, in the meta lines' grey instead: 7.5:1 on white,
+   6.6:1 on a tinted box. (The portal's theme is light whatever the browser prefers.) */
+[data-testid="stCaptionContainer"] { opacity: 1; color: #555; }
+/* Keyboard focus always shows (WCAG 2.4.7), in one strong colour (6.5:1 on white): Streamlit draws
+   no ring on its page links (the header, the search hits) nor on its scrolling main region (a tab
+   stop), only a faint one on its buttons (the main menu's is 1.3:1), and marks a focused text box
+   only by a darker border. */
+a:focus-visible, button:focus-visible, summary:focus-visible,
+[data-testid="stPageLink-NavLink"]:focus-visible {
+  outline: 2px solid #b3261e; outline-offset: 2px; border-radius: .25rem; }
+[data-testid="stMain"]:focus-visible { outline: 2px solid #b3261e; outline-offset: -2px; }
+[data-testid="stTextInputRootElement"]:focus-within { outline: 2px solid #b3261e; outline-offset: 1px; }
 @media (max-width: 640px) {
   .block-container { padding-left: .8rem; padding-right: .8rem; padding-top: 4rem; }
   h1 { font-size: 1.75rem !important; }
@@ -318,6 +332,32 @@ def stable_url(key: tuple[Any, ...], make: Callable[[], str]) -> str:
         hit = (time.time(), make())
         cache[full_key] = hit
     return hit[1]
+
+
+def video_tracks(t: I18n, item: Item, rev: Any) -> list[dict[str, str]]:
+    """A video's captions (WCAG 1.2.2) for :func:`player`: revision ``rev`` of its transcript as
+    WebVTT from the archive's own checked subtitle route (redactions applied there as everywhere),
+    the spoken language's track as captions, the other as subtitles; a track with no text is left
+    out. The visitor turns them on in the player's controls."""
+    who = viewer()
+    spoken = "en" if item.language == "en" else "zh"
+    tracks = []
+    for track, label in (("zh", N_("Chinese")), ("en", N_("English"))):
+        if not any(getattr(seg, f"text_{track}") for seg in rev.segments):
+            continue
+        url = stable_url(
+            ("vtt", item.id, rev.revision, track),
+            lambda track=track: subtitle_url(settings(), item.id, rev.revision, "vtt", track, who),
+        )
+        tracks.append(
+            {
+                "src": url,
+                "srclang": "en" if track == "en" else "zh-Hant-HK",
+                "label": t._(label),
+                "kind": "captions" if track == spoken else "subtitles",
+            }
+        )
+    return tracks
 
 
 def signed_media_url(item_id: str, role: str) -> str:
@@ -584,11 +624,13 @@ def player(
     mode: str,
     find: str,
     t: I18n,
+    tracks: list[dict[str, str]] | None = None,
     on_position: Callable[[], None] | None = None,
 ) -> Any:
     """Mount the player; returns its state (``.position``: the last position the visitor chose).
 
-    Its words come from ``t``, in the visitor's language.
+    Its words come from ``t``, in the visitor's language. ``tracks`` are a video's text tracks
+    (``src``, ``srclang``, ``label``, ``kind``: captions or subtitles).
     """
     _ = t._
     labels = {
@@ -614,6 +656,7 @@ def player(
             "mode": mode,
             "find": find,
             "labels": labels,
+            "tracks": tracks or [],
         },
         default={"position": None},
         on_position_change=on_position or (lambda: None),

@@ -264,7 +264,11 @@ def render() -> None:
                     if marked_other and "<mark>" in marked_other
                     else html_text(other)
                 )
-                badges = f'<span class="hk-meta">{shown_other}</span><br>' + badges
+                # Language of parts (WCAG 3.1.2): screen readers switch voice for it.
+                other_lang = "en" if t.lang == "zh" else "zh-Hant-HK"
+                badges = (
+                    f'<span class="hk-meta" lang="{other_lang}">{shown_other}</span><br>' + badges
+                )
             count = getattr(group, "hit_count", 0) or len(group.hits)
             badges += '<span class="hk-meta"> · {}</span>'.format(
                 html_text(

@@ -173,12 +173,15 @@ cues = (
     else None
 )
 
+tracks = ui.video_tracks(t, item, rev) if media and media.has_video and rev is not None else []
+
 result = ui.player(
     key=player_key,
     src=src,
     kind="video" if media and media.has_video else "audio",
     cues_url=cues,
     seek={"t": seek_state["t"] or 0, "n": seek_state["n"], "play": bool(seek_state.get("play"))},
+    tracks=tracks,
     mode=track,
     find=find,
     t=t,
