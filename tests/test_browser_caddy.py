@@ -25,6 +25,7 @@ import portal_data
 import pytest
 from portal_harness import RecordedSession, launch_chromium, require_chromium
 from test_browser_portal import PLAYER_STATE
+from test_browser_staff import wait_for
 
 from archive.catalog.db import Catalog
 from archive.portal.serving import wait_healthy
@@ -194,6 +195,13 @@ def test_staff_log_in_and_upload_through_caddy(served, browser, fixtures_dir):
         page.get_by_label("Password", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.get_by_text("You are logged in as staff1").wait_for()
+        # The session cookie is set by the page's one-time code a moment after the log-in shows:
+        # a page opened before it would be an anonymous visitor's.
+        wait_for(
+            lambda: any(c["name"] == "hk_archive_session" for c in page.context.cookies()),
+            timeout=20,
+            what="the session cookie",
+        )
         page.goto(running.url + "/upload?lang=en")
         page.locator("input[type=file]").set_input_files(str(fixtures_dir / "en" / "jfk.flac"))
         page.locator(".hku-send").click()
