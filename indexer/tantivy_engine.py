@@ -275,18 +275,7 @@ class TantivySnapshot:
 
     # ---- reading documents -------------------------------------------------------------------
     def value(self, name: str, doc: int) -> str:
-        if name not in VALUE_FIELDS:
-            raise KeyError(f"{name!r} is not a field read by value(): {', '.join(VALUE_FIELDS)}")
-        codes = self._searcher.fast_field_values(code_field(name), [_address(doc)])
-        code = codes[0] if codes else None
-        if not code:
-            return ""
-        names = self._names_of(name)
-        found = names.get(code)
-        if found is None:
-            # Only a hash collision or a value missing from the term dictionary could get here.
-            found = str(self.stored(doc).get(name, ""))
-        return found
+        return self.values(name, [doc])[0]
 
     def values(self, name: str, docs: Sequence[int]) -> list[str]:
         if name not in VALUE_FIELDS:

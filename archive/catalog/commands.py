@@ -15,7 +15,7 @@ from archive.catalog.access import Viewer, visible_item, visible_revision
 from archive.catalog.cite import STYLES, build_citation, parse_moment, render
 from archive.catalog.db import Catalog
 from archive.catalog.models import COLLECTIONS, Item
-from archive.core.clikit import Context, emit_json, pass_ctx, role_option
+from archive.core.clikit import Context, emit_json, json_option, pass_ctx, role_option
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError
 from transcripts.subtitles import export, format_timestamp
@@ -101,7 +101,7 @@ def item_document(
 @click.command("list")
 @click.option("--collection", type=click.Choice(COLLECTIONS))
 @role_option
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @pass_ctx
 def list_command(ctx: Context, collection: str | None, role: str, as_json: bool) -> None:
     """List the items in the archive, newest recordings first.
@@ -136,7 +136,7 @@ def list_command(ctx: Context, collection: str | None, role: str, as_json: bool)
 @click.argument("item_id")
 @click.option("--rev", "revision", type=int, help="A transcript revision (default: the latest).")
 @role_option
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @pass_ctx
 def show_command(
     ctx: Context, item_id: str, revision: int | None, role: str, as_json: bool

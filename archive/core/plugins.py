@@ -72,8 +72,10 @@ def entry_points_of(group: str) -> tuple[EntryPoint, ...]:
     return tuple(seen[name] for name in sorted(seen))
 
 
+@cache
 def declared(group: str) -> dict[str, Any]:
-    """Load every entry point of ``group``: ``{name: object}``.
+    """Load every entry point of ``group``: ``{name: object}`` (once per process: the queue asks
+    for the job handlers at every job, the periodic tasks at every look).
 
     Raises :class:`ConfigError` when the archive's own declarations are missing (an install
     without its metadata: ``pip install -e .`` again), rather than a worker that knows no job.

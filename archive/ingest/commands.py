@@ -9,7 +9,7 @@ import click
 from archive.catalog.access import Viewer
 from archive.catalog.commands import item_document
 from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES
-from archive.core.clikit import Context, Progress, emit_json, pass_ctx
+from archive.core.clikit import Context, Progress, emit_json, json_option, pass_ctx
 from archive.ingest.intake import IngestOptions
 from archive.ingest.jobs import ingest_and_transcribe, submit_ingest
 
@@ -56,7 +56,7 @@ __all__ = ["COMMANDS"]
     is_flag=True,
     help="Run now, in this process, with a progress bar (else: queue a job).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @pass_ctx
 def ingest_command(
     ctx: Context,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.clikit import Context, emit_json, json_option, pass_ctx
 from archive.core.errors import InputError
 from archive.jobs.queue import cancel_job, retry_job, run_worker
 
@@ -18,7 +18,7 @@ __all__ = ["COMMANDS"]
     multiple=True,
 )
 @click.option("--limit", type=int, default=30, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @pass_ctx
 def jobs_command(ctx: Context, state: tuple[str, ...], limit: int, as_json: bool) -> None:
     """List recent jobs with their state and progress.
@@ -63,7 +63,7 @@ def worker_command(ctx: Context, workers: int, burst: bool) -> None:
 
 @click.command("retry")
 @click.argument("job_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @pass_ctx
 def retry_command(ctx: Context, job_id: int, as_json: bool) -> None:
     """Queue a failed or cancelled job again.

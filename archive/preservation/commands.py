@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from archive.core.clikit import Context, emit_json, pass_ctx
+from archive.core.clikit import Context, emit_json, json_option, pass_ctx
 from archive.core.errors import PreservationError
 from archive.preservation.backup import backup
 from archive.preservation.bag import human_bytes
@@ -104,7 +104,7 @@ def _size(n: int) -> str:
     help="The key that signs the bag (default: $ARCHIVE_BACKUP_KEY, else backup-signing.key in "
     "the data folder, made on the first backup). Make an offline one with `archive backup-key`.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @pass_ctx
 def backup_command(
     ctx: Context,
@@ -173,7 +173,7 @@ def backup_command(
     metavar="FILE",
     help="The key file (default: $ARCHIVE_BACKUP_KEY, else backup-signing.key in the data folder).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @pass_ctx
 def backup_key_command(ctx: Context, signing_key: str | None, as_json: bool) -> None:
     """Show the public key that restore needs; make the signing key if there is none yet.
@@ -227,7 +227,7 @@ def backup_key_command(ctx: Context, signing_key: str | None, as_json: bool) -> 
 @click.option(
     "--check-only", is_flag=True, help="Check the bag (every checksum) and restore nothing."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @click.pass_context
 def restore_command(
     click_ctx: click.Context,
@@ -313,7 +313,7 @@ def restore_command(
     metavar="N",
     help="Check only the N files checked longest ago (default: every file).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @pass_ctx
 def fixity_command(ctx: Context, sample: int | None, as_json: bool) -> None:
     """Re-hash media files against the sha256 recorded at ingest; record every check.
@@ -375,7 +375,7 @@ def fixity_command(ctx: Context, sample: int | None, as_json: bool) -> None:
     metavar="URL",
     help="Where the mirror will be published (for citations and links).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @pass_ctx
 def mirror_command(ctx: Context, dest: str, base_url: str | None, as_json: bool) -> None:
     """Write the public archive as a static website in DEST, with search, for any web host,
