@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from archive.core.moments import moment_param
+
 from .schema import CatalogState
 
 __all__ = [
@@ -154,8 +156,8 @@ class ItemMeta:
 
 
 def permalink(item_id: str, start: float) -> str:
-    """The portal link to ``item_id`` at ``start`` seconds (whole seconds, never negative)."""
-    return f"?item={item_id}&t={max(0, int(start))}"
+    """The portal link to ``item_id`` at ``start`` seconds (to the millisecond, never negative)."""
+    return f"?item={item_id}&t={moment_param(start)}"
 
 
 def facet_counts(

@@ -105,7 +105,8 @@ def test_search_in_chinese_open_a_hit_and_hear_it_from_that_second(portal, brows
         # Open a hit inside the two-hour talk: the second passage listed for it.
         hit = visible(page, f"a[href*='item={arch.ids['long']}'][href*='t=']").nth(1)
         href = hit.get_attribute("href")
-        start = int(parse_qs(urlsplit(href).query)["t"][0])
+        start_text = parse_qs(urlsplit(href).query)["t"][0]
+        start = float(start_text)
         assert start > 0
         hit.click()
         page.locator("h1", has_text="香港勞工運動兩小時講座").wait_for()
@@ -124,7 +125,7 @@ def test_search_in_chinese_open_a_hit_and_hear_it_from_that_second(portal, brows
         # The segment playing is the one highlighted.
         assert state["current"] in (state["expected"], state["justBefore"]), state
         assert state["currentStart"] <= state["t"] + 0.05
-        assert f"t={start}" in page.url
+        assert f"t={start_text}" in page.url
         s.shot("03-item-at-hit-zh")
 
         # Clicking a timestamp in the transcript plays from there; the player is not reloaded.
@@ -146,6 +147,15 @@ def test_search_in_chinese_open_a_hit_and_hear_it_from_that_second(portal, brows
         page.locator(
             "[data-testid='stCode']", has_text=re.compile(r"t=19[0-9]&rev=1")
         ).first.wait_for()
+        # A line that starts at a fraction (196.8 s, just after the line before ends at 196.5 s):
+        # the URL and the citation keep the fraction and quote that line, not the one before.
+        target = page.locator(".hkp-row[data-i='41'] .hkp-ts")
+        target.scroll_into_view_if_needed()
+        target.click()
+        page.wait_for_url(re.compile(r"[?&]t=196\.8(&|$)"))
+        cited = page.locator("[data-testid='stCode']", has_text="t=196.8&rev=1").first
+        cited.wait_for()
+        assert "第42段" in cited.inner_text() and "第41段" not in cited.inner_text()
 
         # Find in the transcript.
         find = page.get_by_label("在文字稿中尋找")

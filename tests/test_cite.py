@@ -105,7 +105,7 @@ def test_every_style_names_organisation_titles_date_timestamp_permalink_revision
     catalog, _ = env
     catalog.add_revision(ITEM, REV2, origin="edit")  # so the revision named is 2, not a lucky 1
     text = render(cite(env), style)
-    link = f"{BASE}/?item={ITEM}&t=754&rev=2"
+    link = f"{BASE}/?item={ITEM}&t=754.6&rev=2"
     assert ORG in text
     assert TITLE_ZH in text
     assert TITLE_EN.lower() in text.lower()  # Chicago and MLA title-case the English title
@@ -201,7 +201,8 @@ def test_format_timestamp_rounds_down_like_the_permalink(seconds, stamp):
 
 def test_permalink_forms():
     assert (
-        permalink("abc", revision=3, at=62.9, base_url=BASE + "/") == f"{BASE}/?item=abc&t=62&rev=3"
+        permalink("abc", revision=3, at=62.9, base_url=BASE + "/")
+        == f"{BASE}/?item=abc&t=62.9&rev=3"
     )
     assert permalink("abc", revision=3, at=None) == "?item=abc&rev=3"
     assert permalink("a&b", revision=None, at=1, base_url=BASE) == f"{BASE}/?item=a%26b&t=1"
@@ -274,7 +275,7 @@ def test_a_citation_pinned_to_revision_1_survives_a_later_revision(env):
 
     pinned = cite(env, revision=1)
     assert pinned.revision == 1
-    assert pinned.permalink == f"{BASE}/?item={ITEM}&t=754&rev=1"
+    assert pinned.permalink == f"{BASE}/?item={ITEM}&t=754.6&rev=1"
     assert pinned.quote.text_zh == "我哋喺碼頭罷工，爭取權益。"
     assert {style: render(pinned, style) for style in STYLES} == before
 

@@ -1,7 +1,7 @@
 """Citations for an item and a moment in it: Chicago, APA, MLA, BibTeX, RIS and CSL-JSON.
 
 A citation always names one numbered transcript revision, and its permalink pins that revision
-(``?item=ID&t=SECONDS&rev=N``), so a researcher's quote and link stay valid after the transcript is
+(``?item=ID&t=SECONDS&rev=N``, seconds to the millisecond), so a researcher's quote and link stay valid after the transcript is
 edited. Everything goes through :func:`archive.catalog.access.visible_revision`: an item the viewer may not
 see is "not found", and a redacted segment is never quoted.
 
@@ -32,6 +32,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Item
 from archive.core.config import Settings
 from archive.core.errors import InputError
+from archive.core.moments import MOMENT_EPSILON, moment_param
 from transcripts.segments import Segment
 
 __all__ = [
@@ -108,11 +109,12 @@ def permalink(
 ) -> str:
     """``{base}/?item=ID&t=SECONDS&rev=N``; relative (``?item=…``) when there is no base URL.
 
-    Seconds are whole and rounded down, so the player starts at or just before the quote.
+    The moment keeps its fraction (:func:`archive.core.moments.moment_param`), so the link opens
+    the quoted segment, never the one before it.
     """
     params: list[tuple[str, str]] = [("item", item_id)]
     if at is not None:
-        params.append(("t", str(int(at))))
+        params.append(("t", moment_param(at)))
     if revision is not None:
         params.append(("rev", str(revision)))
     query = "?" + urlencode(params)
@@ -123,8 +125,13 @@ def permalink(
 
 def segment_at(segments: tuple[Segment, ...] | list[Segment], at: float) -> Segment | None:
     """The segment being spoken at ``at``: the one with ``start <= at < end`` (the later one
-    where two touch); in a pause, the nearest segment within a second; otherwise None."""
-    covering = [s for s in segments if s.start <= at < s.end]
+    where two touch; a start up to :data:`~archive.core.moments.MOMENT_EPSILON` after ``at``
+    counts, for players that report a hair before the seek); in a pause, the nearest segment
+    within a second; otherwise None.
+
+    Every part of the archive that turns a moment into a segment (the portal's caption and
+    "Cite this", ``archive cite --at``) asks this function, so they never disagree."""
+    covering = [s for s in segments if s.start <= at + MOMENT_EPSILON and at < s.end]
     if covering:
         return max(covering, key=lambda s: s.start)
     if segments and at == max(s.end for s in segments):

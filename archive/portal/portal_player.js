@@ -21,7 +21,8 @@ function indexAt(cues, t) {
   let lo = 0, hi = cues.length - 1, found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (cues[mid][0] <= t + 0.05) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
+    // One millisecond of slack, as archive.core.moments.MOMENT_EPSILON in Python.
+    if (cues[mid][0] <= t + 0.001) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
   }
   return found;
 }
@@ -46,7 +47,10 @@ function marked(text, needle) {
 }
 
 function report(S, t) {
-  const pos = Math.round((t ?? (S.media ? S.media.currentTime : 0)) * 10) / 10;
+  // To the millisecond, rounded up (as archive.core.moments.moment_param): a position rounded to
+  // the tenth could fall before the segment clicked and make Python quote the one before it.
+  const raw = Math.max(0, t ?? (S.media ? S.media.currentTime : 0));
+  const pos = Math.ceil(Math.round(raw * 1e6) / 1e3) / 1e3;
   if (S.lastReported === pos) return;
   S.lastReported = pos;
   if (S.setStateValue) S.setStateValue("position", pos);

@@ -15,6 +15,7 @@ import streamlit as st
 
 from archive.catalog.access import present_item
 from archive.core.errors import ArchiveError
+from archive.core.moments import moment_param
 from archive.core.text_safety import html_text, marked_html, md
 from archive.portal import ui
 from archive.portal.i18n import N_, clock
@@ -290,7 +291,7 @@ def render() -> None:
                         label=clock(hit.start),
                         query_params={
                             "item": hit.item_id,
-                            "t": str(int(hit.start)),
+                            "t": moment_param(hit.start),
                             "lang": t.lang,
                         },
                         help=_("Play from {time}").format(time=clock(hit.start)),

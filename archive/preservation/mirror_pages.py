@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from archive.catalog.models import Item
+from archive.core.moments import moment_param
 from archive.preservation.mirror_files import MirrorFiles
 from archive.preservation.mirror_gather import CITATION_STYLES, MirrorEntry, MirrorSeries
 from transcripts.subtitles import export
@@ -147,10 +148,9 @@ def _clock(seconds: float | None) -> str:
 
 
 def moment_text(seconds: float) -> str:
-    """A segment's start for a ``#t=`` link: whole seconds when whole, else to the hundredth
-    (``3.2``), so a link starts the player exactly where the sentence starts."""
-    text = f"{max(0.0, seconds):.2f}".rstrip("0").rstrip(".")
-    return text or "0"
+    """A segment's start for a ``#t=`` link (:func:`archive.core.moments.moment_param`: to the
+    millisecond, rounded up), so a link starts the player in the sentence, never the one before."""
+    return moment_param(seconds)
 
 
 def _titles(item: Item, lang: str) -> tuple[str, str]:

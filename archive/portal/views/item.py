@@ -9,7 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.catalog.access import visible_item
+from archive.catalog.cite import segment_at
 from archive.core.errors import ArchiveError, NotFoundError
+from archive.core.moments import moment_param
 from archive.core.text_safety import attr, html_text, md
 from archive.portal import ui
 from archive.portal.i18n import N_, clock
@@ -189,8 +191,8 @@ result = ui.player(
 position = getattr(result, "position", None)
 if position is not None and position != requested_t:
     moment = float(position)
-    st.query_params["t"] = str(int(moment))
-    seek_state["t"] = float(int(moment))
+    st.query_params["t"] = moment_param(moment)
+    seek_state["t"] = float(moment_param(moment))
 else:
     moment = float(requested_t or 0)
 
@@ -199,12 +201,9 @@ if not media:
 if rev is None:
     st.info(_("This recording has no transcript yet."), icon=":material/subtitles_off:")
 else:
-    current = None
-    for seg in segments:
-        if seg.start <= moment + 0.05:
-            current = seg
-        else:
-            break
+    # The same rule as "Cite this" below and `archive cite --at`: the caption names the segment
+    # that the citation quotes.
+    current = segment_at(segments, moment)
     if current is not None and (current.text_zh or current.text_en):
         st.caption(
             _("At {time}: {text}").format(
@@ -225,7 +224,7 @@ if item.chapters:
             st.page_link(
                 ui.PAGES["item"],
                 label=f"{clock(start)} {md(label)}",
-                query_params={"item": item_id, "t": str(int(start)), "lang": t.lang}
+                query_params={"item": item_id, "t": moment_param(start), "lang": t.lang}
                 | ({"rev": str(rev.revision)} if asked_rev and rev else {}),
             )
 
@@ -325,7 +324,7 @@ with right:
         text = ui.citation_text(
             item_id,
             rev.revision if rev is not None else None,
-            float(int(cite_at)),
+            cite_at,
             style,
             settings.public_url or ui.request_origin(),
         )

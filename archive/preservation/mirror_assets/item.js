@@ -40,9 +40,12 @@
     }
     if (seg && scroll) seg.scrollIntoView({ block: "center" });
     if (momentLink) {
-      var whole = Math.floor(t);
-      momentLink.href = "#t=" + whole;
-      momentLink.textContent = location.href.split("#")[0] + "#t=" + whole;
+      // The sentence's own start when one is marked, to the millisecond and rounded up (as the
+      // archive's moment_param), so the link opens this sentence and not the one before it.
+      var at = seg ? parseFloat(seg.dataset.start) : t;
+      var exact = String(Math.ceil(Math.round(Math.max(0, at) * 1e6) / 1e3) / 1e3);
+      momentLink.href = "#t=" + exact;
+      momentLink.textContent = location.href.split("#")[0] + "#t=" + exact;
     }
   }
 
