@@ -16,9 +16,8 @@ Reading (:func:`read_subtitles`, :func:`parse_subtitles`, :func:`import_subtitle
 
 Anything that is not a readable SRT/WebVTT file raises :class:`SubtitleError` with a plain sentence.
 
-Writing (:func:`export` and ``export_*``) is pure: segments in, ``str`` out. Redacted segments and
-segments whose chosen track is empty are never written. :func:`format_timestamp` is the one place
-times are turned into text; other parts of the product import it for display.
+Writing lives in :mod:`transcripts.exports` (one track or both, machine translation marked); its
+names are re-exported here for the callers that import them from this module.
 """
 
 from __future__ import annotations
@@ -26,13 +25,10 @@ from __future__ import annotations
 import codecs
 import functools
 import html
-import json
-import math
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 import pysubs2
@@ -41,10 +37,26 @@ from pysubs2.formats import SubripFormat, WebVTTFormat
 from archive.core.errors import InputError, SubtitleError
 from transcripts.chinese import to_hk
 
+from .exports import (
+    EXPORT_FORMATS,
+    EXPORT_TRACKS,
+    TIMESTAMP_STYLES,
+    TRACKS,
+    export,
+    export_json,
+    export_srt,
+    export_txt,
+    export_vtt,
+    format_timestamp,
+    require_text,
+    spoken_track,
+    tracks_with_text,
+)
 from .segments import Segment
 
 __all__ = [
     "EXPORT_FORMATS",
+    "EXPORT_TRACKS",
     "TIMESTAMP_STYLES",
     "TRACKS",
     "SubtitleImport",
@@ -57,11 +69,11 @@ __all__ = [
     "import_subtitles",
     "parse_subtitles",
     "read_subtitles",
+    "require_text",
+    "spoken_track",
+    "tracks_with_text",
 ]
 
-EXPORT_FORMATS: tuple[str, ...] = ("srt", "vtt", "txt", "json")
-TRACKS: tuple[str, ...] = ("zh", "en")
-TIMESTAMP_STYLES: tuple[str, ...] = ("srt", "vtt", "hms", "clock")
 
 # Real subtitle files are well under a megabyte; anything this big is a video picked by mistake,
 # and decoding or sniffing it would only waste memory.
@@ -466,151 +478,3 @@ def _to_segments(cues: Sequence[_Cue], forced: str | None) -> tuple[Segment, ...
 @functools.cache
 def _to_hk(text: str) -> str:
     return to_hk(text)
-
-
-# --------------------------------------------------------------------------------------- writing
-
-
-def format_timestamp(seconds: float, style: str = "srt") -> str:
-    """A time as text. ``style``:
-
-    * ``srt`` ``00:01:02,345`` and ``vtt`` ``00:01:02.345`` (hours widen past 99, never wrap);
-    * ``hms`` ``00:01:02`` (plain-text transcripts);
-    * ``clock`` ``1:02:03``, or ``02:03`` under an hour (player display).
-
-    Rounded to the millisecond first (half up, on the decimal value: 1.0005 → 1.001), then the
-    second-only styles drop the milliseconds, so 59.9996 is ``01:00`` everywhere and 62.9 is
-    ``01:02`` on a clock. Negative, NaN and infinite times show as zero: display code must not crash.
-    """
-    if style not in TIMESTAMP_STYLES:
-        raise ValueError(
-            f"unknown timestamp style {style!r}; use one of {', '.join(TIMESTAMP_STYLES)}"
-        )
-    ms = _to_ms(seconds)
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    if style == "srt":
-        return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
-    if style == "vtt":
-        return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
-    if style == "hms":
-        return f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes:02d}:{secs:02d}"
-
-
-def _to_ms(seconds: float) -> int:
-    try:
-        value = float(seconds)
-    except (TypeError, ValueError, OverflowError):
-        return 0
-    if not math.isfinite(value) or value <= 0:
-        return 0
-    try:
-        # repr() is the shortest decimal that reads back as this float, so 1.0005 rounds as 1.0005
-        # and not as 1.000499999... would.
-        return int(Decimal(repr(value)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) * 1000)
-    except InvalidOperation:  # beyond Decimal's default precision: milliseconds do not matter
-        return int(value * 1000)
-
-
-def _check_track(track: str) -> None:
-    if track not in TRACKS:
-        raise InputError(f"Unknown track {track!r}: use zh (Chinese) or en (English).")
-
-
-def _exportable(segments: Iterable[Segment], track: str) -> list[tuple[Segment, list[str]]]:
-    """The segments to write, in time order, each with its text's non-blank lines.
-
-    Redacted segments are dropped here, whatever the caller passed: redaction hides text, and an
-    exported file leaves the archive's access control behind.
-    """
-    _check_track(track)
-    chosen: list[tuple[Segment, list[str]]] = []
-    for segment in segments:
-        if segment.redacted:
-            continue
-        lines = [" ".join(line.split()) for line in segment.text(track).splitlines()]
-        lines = [line for line in lines if line]
-        if lines:
-            chosen.append((segment, lines))
-    chosen.sort(key=lambda pair: _to_ms(pair[0].start))
-    return chosen
-
-
-def _to_ssafile(items: Sequence[tuple[Segment, list[str]]], *, escape: bool) -> pysubs2.SSAFile:
-    subs = pysubs2.SSAFile()
-    for segment, lines in items:
-        start = _to_ms(segment.start)
-        end = max(start, _to_ms(segment.end))
-        if escape:  # WebVTT text is HTML-like: a literal < or & must be an entity
-            lines = [html.escape(line, quote=False) for line in lines]
-        subs.append(pysubs2.SSAEvent(start=start, end=end, text=r"\N".join(lines)))
-    return subs
-
-
-def export_srt(segments: Iterable[Segment], track: str) -> str:
-    """An SRT file of one track (``zh`` or ``en``)."""
-    subs = _to_ssafile(_exportable(segments, track), escape=False)
-    # keep_ssa_tags: write text as it is; otherwise pysubs2 would read "{...}" in it as styling.
-    return subs.to_string("srt", keep_ssa_tags=True)
-
-
-def export_vtt(segments: Iterable[Segment], track: str) -> str:
-    """A WebVTT file of one track (``zh`` or ``en``)."""
-    subs = _to_ssafile(_exportable(segments, track), escape=True)
-    return subs.to_string("vtt", keep_ssa_tags=True)
-
-
-def export_txt(segments: Iterable[Segment], track: str) -> str:
-    """Plain text, one line per segment: ``[00:01:02] text``."""
-    out = [
-        f"[{format_timestamp(segment.start, 'hms')}] {' '.join(lines)}"
-        for segment, lines in _exportable(segments, track)
-    ]
-    return "".join(line + "\n" for line in out)
-
-
-def export_json(
-    segments: Iterable[Segment], track: str, meta: dict[str, object] | None = None
-) -> str:
-    """JSON ``{"track", "meta", "segments": [{start, end, text, lang, speaker, uid, machine_translation}]}``.
-
-    ``meta`` (title, date, source ...) is copied as given; values JSON cannot hold are written as text.
-    """
-    items = [
-        {
-            "start": _to_ms(segment.start) / 1000,
-            "end": max(_to_ms(segment.start), _to_ms(segment.end)) / 1000,
-            "text": "\n".join(lines),
-            "lang": segment.lang,
-            "speaker": segment.speaker,
-            "uid": segment.uid,
-            "machine_translation": track == "en" and segment.en_machine,
-        }
-        for segment, lines in _exportable(segments, track)
-    ]
-    document = {"track": track, "meta": dict(meta or {}), "segments": items}
-    return json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
-
-
-_EXPORTERS: dict[str, Callable[[Iterable[Segment], str], str]] = {
-    "srt": export_srt,
-    "vtt": export_vtt,
-    "txt": export_txt,
-}
-
-
-def export(
-    segments: Iterable[Segment], fmt: str, track: str, *, meta: dict[str, object] | None = None
-) -> str:
-    """One track of ``segments`` as ``srt``, ``vtt``, ``txt`` or ``json`` text."""
-    _check_track(track)
-    if fmt == "json":
-        return export_json(segments, track, meta)
-    exporter = _EXPORTERS.get(fmt)
-    if exporter is None:
-        raise InputError(f"Unknown export format {fmt!r}: use srt, vtt, txt or json.")
-    return exporter(segments, track)

@@ -18,7 +18,7 @@ from archive.catalog.models import COLLECTIONS, Item
 from archive.core.clikit import Context, emit_json, json_option, pass_ctx, role_option
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError
-from transcripts.subtitles import export, format_timestamp
+from transcripts.exports import export, format_timestamp, require_text, spoken_track
 
 __all__ = ["COMMANDS", "item_document"]
 
@@ -184,7 +184,12 @@ def show_command(
     default="srt",
     show_default=True,
 )
-@click.option("--track", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--track",
+    type=click.Choice(["zh", "en", "both"]),
+    help="zh (Chinese), en (English) or both together [default: the language the recording is "
+    "spoken in].",
+)
 @click.option("--rev", "revision", type=int, help="A transcript revision (default: the latest).")
 @click.option(
     "-o",
@@ -198,20 +203,31 @@ def export_command(
     ctx: Context,
     item_id: str,
     fmt: str,
-    track: str,
+    track: str | None,
     revision: int | None,
     output: str | None,
     role: str,
 ) -> None:
-    """Export a transcript track as subtitles (SRT, WebVTT), timestamped text or JSON.
+    """Export a transcript as subtitles (SRT, WebVTT), timestamped text or JSON.
+
+    Without --track it is the language the recording is spoken in. --track both writes the two
+    languages together: a Chinese and an English line in each cue, or two columns of text.
+    Machine-translated English is marked [MT]. A track with no text is refused, naming the
+    tracks that have some.
 
     \b
-    Example:
+    Examples:
+      archive export k3v9x2m4qa -o talk.srt
       archive export k3v9x2m4qa --format vtt --track en -o talk.en.vtt
+      archive export k3v9x2m4qa --format txt --track both -o talk.both.txt
     """
 
     item, rev = visible_revision(ctx.catalog, item_id, Viewer(role), revision)
-    segments = tuple(s for s in rev.segments if not s.redacted or role == "staff")
+    segments = tuple(s for s in rev.segments if not s.redacted)
+    track = track or spoken_track(
+        segments, item.language if item.language != "auto" else item.detected_language
+    )
+    require_text(segments, track, what=f"Item {item_id} (revision {rev.revision})")
     text = export(segments, fmt, track)
     if output:
         Path(output).write_text(text, encoding="utf-8")

@@ -120,7 +120,8 @@ function render(S) {
           : '<p class="zh missing">' + esc(L.no_zh || "—") + "</p>";
       }
       if (mode !== "zh") {
-        body += en ? '<p class="en" lang="en">' + marked(en, needle) + "</p>"
+        const mt = c[7] ? ' <span class="hkp-mt">' + esc(L.machine || "MT") + "</span>" : "";
+        body += en ? '<p class="en" lang="en">' + marked(en, needle) + mt + "</p>"
           : '<p class="en missing">' + esc(L.no_en || "—") + "</p>";
       }
     }

@@ -639,6 +639,7 @@ def player(
         "play_from": _("Play from"),
         "no_zh": _("(no Chinese text)"),
         "no_en": _("(no English text)"),
+        "machine": _("machine translation"),
         "redacted": _("[This passage has been removed from the public transcript.]"),
         "no_matches": _("No segment matches your search."),
         "empty": _("This recording has no transcript yet."),

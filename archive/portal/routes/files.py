@@ -46,7 +46,7 @@ from archive.hub.feeds import event_ics
 from archive.hub.series import get_series
 from archive.media.renditions import media_for_viewer
 from archive.portal.sessions import holder_matches
-from transcripts.subtitles import export
+from transcripts.exports import EXPORT_TRACKS, export
 
 __all__ = [
     "CLOSED_PATHS",
@@ -169,7 +169,8 @@ def poster_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
 
 
 def transcript_payload(segments: Any) -> dict[str, Any]:
-    """``{"cues": [[start, end, zh, en, lang, speaker, redacted], ...]}`` (what the player reads)."""
+    """``{"cues": [[start, end, zh, en, lang, speaker, redacted, en_machine], ...]}`` (what the
+    player reads)."""
     return {
         "cues": [
             [
@@ -180,6 +181,7 @@ def transcript_payload(segments: Any) -> dict[str, Any]:
                 s.lang,
                 s.speaker,
                 int(s.redacted),
+                int(s.en_machine and bool(s.text_en)),
             ]
             for s in segments
         ]
@@ -325,7 +327,7 @@ class _Files(ArchiveRoutes):
             data, viewer = self.signer.check("subtitles", token)
             self._bound(request, viewer)
             fmt, track = str(data.get("f")), str(data.get("t"))
-            if fmt not in SUBTITLE_FORMATS or track not in ("zh", "en"):
+            if fmt not in SUBTITLE_FORMATS or track not in EXPORT_TRACKS:
                 raise NotFoundError("no such file")
             item, rev = visible_revision(
                 self.catalog, str(data.get("i")), viewer, int(data.get("r") or 0) or None

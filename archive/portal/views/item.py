@@ -16,6 +16,7 @@ from archive.core.text_safety import attr, html_text, md
 from archive.portal import ui
 from archive.portal.i18n import N_, clock
 from archive.portal.routes.files import subtitle_url, transcript_url
+from transcripts.exports import spoken_track, tracks_with_text
 
 t = ui.page_i18n()
 _ = t._
@@ -74,6 +75,12 @@ except NotFoundError:
             rev = None
 latest_rev = cat.latest_revision_number(item_id)
 segments = rev.segments if rev is not None else ()
+# A single-language recording is shown as such: no "(no Chinese text)" on every line of an
+# English talk, and no track switch that could only show an empty column.
+present = tracks_with_text(segments) or ("zh", "en")
+spoken = spoken_track(
+    segments, item.language if item.language != "auto" else item.detected_language
+)
 
 # -- title and metadata -----------------------------------------------------------------------
 title = t.pick(item.title_zh, item.title_en)
@@ -116,13 +123,19 @@ controls = st.container(
     horizontal=True, vertical_alignment="bottom", gap="medium", key="item_controls"
 )
 with controls:
-    track = st.segmented_control(
-        _("Transcript"),
-        TRACKS,
-        format_func=lambda v: _(TRACK_LABELS[v]),
-        key="item_track",
-        required=True,
-    )
+    if len(present) > 1:
+        track = st.segmented_control(
+            _("Transcript"),
+            TRACKS,
+            format_func=lambda v: _(TRACK_LABELS[v]),
+            key="item_track",
+            required=True,
+        )
+    else:
+        track = present[0]
+        st.caption(
+            _("Transcript in English only.") if track == "en" else _("Transcript in Chinese only."),
+        )
     find = st.text_input(
         _("Find in transcript"),
         key="item_find",
@@ -130,7 +143,9 @@ with controls:
         width=320,
     )
 find = (find or "").strip()
-ui.state_to_url("item", {"track": (track, "both"), "find": (find, "")})
+ui.state_to_url(
+    "item", {"track": (track, "both" if len(present) > 1 else track), "find": (find, "")}
+)
 
 if find:
     needle = find.lower()
@@ -288,14 +303,21 @@ with right:
     if rev is None:
         st.caption(_("Nothing to download yet."))
     else:
+        # Only tracks with text are offered (an empty file helps nobody); the default is the
+        # reader's language where the recording has it, else the language it is spoken in.
+        dl_choices = (*present, "both") if len(present) > 1 else present
+        if st.session_state.get("item_dl_track") not in (None, *dl_choices):
+            del st.session_state["item_dl_track"]  # chosen on another recording's page
         dl_track = st.segmented_control(
             _("Track"),
-            ("zh", "en"),
+            dl_choices,
             format_func=lambda v: _(TRACK_LABELS[v]),
             key="item_dl_track",
-            default="zh" if t.lang == "zh" else "en",
+            default=t.lang if t.lang in dl_choices else spoken,
             required=True,
         )
+        if any(s.en_machine and s.text_en for s in segments) and dl_track != "zh":
+            st.caption(_("English marked [MT] is a machine translation."))
         # Served by the archive's own route (archive.portal.routes.files): signed for this viewer, access checked
         # again when fetched, made on request (nothing kept in memory per visitor).
         anchors = []
