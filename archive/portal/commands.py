@@ -26,7 +26,10 @@ ASGI = APP_SCRIPT  # the installed package's own file: works from any working di
 
 def serve_argv(port: int, address: str) -> list[str]:
     """The ``streamlit run`` command line of the portal, every setting of
-    :mod:`archive.portal.streamlit_settings` given as a flag (flags beat any config file)."""
+    :mod:`archive.portal.streamlit_settings` given as a flag (flags beat any config file).
+
+    Streamlit's own "You can now view your Streamlit app" lines are hidden: ``archive serve``
+    prints the one address a visitor opens (behind Caddy, the processes' ports are internal)."""
     return [
         sys.executable,
         "-m",
@@ -35,9 +38,9 @@ def serve_argv(port: int, address: str) -> list[str]:
         str(ASGI),
         "--server.port",
         str(port),
-        "--server.address",
-        address,
-        *setting_flags(),
+        "--logger.hideWelcomeMessage",
+        "true",
+        *setting_flags(server_address=address),
     ]
 
 

@@ -24,6 +24,10 @@ SETTINGS: dict[str, str | bool | int] = {
     # Privacy: no usage statistics, nothing fetched from other hosts.
     "browser.gatherUsageStats": False,
     "server.headless": True,
+    # Only this machine unless told otherwise (`streamlit run ... --server.address 0.0.0.0`, or
+    # `archive serve --address`). Set, it also stops Streamlit from asking another host for the
+    # server's external address when it prints where it listens.
+    "server.address": "127.0.0.1",
     "server.runOnSave": False,
     "server.fileWatcherType": "none",
     # Public and unchecked: never for archive files (the file routes check access).
@@ -51,9 +55,11 @@ def _flag_value(value: str | bool | int) -> str:
     return str(value)
 
 
-def setting_flags() -> list[str]:
-    """``--section.option value`` for every setting, in the table's order."""
+def setting_flags(**overrides: str | bool | int) -> list[str]:
+    """``--section.option value`` for every setting, in the table's order; ``overrides`` (keys
+    with ``_`` for ``.``, e.g. ``server_address``) replace a value of the table."""
+    chosen = dict(SETTINGS) | {key.replace("_", ".", 1): v for key, v in overrides.items()}
     flags: list[str] = []
-    for key, value in SETTINGS.items():
+    for key, value in chosen.items():
         flags += [f"--{key}", _flag_value(value)]
     return flags
