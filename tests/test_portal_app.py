@@ -237,7 +237,8 @@ def test_item_without_a_recording_still_shows_and_cites_its_text(archive):
     at = run("item", item=item, t="4", lang="en")
     data = player_data(at)
     assert data["src"] is None and data["cues_url"].startswith("/files/transcript/")
-    assert "This recording can't be played here." in texts(at)
+    assert "This item is a transcript, with no recording to play." in texts(at)
+    assert data["labels"]["no_media"] == "This item is a transcript, with no recording to play."
     assert f"item={item}&t=4&rev=1" in at.code[0].value
     assert "length unknown" in texts(at)
 

@@ -363,10 +363,11 @@ def event_card(
         row = st.container(horizontal=True, gap="small", vertical_alignment="center")
         with row:
             if recording is not None:
+                playable = ui.playable_media(cat, recording.id) is not None
                 st.page_link(
                     ui.PAGES["event"],
-                    label=t._("Recording available"),
-                    icon=":material/play_circle:",
+                    label=t._("Recording available") if playable else t._("Transcript available"),
+                    icon=ui.PLAY_ICON if playable else ui.TEXT_ICON,
                     query_params=link_params(t, event=event.id),
                 )
             elif over and event.status != "cancelled" and pending_attachment(cat, event.id):
@@ -401,7 +402,7 @@ def recording_card(t: I18n, cat: Catalog, item: Item, *, key: str) -> None:
         st.page_link(
             ui.PAGES["item"],
             label=md(t.pick(item.title_zh, item.title_en) or item.id),
-            icon=":material/play_circle:",
+            icon=ui.item_icon(cat, item.id),
             query_params={"item": item.id, "lang": t.lang},
         )
         st.markdown(ui.item_badges(t, item, ui.item_duration(cat, item.id)), unsafe_allow_html=True)
@@ -437,9 +438,10 @@ def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str
         find="",
         t=t,
         tracks=tracks,
+        text_only=media is None and ui.is_text_only(cat, item.id),
     )
     if not media:
-        st.warning(_("This recording can't be played here."), icon=":material/volume_off:")
+        ui.no_media_note(t, cat, item.id)
 
 
 def describe(value: Any) -> str:

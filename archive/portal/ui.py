@@ -308,6 +308,30 @@ def playable_media(cat: Catalog, item_id: str) -> MediaFile | None:
     return None
 
 
+PLAY_ICON = ":material/play_circle:"
+TEXT_ICON = ":material/article:"
+
+
+def item_icon(cat: Catalog, item_id: str) -> str:
+    """A recording's icon in lists: a play button only when there is something to play (a
+    subtitle-only item is text, and must not promise sound)."""
+    return PLAY_ICON if playable_media(cat, item_id) is not None else TEXT_ICON
+
+
+def is_text_only(cat: Catalog, item_id: str) -> bool:
+    """An item with no media at all (subtitles or a transcript brought in alone)."""
+    return cat.get_media(item_id, "original") is None and cat.get_media(item_id, "audio") is None
+
+
+def no_media_note(t: I18n, cat: Catalog, item_id: str) -> None:
+    """Under a player with nothing to play: a text-only item says it is text; a recording whose
+    file the browser cannot play says that."""
+    if is_text_only(cat, item_id):
+        st.info(t._("This item is a transcript, with no recording to play."), icon=TEXT_ICON)
+    else:
+        st.warning(t._("This recording can't be played here."), icon=":material/volume_off:")
+
+
 def item_duration(cat: Catalog, item_id: str) -> float | None:
     for role in ("audio", "original"):
         media = cat.get_media(item_id, role)
@@ -626,6 +650,7 @@ def player(
     t: I18n,
     tracks: list[dict[str, str]] | None = None,
     on_position: Callable[[], None] | None = None,
+    text_only: bool = False,
 ) -> Any:
     """Mount the player; returns its state (``.position``: the last position the visitor chose).
 
@@ -644,7 +669,11 @@ def player(
         "no_matches": _("No segment matches your search."),
         "empty": _("This recording has no transcript yet."),
         "load_error": _("The transcript could not be loaded. Please reload the page."),
-        "no_media": _("This recording can't be played here."),
+        "no_media": (
+            _("This item is a transcript, with no recording to play.")
+            if text_only
+            else _("This recording can't be played here.")
+        ),
     }
     component = _player_component()
     return component(

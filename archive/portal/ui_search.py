@@ -242,6 +242,7 @@ def render() -> None:
     # -- results ---------------------------------------------------------------------------------
     cat = ui.catalog()
     for g, group in enumerate(results.groups):
+        playable = ui.playable_media(cat, group.item_id) is not None
         with st.container(border=True, key=f"result_{g}"):
             title = t.pick(group.title_zh, group.title_en)
             other = group.title_en if t.lang == "zh" else group.title_zh
@@ -251,7 +252,7 @@ def render() -> None:
                 ui.PAGES["item"],
                 label=f"**{md(title)}**",
                 query_params={"item": group.item_id, "lang": t.lang},
-                icon=":material/play_circle:",
+                icon=ui.PLAY_ICON if playable else ui.TEXT_ICON,
             )
             item = cat.find_item(group.item_id)
             badges = (
@@ -294,8 +295,10 @@ def render() -> None:
                             "t": moment_param(hit.start),
                             "lang": t.lang,
                         },
-                        help=_("Play from {time}").format(time=clock(hit.start)),
-                        icon=":material/play_arrow:",
+                        help=(_("Play from {time}") if playable else _("Read from {time}")).format(
+                            time=clock(hit.start)
+                        ),
+                        icon=":material/play_arrow:" if playable else ":material/subject:",
                     )
                     # The index's highlights are HTML-escaped, not Markdown-inert: re-escaped
                     # here, the <mark> spans kept.

@@ -249,7 +249,7 @@ for r in shown[(page - 1) * PER_PAGE : page * PER_PAGE]:
             ui.PAGES["item"],
             label=f"**{md(title)}**",
             query_params={"item": r.id, "lang": t.lang},
-            icon=":material/play_circle:",
+            icon=ui.item_icon(ui.catalog(), r.id),
         )
         meta = ""
         if other and other != title:

@@ -202,6 +202,7 @@ result = ui.player(
     mode=track,
     find=find,
     t=t,
+    text_only=media is None and ui.is_text_only(cat, item_id),
 )
 position = getattr(result, "position", None)
 if position is not None and position != requested_t:
@@ -212,7 +213,7 @@ else:
     moment = float(requested_t or 0)
 
 if not media:
-    st.warning(_("This recording can't be played here."), icon=":material/volume_off:")
+    ui.no_media_note(t, cat, item_id)
 if rev is None:
     st.info(_("This recording has no transcript yet."), icon=":material/subtitles_off:")
 else:
