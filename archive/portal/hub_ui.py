@@ -100,6 +100,10 @@ def hub_css() -> None:
 .hk-subscribe a { display: inline-block; padding: .3rem .75rem; border: 1px solid rgba(49, 51, 63, .2);
   border-radius: .5rem; text-decoration: none; color: inherit !important; font-size: .9rem; }
 .hk-subscribe a:hover { border-color: #b3261e; color: #b3261e !important; }
+/* Event titles wrap on a phone instead of being cut without an ellipsis. */
+[class*="st-key-upcoming_"] [data-testid="stPageLink"] p,
+[class*="st-key-past_"] [data-testid="stPageLink"] p,
+[class*="st-key-series_"] [data-testid="stPageLink"] p { white-space: normal; overflow: visible; }
 .hk-poster img { max-width: 100%; max-height: 28rem; border-radius: .4rem; }
 </style>
 """
@@ -376,10 +380,21 @@ def event_card(
                 event_ics_button(t, event, key=f"{key}_ics", series=series)
 
 
+def webcal_url(origin: str, path: str) -> str:
+    """``webcal://host/path``: the calendar subscription form of ``origin`` + ``path``."""
+    host = origin.split("://", 1)[-1].rstrip("/")
+    return f"webcal://{host}{path}"
+
+
 def subscribe_links(t: I18n, series_id: str | None = None, *, podcast: bool = False) -> None:
     """Links to the public calendar feed (and podcast) of all events or of one series."""
+    path = events_ics_path(series_id)
+    origin = ui.settings().public_url or ui.request_origin()
+    # webcal: makes phones and desktop calendars offer to subscribe (not to download once); it
+    # needs the whole address, so it is offered only when the portal knows its own.
+    webcal = webcal_url(origin, path) if origin else None
     anchors = [
-        f'<a href="{attr(events_ics_path(series_id))}" data-feed="ics">'
+        f'<a href="{attr(webcal or path)}" data-feed="ics">'
         f"{html_text(t._('Subscribe to the calendar'))}</a>"
     ]
     if podcast:
@@ -394,6 +409,10 @@ def subscribe_links(t: I18n, series_id: str | None = None, *, podcast: bool = Fa
             "Postponements and cancellations update there too."
         )
     )
+    if webcal and origin:
+        # st.code carries Streamlit's own copy button: the address to paste into a calendar app.
+        st.caption(t._("Or copy the calendar address:"))
+        st.code(origin.rstrip("/") + path, language=None)
 
 
 def recording_card(t: I18n, cat: Catalog, item: Item, *, key: str) -> None:

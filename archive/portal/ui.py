@@ -215,6 +215,7 @@ def chrome(t: I18n, nav: dict[str, Any]) -> None:
         st.space("stretch")
         for name, label, icon in (
             ("upcoming", N_("Events"), ":material/event:"),
+            ("series", N_("Series"), ":material/folder_special:"),
             ("search", N_("Search"), ":material/search:"),
             ("browse", N_("Browse"), ":material/video_library:"),
             ("about", N_("About"), ":material/info:"),

@@ -70,6 +70,7 @@ STAFF_LINKS = (
     ("upload", N_("Upload"), ":material/upload:"),
     ("jobs", N_("Jobs"), ":material/pending_actions:"),
     ("edit", N_("Edit transcripts"), ":material/edit_note:"),
+    ("events_admin", N_("New event"), ":material/edit_calendar:"),
 )
 
 TOKEN_KEY = "_hk_session_token"

@@ -23,7 +23,7 @@ if who.username:
         with links:
             for name, label, icon in ui_staff.STAFF_LINKS:
                 st.page_link(
-                    ui_staff.STAFF_PAGES[name],
+                    ui_staff.STAFF_PAGES.get(name) or ui.PAGES[name],
                     label=_(label),
                     icon=icon,
                     query_params={"lang": t.lang},
