@@ -23,7 +23,8 @@ through the guard (no ``requests``, ``curl_cffi`` or websockets handler, no ``da
 >>> guard = NetGuard(allow=("media.example.org",))
 >>> guard.check_url("http://169.254.169.254/latest/meta-data/")
 Traceback (most recent call last):
-archive.ingest.netguard.BlockedAddressError: refused to fetch ... (a link-local address) ...
+archive.ingest.netguard.BlockedAddressError: refused to fetch from 169.254.169.254, port 80: it is
+the cloud metadata service, ...
 """
 
 from __future__ import annotations
