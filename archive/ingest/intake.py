@@ -303,7 +303,7 @@ def _download(
             if info.get("_type") == "playlist":
                 raise DownloadError(f"{url} is a playlist: give the link of one recording")
             clean = ydl.sanitize_info(info)
-    except yt_dlp.utils.YoutubeDLError as exc:
+    except (yt_dlp.utils.YoutubeDLError, OSError) as exc:
         if guard.refused:
             raise DownloadError(guard.refused[0]) from None
         raise DownloadError(_explain_download_error(url, str(exc))) from None

@@ -247,7 +247,12 @@ def guarded_request_handler(guard: NetGuard) -> type:
     class _GuardedHTTPHandler(ytu.HTTPHandler):
         def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
             # Also before any proxy sees it: a proxy would otherwise fetch the internal URL.
-            guard.check_url(req.get_full_url())
+            try:
+                guard.check_url(req.get_full_url())
+            except BlockedAddressError:
+                raise
+            except OSError:
+                pass  # an unknown host: the connection fails and says so, in urllib's words
             return super().http_request(req)
 
         https_request = http_request
