@@ -300,3 +300,14 @@ def test_the_speech_decoder_opens_no_playlist(secret, kind):
     # The same decoder still reads a real recording through the same limits.
     assert 2.9 < probe_duration(secret) < 3.2
     assert sum(w.duration for w in iter_audio_windows(secret)) > 2.9
+
+
+def test_a_queued_link_to_the_servers_own_network_is_refused_at_once(home, site, internal):
+    run_cli(home, "list")
+    before = snapshot(home)
+    result = run_cli(home, "ingest", f"http://[::1]:{internal.port}/secret.flac")  # no --wait
+    assert result.returncode != 0
+    assert result.stderr.startswith("error: refused to fetch from ::1, port "), result.stderr
+    assert "queued" not in result.stdout
+    assert json.loads(run_cli(home, "jobs", "--json").stdout) == []
+    assert snapshot(home) == before and internal.hits == []

@@ -151,6 +151,17 @@ def is_url(source: str) -> bool:
     return urllib.parse.urlsplit(source).scheme in ("http", "https")
 
 
+def check_link(settings: Settings, url: str, options: IngestOptions) -> None:
+    """DownloadError at once when the link itself points at the server's own network."""
+    guard = NetGuard(allow=(*settings.ingest_allow_hosts, *options.allow_hosts))
+    try:
+        guard.check_url(url)
+    except BlockedAddressError as exc:
+        raise DownloadError(str(exc)) from None
+    except OSError:
+        pass  # an unknown host now may be known by the time the worker runs
+
+
 def check_local_source(path: Path) -> Path:
     """Plain-words errors for the things a person gets wrong with a local path."""
     if not path.exists():
