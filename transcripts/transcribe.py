@@ -49,6 +49,7 @@ import numpy as np
 
 from archive.core.config import Settings
 from archive.core.errors import InputError, TranscriptionError
+from archive.core.media_formats import file_url, pyav_container_options
 
 from .chinese import fold, has_han, hk_punctuation, is_chinese_text, strip_punctuation, to_hk
 from .model import load_model, model_name
@@ -167,13 +168,26 @@ def _open_error(path: Path, exc: BaseException) -> TranscriptionError:
     return TranscriptionError(f"cannot read the audio of {path.name}: {reason}")
 
 
+def _open_input(path: Path):  # type: ignore[no-untyped-def]
+    """PyAV's container for ``path``: this one file, in an allowed single-file container only
+    (no playlist, concat list or image sequence that would open other paths or URLs)."""
+    import av
+
+    return av.open(
+        file_url(path),
+        mode="r",
+        metadata_errors="ignore",
+        container_options=pyav_container_options(),
+    )
+
+
 def probe_duration(path: str | Path) -> float:
     """The duration the container declares, in seconds (0.0 when it does not say)."""
     import av
 
     path = Path(path)
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with _open_input(path) as container:
             if container.duration:
                 return container.duration / av.time_base
             for stream in container.streams.audio:
@@ -190,7 +204,7 @@ def _iter_pcm(path: Path) -> Iterator[np.ndarray]:
 
     resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with _open_input(path) as container:
             if not container.streams.audio:
                 raise TranscriptionError(f"{path.name} has no sound track")
             fifo = av.audio.fifo.AudioFifo()

@@ -38,6 +38,9 @@ class Settings:
     max_upload_bytes: int = 8 * 1024**3  # ARCHIVE_MAX_UPLOAD_MB
     # ARCHIVE_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed (addresses, CIDR blocks)
     trusted_proxies: tuple[str, ...] = ()
+    # ARCHIVE_INGEST_ALLOW_HOSTS: hosts (``host`` or ``host:port``) on the server's own network that
+    # URL ingest may fetch from; every other loopback, private or link-local address is refused
+    ingest_allow_hosts: tuple[str, ...] = ()
     login_verify_concurrency: int = 2  # ARCHIVE_LOGIN_VERIFY_CONCURRENCY: Argon2 checks at once
     login_address_failures: int = 20  # ARCHIVE_LOGIN_ADDRESS_FAILURES: per address, any names
     # ARCHIVE_SEARCH_ENGINE: the engine of a *new* search index; an existing index keeps the
@@ -108,6 +111,11 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         organisation=os.environ.get("ARCHIVE_ORGANISATION", Settings.organisation),
         max_upload_bytes=max_bytes,
         trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
+        ingest_allow_hosts=tuple(
+            h.strip()
+            for h in os.environ.get("ARCHIVE_INGEST_ALLOW_HOSTS", "").split(",")
+            if h.strip()
+        ),
         login_verify_concurrency=_positive("ARCHIVE_LOGIN_VERIFY_CONCURRENCY", 2),
         login_address_failures=_positive("ARCHIVE_LOGIN_ADDRESS_FAILURES", 20),
         search_engine=engine,

@@ -9,7 +9,14 @@ import click
 from archive.catalog.access import Viewer
 from archive.catalog.commands import item_document
 from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES
-from archive.core.clikit import Context, Progress, emit_json, json_option, pass_ctx
+from archive.core.clikit import (
+    Context,
+    Progress,
+    default_actor,
+    emit_json,
+    json_option,
+    pass_ctx,
+)
 from archive.ingest.intake import IngestOptions
 from archive.ingest.jobs import ingest_and_transcribe, submit_ingest
 
@@ -56,6 +63,14 @@ __all__ = ["COMMANDS"]
     is_flag=True,
     help="Run now, in this process, with a progress bar (else: queue a job).",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Let this link be fetched from a host on the server's own network (loopback, private "
+    "or link-local addresses are refused otherwise); repeatable; each use is audited.",
+)
 @json_option
 @pass_ctx
 def ingest_command(
@@ -75,6 +90,7 @@ def ingest_command(
     no_transcribe: bool,
     no_translate: bool,
     wait: bool,
+    allow_hosts: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Archive a recording from a local file or a link (any site yt-dlp supports, a direct media
@@ -103,6 +119,9 @@ def ingest_command(
         subtitles=subtitles,
         transcribe=not no_transcribe,
         translate=not no_translate,
+        allow_hosts=allow_hosts,
+        # Who let the archive reach its own network goes into the audit log by name.
+        **({"created_by": default_actor()} if allow_hosts else {}),
     )
     settings, catalog = ctx.settings, ctx.catalog
     if not wait:

@@ -21,10 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.catalog.models import COLLECTIONS, LANGUAGES, VISIBILITIES, Item, normalise_date
 from archive.core.config import Settings
 from archive.core.errors import DownloadError, InputError, MediaError, SourceError
+from archive.core.media_formats import FORMAT_WHITELIST
+from archive.ingest.netguard import (
+    BlockedAddressError,
+    NetGuard,
+    guarded_youtube_dl,
+    parse_allow_entry,
+)
 from archive.media.store import (
     derived_path,
     hash_file,
@@ -75,6 +83,9 @@ class IngestOptions:
     is_demo: bool = False
     created_by: str = "system"
     original_name: str | None = None  # the uploader's file name, for display only
+    # Hosts on the server's own network a link may be fetched from (``host`` or ``host:port``),
+    # besides ARCHIVE_INGEST_ALLOW_HOSTS; each use is written to the audit log.
+    allow_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.collection not in COLLECTIONS:
@@ -91,6 +102,11 @@ class IngestOptions:
             )
         if self.date:
             normalise_date(self.date)
+        for entry in self.allow_hosts:
+            try:
+                parse_allow_entry(entry)
+            except ValueError as exc:
+                raise InputError(f"--allow-host takes HOST or HOST:PORT ({exc})") from None
 
     def to_payload(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -105,6 +121,7 @@ class IngestOptions:
         values = dict(data)
         values["speakers"] = tuple(values.get("speakers") or ())
         values["tags"] = tuple(values.get("tags") or ())
+        values["allow_hosts"] = tuple(values.get("allow_hosts") or ())
         return cls(**values)
 
 
@@ -118,6 +135,8 @@ class FetchedSource:
     info: dict[str, Any] = field(default_factory=dict)
     subtitles: tuple[tuple[str, Path], ...] = ()  # (language, file) fetched from the source
     copied: bool = True  # path is a private copy that may be moved into the store
+    # "host:port" hops on the server's own network that an allow-list entry let through (audited)
+    allowed_internal: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +149,17 @@ class IngestOutcome:
 
 def is_url(source: str) -> bool:
     return urllib.parse.urlsplit(source).scheme in ("http", "https")
+
+
+def check_link(settings: Settings, url: str, options: IngestOptions) -> None:
+    """DownloadError at once when the link itself points at the server's own network."""
+    guard = NetGuard(allow=(*settings.ingest_allow_hosts, *options.allow_hosts))
+    try:
+        guard.check_url(url)
+    except BlockedAddressError as exc:
+        raise DownloadError(str(exc)) from None
+    except OSError:
+        pass  # an unknown host now may be known by the time the worker runs
 
 
 def check_local_source(path: Path) -> Path:
@@ -153,13 +183,18 @@ def check_local_source(path: Path) -> Path:
 
 
 def fetch_source(
-    settings: Settings, source: str, *, progress: ProgressFn | None = None
+    settings: Settings,
+    source: str,
+    *,
+    progress: ProgressFn | None = None,
+    allow_hosts: tuple[str, ...] = (),
 ) -> FetchedSource:
     settings.ensure()
     workdir = Path(tempfile.mkdtemp(dir=settings.tmp_dir, prefix="fetch-"))
     try:
         if is_url(source):
-            return _download(settings, source, workdir, progress)
+            guard = NetGuard(allow=(*settings.ingest_allow_hosts, *allow_hosts))
+            return _download(settings, source, workdir, progress, guard)
         scheme = urllib.parse.urlsplit(source).scheme
         if scheme and len(scheme) > 1 and not Path(source).exists():
             raise SourceError(f"only http and https links can be fetched, not {scheme}:")
@@ -209,9 +244,18 @@ class _YtdlpLogger:
 
 
 def _download(
-    settings: Settings, url: str, workdir: Path, progress: ProgressFn | None
+    settings: Settings, url: str, workdir: Path, progress: ProgressFn | None, guard: NetGuard
 ) -> FetchedSource:
+    """yt-dlp, with every hop checked by ``guard`` (:mod:`archive.ingest.netguard`) and every
+    ffmpeg it runs limited to local files in allowed containers."""
     import yt_dlp
+
+    try:
+        guard.check_url(url)  # before yt-dlp: a clear sentence, and not one byte sent
+    except BlockedAddressError as exc:
+        raise DownloadError(str(exc)) from None
+    except OSError:
+        pass  # an unknown host: yt-dlp meets it too and says so in its words
 
     def hook(status: dict[str, Any]) -> None:
         if progress is None:
@@ -243,18 +287,36 @@ def _download(
         "max_filesize": settings.max_upload_bytes,
         "overwrites": True,
         "cachedir": False,
+        # Only yt-dlp's own downloaders, whose requests pass the guard: never ffmpeg fetching a
+        # playlist's URLs itself. Should yt-dlp fall back to ffmpeg anyway, that ffmpeg may open
+        # local files only, and so fetches nothing.
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
+        "external_downloader_args": {"ffmpeg_i": _FFMPEG_LOCAL_ONLY},
+        # The merge of picture and sound runs ffmpeg on the downloaded parts: each is read as
+        # one local file in an allowed container (a "video" that is a playlist is refused).
+        "postprocessor_args": {"merger+ffmpeg_i": _FFMPEG_LOCAL_ONLY},
+        # The fixups also run ffmpeg on what was downloaded, without those limits; the archive's
+        # own decode of the audio derivative reads such files as they are.
+        "fixup": "never",
+        "match_filter": _refuse_live,
     }
+    downloader = guarded_youtube_dl(guard)
     try:
-        with yt_dlp.YoutubeDL(options) as ydl:
+        with downloader(options) as ydl:
             info = ydl.extract_info(url, download=True)
+            if guard.refused:
+                # A hop was refused (a redirect, a page's media URL): the whole link is refused,
+                # even should another format have come from elsewhere.
+                raise DownloadError(guard.refused[0])
             if info is None:
                 raise DownloadError(f"nothing could be downloaded from {url}")
             if info.get("_type") == "playlist":
                 raise DownloadError(f"{url} is a playlist: give the link of one recording")
             clean = ydl.sanitize_info(info)
-    except yt_dlp.utils.DownloadError as exc:
-        raise DownloadError(_explain_download_error(url, str(exc))) from None
-    except yt_dlp.utils.YoutubeDLError as exc:
+    except (yt_dlp.utils.YoutubeDLError, OSError) as exc:
+        if guard.refused:
+            raise DownloadError(guard.refused[0]) from None
         raise DownloadError(_explain_download_error(url, str(exc))) from None
     downloads = info.get("requested_downloads") or []
     paths = [Path(d["filepath"]) for d in downloads if d.get("filepath")]
@@ -280,7 +342,18 @@ def _download(
         extractor=info.get("extractor_key") or info.get("extractor"),
         info=clean,
         subtitles=tuple(subtitles),
+        allowed_internal=tuple(guard.allowed_internal),
     )
+
+
+_FFMPEG_LOCAL_ONLY = ["-protocol_whitelist", "file", "-format_whitelist", FORMAT_WHITELIST]
+
+
+def _refuse_live(info: dict[str, Any], *, incomplete: bool = False) -> str | None:
+    """yt-dlp's match filter: a live stream is recorded by ffmpeg itself, outside the guard."""
+    if info.get("is_live") or info.get("live_status") in ("is_live", "is_upcoming"):
+        return "a live stream cannot be archived until it has ended"
+    return None
 
 
 def _explain_download_error(url: str, message: str) -> str:
@@ -421,7 +494,7 @@ def ingest(
         from transcripts.subtitles import read_subtitles
 
         read_subtitles(Path(options.subtitles), language=_hint(options.language))
-    fetched = fetch_source(settings, source, progress=progress)
+    fetched = fetch_source(settings, source, progress=progress, allow_hosts=options.allow_hosts)
     try:
         if progress:
             progress("store", 0.0)
@@ -435,6 +508,7 @@ def ingest(
             fetched.path,
             expected_duration=info.audio_duration,
             name=fetched.original_name,
+            container=info.container,
             progress=(lambda f: progress("store", f)) if progress else None,
         )
         try:
@@ -529,6 +603,16 @@ def _record(
         if fetched.url or fetched.info:
             catalog.set_source(
                 item.id, url=fetched.url, extractor=fetched.extractor, info=fetched.info
+            )
+        for host in fetched.allowed_internal:
+            # Staff let this link reach the server's own network: say who, where and for what.
+            write_audit(
+                catalog.conn,
+                actor=options.created_by,
+                action="ingest.allowed-host",
+                item_id=item.id,
+                target=host,
+                new_value=fetched.url,
             )
         if subtitle_result and subtitle_result[0]:
             segments, origin = subtitle_result

@@ -21,6 +21,7 @@ from archive.core.plugins import declared
 from archive.ingest.intake import (
     IngestOptions,
     IngestOutcome,
+    check_link,
     check_local_source,
     ingest,
     is_url,
@@ -55,6 +56,9 @@ def submit_ingest(
         # worker would use, rather than as a job that fails later where nobody is looking.
         probe(path)
         source = str(path)
+    else:
+        # A link to the server's own network is refused now too (the worker checks every hop).
+        check_link(settings, source, options)
     if options.subtitles:
         read_subtitles(Path(options.subtitles))
         options = type(options).from_payload(

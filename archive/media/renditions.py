@@ -36,6 +36,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Job, MediaFile
 from archive.core.config import Settings
 from archive.core.errors import MediaError, NotFoundError
+from archive.core.media_formats import ffmpeg_input_args, file_url
 from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.core.plugins import JobProgress
 from archive.media.store import _ffmpeg_reason, _require, probe
@@ -178,13 +179,15 @@ def _build(
     )
     audio_rate = ["-b:a", "64k"] if media.role == "audio" else ["-b:a", "160k"]
     command = [
-        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(source),
+        # The stored file, read as the container it was probed as (archive.core.media_formats).
+        ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y",
+        *ffmpeg_input_args(source, media.container or None),
         *video, "-map", "0:a",
         # No subtitle, data or attachment streams, chapters or tags: any of them may carry text.
         "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
         "-af", _silence_filter(spans), "-c:a", "aac", *audio_rate,
         *(["-movflags", "+faststart"] if ext in ("mp4", "m4a") else []),
-        str(tmp),
+        file_url(tmp),
     ]  # fmt: skip
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=6 * 3600)

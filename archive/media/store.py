@@ -23,6 +23,7 @@ from typing import Any
 
 from archive.core.config import Settings
 from archive.core.errors import ConfigError, MediaError
+from archive.core.media_formats import allowed_demuxer, ffmpeg_input_args, file_url
 
 __all__ = [
     "Derivative",
@@ -114,7 +115,12 @@ def hash_file(path: Path, progress: Callable[[int], None] | None = None) -> tupl
 
 
 def probe(path: Path, name: str | None = None) -> Probe:
-    """Container, duration and streams read from the file itself (not its name)."""
+    """Container, duration and streams read from the file itself (not its name).
+
+    Only the allowed single-file containers are detected, from this one file
+    (:mod:`archive.core.media_formats`): a playlist, a concat list or an image sequence dressed as
+    an MP3 is refused, and ffprobe never opens another path or URL.
+    """
     name = name or path.name
     ffprobe = _require("ffprobe")
     result = subprocess.run(
@@ -126,7 +132,7 @@ def probe(path: Path, name: str | None = None) -> Probe:
             "json",
             "-show_format",
             "-show_streams",
-            str(path),
+            *ffmpeg_input_args(path),
         ],
         capture_output=True,
         text=True,
@@ -153,6 +159,11 @@ def probe(path: Path, name: str | None = None) -> Probe:
         if s.get("codec_type") in ("audio", "video")
     )
     container = fmt.get("format_name") or ""
+    if allowed_demuxer(container) is None:
+        # The whitelist refuses these already; this says so should a future FFmpeg name differ.
+        raise MediaError(
+            f"{name} is not a playable audio or video file (a {container or 'unknown'} file)"
+        )
     if not any(s["codec_type"] == "audio" for s in streams):
         kind = "video without a sound track" if streams else "not audio or video"
         raise MediaError(f"{name} has no audio to archive ({kind})")
@@ -249,13 +260,15 @@ def make_audio_derivative(
     expected_duration: float,
     progress: Callable[[float], None] | None = None,
     name: str | None = None,
+    container: str | None = None,
 ) -> Derivative:
     """Encode mono AAC for playback and transcription; measure the peak level on the way.
 
     The decode also proves the file is whole: a truncated recording decodes to less audio than
     its header promises, and is refused. ``expected_duration`` is the audio track's own declared
     length (:attr:`Probe.audio_duration`), not the container's: a picture that runs on after
-    the sound has ended is not a truncation.
+    the sound has ended is not a truncation. ``container`` is the probed ``format_name``: the
+    decode is forced to it (an allowed container only; see :mod:`archive.core.media_formats`).
     """
     name = name or source.name
     ffmpeg = _require("ffmpeg")
@@ -263,10 +276,10 @@ def make_audio_derivative(
     os.close(fd)
     tmp = Path(tmp_name)
     command = [
-        ffmpeg, "-nostdin", "-hide_banner", "-y", "-i", str(source),
+        ffmpeg, "-nostdin", "-hide_banner", "-y", *ffmpeg_input_args(source, container),
         "-vn", "-sn", "-dn", "-map", "0:a:0", "-ac", "1", "-ar", "22050",
         "-af", "volumedetect", "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart",
-        "-progress", "pipe:1", "-nostats", str(tmp),
+        "-progress", "pipe:1", "-nostats", file_url(tmp),
     ]  # fmt: skip
     try:
         with subprocess.Popen(
@@ -312,6 +325,8 @@ def _ffmpeg_reason(stderr: str) -> str:
     text = " ".join(lines[-3:]).lower()
     if "moov atom not found" in text or "invalid data found" in text:
         return "the data is damaged, incomplete or not media"
+    if "not on whitelist" in text:
+        return "it is a playlist or another format the archive does not read"
     if "permission denied" in text:
         return "permission denied"
     if "no such file" in text:

@@ -7,8 +7,9 @@ the sender's name is kept only as display text, cleaned by :func:`display_name`.
 all end up as a random name in that one folder.
 
 What a file *is* is read from its bytes, never its extension: :func:`sniff_media_type` asks the
-magic-number table of the ``filetype`` package first (so text formats that ffmpeg would follow,
-such as playlists, never reach it) and then ffprobe, which must find an audio stream.
+magic-number table of the ``filetype`` package first and then ffprobe, which must find an audio
+stream in an allowed single-file container (:mod:`archive.core.media_formats`): a playlist behind
+an ID3 header looks like MP3 to the table, but ffprobe refuses it and opens nothing it names.
 
 >>> upload = write_upload_stream(settings, request_chunks, "訪問 2024-06-04.m4a", max_bytes=2 * 1024**3)
 >>> upload.path, upload.display_name, upload.mime
