@@ -119,14 +119,17 @@ def test_cli_mirror_writes_pages_media_subtitles_and_citations(
         or "最低" not in (site / "subtitles" / f"{sample.wage_id}.en.srt").read_text()
     )
 
-    # The public audio: the silenced rendition for the item with a redaction, else the derivative.
+    # The public audio: the silenced rendition for the item with a redaction, else a copy of the
+    # derivative without its tags (tests/test_media_tags.py); never the stored file itself.
     media = sorted((site / "media").glob(f"{sample.public_id}-*.m4a"))
     assert len(media) == 1
     rendition = public_rendition(sample.settings, sample.catalog, sample.public_id, "audio")
     assert sha256_file(media[0]) == sha256_file(rendition)
     assert sha256_file(media[0]) != sample.catalog.get_media(sample.public_id, "audio").sha256
     wage_media = next((site / "media").glob(f"{sample.wage_id}-*.m4a"))
-    assert sha256_file(wage_media) == sample.catalog.get_media(sample.wage_id, "audio").sha256
+    wage_copy = public_rendition(sample.settings, sample.catalog, sample.wage_id, "audio")
+    assert sha256_file(wage_media) == sha256_file(wage_copy)
+    assert sha256_file(wage_media) != sample.catalog.get_media(sample.wage_id, "audio").sha256
 
 
 def test_every_link_and_resource_resolves_inside_the_mirror(sample: Sample, tmp_path: Path) -> None:
@@ -182,7 +185,11 @@ def test_a_second_run_rewrites_only_what_changed(sample: Sample, tmp_path: Path)
     rewritten = {rel for rel in after if after[rel] != before.get(rel)}
     assert {f"items/{sample.wage_id}.html", f"en/items/{sample.wage_id}.html"} <= rewritten
     assert not any(sample.public_id in rel or sample.tone_ids[0] in rel for rel in rewritten)
-    assert not any(rel.startswith(("media/", "subtitles/", "assets/")) for rel in rewritten)
+    assert not any(rel.startswith(("subtitles/", "assets/")) for rel in rewritten)
+    # The audio carries the item's title inside it, so only the retitled item's is new.
+    assert {rel for rel in rewritten if rel.startswith("media/")} == {
+        rel for rel in after if rel.startswith(f"media/{sample.wage_id}-")
+    }
     assert (
         "Wages talk (revised title)"
         in (site / "en" / "items" / f"{sample.wage_id}.html").read_text()

@@ -50,12 +50,19 @@ def _streams(path: Path) -> list[dict]:
     return json.loads(out.stdout)["streams"]
 
 
-def test_no_redactions_means_the_original(settings, catalog, jfk) -> None:
+def test_no_redactions_means_a_copy_of_the_same_sound(settings, catalog, jfk) -> None:
+    # Not the stored file itself: every copy below staff is made without the original's tags
+    # (tests/test_media_tags.py); with nothing redacted its sound is the derivative's, copied.
+    stored = (settings.home / catalog.get_media(jfk.id, "audio").path).resolve()
     for role in ("members", "public"):
         path, mime = media_for_viewer(settings, catalog, jfk.id, Viewer(role), "audio")
-        assert path == (settings.home / catalog.get_media(jfk.id, "audio").path).resolve()
-        assert mime == "audio/mp4"
-    assert not public_dir(settings).exists() or not any(public_dir(settings).iterdir())
+        assert path.parent == public_dir(settings) and mime == "audio/mp4"
+        assert max_volume_db(path, 3.8, 7.8) > LOUD_DB
+        assert [s["codec_name"] for s in _streams(path)] == ["aac"]
+        assert [s["duration"] for s in _streams(path)] == [s["duration"] for s in _streams(stored)]
+    assert len(list(public_dir(settings).iterdir())) == 1  # made once, for both roles
+    staff_path, _ = media_for_viewer(settings, catalog, jfk.id, Viewer("staff", "alice"), "audio")
+    assert staff_path == stored
 
 
 @pytest.mark.parametrize("role", ["audio", "original"])

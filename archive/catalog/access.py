@@ -23,6 +23,7 @@ What an item *says* is filtered here too, in one place (:func:`present_item`,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,6 +39,7 @@ __all__ = [
     "Viewer",
     "check_role",
     "label_speakers",
+    "label_names_in_text",
     "present_item",
     "present_segments",
     "privacy_key",
@@ -100,6 +102,16 @@ def public_source_url(url: str | None) -> str | None:
 def speaker_labels(item: Item) -> dict[str, str]:
     """Withheld speaker name -> the label shown below staff."""
     return {name: label for name, label in item.withheld_speakers}
+
+
+def label_names_in_text(item: Item, text: str) -> str:
+    """``text`` written by or about the item (its title, a chapter's title) with every withheld
+    speaker's name, in any letter case, replaced by its label: for what the archive writes into a
+    copy served below staff. Longer names first, so one that contains another goes whole."""
+    labels = speaker_labels(item)
+    for name in sorted(labels, key=len, reverse=True):
+        text = re.sub(re.escape(name), lambda _m, label=labels[name]: label, text, flags=re.I)
+    return text
 
 
 def _label(name: str, labels: dict[str, str]) -> str:

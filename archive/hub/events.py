@@ -50,7 +50,7 @@ from archive.catalog.models import VISIBILITIES, Item, Job, now_utc, role_allows
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.core.paths import POSTER_FOLDER, confined_file
-from archive.hub.posters import check_poster, store_poster
+from archive.hub.posters import check_poster, public_poster, store_poster
 from archive.hub.series import check_series, visible_series
 from archive.hub.times import check_duration, check_timezone, local_to_utc, utc_iso
 
@@ -71,6 +71,7 @@ __all__ = [
     "parse_place",
     "pending_attachment",
     "poster_file",
+    "poster_for_viewer",
     "postpone_event",
     "resolve_attachments",
     "update_event",
@@ -228,6 +229,19 @@ def poster_file(settings: Settings, event: Event) -> tuple[Path, str] | None:
     except NotFoundError:
         return None
     return path, event.poster_mime or "application/octet-stream"
+
+
+def poster_for_viewer(settings: Settings, event: Event, viewer: Viewer) -> tuple[Path, str] | None:
+    """The poster file ``viewer`` is served, or None: staff get the stored file as it was given,
+    everyone else the copy without EXIF or any other metadata (:func:`public_poster`). A poster
+    whose copy cannot be made is no poster below staff, never the original."""
+    found = poster_file(settings, event)
+    if found is None or viewer.is_staff:
+        return found
+    try:
+        return public_poster(settings, *found)
+    except (OSError, ValueError, InputError):
+        return None
 
 
 def parse_place(text: str | None) -> tuple[str, str, str]:

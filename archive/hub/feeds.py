@@ -4,7 +4,8 @@ events, RSS 2.0 / Atom and podcasts (``feedgen`` with its iTunes extension, plus
 
 Only what is **public** goes into a feed, ever: events whose visibility is ``public``, items that a
 ``Viewer("public")`` may see now (embargoes included). Enclosures are the files a public viewer is
-served (:func:`public_audio`: the redacted-and-silenced rendition where anything is redacted), and
+served (:func:`public_audio`: the public rendition, redacted spans silenced and no tags of the
+original), and
 their byte lengths are those files' sizes, so the feed and the served file agree. Feed transcripts
 leave redacted segments out entirely.
 
@@ -390,8 +391,8 @@ def public_recordings(
 
 def public_audio(settings: Settings, catalog: Catalog, item_id: str) -> tuple[Path, str]:
     """The audio file (and MIME type) a public listener is served for an item; NotFoundError when
-    the item is not public or has no audio. Redactions are silenced in it
-    (:func:`archive.media.renditions.media_for_viewer`)."""
+    the item is not public or has no audio. Redactions are silenced in it and none of the original's
+    tags is left (:func:`archive.media.renditions.media_for_viewer`)."""
     public = Viewer("public")
     return media_for_viewer(settings, catalog, item_id, public, "audio")
 

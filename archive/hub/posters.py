@@ -7,6 +7,12 @@ them and none can carry script, unlike SVG), up to :data:`POSTER_MAX_BYTES`. A p
 the same image announced twice is one file. Reading a stored poster back is
 :func:`archive.hub.events.poster_file`, confined to that folder.
 
+The stored poster is the file staff gave, untouched. Everyone below staff is served
+:func:`public_poster` instead: the same picture decoded and written anew by Pillow, with no EXIF
+(a camera's GPS position, an artist's name, a description), no XMP, no comment, no text chunks and
+no colour profile (converted to sRGB first); an EXIF rotation is applied to the pixels before it
+goes. Copies are cached as ``media/public/posters/<digest>.<ext>`` (the digest of the stored bytes).
+
 >>> poster = check_poster("poster.png")
 >>> store_poster(settings, poster)
 'media/posters/9f2c….png'
@@ -14,7 +20,9 @@ the same image announced twice is one file. Reading a stored poster back is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -23,11 +31,22 @@ from pathlib import Path
 from archive.core.config import Settings
 from archive.core.errors import InputError
 
-__all__ = ["POSTER_MAX_BYTES", "POSTER_TYPES", "Poster", "check_poster", "store_poster"]
+__all__ = [
+    "POSTER_MAX_BYTES",
+    "POSTER_TYPES",
+    "Poster",
+    "check_poster",
+    "clean_image",
+    "public_poster",
+    "store_poster",
+]
 
 # Only formats every browser shows and none can carry script (no SVG).
 POSTER_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 POSTER_MAX_BYTES = 10 * 1024**2
+# Bump when the way public copies are made changes: every cached one is then made again.
+PUBLIC_POSTER_VERSION = 1
+_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,10 @@ def check_poster(path: str | os.PathLike[str]) -> Poster:
     if kind is None or kind.mime not in POSTER_TYPES:
         found = f" (it looks like {kind.mime})" if kind else ""
         raise InputError(f"the poster {source.name} is not a PNG, JPEG or WebP image{found}")
+    try:
+        clean_image(data, kind.mime)  # what the public will be shown must be made of it
+    except (OSError, ValueError) as exc:
+        raise InputError(f"the poster {source.name} cannot be read as an image ({exc})") from exc
     return Poster(
         data=data,
         mime=kind.mime,
@@ -85,3 +108,59 @@ def store_poster(settings: Settings, poster: Poster) -> str:
             Path(tmp).unlink(missing_ok=True)
             raise
     return str(target.relative_to(settings.home))
+
+
+def clean_image(data: bytes, mime: str) -> bytes:
+    """The picture of ``data`` written anew in the same format, with nothing but its pixels.
+
+    OSError or ValueError when it cannot be decoded (Pillow's DecompressionBombError included).
+    """
+    from PIL import Image, ImageCms, ImageOps
+
+    with Image.open(io.BytesIO(data)) as opened:
+        image = ImageOps.exif_transpose(opened)  # the rotation EXIF asked for, into the pixels
+        alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+        mode = "RGBA" if alpha and mime != "image/jpeg" else "RGB"
+        icc = image.info.get("icc_profile")
+        if image.mode not in ("RGB", "RGBA", "CMYK"):
+            image = image.convert(mode)
+        # A damaged profile: the pixels as they are.
+        with contextlib.suppress(ImageCms.PyCMSError, OSError, ValueError):
+            if icc:
+                image = ImageCms.profileToProfile(
+                    image,
+                    ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                    ImageCms.createProfile("sRGB"),
+                    outputMode=mode,
+                )
+        image = image.convert(mode)
+        # A new image from the bare pixels: nothing of the source's ``info`` comes along.
+        pixels = Image.frombytes(mode, image.size, image.tobytes())
+    out = io.BytesIO()
+    options = {} if mime == "image/png" else {"quality": 90}
+    pixels.save(out, format=_PIL_FORMATS[mime], **options)
+    return out.getvalue()
+
+
+def public_poster(settings: Settings, source: Path, mime: str) -> tuple[Path, str]:
+    """The copy of a stored poster served below staff (see the module), made now if not cached."""
+    if mime not in _PIL_FORMATS:
+        raise InputError("a poster is a PNG, JPEG or WebP image")
+    data = source.read_bytes()
+    digest = hashlib.sha256(f"{PUBLIC_POSTER_VERSION}:".encode() + data).hexdigest()
+    folder = settings.media_dir / "public" / "posters"
+    target = folder / f"{digest}.{POSTER_TYPES[mime]}"
+    if target.is_file():
+        return target, mime
+    clean = clean_image(data, mime)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".poster-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(clean)
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target, mime

@@ -2,8 +2,8 @@
 
 Originals are stored by the sha256 of their bytes (``media/ab/abcdef….mp4``), so the same recording
 ingested twice is stored once and found again. Each item also gets an audio derivative
-(``media/derived/<sha of original>.m4a``: mono AAC) used both for playback on phones and as the
-transcription input. Files are written to ``tmp/`` on the same file system and moved into place
+(``media/derived/<sha of original>.m4a``: mono AAC, none of the original's tags or chapters) used
+both for playback on phones and as the transcription input. Files are written to ``tmp/`` on the same file system and moved into place
 with an atomic rename, so a killed process never leaves a half-written file under ``media/``.
 """
 
@@ -279,6 +279,9 @@ def make_audio_derivative(
         ffmpeg, "-nostdin", "-hide_banner", "-y", *ffmpeg_input_args(source, container),
         "-vn", "-sn", "-dn", "-map", "0:a:0", "-ac", "1", "-ar", "22050",
         "-af", "volumedetect", "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart",
+        # None of the original's tags or chapters (a name, a place, a time): the derivative is
+        # what staff play too, and renditions below staff are made from it.
+        "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
         "-progress", "pipe:1", "-nostats", file_url(tmp),
     ]  # fmt: skip
     try:

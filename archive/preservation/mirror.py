@@ -8,7 +8,7 @@ them, embargoes included)::
     collections/<c>.html  series/<id>.html   (and under en/)
     items/<id>.html  en/items/<id>.html  player (``#t=SECONDS``), both transcript tracks, downloads,
                                          citations
-    media/<id>-<digest>.m4a              the public audio (redacted spans silenced)
+    media/<id>-<digest>.m4a              the public audio (redacted spans silenced, no original tags)
     subtitles/<id>.<zh|en>.<srt|vtt|txt> subtitle and text downloads
     assets/                              style, scripts, the folding table and the glossary
     pagefind/                            the search index (Pagefind, extended build for Chinese)
@@ -29,7 +29,8 @@ This module runs the stages and keeps the record; each stage has its own module:
 
 Nothing private leaves: items above ``public`` are never read, redacted segments are dropped
 (not blanked) from pages, subtitles and the index, the audio is the redaction module's public
-rendition (redacted spans silenced; without that module an item with redactions gets no audio),
+rendition (redacted spans silenced, none of the original's tags; without that module an item
+with redactions gets no audio),
 and accounts, the audit log and originals are never touched. Pages load nothing from other hosts.
 
 Running it again rewrites only files whose bytes changed and removes the files it wrote before

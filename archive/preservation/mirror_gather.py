@@ -3,8 +3,8 @@ citations, each as :class:`MirrorEntry`.
 
 Items are read as :class:`archive.catalog.access.Viewer` ``public`` sees them (embargoes
 included, withheld speakers as their labels, no source link); redacted segments are dropped, not
-blanked; the audio is the redaction module's public rendition (redacted spans silenced; without
-that module an item with redactions gets no audio). Each entry carries a fingerprint of all it
+blanked; the audio is the redaction module's public rendition (redacted spans silenced, none of
+the original's tags; without that module an item with redactions gets no audio). Each entry carries a fingerprint of all it
 shows, so an item whose catalog state is unchanged need not be rendered again.
 
 Citations are rendered by citeproc (a quarter of a second per item), so :func:`all_citations`

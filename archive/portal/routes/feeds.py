@@ -41,7 +41,7 @@ from archive.catalog.models import COLLECTIONS
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError
 from archive.core.paths import MEDIA_FOLDER, file_inside
-from archive.hub.events import poster_file, visible_event
+from archive.hub.events import poster_for_viewer, visible_event
 from archive.hub.feeds import (
     CHAPTERS_TYPE,
     LOGO_FILE,
@@ -207,7 +207,8 @@ class _Feeds(ArchiveRoutes):
             event = visible_event(self.catalog, event_id, Viewer("public"))
         except ArchiveError:
             return _not_found()
-        found = poster_file(self.settings, event)
+        # The copy without EXIF or any other metadata, never the stored file.
+        found = poster_for_viewer(self.settings, event, Viewer("public"))
         if found is None:
             return _not_found()
         path, mime = found

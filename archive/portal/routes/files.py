@@ -41,7 +41,7 @@ from archive.core.config import Settings, load_settings
 from archive.core.errors import ArchiveError, NotFoundError
 from archive.core.keys import load_secret
 from archive.core.paths import MEDIA_FOLDER, file_inside
-from archive.hub.events import poster_file, visible_event
+from archive.hub.events import poster_for_viewer, visible_event
 from archive.hub.feeds import event_ics
 from archive.hub.series import get_series
 from archive.media.renditions import media_for_viewer
@@ -384,8 +384,9 @@ class _Files(ArchiveRoutes):
 
     def poster(self, request: Request) -> Response:
         try:
-            event, _viewer = self._event(request, "poster")
-            found = poster_file(self.settings, event)
+            event, viewer = self._event(request, "poster")
+            # Staff get the poster as given; everyone else a copy without EXIF or other metadata.
+            found = poster_for_viewer(self.settings, event, viewer)
             if found is None:
                 raise NotFoundError("no poster")
         except ArchiveError:
