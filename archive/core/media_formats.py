@@ -58,14 +58,22 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
     "w64",
 )
 FORMAT_WHITELIST = ",".join(ALLOWED_DEMUXERS)
+# Short names a catalog row may carry for a container (written by hand, by an import or by an
+# older version) and the demuxer that reads it.
+_ALIASES = {
+    "mp4": "mov", "m4a": "mov", "m4v": "mov", "3gp": "mov", "3g2": "mov", "mj2": "mov",
+    "quicktime": "mov", "webm": "matroska", "mkv": "matroska", "mka": "matroska",
+    "wma": "asf", "wmv": "asf", "ts": "mpegts", "oga": "ogg", "opus": "ogg", "aif": "aiff",
+}  # fmt: skip
 
 
 def allowed_demuxer(container: str) -> str | None:
     """The demuxer to force for a container ffprobe named (``"mov,mp4,m4a,3gp,3g2,mj2"`` →
     ``"mov"``), or None when it is not one the archive reads."""
-    for name in (container or "").split(","):
-        if name.strip() in ALLOWED_DEMUXERS:
-            return name.strip()
+    for name in (container or "").lower().split(","):
+        name = _ALIASES.get(name.strip(), name.strip())
+        if name in ALLOWED_DEMUXERS:
+            return name
     return None
 
 
