@@ -274,8 +274,9 @@ def verify_signature(bag_dir: Path, key: PublicKey) -> bytes:
     if found is None:
         raise PreservationError(
             f"the bag {bag_dir} is not signed, so nothing was restored: it was made before bags "
-            "were signed, or its signature was removed (a bag that has never left your hands "
-            "can be restored with --allow-unsigned; every other check still runs)"
+            "were signed, or its signature was removed, as anyone who changed it would do; "
+            "restore a signed bag (docs/preservation.md says what to do with one from before "
+            "signing)"
         )
     try:
         with open(bag_dir / SIGNED_FILE, "rb") as fh:
