@@ -16,7 +16,12 @@ from archive.preservation.bag_signing import create_signing_key, load_signing_ke
 from archive.preservation.fixity import run_fixity
 from archive.preservation.mirror import build_mirror
 from archive.preservation.restore import RestorePlan, restore
-from archive.preservation.restore_older import Snapshot, compare, describe_entry, snapshot_of
+from archive.preservation.restore_older import (
+    checked_snapshot,
+    compare,
+    describe_entry,
+    snapshot_of,
+)
 
 __all__ = [
     "COMMANDS",
@@ -277,13 +282,7 @@ def restore_command(
 
     if check_only:
         checked = check_bag(bag, public_key=public_key, allow_unsigned=allow_unsigned)
-        snapshot_at = checked.description.get("snapshot_at")
-        snap = Snapshot(
-            checked.path,
-            "bag",
-            snapshot_at if isinstance(snapshot_at, str) else None,
-            checked.audit,
-        )
+        snap = checked_snapshot(checked)
         others = [
             snapshot_of(
                 p, public_key=checked.signed_by or public_key, allow_unsigned=allow_unsigned

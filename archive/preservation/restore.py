@@ -43,6 +43,7 @@ from archive.preservation.bag_signing import PublicKey
 from archive.preservation.restore_older import (
     Comparison,
     Snapshot,
+    checked_snapshot,
     compare,
     refuse_older,
     snapshot_of,
@@ -149,10 +150,7 @@ def restore(
         progress("check", 1, 1)
     description = checked.description
     files = list(checked.restore_files)
-    snapshot_at = description.get("snapshot_at")
-    bag = Snapshot(
-        bag_dir, "bag", snapshot_at if isinstance(snapshot_at, str) else None, checked.audit
-    )
+    bag = checked_snapshot(checked)
     others = [
         snapshot_of(p, public_key=checked.signed_by or public_key, allow_unsigned=allow_unsigned)
         for p in against

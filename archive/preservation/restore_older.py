@@ -42,6 +42,7 @@ __all__ = [
     "Snapshot",
     "compare",
     "describe_entry",
+    "checked_snapshot",
     "refuse_older",
     "snapshot_of",
     "undone_by",
@@ -129,6 +130,14 @@ def describe_entry(entry: AuditEntry) -> str:
 def _short(value: str | None) -> str:
     text = " ".join(str(value).split()) if value is not None else "(none)"
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def checked_snapshot(checked: bag_checks.BagCheck) -> Snapshot:
+    """The bag that :func:`~archive.preservation.bag_checks.check_bag` passed, as a Snapshot."""
+    snapshot_at = checked.description.get("snapshot_at")
+    return Snapshot(
+        checked.path, "bag", snapshot_at if isinstance(snapshot_at, str) else None, checked.audit
+    )
 
 
 def snapshot_of(
