@@ -36,6 +36,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Job, MediaFile
 from archive.core.config import Settings
 from archive.core.errors import MediaError, NotFoundError
+from archive.core.filemodes import PRIVATE_FILE, private_dir
 from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.core.plugins import JobProgress
 from archive.media.store import _ffmpeg_reason, _require, probe
@@ -140,7 +141,7 @@ def public_rendition(settings: Settings, catalog: Catalog, item_id: str, role: s
         cached = folder / _rendition_name(item_id, media, spans, candidate)
         if cached.is_file():
             return cached
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     target = folder / _rendition_name(item_id, media, spans, ext)
     try:
         _build(settings, source, target, spans, media)
@@ -195,7 +196,7 @@ def _build(
         made = probe(tmp, "the public copy")
         if media.duration and made.duration < media.duration * 0.95 - 1.0:
             raise MediaError("the public copy of the recording came out shorter than the original")
-        os.chmod(tmp, 0o640)
+        os.chmod(tmp, PRIVATE_FILE)
         os.replace(tmp, target)  # same file system: readers see the whole file or none
     finally:
         tmp.unlink(missing_ok=True)

@@ -47,6 +47,7 @@ from archive.catalog.audit import AuditEntry
 from archive.catalog.db import Catalog
 from archive.catalog.migrations import SCHEMA_VERSION
 from archive.core.errors import PreservationError
+from archive.core.filemodes import private_opener
 from archive.core.paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 from archive.preservation.bag_signing import (
     PUBLIC_KEY_ENV,
@@ -220,7 +221,9 @@ def copy_hashing(
     the source), synced to the disk; ``(sha256, size)``. Backups and restores both copy this way."""
     digest = hashlib.sha256()
     size = 0
-    with open(source, "rb") as fin, open(destination, "xb") as fout:
+    # 0600 from the start: a bag and a restored folder hold everything (bag_checks' callers make
+    # their folders 0700 too).
+    with open(source, "rb") as fin, open(destination, "xb", opener=private_opener) as fout:
         while chunk := fin.read(CHUNK):
             digest.update(chunk)
             fout.write(chunk)

@@ -36,6 +36,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.migrations import SCHEMA_VERSION
 from archive.core.config import Settings, load_settings
 from archive.core.errors import PreservationError
+from archive.core.filemodes import PRIVATE_DIR, tighten, tighten_tree
 from archive.preservation import bag_checks
 from archive.preservation.bag import ProgressFn, disk_full, inside
 from archive.preservation.bag_checks import check_bag
@@ -173,7 +174,8 @@ def restore(
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.with_name(f".{target.name}.restoring-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    work.mkdir(mode=PRIVATE_DIR)  # owner-only from the start, like every data folder
+    tighten(work)
     try:
         total = sum((bag_dir / "data" / rel).stat().st_size for rel in files)
         done = 0
@@ -251,6 +253,7 @@ def restore(
                     )
         finally:
             catalog.close()
+        tighten_tree(work)  # what SQLite, the index and mkdir made with the umask
         if target.exists():
             target.rmdir()  # empty, checked above
         work.rename(target)
