@@ -22,6 +22,7 @@ from archive.catalog.db import Catalog
 from archive.core.clikit import Context
 from archive.core.config import load_settings
 from archive.core.errors import ArchiveError
+from archive.core.filemodes import private_dir, private_opener
 from archive.core.plugins import declared
 
 __all__ = ["cli", "main"]
@@ -84,10 +85,9 @@ _HOME_GIVEN: str | None = None
 def _log_internal_error(exc: BaseException) -> Path | None:
     try:
         settings = load_settings(_HOME_GIVEN)
-        log_dir = settings.home / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = private_dir(settings.home / "logs")
         path = log_dir / "errors.log"
-        with path.open("a", encoding="utf-8") as fh:
+        with open(path, "a", encoding="utf-8", opener=private_opener) as fh:
             fh.write("".join(traceback.format_exception(exc)))
         return path
     except Exception:

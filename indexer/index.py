@@ -73,6 +73,7 @@ from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.core.errors import IndexError_, InputError
+from archive.core.filemodes import private_dir, private_opener, tighten_tree
 from archive.core.plugins import PeriodicTask
 
 from . import query_tree as qt
@@ -199,9 +200,11 @@ class SearchIndex:
             engine = self._engine(self.default_engine)
             name = self._new_generation_name()
             path = self.root / name
-            path.mkdir(parents=True)
+            private_dir(self.root)
+            private_dir(path)
             engine.create(path)
             _record_engine(path, engine.name)
+            tighten_tree(path)
             self._set_current(name)
 
     def _new_generation_name(self) -> str:
@@ -209,7 +212,8 @@ class SearchIndex:
 
     def _set_current(self, name: str) -> None:
         tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
-        tmp.write_text(name + "\n", encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8", opener=private_opener) as fh:
+            fh.write(name + "\n")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self._current_file)
@@ -262,6 +266,9 @@ class SearchIndex:
             writer.cancel()
             raise
         writer.commit()
+        # The engine writes its files with the process's umask; the index folder is 0700, so
+        # nobody else could open them meanwhile, and they are narrowed to 0600 here.
+        tighten_tree(self.root / str(self.current_generation()))
         return len(docs or ())
 
     def rebuild(
@@ -282,7 +289,8 @@ class SearchIndex:
         with file_lock(rebuild_lock, 0.0, "rebuilding the search index"):
             name = self._new_generation_name()
             path = self.root / name
-            path.mkdir(parents=True)
+            private_dir(self.root)
+            private_dir(path)
             count = 0
             try:
                 chosen.create(path)
@@ -301,6 +309,7 @@ class SearchIndex:
                 writer.commit()
                 # Recorded before the switch: CURRENT never names a generation without its engine.
                 _record_engine(path, chosen.name)
+                tighten_tree(path)
             except BaseException:
                 shutil.rmtree(path, ignore_errors=True)
                 raise

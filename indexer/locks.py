@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from archive.core.errors import IndexError_
+from archive.core.filemodes import PRIVATE_FILE, private_dir
 
 __all__ = ["file_lock"]
 
@@ -49,8 +50,8 @@ def file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
 @contextlib.contextmanager
 def _flock(path: Path, timeout: float, what: str) -> Iterator[None]:
     """flock on ``path``, polling up to ``timeout`` seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     try:
         deadline = time.monotonic() + timeout
         while True:

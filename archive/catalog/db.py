@@ -12,6 +12,7 @@ This module is the connection and the queries (:class:`Catalog`) and the change 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sqlite3
@@ -40,6 +41,7 @@ from archive.catalog.models import (
 )
 from archive.core.config import Settings
 from archive.core.errors import ConfigError, InputError, NotFoundError
+from archive.core.filemodes import private_file, tighten
 from transcripts.segments import Segment, Word
 
 __all__ = ["Catalog", "note_change"]
@@ -122,6 +124,10 @@ class Catalog:
         settings.ensure()
         catalog = cls(settings.catalog_path)
         catalog.migrate()
+        # SQLite gives -wal and -shm the catalog's mode when it makes them; one copied in with
+        # another mode is narrowed here (cheap: three lstat calls).
+        for suffix in ("", "-wal", "-shm"):
+            tighten(f"{settings.catalog_path}{suffix}")
         return catalog
 
     # -- connections and transactions -------------------------------------------------------
@@ -129,6 +135,10 @@ class Catalog:
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            # Made 0600 before SQLite opens it (SQLite would make it 0644): the catalog holds
+            # password hashes, staff-only transcripts and withheld names.
+            with contextlib.suppress(FileNotFoundError):  # no folder: sqlite3 says so below
+                private_file(self.path)
             conn = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )

@@ -7,6 +7,9 @@ Everything lives under one data folder (``--home DIR`` or ``ARCHIVE_HOME``, defa
     media/             content-addressed originals and derivatives: media/ab/abcdef....ext
     index/             the search index (Whoosh by default, or tantivy: ARCHIVE_SEARCH_ENGINE)
     tmp/               downloads and uploads in progress (same file system, so moves are atomic)
+
+The data folder and every folder in it are owner-only (0700), every file in it 0600
+(:mod:`archive.core.filemodes`); one made open by an earlier version is narrowed when opened.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.core.errors import ConfigError
+from archive.core.filemodes import private_dir, secure_folder
 from archive.core.login_guard import parse_trusted
 
 __all__ = ["SEARCH_ENGINES", "Settings", "load_settings"]
@@ -68,10 +72,13 @@ class Settings:
         return self.home / "tmp"
 
     def ensure(self) -> Settings:
-        """Create the data folder layout; raise ConfigError when it cannot be."""
+        """Create the data folder layout, owner-only (0700: other users of the machine read
+        nothing in it); narrow one an earlier version left open, with a logged note. ConfigError
+        when it cannot be made."""
         try:
+            secure_folder(self.home)
             for folder in (self.home, self.media_dir, self.tmp_dir):
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)
         except OSError as exc:
             raise ConfigError(f"cannot create the data folder {self.home}: {exc.strerror}") from exc
         if not os.access(self.home, os.W_OK):

@@ -29,6 +29,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Job, now_utc
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, JobError, NotFoundError
+from archive.core.filemodes import private_dir, private_file, private_opener
 from archive.core.plugins import PeriodicTask, declared
 
 __all__ = [
@@ -163,9 +164,8 @@ def run_job(
 
 def _log_to_file(settings: Settings, text: str) -> None:
     try:
-        folder = settings.home / "logs"
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / "worker.log").open("a", encoding="utf-8") as fh:
+        folder = private_dir(settings.home / "logs")
+        with open(folder / "worker.log", "a", encoding="utf-8", opener=private_opener) as fh:
             fh.write(f"{now_utc()} {text}\n")
     except OSError:
         pass
@@ -231,6 +231,7 @@ def queue_for(settings: Settings) -> Any:
             huey = RedisHuey("archive", url=settings.queue_url, results=False)
         else:
             settings.ensure()
+            private_file(settings.queue_path)  # 0600 before SQLite makes it 0644
             huey = SqliteHuey("archive", filename=str(settings.queue_path), results=False)
 
         @huey.task(name="archive.run_job")

@@ -42,6 +42,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Job, MediaFile
 from archive.core.config import Settings
 from archive.core.errors import MediaError, NotFoundError
+from archive.core.filemodes import PRIVATE_FILE, private_dir
 from archive.core.media_formats import ffmpeg_input_args, file_url
 from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.core.plugins import JobProgress
@@ -177,7 +178,7 @@ def public_rendition(settings: Settings, catalog: Catalog, item_id: str, role: s
         for name in names:
             if (folder / name).is_file():
                 return folder / name
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         target = _build_first(settings, source, folder, names, spans, media, tags)
     with _BUILDING_LOCK:
         _BUILDING.pop(names[0], None)
@@ -280,7 +281,7 @@ def _build(
         if media.duration and made.duration < media.duration * 0.95 - 1.0:
             raise MediaError("the public copy of the recording came out shorter than the original")
         check_clean(tmp, tags, _require("ffprobe"))
-        os.chmod(tmp, 0o640)
+        os.chmod(tmp, PRIVATE_FILE)
         os.replace(tmp, target)  # same file system: readers see the whole file or none
     finally:
         tmp.unlink(missing_ok=True)

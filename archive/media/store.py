@@ -23,6 +23,7 @@ from typing import Any
 
 from archive.core.config import Settings
 from archive.core.errors import ConfigError, MediaError
+from archive.core.filemodes import PRIVATE_FILE, private_dir
 from archive.core.media_formats import allowed_demuxer, ffmpeg_input_args, file_url
 
 __all__ = [
@@ -229,7 +230,7 @@ def derived_path(settings: Settings, sha256: str) -> Path:
 
 def store_file(settings: Settings, source: Path, destination: Path, *, move: bool) -> Path:
     """Put a file at its content address atomically. Existing identical content is kept as is."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(destination.parent)
     if destination.exists():
         if move:
             source.unlink(missing_ok=True)
@@ -245,7 +246,7 @@ def store_file(settings: Settings, source: Path, destination: Path, *, move: boo
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
-    os.chmod(destination, 0o640)
+    os.chmod(destination, PRIVATE_FILE)  # a moved file keeps the mode it came with
     return destination
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from string import Template
 
 from archive.core.errors import ArchiveError, ConfigError
+from archive.core.filemodes import private_dir
 
 __all__ = [
     "CRASH_LIMIT",
@@ -310,8 +311,9 @@ def build_supervisor(
     caddy = caddy_binary()
     caddy_dir = home / "tmp" / "caddy"
     logs = home / "logs"
-    caddy_dir.mkdir(parents=True, exist_ok=True)
-    logs.mkdir(parents=True, exist_ok=True)
+    private_dir(caddy_dir.parent)
+    private_dir(caddy_dir)
+    private_dir(logs)
     ports = [p for p in free_ports(processes + 1) if p != port][:processes]
     caddyfile = caddy_dir / "Caddyfile"
     caddyfile.write_text(

@@ -53,6 +53,7 @@ from archive.catalog.access import Viewer
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.core.errors import NotFoundError
+from archive.core.filemodes import private_file
 from archive.core.keys import load_secret
 from archive.media.uploads import upload_dir
 from archive.workspace.accounts import check_session, session_max_age
@@ -144,7 +145,9 @@ def _digest(token: str) -> str:
 
 
 def _revocations(settings: Settings) -> sqlite3.Connection:
-    conn = sqlite3.connect(Path(settings.home) / "portal-sessions.sqlite", timeout=10)
+    path = Path(settings.home) / "portal-sessions.sqlite"
+    private_file(path)  # 0600 before SQLite makes it 0644
+    conn = sqlite3.connect(path, timeout=10)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS revoked (digest TEXT PRIMARY KEY, expires_at REAL NOT NULL)"
     )

@@ -29,6 +29,7 @@ from archive.catalog.audit import write_audit
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.core.errors import ArchiveError, PreservationError
+from archive.core.filemodes import PRIVATE_DIR, tighten
 from archive.preservation import bag_checks
 from archive.preservation.bag import (
     BackupReport,
@@ -186,7 +187,8 @@ def backup(
         explicit=previous is not None,
     )
     try:
-        partial.mkdir()
+        partial.mkdir(mode=PRIVATE_DIR)  # the bag holds everything: 0700 from the start
+        tighten(partial)
         (partial / INCOMPLETE_MARKER).write_text(
             "This backup did not finish. It is not a usable backup: delete this folder.\n"
         )

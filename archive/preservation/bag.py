@@ -57,6 +57,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import MediaFile, now_utc
 from archive.core.config import Settings
 from archive.core.errors import PreservationError
+from archive.core.filemodes import PRIVATE_DIR, private_file, private_opener, tighten_tree
 from archive.core.paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 from archive.preservation import bag_checks
 from archive.preservation.bag_checks import (
@@ -166,6 +167,7 @@ def snapshot_catalog(source: Path, destination: Path) -> int:
     rollback journal so that it is one self-contained file.
     """
     src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+    private_file(destination)  # SQLite would make it 0644
     try:
         dst = sqlite3.connect(destination)
         try:
@@ -194,7 +196,7 @@ def _hash_file(path: Path) -> tuple[str, int]:
 
 def _write_payload(path: Path, data: bytes) -> tuple[str, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "xb") as fh:
+    with open(path, "xb", opener=private_opener) as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -383,7 +385,7 @@ def write_bag(
     messages and the report; the caller renames ``bag_dir`` there once the bag is whole."""
     home = settings.home.resolve()
     data = bag_dir / "data"
-    data.mkdir()
+    data.mkdir(mode=PRIVATE_DIR)
     manifest: dict[str, str] = {}
     payload_bytes = 0
 
@@ -574,6 +576,9 @@ def write_bag(
     bag.save(manifests=False)
     bag.validate(completeness_only=True)  # every file present and listed, Payload-Oxum right
     sign_bag(bag_dir, signer)  # last: it signs the tag manifest, which covers everything else
+    # Owner-only, like the data folder it copies: bagit.py and mkdir use the umask. The bag's
+    # folder has been 0700 since it was made, so nobody else could open anything meanwhile.
+    tighten_tree(bag_dir)
     _fsync_tree(bag_dir)
     if progress:
         progress("finish", 1, 1)

@@ -43,9 +43,11 @@ from typing import Any
 
 import bagit
 
+from archive.catalog.audit import AuditEntry
 from archive.catalog.db import Catalog
 from archive.catalog.migrations import SCHEMA_VERSION
 from archive.core.errors import PreservationError
+from archive.core.filemodes import private_opener
 from archive.core.paths import MEDIA_FOLDER, POSTER_FOLDER, confined_name
 from archive.preservation.bag_signing import (
     PUBLIC_KEY_ENV,
@@ -62,7 +64,9 @@ __all__ = [
     "INCOMPLETE_SUFFIX",
     "TAG_FILES",
     "BagCheck",
+    "catalog_version",
     "check_bag",
+    "check_top_level",
     "check_catalog",
     "check_manifest_paths",
     "check_restore_list",
@@ -70,7 +74,9 @@ __all__ = [
     "copy_hashing",
     "copy_verified",
     "expected_schema",
+    "open_untrusted",
     "parse_manifest",
+    "read_audit",
     "signed_manifest",
 ]
 
@@ -215,7 +221,9 @@ def copy_hashing(
     the source), synced to the disk; ``(sha256, size)``. Backups and restores both copy this way."""
     digest = hashlib.sha256()
     size = 0
-    with open(source, "rb") as fin, open(destination, "xb") as fout:
+    # 0600 from the start: a bag and a restored folder hold everything (bag_checks' callers make
+    # their folders 0700 too).
+    with open(source, "rb") as fin, open(destination, "xb", opener=private_opener) as fout:
         while chunk := fin.read(CHUNK):
             digest.update(chunk)
             fout.write(chunk)
@@ -285,7 +293,9 @@ def expected_schema(version: int) -> dict[tuple[str, str], tuple[str, str | None
             fresh.close()
 
 
-def _open_untrusted(path: Path) -> sqlite3.Connection:
+def open_untrusted(path: Path) -> sqlite3.Connection:
+    """A catalog opened read-only, with nothing in its schema allowed to run (a bag's, or one to
+    compare with)."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     # Nothing in this file's schema may run with side effects while it is read.
     conn.execute("PRAGMA trusted_schema = OFF")
@@ -307,7 +317,7 @@ def check_catalog(
     messages (default: the bag's) and ``then`` ends them (nothing restored, or no backup made)."""
     what = what or f"the catalog in the bag {bag}"
     try:
-        conn = _open_untrusted(copy)
+        conn = open_untrusted(copy)
     except sqlite3.DatabaseError as exc:
         raise _fail(f"{what} cannot be read ({exc})", then) from exc
     try:
@@ -332,6 +342,35 @@ def check_catalog(
     finally:
         conn.close()
     return version
+
+
+def catalog_version(copy: Path, bag: Path) -> int:
+    """The schema version a (private copy of a) bag's catalog says it has."""
+    try:
+        conn = open_untrusted(copy)
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _fail(f"the catalog in the bag {bag} cannot be read ({exc})") from exc
+
+
+def read_audit(path: Path) -> tuple[AuditEntry, ...]:
+    """Every audit entry of the catalog at ``path`` (opened as :func:`open_untrusted`), oldest
+    first: what restore compares to tell an older bag from a newer archive."""
+    try:
+        conn = open_untrusted(path)
+        try:
+            rows = conn.execute(
+                "SELECT id, at, actor, action, item_id, target, old_value, new_value FROM audit "
+                "ORDER BY id"
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise PreservationError(f"the catalog {path} cannot be read ({exc})") from exc
+    return tuple(AuditEntry(*row) for row in rows)
 
 
 def _compare_schema(conn: sqlite3.Connection, version: int, what: str, then: str) -> None:
@@ -420,6 +459,7 @@ class BagCheck:
     description: dict[str, Any] = field(default_factory=dict, repr=False)  # archive.json
     restore_files: tuple[str, ...] = ()  # paths in a data folder, each checked (bag_checks)
     signed_by: PublicKey | None = None  # None: an unsigned bag let through by allow_unsigned
+    audit: tuple[AuditEntry, ...] = field(default=(), repr=False)  # its catalog's, oldest first
 
 
 # -- checking a bag ----------------------------------------------------------------------------
@@ -527,6 +567,7 @@ def check_bag(
         copy = Path(scratch) / "catalog.sqlite"
         copy_verified(path / "data" / "catalog.sqlite", copy, manifest["data/catalog.sqlite"])
         actual = check_catalog(copy, path, schema)
+        audit = read_audit(copy)
     raw = (path / "data" / "archive.json").read_bytes()  # read once: hashed, then parsed
     if hashlib.sha256(raw).hexdigest() != manifest["data/archive.json"]:
         raise PreservationError(f"the bag {path} changed while it was being checked")
@@ -547,6 +588,7 @@ def check_bag(
         description=description,
         restore_files=tuple(files),
         signed_by=key if tagmanifest is not None else None,
+        audit=audit,
     )
 
 

@@ -37,6 +37,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from archive.core.config import Settings
 from archive.core.errors import ConfigError, PreservationError
+from archive.core.filemodes import private_opener
 
 __all__ = [
     "KEY_ENV",
@@ -194,11 +195,13 @@ def save_signing_key(signer: BagSigner) -> None:
         os.fsync(fh.fileno())
     pub = path.with_name(path.name.removesuffix(".key") + ".pub")
     # A convenience copy (the backup prints the public key anyway): a failure here is no failure.
-    with contextlib.suppress(OSError):
-        pub.write_text(
+    with (
+        contextlib.suppress(OSError),
+        open(pub, "w", encoding="ascii", opener=private_opener) as fh,
+    ):
+        fh.write(
             f"# public key of {path.name}, fingerprint {public.fingerprint}: give it to "
-            f"`archive restore --public-key`\n{public.text}\n",
-            encoding="ascii",
+            f"`archive restore --public-key`\n{public.text}\n"
         )
 
 
@@ -225,7 +228,7 @@ def sign_bag(bag_dir: Path, signer: BagSigner) -> BagSignature:
     is final (``bagit.Bag.save``): any later change to it undoes the signature."""
     message = (Path(bag_dir) / SIGNED_FILE).read_bytes()
     signature = signer.sign(message)
-    with open(Path(bag_dir) / SIGNATURE_FILE, "x", encoding="utf-8") as fh:
+    with open(Path(bag_dir) / SIGNATURE_FILE, "x", encoding="utf-8", opener=private_opener) as fh:
         fh.write(
             f"Signature-Format: {SIGNATURE_FORMAT}\n"
             f"Signed-File: {SIGNED_FILE}\n"
@@ -274,8 +277,9 @@ def verify_signature(bag_dir: Path, key: PublicKey) -> bytes:
     if found is None:
         raise PreservationError(
             f"the bag {bag_dir} is not signed, so nothing was restored: it was made before bags "
-            "were signed, or its signature was removed (a bag that has never left your hands "
-            "can be restored with --allow-unsigned; every other check still runs)"
+            "were signed, or its signature was removed, as anyone who changed it would do; "
+            "restore a signed bag (docs/preservation.md says what to do with one from before "
+            "signing)"
         )
     try:
         with open(bag_dir / SIGNED_FILE, "rb") as fh:

@@ -15,7 +15,13 @@ from archive.preservation.bag_checks import check_bag
 from archive.preservation.bag_signing import create_signing_key, load_signing_key, signing_key_path
 from archive.preservation.fixity import run_fixity
 from archive.preservation.mirror import build_mirror
-from archive.preservation.restore import restore
+from archive.preservation.restore import RestorePlan, restore
+from archive.preservation.restore_older import (
+    checked_snapshot,
+    compare,
+    describe_entry,
+    snapshot_of,
+)
 
 __all__ = [
     "COMMANDS",
@@ -225,6 +231,21 @@ def backup_key_command(ctx: Context, signing_key: str | None, as_json: bool) -> 
     "still runs; only for a bag you know has never been out of your hands.",
 )
 @click.option(
+    "--against",
+    "against",
+    multiple=True,
+    metavar="NEWER",
+    type=click.Path(file_okay=False, exists=True),
+    help="A newer bag or the current data folder: list every redaction, withheld speaker, "
+    "visibility and account change the bag would undo, and refuse if there is any.",
+)
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Restore a bag even though it would undo later changes (listed; recorded in the "
+    "restored archive's audit log).",
+)
+@click.option(
     "--check-only", is_flag=True, help="Check the bag (every checksum) and restore nothing."
 )
 @json_option
@@ -235,6 +256,8 @@ def restore_command(
     target: str | None,
     public_key: str | None,
     allow_unsigned: bool,
+    against: tuple[str, ...],
+    allow_older: bool,
     check_only: bool,
     as_json: bool,
 ) -> None:
@@ -245,14 +268,28 @@ def restore_command(
     (no extra triggers, views or tables; every file path inside its folder). A bag that fails any
     check is refused with the reason, and nothing is written.
 
+    Restore always prints the moment the bag holds (its snapshot time and newest audit entry).
+    An older bag, restored, brings back what was redacted, withheld or made private since: given
+    --against a newer bag or the current data folder, restore lists every such change the bag
+    would undo and refuses unless --allow-older. An archive is never restored over.
+
     \b
     Example:
       archive restore /mnt/backups/archive-2026-11-25 --home /srv/archive-data --public-key ed25519:…
+      archive restore /mnt/backups/archive-2026-11-25 --home /srv/new-data --against /srv/archive-data
       archive restore /mnt/backups/archive-2026-11-25 --check-only --public-key backup-signing.pub
     """
 
     if check_only:
         checked = check_bag(bag, public_key=public_key, allow_unsigned=allow_unsigned)
+        snap = checked_snapshot(checked)
+        others = [
+            snapshot_of(
+                p, public_key=checked.signed_by or public_key, allow_unsigned=allow_unsigned
+            )
+            for p in against
+        ]
+        plan = RestorePlan(snap, tuple(compare(snap, others)))
         if as_json:
             emit_json(
                 {
@@ -261,9 +298,11 @@ def restore_command(
                     "files": checked.payload_files,
                     "bytes": checked.payload_bytes,
                     "signed_by": checked.signed_by.fingerprint if checked.signed_by else None,
+                    **plan.to_dict(),
                 }
             )
         else:
+            _print_plan(plan)
             signed = (
                 f"signed by key {checked.signed_by.fingerprint}"
                 if checked.signed_by
@@ -284,7 +323,14 @@ def restore_command(
     bars = _bars(as_json)
     try:
         report = restore(
-            bag, target, public_key=public_key, allow_unsigned=allow_unsigned, progress=bars
+            bag,
+            target,
+            public_key=public_key,
+            allow_unsigned=allow_unsigned,
+            against=against,
+            allow_older=allow_older,
+            on_checked=None if as_json else _print_plan,
+            progress=bars,
         )
     finally:
         bars.close()
@@ -304,6 +350,31 @@ def restore_command(
         click.echo(f"warning: not in the bag: {line}", err=True)
     if not report.signed_by:
         click.echo("warning: the bag was not signed: restored with --allow-unsigned", err=True)
+    if report.plan and report.plan.older:
+        click.echo(
+            "warning: restored an older bag with --allow-older: the changes listed above were "
+            "undone (recorded in the audit log as restore-older)",
+            err=True,
+        )
+
+
+def _print_plan(plan: RestorePlan) -> None:
+    """The moment the bag holds, and what restoring it would undo (before anything is written)."""
+    newest = describe_entry(plan.bag.newest) if plan.bag.newest else "none (an empty audit log)"
+    click.echo(f"bag snapshot time: {plan.bag.snapshot_at or 'unknown (not recorded in the bag)'}")
+    click.echo(f"newest audit entry in the bag: {newest}")
+    for comparison in plan.comparisons:
+        other = comparison.newer.label
+        if not comparison.undone:
+            click.echo(f"compared with {other}: the bag undoes no redaction, withholding, "
+                       "visibility or account change")  # fmt: skip
+            continue
+        click.echo(
+            f"compared with {other}: the bag is older, restoring it would undo "
+            f"{len(comparison.undone)} change(s):"
+        )
+        for entry in comparison.undone:
+            click.echo(f"  - {describe_entry(entry)}")
 
 
 @click.command("fixity")

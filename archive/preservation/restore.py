@@ -8,6 +8,14 @@ refused. Then the catalog, media and glossary are copied (each file verified aga
 into a temporary folder beside the target, the catalog is migrated to this software's schema and
 the search index rebuilt, and the folder is renamed into place: a failure leaves no
 half-restored archive.
+
+A bag is also a bag *of some moment*: restore always says which (its snapshot time and newest
+audit entry, handed to ``on_checked`` before anything is written), and refuses a bag older than
+what it is compared with — ``against`` (a newer bag or the current data folder) and any archive
+already in the target — when restoring it would undo a redaction, a withheld speaker, a visibility
+or account change, unless ``allow_older`` is given; then the restored archive's audit log records
+what was undone (:mod:`archive.preservation.restore_older`). An archive is never restored over:
+the target must be new or empty.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +36,46 @@ from archive.catalog.db import Catalog
 from archive.catalog.migrations import SCHEMA_VERSION
 from archive.core.config import Settings, load_settings
 from archive.core.errors import PreservationError
+from archive.core.filemodes import PRIVATE_DIR, tighten, tighten_tree
 from archive.preservation import bag_checks
 from archive.preservation.bag import ProgressFn, disk_full, inside
 from archive.preservation.bag_checks import check_bag
 from archive.preservation.bag_signing import PublicKey
+from archive.preservation.restore_older import (
+    Comparison,
+    Snapshot,
+    checked_snapshot,
+    compare,
+    refuse_older,
+    snapshot_of,
+)
 from indexer import SearchIndex
 
 __all__ = [
+    "RestorePlan",
     "RestoreReport",
     "restore",
 ]
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """What a checked bag holds and what restoring it would undo: told before anything is
+    written (the command prints it, whether the restore then goes ahead or is refused)."""
+
+    bag: Snapshot
+    comparisons: tuple[Comparison, ...] = ()
+
+    @property
+    def older(self) -> bool:
+        return any(c.is_older for c in self.comparisons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "snapshot_at": self.bag.snapshot_at,
+            "newest_audit_entry": self.bag.newest.to_dict() if self.bag.newest else None,
+            "compared": [c.to_dict() for c in self.comparisons],
+        }
 
 
 @dataclass(frozen=True)
@@ -54,9 +93,11 @@ class RestoreReport:
     seconds: float
     missing_media: tuple[str, ...] = ()
     signed_by: str | None = None  # the fingerprint of the key the bag was verified with
+    plan: RestorePlan | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            **(self.plan.to_dict() if self.plan else {}),
             "home": str(self.home),
             "bag": str(self.bag),
             "items": self.items,
@@ -77,6 +118,9 @@ def restore(
     *,
     public_key: PublicKey | str | None,
     allow_unsigned: bool = False,
+    against: Sequence[str | os.PathLike[str]] = (),
+    allow_older: bool = False,
+    on_checked: Callable[[RestorePlan], None] | None = None,
     progress: ProgressFn | None = None,
 ) -> RestoreReport:
     """Rebuild a data folder (catalog, media, glossary, search index) from a backup bag.
@@ -85,11 +129,18 @@ def restore(
     and paths), before anything is written; then everything is built in a temporary folder beside
     ``home`` and renamed into place, so a failure leaves no half-restored archive. ``home`` must
     not exist or be empty; after a refusal it is exactly as it was.
+
+    ``against``: newer bags (verified with the same key) or data folders to compare with; an
+    archive already in ``home`` is compared with too. ``on_checked`` is told the bag's snapshot
+    and what it would undo before anything is written; a bag that would undo an access change is
+    refused unless ``allow_older`` (restore_older).
     """
     started = time.monotonic()
     target = Path(home).expanduser().absolute()
     bag_dir = Path(bag_path).expanduser().resolve()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    holds_archive = target.is_dir() and (target / "catalog.sqlite").is_file()
+    busy = target.exists() and (not target.is_dir() or any(target.iterdir()))
+    if busy and not holds_archive:
         raise PreservationError(f"{target} is not empty: restore into a new or empty folder")
     if inside(target, bag_dir):
         raise PreservationError(f"{target} is inside the bag {bag_dir}: restore somewhere else")
@@ -100,13 +151,31 @@ def restore(
         progress("check", 1, 1)
     description = checked.description
     files = list(checked.restore_files)
+    bag = checked_snapshot(checked)
+    others = [
+        snapshot_of(p, public_key=checked.signed_by or public_key, allow_unsigned=allow_unsigned)
+        for p in against
+    ]
+    if holds_archive:  # what a restore "over" it would throw away is said first
+        others.append(snapshot_of(target, public_key=None))
+    plan = RestorePlan(bag, tuple(compare(bag, others)))
+    if on_checked:
+        on_checked(plan)
+    if not allow_older:
+        refuse_older(plan.comparisons, over=target.resolve() if holds_archive else None)
+    if busy:
+        raise PreservationError(
+            f"{target} is not empty (it holds an archive): restore into a new or empty folder, "
+            "an archive is never restored over"
+        )
 
     # Only now is anything written: parents made here are removed again if the restore fails.
     made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.with_name(f".{target.name}.restoring-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    work.mkdir(mode=PRIVATE_DIR)  # owner-only from the start, like every data folder
+    tighten(work)
     try:
         total = sum((bag_dir / "data" / rel).stat().st_size for rel in files)
         done = 0
@@ -158,8 +227,33 @@ def restore(
                         }
                     ),
                 )
+                if plan.older:  # --allow-older: what this restore undid, for whoever asks later
+                    write_audit(
+                        conn,
+                        actor="system:restore",
+                        action="restore-older",
+                        target=str(bag_dir),
+                        new_value=json.dumps(
+                            {
+                                "snapshot_at": bag.snapshot_at,
+                                "against": [
+                                    str(c.newer.path) for c in plan.comparisons if c.is_older
+                                ],
+                                "undone": [
+                                    {
+                                        k: e.to_dict()[k]
+                                        for k in ("id", "at", "action", "item_id", "target")
+                                    }
+                                    for c in plan.comparisons
+                                    for e in c.undone
+                                ],
+                            },
+                            ensure_ascii=False,
+                        ),
+                    )
         finally:
             catalog.close()
+        tighten_tree(work)  # what SQLite, the index and mkdir made with the umask
         if target.exists():
             target.rmdir()  # empty, checked above
         work.rename(target)
@@ -187,6 +281,7 @@ def restore(
         seconds=time.monotonic() - started,
         missing_media=missing,
         signed_by=checked.signed_by.fingerprint if checked.signed_by else None,
+        plan=plan,
     )
 
 
