@@ -21,7 +21,9 @@ QUERY = "kestrel OR heron"
 
 
 def _item(catalog: Any, title: str, visibility: str, lines: list[tuple[str, str]]) -> str:
+    # Fixed ids: tied items are ordered by id, and the engines are compared archive to archive.
     item = catalog.create_item(
+        id=f"{lines[0][0]}-item",
         title_zh="",
         title_en=title,
         description_zh="",
@@ -111,7 +113,16 @@ def test_private_words_do_not_move_the_order_a_role_sees(
     _add_private_kestrel(catalog, index, ids, how)
     after = _ranking(index, role)
     assert len(index.search(QUERY, role="staff", expand=False).groups) == 3  # it is indexed
-    assert after == before  # same order, same scores: nothing about the private text shows
+    if how != "redacted span":
+        assert after == before  # same order, same scores: nothing about the private text shows
+        return
+    # The item was re-indexed for the role too; its deleted old documents count in the engine's
+    # statistics until merged (the same for both tied items): the tie and the order hold ...
+    assert [item for item, _ in after] == [item for item, _ in before]
+    assert after[0][1] == after[1][1]
+    # ... and once rebuilt, the scores are exactly those of before.
+    index.rebuild(catalog)
+    assert _ranking(index, role) == before
 
 
 def test_staff_still_rank_over_everything(tmp_path: Path, engine: str) -> None:
