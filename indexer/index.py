@@ -78,10 +78,11 @@ from archive.core.errors import IndexError_, InputError
 from archive.core.plugins import PeriodicTask
 
 from . import query_tree as qt
-from .engine import DEFAULT_ENGINE, DocRef, Engine, EngineSnapshot, load_engine
+from .engine import DEFAULT_ENGINE, DocRef, Engine, EngineSnapshot, EngineWriter, load_engine
 from .glossary import load_glossary
 from .glossary_access import glossary_for_viewer
 from .highlight import highlight_html
+from .limits import EXPENSIVE, MAX_EXPANDED_TERMS, SearchBudget, bound_prefixes, is_expensive
 from .locks import file_lock
 from .query import PHRASE_BOOST, ParsedQuery, filter_queries, parse_query
 from .results import (
@@ -123,8 +124,9 @@ ENGINE_FILE = "ENGINE"  # in each generation folder: the engine that wrote it
 _OPEN: dict[str, SearchIndex] = {}
 _OPEN_LOCK = threading.Lock()
 
-# The ranked lists of one snapshot version: (best documents, exact, at least this many).
-Ranked = tuple[list[tuple[float, DocRef]], bool, int]
+# The ranked lists of one snapshot version: (best documents, exact, at least this many, terms
+# the prefixes expanded to, the prefixes that matched more terms than were searched).
+Ranked = tuple[list[tuple[float, DocRef]], bool, int, int, tuple[str, ...]]
 
 
 class SearchIndex:
@@ -401,11 +403,16 @@ class SearchIndex:
         per_page: int = 10,
         hits_per_item: int = HITS_PER_ITEM,
         expand: bool = True,
+        deadline: float | None = None,
     ) -> SearchResults:
-        """Search as a viewer of ``role``; never raises for any query text.
+        """Search as a viewer of ``role``; never raises for any query text, only for the work
+        it would take (:mod:`indexer.limits`).
 
         ``expand=False`` searches the words as typed, without the glossary's other-language
         forms (a "these words only" choice for the portal; also used by the benchmark).
+        ``deadline`` is in seconds (default :data:`indexer.limits.SEARCH_DEADLINE`): past it the
+        search stops and raises :class:`~archive.core.errors.SearchLimitError`, as it does at
+        once when too many expensive searches already run in this process.
         """
         if role not in ROLES:
             raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -418,6 +425,29 @@ class SearchIndex:
             lang=filters.lang,
             speaker=filters.speaker,
         )
+        budget = SearchBudget(deadline)
+        # Whether it is expensive is known from the words as typed (the glossary adds no
+        # prefix); a refused search (too many words) is cheap: nothing of it runs.
+        typed = parse_query(query, None, extra, fields=SEGMENT_FIELDS)
+        with EXPENSIVE.slot(is_expensive(typed.query)):
+            return self._search(
+                query, role, filters, extra, filter_notes, page, per_page, hits_per_item,
+                expand, budget,
+            )  # fmt: skip
+
+    def _search(
+        self,
+        query: str,
+        role: str,
+        filters: SearchFilters,
+        extra: list[qt.Node],
+        filter_notes: list[str],
+        page: int,
+        per_page: int,
+        hits_per_item: int,
+        expand: bool,
+        budget: SearchBudget,
+    ) -> SearchResults:
         glossary = load_glossary(self.home) if expand else None
         # The role's own index: every statistic a score is made of comes from what it may read.
         snapshot = self._view_now(role)
@@ -430,7 +460,7 @@ class SearchIndex:
                 query,
                 extra,
                 SEGMENT_FIELDS,
-                occurs=lambda key: snapshot.any_match(_anywhere(key), role=viewer),
+                occurs=lambda key: snapshot.any_match(_anywhere(key), role=viewer, budget=budget),
             )
         # Two queries from one reading of the text: transcript segments (their one ``body``
         # field) and item documents (titles, descriptions, speakers, tags). Looking for each word
@@ -448,6 +478,8 @@ class SearchIndex:
         else:
             item_query = parse_query(query, glossary, extra, fields=ITEM_FIELDS).query
             queries = [parsed.query] + ([item_query] if item_query is not None else [])
+        # Half of the search's prefix expansions for the segments, half for the item documents.
+        queries = [bound_prefixes(q, MAX_EXPANDED_TERMS // 2) for q in queries]
         # Score only the best MAX_SCORED documents of each: grouping and facets stay bounded
         # for a word found in 100,000 segments. Below that (nearly every real query) counts and
         # facets are exact; above it they cover the best MAX_SCORED segments, ``exact`` is False.
@@ -462,18 +494,29 @@ class SearchIndex:
             exact = True
             at_least = 0
             for n, q in enumerate(queries):
-                found, more = snapshot.search(q, role=viewer, limit=MAX_SCORED)
+                found, more = snapshot.search(q, role=viewer, limit=MAX_SCORED, budget=budget)
                 if n == 0 and parsed.boosts:
-                    found = _raise_phrases(snapshot, found, parsed.boosts)
+                    found = _raise_phrases(snapshot, found, parsed.boosts, budget)
                 top.extend(found)
                 if more:
                     exact = False
                     at_least += len(found)
             top.sort(key=lambda pair: (-pair[0], pair[1]))
-            self._keep_ranked(snapshot.version, key, (top, exact, at_least))
-        else:
-            top, exact, at_least = cached
+            cached = (top, exact, at_least, budget.expanded, tuple(budget.truncated))
+            self._keep_ranked(snapshot.version, key, cached)
+        top, exact, at_least, expanded, truncated = cached
+        if truncated:
+            # Not named: a prefix is held folded (a Traditional character as its Simplified form).
+            notice = join_notes(
+                notice,
+                [
+                    f"{len(truncated)} of the word beginnings matched more words than one search "
+                    "may look for; only the first of them were searched (type whole words)"
+                ],
+            )
+        budget.check()
         out = self._assemble(snapshot, parsed, top, role, page, per_page, hits_per_item, notice)
+        out = replace(out, expanded_terms=expanded)
         if exact:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
@@ -621,7 +664,10 @@ def _anywhere(key: tuple[str, ...]) -> qt.Node:
 
 
 def _raise_phrases(
-    snapshot: EngineSnapshot, ranked: list[tuple[float, DocRef]], boosts: tuple[qt.Node, ...]
+    snapshot: EngineSnapshot,
+    ranked: list[tuple[float, DocRef]],
+    boosts: tuple[qt.Node, ...],
+    budget: SearchBudget | None = None,
 ) -> list[tuple[float, DocRef]]:
     """The best matches, with those holding a preferred phrase scored ``1 + PHRASE_BOOST`` times.
 
@@ -634,7 +680,7 @@ def _raise_phrases(
     docs = [doc for _score, doc in ranked]
     found: set[DocRef] = set()
     for boost in boosts:
-        found |= snapshot.matching(boost, docs)
+        found |= snapshot.matching(boost, docs, budget)
     factor = 1.0 + PHRASE_BOOST
     return [(score * factor if doc in found else score, doc) for score, doc in ranked]
 
