@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from archive.core.errors import ConfigError
 
+from .limits import SearchBudget
 from .query_tree import Node
 from .results import ItemMeta
 
@@ -71,18 +72,27 @@ class EngineSnapshot(Protocol):
         ...
 
     def search(
-        self, query: Node, *, role: str | None, limit: int
+        self, query: Node, *, role: str | None, limit: int, budget: SearchBudget | None = None
     ) -> tuple[list[tuple[float, DocRef]], bool]:
         """The best ``limit`` documents matching ``query`` that ``role`` may see, as
         ``(score, doc)`` best first (equal scores: lower doc first), and whether more documents
-        matched than were returned."""
+        matched than were returned.
+
+        With ``budget``: a ``Prefix`` expands to at most its ``limit`` terms, the first in
+        code-point order, noted with :meth:`~indexer.limits.SearchBudget.expanded_to`; the
+        deadline is checked as often as the engine can (raising
+        :class:`~archive.core.errors.SearchLimitError`)."""
         ...
 
-    def matching(self, query: Node, docs: Sequence[DocRef]) -> set[DocRef]:
+    def matching(
+        self, query: Node, docs: Sequence[DocRef], budget: SearchBudget | None = None
+    ) -> set[DocRef]:
         """Which of ``docs`` match ``query`` (no role check: ``docs`` came from a search)."""
         ...
 
-    def any_match(self, query: Node, *, role: str | None) -> bool:
+    def any_match(
+        self, query: Node, *, role: str | None, budget: SearchBudget | None = None
+    ) -> bool:
         """Whether any document ``role`` may see matches ``query``."""
         ...
 

@@ -12,6 +12,8 @@ Layout of ``<home>/index``::
     CURRENT        the name of the generation readers use, replaced atomically (write + rename)
     gen-<stamp>/   a complete engine index (one generation); a rebuild writes a new one beside it
     gen-<stamp>/ENGINE   the engine that wrote it ("whoosh", "tantivy"; none: Whoosh, as before)
+    gen-<stamp>/role-public/, role-members/   the same engine's index of only what that role may
+                   read, so its ranking statistics are its own (:mod:`indexer.role_indexes`)
     write.lock     held (flock) by whichever process is writing: writers queue, readers never look
 
 Which engine: a new index uses ``ARCHIVE_SEARCH_ENGINE`` (default whoosh); from then on the
@@ -81,6 +83,7 @@ from .engine import DEFAULT_ENGINE, DocRef, Engine, EngineSnapshot, EngineWriter
 from .glossary import load_glossary
 from .glossary_access import glossary_for_viewer
 from .highlight import highlight_html
+from .limits import EXPENSIVE, MAX_EXPANDED_TERMS, SearchBudget, bound_prefixes, is_expensive
 from .locks import file_lock
 from .query import PHRASE_BOOST, ParsedQuery, filter_queries, parse_query
 from .results import (
@@ -94,6 +97,15 @@ from .results import (
     facet_counts,
     join_notes,
     permalink,
+)
+from .role_indexes import (
+    LEGACY_PROBLEM,
+    ROLE_FOLDERS,
+    WRITE_ORDER,
+    docs_for_role,
+    is_layered,
+    role_drift,
+    role_path,
 )
 from .schema import ITEM_FIELDS, ROLES, SEGMENT_FIELDS, CatalogState
 from .sync import compare_with_catalog, documents_for
@@ -113,8 +125,9 @@ ENGINE_FILE = "ENGINE"  # in each generation folder: the engine that wrote it
 _OPEN: dict[str, SearchIndex] = {}
 _OPEN_LOCK = threading.Lock()
 
-# The ranked lists of one snapshot version: (best documents, exact, at least this many).
-Ranked = tuple[list[tuple[float, DocRef]], bool, int]
+# The ranked lists of one snapshot version: (best documents, exact, at least this many, terms
+# the prefixes expanded to, the prefixes that matched more terms than were searched).
+Ranked = tuple[list[tuple[float, DocRef]], bool, int, int, tuple[str, ...]]
 
 
 class SearchIndex:
@@ -128,10 +141,9 @@ class SearchIndex:
         self.default_engine = default_engine  # for a new index only: a recorded choice wins
         self._lock = threading.RLock()
         self._engines: dict[str, Engine] = {}
-        self._snapshot: EngineSnapshot | None = None
-        self._snapshot_generation: str | None = None
-        self._ranked_version: str | None = None
-        self._ranked: dict[Any, Ranked] = {}
+        # role -> (generation, snapshot of that role's index)
+        self._snapshots: dict[str, tuple[str, EngineSnapshot]] = {}
+        self._ranked: dict[Any, Ranked] = {}  # (snapshot version, search) -> ranked list
 
     # ---- opening -------------------------------------------------------------------------------
     @classmethod
@@ -202,7 +214,7 @@ class SearchIndex:
             path = self.root / name
             private_dir(self.root)
             private_dir(path)
-            engine.create(path)
+            _create_layered(engine, path)
             _record_engine(path, engine.name)
             tighten_tree(path)
             self._set_current(name)
@@ -218,25 +230,24 @@ class SearchIndex:
             os.fsync(fh.fileno())
         os.replace(tmp, self._current_file)
 
-    def _view_now(self) -> EngineSnapshot:
-        """The current snapshot, opened again if the index changed since the last call."""
+    def _view_now(self, role: str = "staff") -> EngineSnapshot:
+        """The current snapshot of ``role``'s index, opened again if it changed since the last
+        call (staff: the whole index)."""
         with self._lock:
             generation = self.current_generation()
             if generation is None:
                 self._ensure()
                 generation = self.current_generation()
             assert generation is not None
-            snapshot = self._snapshot
-            if (
-                snapshot is not None
-                and self._snapshot_generation == generation
-                and snapshot.is_current()
-            ):
-                return snapshot
+            path = role_path(self.root / generation, role)
+            kept = self._snapshots.get(role)
+            if kept is not None and kept[0] == generation and kept[1].is_current():
+                return kept[1]
             engine = self._engine(self.engine_name(generation))
-            self._snapshot = engine.snapshot(self.root / generation, generation)
-            self._snapshot_generation = generation
-            return self._snapshot
+            label = generation if path.name == generation else f"{generation}/{path.name}"
+            snapshot = engine.snapshot(path, label)
+            self._snapshots[role] = (generation, snapshot)
+            return snapshot
 
     # ---- writing -------------------------------------------------------------------------------
     def update_item(self, catalog: Catalog, item_id: str) -> int:
@@ -249,26 +260,40 @@ class SearchIndex:
         with self._write_lock():
             self._replace_locked(item_id, None)
 
-    def _writer(self) -> EngineWriter:
-        """A writer of the current generation (callers hold the write lock)."""
+    def _writer(self, role: str = "staff") -> EngineWriter:
+        """A writer of ``role``'s index in the current generation (callers hold the write lock)."""
         generation = self.current_generation()
         if generation is None:
             raise IndexError_("the search index has not been created; run 'archive index rebuild'")
-        return self._engine(self.engine_name(generation)).writer(self.root / generation)
+        engine = self._engine(self.engine_name(generation))
+        return engine.writer(role_path(self.root / generation, role))
+
+    def _role_paths(self, generation: Path) -> list[tuple[str, Path]]:
+        """(role, index folder) of a generation in commit order; an older generation has one."""
+        if not is_layered(generation):
+            return [("staff", generation)]
+        return [(role, role_path(generation, role)) for role in WRITE_ORDER]
 
     def _replace_locked(self, item_id: str, docs: list[dict[str, Any]] | None) -> int:
-        writer = self._writer()
-        try:
-            writer.delete_item(item_id)
-            for doc in docs or ():
-                writer.add(doc)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+        """Replace one item's documents in every role's index of the current generation, the
+        most restricted first (callers hold the write lock; see :mod:`indexer.role_indexes`)."""
+        generation = self.current_generation()
+        if generation is None:
+            raise IndexError_("the search index has not been created; run 'archive index rebuild'")
+        engine = self._engine(self.engine_name(generation))
+        for role, path in self._role_paths(self.root / generation):
+            writer = engine.writer(path)
+            try:
+                writer.delete_item(item_id)
+                for doc in docs_for_role(docs or (), role):
+                    writer.add(doc)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
         # The engine writes its files with the process's umask; the index folder is 0700, so
         # nobody else could open them meanwhile, and they are narrowed to 0600 here.
-        tighten_tree(self.root / str(self.current_generation()))
+        tighten_tree(self.root / generation)
         return len(docs or ())
 
     def rebuild(
@@ -293,20 +318,28 @@ class SearchIndex:
             private_dir(path)
             count = 0
             try:
-                chosen.create(path)
+                _create_layered(chosen, path)
                 ids = catalog.item_ids()
-                writer = chosen.writer(path, bulk=len(ids) > BULK_ITEMS)
+                bulk = len(ids) > BULK_ITEMS
+                writers = [
+                    (role, chosen.writer(where, bulk=bulk))
+                    for role, where in self._role_paths(path)
+                ]
                 try:
                     for done, item_id in enumerate(ids, start=1):
-                        for doc in documents_for(catalog, item_id) or ():
-                            writer.add(doc)
-                            count += 1
+                        docs = documents_for(catalog, item_id) or []
+                        for role, writer in writers:
+                            for doc in docs_for_role(docs, role):
+                                writer.add(doc)
+                        count += len(docs)
                         if progress is not None:
                             progress(done, len(ids))
                 except BaseException:
-                    writer.cancel()
+                    for _role, writer in writers:
+                        writer.cancel()
                     raise
-                writer.commit()
+                for _role, writer in writers:  # the most restricted first, staff last
+                    writer.commit()
                 # Recorded before the switch: CURRENT never names a generation without its engine.
                 _record_engine(path, chosen.name)
                 tighten_tree(path)
@@ -335,9 +368,15 @@ class SearchIndex:
         """Every item whose indexed state differs from the catalog, in plain words."""
         try:
             snapshot = self._view_now()
+            generation = self.current_generation()
+            if generation is None or not is_layered(self.root / generation):
+                return [VerifyProblem("", LEGACY_PROBLEM)]
+            roles = {role: self._view_now(role) for role in ROLE_FOLDERS}
         except IndexError_ as exc:
             return [VerifyProblem("", str(exc))]
-        return compare_with_catalog(catalog, *self._indexed(snapshot))
+        problems = compare_with_catalog(catalog, *self._indexed(snapshot))
+        seen = {p.item_id for p in problems}
+        return problems + [p for p in role_drift(snapshot, roles) if p.item_id not in seen]
 
     def repair(self, catalog: Catalog) -> list[VerifyProblem]:
         """Bring the index back in step with the catalog; returns what was wrong (empty: nothing).
@@ -375,11 +414,16 @@ class SearchIndex:
         per_page: int = 10,
         hits_per_item: int = HITS_PER_ITEM,
         expand: bool = True,
+        deadline: float | None = None,
     ) -> SearchResults:
-        """Search as a viewer of ``role``; never raises for any query text.
+        """Search as a viewer of ``role``; never raises for any query text, only for the work
+        it would take (:mod:`indexer.limits`).
 
         ``expand=False`` searches the words as typed, without the glossary's other-language
         forms (a "these words only" choice for the portal; also used by the benchmark).
+        ``deadline`` is in seconds (default :data:`indexer.limits.SEARCH_DEADLINE`): past it the
+        search stops and raises :class:`~archive.core.errors.SearchLimitError`, as it does at
+        once when too many expensive searches already run in this process.
         """
         if role not in ROLES:
             raise InputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -392,8 +436,32 @@ class SearchIndex:
             lang=filters.lang,
             speaker=filters.speaker,
         )
+        budget = SearchBudget(deadline)
+        # Whether it is expensive is known from the words as typed (the glossary adds no
+        # prefix); a refused search (too many words) is cheap: nothing of it runs.
+        typed = parse_query(query, None, extra, fields=SEGMENT_FIELDS)
+        with EXPENSIVE.slot(is_expensive(typed.query)):
+            return self._search(
+                query, role, filters, extra, filter_notes, page, per_page, hits_per_item,
+                expand, budget,
+            )  # fmt: skip
+
+    def _search(
+        self,
+        query: str,
+        role: str,
+        filters: SearchFilters,
+        extra: list[qt.Node],
+        filter_notes: list[str],
+        page: int,
+        per_page: int,
+        hits_per_item: int,
+        expand: bool,
+        budget: SearchBudget,
+    ) -> SearchResults:
         glossary = load_glossary(self.home) if expand else None
-        snapshot = self._view_now()
+        # The role's own index: every statistic a score is made of comes from what it may read.
+        snapshot = self._view_now(role)
         viewer = None if role == "staff" else role  # the engine's role: None sees everything
         if glossary is not None and viewer is not None:
             # Below staff, a form from the data folder's own glossary is used (and named under
@@ -403,7 +471,7 @@ class SearchIndex:
                 query,
                 extra,
                 SEGMENT_FIELDS,
-                occurs=lambda key: snapshot.any_match(_anywhere(key), role=viewer),
+                occurs=lambda key: snapshot.any_match(_anywhere(key), role=viewer, budget=budget),
             )
         # Two queries from one reading of the text: transcript segments (their one ``body``
         # field) and item documents (titles, descriptions, speakers, tags). Looking for each word
@@ -421,6 +489,8 @@ class SearchIndex:
         else:
             item_query = parse_query(query, glossary, extra, fields=ITEM_FIELDS).query
             queries = [parsed.query] + ([item_query] if item_query is not None else [])
+        # Half of the search's prefix expansions for the segments, half for the item documents.
+        queries = [bound_prefixes(q, MAX_EXPANDED_TERMS // 2) for q in queries]
         # Score only the best MAX_SCORED documents of each: grouping and facets stay bounded
         # for a word found in 100,000 segments. Below that (nearly every real query) counts and
         # facets are exact; above it they cover the best MAX_SCORED segments, ``exact`` is False.
@@ -435,34 +505,44 @@ class SearchIndex:
             exact = True
             at_least = 0
             for n, q in enumerate(queries):
-                found, more = snapshot.search(q, role=viewer, limit=MAX_SCORED)
+                found, more = snapshot.search(q, role=viewer, limit=MAX_SCORED, budget=budget)
                 if n == 0 and parsed.boosts:
-                    found = _raise_phrases(snapshot, found, parsed.boosts)
+                    found = _raise_phrases(snapshot, found, parsed.boosts, budget)
                 top.extend(found)
                 if more:
                     exact = False
                     at_least += len(found)
             top.sort(key=lambda pair: (-pair[0], pair[1]))
-            self._keep_ranked(snapshot.version, key, (top, exact, at_least))
-        else:
-            top, exact, at_least = cached
+            cached = (top, exact, at_least, budget.expanded, tuple(budget.truncated))
+            self._keep_ranked(snapshot.version, key, cached)
+        top, exact, at_least, expanded, truncated = cached
+        if truncated:
+            # Not named: a prefix is held folded (a Traditional character as its Simplified form).
+            notice = join_notes(
+                notice,
+                [
+                    f"{len(truncated)} of the word beginnings matched more words than one search "
+                    "may look for; only the first of them were searched (type whole words)"
+                ],
+            )
+        budget.check()
         out = self._assemble(snapshot, parsed, top, role, page, per_page, hits_per_item, notice)
+        out = replace(out, expanded_terms=expanded)
         if exact:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
 
     def _ranked_list(self, version: str, key: Any) -> Ranked | None:
         with self._lock:
-            return self._ranked.get(key) if self._ranked_version == version else None
+            return self._ranked.get((version, key))
 
     def _keep_ranked(self, version: str, key: Any, ranked: Ranked) -> None:
+        # Keyed by the snapshot version of the role's index: a change to that index means a new
+        # version, so a stale list is never read again (and is the first to be pushed out).
         with self._lock:
-            if self._ranked_version != version:
-                self._ranked_version = version
-                self._ranked = {}
             if len(self._ranked) >= RANKED_CACHE:
                 self._ranked.pop(next(iter(self._ranked)))
-            self._ranked[key] = ranked
+            self._ranked[(version, key)] = ranked
 
     def _assemble(
         self,
@@ -595,7 +675,10 @@ def _anywhere(key: tuple[str, ...]) -> qt.Node:
 
 
 def _raise_phrases(
-    snapshot: EngineSnapshot, ranked: list[tuple[float, DocRef]], boosts: tuple[qt.Node, ...]
+    snapshot: EngineSnapshot,
+    ranked: list[tuple[float, DocRef]],
+    boosts: tuple[qt.Node, ...],
+    budget: SearchBudget | None = None,
 ) -> list[tuple[float, DocRef]]:
     """The best matches, with those holding a preferred phrase scored ``1 + PHRASE_BOOST`` times.
 
@@ -608,9 +691,18 @@ def _raise_phrases(
     docs = [doc for _score, doc in ranked]
     found: set[DocRef] = set()
     for boost in boosts:
-        found |= snapshot.matching(boost, docs)
+        found |= snapshot.matching(boost, docs, budget)
     factor = 1.0 + PHRASE_BOOST
     return [(score * factor if doc in found else score, doc) for score, doc in ranked]
+
+
+def _create_layered(engine: Engine, path: Path) -> None:
+    """A new generation folder with an empty index for staff and one per lower role."""
+    path.mkdir(parents=True)
+    engine.create(path)
+    for folder in ROLE_FOLDERS.values():
+        (path / folder).mkdir()
+        engine.create(path / folder)
 
 
 def _record_engine(path: Path, name: str) -> None:

@@ -38,7 +38,8 @@ from .schema import DEFAULT_FIELDS, normalise_lang
 __all__ = ["HighlightSpec", "ParsedQuery", "QuerySyntaxError", "filter_queries", "parse_query"]
 
 MAX_QUERY_CHARS = 500
-MAX_TERMS = 32
+MAX_TERMS = 32  # typed words, phrases and prefixes; a search of more is refused (not run)
+MAX_GLOSSARY_FORMS = 64  # forms the glossary may add to one search; past it, none are added
 PHRASE_BOOST = 2.0
 STOPWORDS = frozenset(
     [
@@ -303,7 +304,8 @@ class _Build:
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     han_chars: set[str] = field(default_factory=set)
-    count: int = 0
+    count: int = 0  # typed words, phrases and prefixes (glossary forms are not counted here)
+    glossary_forms: int = 0
     ignored: list[str] = field(default_factory=list)
     defer_boosts: bool = False
     boosts: list[qt.Node] = field(default_factory=list)
@@ -352,7 +354,16 @@ class _Build:
             if any(_contains_run(key, shorter) for shorter in kept):
                 continue
             kept.append(key)
+            if self.glossary_forms >= MAX_GLOSSARY_FORMS:
+                note = f"only the first {MAX_GLOSSARY_FORMS} glossary forms were searched"
+                if note not in self.notes:
+                    self.notes.append(note)
+                if form in self.expansions:  # not searched: not listed under "Also searched"
+                    self.expansions.remove(form)
+                continue
             extra.append(self.tokens_node(key, form))
+            self.count -= 1  # a glossary form, not a typed word
+            self.glossary_forms += 1
         return qt.Or((original, *extra)) if extra else original
 
     # ---- one word as typed --------------------------------------------------------------------
@@ -706,7 +717,13 @@ def parse_query(
             f"your search could not be read as written ({reason}), so it was searched as plain words"
         )
     if build.count > MAX_TERMS:
-        notes.append(f"the search has more than {MAX_TERMS} words; it may be slow")
+        # Refused before anything runs: the work of a search grows with its words (each single
+        # Chinese character is a prefix over every word starting with it).
+        notes.append(
+            f"the search has more than {MAX_TERMS} words, phrases or prefixes and was not run; "
+            "search for fewer"
+        )
+        return ParsedQuery(text, None, _sentence(notes))
     notes.extend(build.notes)
     if build.ignored:
         shown = " ".join(build.ignored)[:40]

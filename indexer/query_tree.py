@@ -10,7 +10,8 @@ Meaning, for an engine that compiles the tree:
 
 * :class:`Term` — the field holds the token. :class:`Phrase` — the tokens at consecutive positions
   of one field value (never across the gap between the two tracks, :data:`~indexer.analysis.
-  TRACK_SEPARATOR`). :class:`Prefix` — some token of the field starts with ``text``.
+  TRACK_SEPARATOR`). :class:`Prefix` — some token of the field starts with ``text`` (with
+  ``limit``: one of the first ``limit`` such tokens of the index, in code-point order).
 * :class:`Or` — any part; the score adds the matching parts' scores. :class:`And` — every part;
   scores add. :class:`AndMaybe` — ``required`` must match; ``optional`` only adds to the score.
   :class:`Excluding` — ``positive`` without any document ``negative`` matches (never scored).
@@ -47,6 +48,7 @@ class Prefix:
     field: str
     text: str
     boost: float = 1.0
+    limit: int = 0  # at most this many indexed terms, the first in code-point order; 0: no limit
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]]
     role: str = "public"
     exact: bool = True  # False: more than MAX_SCORED segments matched; counts cover the best ones
+    expanded_terms: int = 0  # indexed terms the search's prefixes expanded to (indexer.limits)
 
     @property
     def hits(self) -> list[Hit]:

@@ -36,6 +36,7 @@ import tantivy
 
 from archive.core.errors import IndexError_
 
+from .limits import SearchBudget
 from .query_tree import Node
 from .results import ItemMeta
 from .schema import CatalogState
@@ -219,8 +220,18 @@ class TantivySnapshot:
         return _meta_fingerprint(self._path) == self._meta
 
     # ---- searching ---------------------------------------------------------------------------
-    def _compile(self, query: Node) -> Any:
-        return compile_query(query, self._schema, self._expand)
+    def _compile(self, query: Node, budget: SearchBudget | None = None) -> Any:
+        def expand(field: str, prefix: str, limit: int) -> list[str]:
+            terms = self._expand(field, prefix)
+            if not limit:
+                return terms
+            if budget is not None:
+                budget.expanded_to(prefix, min(len(terms), limit), limit, len(terms) > limit)
+            return terms[:limit]  # the first in code-point order, as the Whoosh engine's
+
+        if budget is not None:
+            budget.check()
+        return compile_query(query, self._schema, expand)
 
     def _expand(self, field: str, prefix: str) -> list[str]:
         """The indexed terms of ``field`` starting with ``prefix`` (remembered per snapshot)."""
@@ -236,18 +247,29 @@ class TantivySnapshot:
         return terms
 
     def search(
-        self, query: Node, *, role: str | None, limit: int
+        self,
+        query: Node,
+        *,
+        role: str | None,
+        limit: int,
+        budget: SearchBudget | None = None,
     ) -> tuple[list[tuple[float, int]], bool]:
         if limit <= 0:
-            return [], self.any_match(query, role=role)
-        compiled = role_filter(self._compile(query), role, self._schema)
+            return [], self.any_match(query, role=role, budget=budget)
+        compiled = role_filter(self._compile(query, budget), role, self._schema)
+        # One call into Rust: the deadline is looked at before (in _compile) and after it; the
+        # limits of indexer.limits bound what the call can cost.
         result = self._searcher.search(compiled, limit=limit + 1, count=False)
+        if budget is not None:
+            budget.check()
         hits = [(float(score), _ref(address)) for score, address in result.hits]
         more = len(hits) > limit
         hits.sort(key=lambda pair: (-pair[0], pair[1]))
         return hits[:limit], more
 
-    def matching(self, query: Node, docs: Sequence[int]) -> set[int]:
+    def matching(
+        self, query: Node, docs: Sequence[int], budget: SearchBudget | None = None
+    ) -> set[int]:
         if not docs:
             return set()
         wanted = set(docs)
@@ -259,7 +281,7 @@ class TantivySnapshot:
         q = tantivy.Query
         restricted = q.boolean_query(
             [
-                (tantivy.Occur.Must, self._compile(query)),
+                (tantivy.Occur.Must, self._compile(query, budget)),
                 (
                     tantivy.Occur.Must,
                     q.term_set_query(self._schema, "item_id", sorted(items)),
@@ -267,11 +289,18 @@ class TantivySnapshot:
             ]
         )
         result = self._searcher.search(restricted, limit=max(1, bound), count=False)
+        if budget is not None:
+            budget.check()
         return {ref for ref in (_ref(a) for _s, a in result.hits) if ref in wanted}
 
-    def any_match(self, query: Node, *, role: str | None) -> bool:
-        compiled = role_filter(self._compile(query), role, self._schema)
-        return bool(self._searcher.search(compiled, limit=1, count=False).hits)
+    def any_match(
+        self, query: Node, *, role: str | None, budget: SearchBudget | None = None
+    ) -> bool:
+        compiled = role_filter(self._compile(query, budget), role, self._schema)
+        found = bool(self._searcher.search(compiled, limit=1, count=False).hits)
+        if budget is not None:
+            budget.check()
+        return found
 
     # ---- reading documents -------------------------------------------------------------------
     def value(self, name: str, doc: int) -> str:

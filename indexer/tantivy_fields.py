@@ -154,7 +154,9 @@ def _escape_regex(text: str) -> str:
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
 
 
-Expander = Callable[[str, str], list[str]]  # (field, prefix) -> the indexed terms starting with it
+# (field, prefix, limit) -> the indexed terms starting with the prefix (the first ``limit`` in
+# code-point order; 0: all)
+Expander = Callable[[str, str, int], list[str]]
 MAX_EXPANSIONS = 1024
 
 
@@ -181,7 +183,7 @@ def compile_query(node: Node, schema: Any, expand: Expander | None = None) -> An
             return _boosted(q.term_query(schema, node.field, node.words[0]), node.boost)
         return _boosted(q.phrase_query(schema, node.field, list(node.words)), node.boost)
     if isinstance(node, Prefix):
-        terms = expand(node.field, node.text) if expand is not None else None
+        terms = expand(node.field, node.text, node.limit) if expand is not None else None
         if terms is not None and len(terms) <= MAX_EXPANSIONS:
             if not terms:
                 return q.empty_query()

@@ -12,6 +12,10 @@ the fixed :class:`Excluding`, an ``Or`` of year terms), and the speed-ups stay:
 * columns read directly (:class:`~indexer.whoosh_reading.FastColumn`);
 * the preferred-phrase boost checked on the best matches only (:meth:`WhooshSnapshot.matching`).
 
+Limits (:mod:`indexer.limits`): a ``Prefix`` is expanded once over the whole snapshot to at most
+its ``limit`` terms (the first in code-point order, as tantivy's) and every matcher of a search is
+wrapped in one that looks at the search's deadline every 64 steps, so a search stops itself.
+
 A snapshot is a searcher opened from scratch, never ``Searcher.refresh()``ed: whoosh-reloaded
 2.7.5 reuses the old segment readers there, with their old deletions, and even adds back segments
 a merge has removed, so a refreshed searcher can return a deleted (e.g. just hidden) document.
@@ -19,6 +23,7 @@ a merge has removed, so a refreshed searcher can return a deleted (e.g. just hid
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections import Counter, defaultdict
@@ -35,6 +40,7 @@ from archive.core.errors import IndexError_
 
 from . import query_tree as qt
 from .engine import DocRef
+from .limits import SearchBudget
 from .results import ItemMeta
 from .schema import CatalogState, make_schema
 from .whoosh_reading import (
@@ -94,23 +100,99 @@ class Excluding(wq.AndNot):
         return _ExcludingMatcher(scored, excluded)
 
 
-def compile_query(node: qt.Node) -> wq.Query:
+class _ExpandedPrefix(wq.Prefix):
+    """A ``Prefix`` whose terms were chosen once for the whole snapshot (Whoosh's own expands in
+    every segment, without bound): scored as Whoosh's — one term, its own score; several, each
+    match the boost."""
+
+    def __init__(self, fieldname: str, text: str, terms: list[Any], boost: float = 1.0) -> None:
+        super().__init__(fieldname, text, boost=boost)
+        self._terms = terms
+
+    def _btexts(self, ixreader: Any) -> Any:
+        return iter(self._terms)
+
+
+class _DeadlineMatcher(wmatching.WrappingMatcher):
+    """A matcher that looks at the search's deadline every 64 steps (and when replaced)."""
+
+    def __init__(self, child: Any, budget: SearchBudget, boost: float = 1.0) -> None:
+        super().__init__(child, boost)
+        self._budget = budget
+        self._steps = 0
+
+    def _replacement(self, newchild: Any) -> Any:
+        self._budget.check()
+        return _DeadlineMatcher(newchild, self._budget, self.boost)
+
+    def copy(self) -> Any:
+        return _DeadlineMatcher(self.child.copy(), self._budget, self.boost)
+
+    def next(self) -> Any:
+        self._steps += 1
+        self._budget.every(self._steps)
+        return self.child.next()  # True when a new block starts (the collector's cue)
+
+    def skip_to(self, id: int) -> Any:
+        self._steps += 1
+        self._budget.every(self._steps)
+        return self.child.skip_to(id)
+
+    def skip_to_quality(self, minquality: float) -> Any:
+        self._budget.check()
+        return self.child.skip_to_quality(minquality / self.boost)
+
+    def all_ids(self) -> Any:
+        for n, docnum in enumerate(self.child.all_ids(), start=1):
+            self._budget.every(n)
+            yield docnum
+
+
+class _WithDeadline(wq.WrappingQuery):
+    """The query of one search, its matchers watching the search's deadline."""
+
+    def __init__(self, child: wq.Query, budget: SearchBudget) -> None:
+        super().__init__(child)
+        self._budget = budget
+
+    def _rewrap(self, child: wq.Query) -> wq.Query:
+        return _WithDeadline(child, self._budget)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        self._budget.check()
+        return _DeadlineMatcher(self.child.matcher(searcher, context), self._budget)
+
+
+Expander = Any  # (field, prefix, limit) -> the first ``limit`` indexed terms, or None: unbounded
+
+
+def compile_query(node: qt.Node, expand: Expander | None = None) -> wq.Query:
     """The Whoosh query of a query tree, node for node (no simplification: the same tree always
-    gives the same query, so scores and their order are what they always were)."""
+    gives the same query, so scores and their order are what they always were). With
+    ``expand``, a bounded ``Prefix`` searches the terms it gives."""
+
+    def sub(child: qt.Node) -> wq.Query:
+        return compile_query(child, expand)
+
     if isinstance(node, qt.Term):
         return wq.Term(node.field, node.text, boost=node.boost)
     if isinstance(node, qt.Phrase):
         return wq.Phrase(node.field, list(node.words), boost=node.boost)
     if isinstance(node, qt.Prefix):
-        return wq.Prefix(node.field, node.text, boost=node.boost)
+        terms = expand(node.field, node.text, node.limit) if expand and node.limit else None
+        if terms is None:
+            return wq.Prefix(node.field, node.text, boost=node.boost)
+        if not terms:
+            return wq.NullQuery
+        return _ExpandedPrefix(node.field, node.text, terms, boost=node.boost)
     if isinstance(node, qt.Or):
-        return wq.Or([compile_query(p) for p in node.parts], boost=node.boost)
+        return wq.Or([sub(p) for p in node.parts], boost=node.boost)
     if isinstance(node, qt.And):
-        return wq.And([compile_query(p) for p in node.parts], boost=node.boost)
+        return wq.And([sub(p) for p in node.parts], boost=node.boost)
     if isinstance(node, qt.AndMaybe):
-        return wq.AndMaybe(compile_query(node.required), compile_query(node.optional))
+        return wq.AndMaybe(sub(node.required), sub(node.optional))
     if isinstance(node, qt.Excluding):
-        return Excluding(compile_query(node.positive), compile_query(node.negative))
+        return Excluding(sub(node.positive), sub(node.negative))
     # qt.Not never reaches an engine (the parser turns it into Excluding).
     raise TypeError(f"cannot search for a bare {type(node).__name__}")
 
@@ -202,13 +284,34 @@ class WhooshSnapshot:
         return bool(self.searcher.up_to_date())
 
     # ---- matching --------------------------------------------------------------------------------
+    def _compile(self, query: qt.Node, budget: SearchBudget | None) -> wq.Query:
+        if budget is None:
+            return compile_query(query)
+
+        def expand(field: str, prefix: str, limit: int) -> list[Any]:
+            # Once over the whole snapshot (a multi-segment reader merges the segments' terms in
+            # order), stopping after limit + 1 terms: never the whole term list.
+            reader = self.searcher.reader()
+            if field not in reader.schema:
+                return []
+            terms = list(itertools.islice(reader.expand_prefix(field, prefix), limit + 1))
+            budget.expanded_to(prefix, min(len(terms), limit), limit, len(terms) > limit)
+            return terms[:limit]
+
+        return _WithDeadline(compile_query(query, expand), budget)
+
     def search(
-        self, query: qt.Node, *, role: str | None, limit: int
+        self,
+        query: qt.Node,
+        *,
+        role: str | None,
+        limit: int,
+        budget: SearchBudget | None = None,
     ) -> tuple[list[tuple[float, DocRef]], bool]:
         allowed = self.allowed(role)
         if allowed is not None and allowed.empty():
             return [], False  # nothing at all is visible to this role
-        compiled = compile_query(query)
+        compiled = self._compile(query, budget)
         if allowed is not None:
             # The role's set excludes deleted documents: the collector's check against it (one
             # set lookup a match, paid anyway) replaces Whoosh's per-posting check.
@@ -221,12 +324,16 @@ class WhooshSnapshot:
         # page therefore says "maybe more".
         return list(results.top_n), results.scored_length() >= limit
 
-    def matching(self, query: qt.Node, docs: Sequence[DocRef]) -> set[DocRef]:
-        return docs_matching(self.searcher, compile_query(query), docs)
+    def matching(
+        self, query: qt.Node, docs: Sequence[DocRef], budget: SearchBudget | None = None
+    ) -> set[DocRef]:
+        return docs_matching(self.searcher, self._compile(query, budget), docs)
 
-    def any_match(self, query: qt.Node, *, role: str | None) -> bool:
+    def any_match(
+        self, query: qt.Node, *, role: str | None, budget: SearchBudget | None = None
+    ) -> bool:
         allowed = self.allowed(role)
-        compiled = compile_query(query)
+        compiled = self._compile(query, budget)
         if allowed is None:
             return self.searcher.search(compiled, limit=1).scored_length() > 0
         if allowed.empty():

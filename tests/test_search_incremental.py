@@ -324,14 +324,17 @@ def test_deleted_documents_never_match_a_role_search(tmp_path: Path) -> None:
     assert "dock-07" in archive.uids("machines", role="members")  # the role set is now cached
     with archive.catalog.transaction() as conn:
         insert_segment_redaction(conn, dock, "dock-07", created_by="staff")
-    ix = open_index(index.root / index.current_generation())  # Whoosh: commit without merging
-    writer = ix.writer()
-    writer.delete_by_term("item_id", dock)
-    for doc in _documents_for(archive.catalog, dock) or ():
-        writer.add_document(**doc)
-    writer.commit(merge=False)
-    view = index._view_now()
-    assert any(leaf.reader().has_deletions() for leaf, _ in view.searcher.leaf_searchers())
+    from indexer.role_indexes import docs_for_role, role_path
+
+    generation = index.root / index.current_generation()
+    for role in ("public", "members", "staff"):  # each role's index: commit without merging
+        writer = open_index(role_path(generation, role)).writer()
+        writer.delete_by_term("item_id", dock)
+        for doc in docs_for_role(_documents_for(archive.catalog, dock) or (), role):
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+        view = index._view_now(role)
+        assert any(leaf.reader().has_deletions() for leaf, _ in view.searcher.leaf_searchers())
     for role in ("public", "members"):
         assert "dock-07" not in archive.uids("machines", role=role)
         assert "dock-07" not in archive.uids('"dock"', role=role) | archive.uids("dock", role=role)

@@ -16,7 +16,8 @@ message, never a traceback::
     ├── TranscriptionError     the speech model failed
     ├── JobError               a job cannot be retried / cancelled in its state
     ├── PreservationError      a backup, restore or bag check that cannot be done (or is refused)
-    └── IndexError_            the search index is missing, stale or locked (named to avoid the builtin)
+    ├── IndexError_            the search index is missing, stale or locked (named to avoid the builtin)
+    └── SearchLimitError       a search ran past its deadline, or too many long ones run at once
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "MediaError",
     "NotFoundError",
     "PreservationError",
+    "SearchLimitError",
     "SourceError",
     "SubtitleError",
     "TranscriptionError",
@@ -88,3 +90,7 @@ class PreservationError(ArchiveError):
 
 class IndexError_(ArchiveError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
     pass
+
+
+class SearchLimitError(ArchiveError):
+    """A search stopped at its deadline, or refused while too many long searches run."""
