@@ -697,11 +697,11 @@ def _raise_phrases(
 
 
 def _create_layered(engine: Engine, path: Path) -> None:
-    """A new generation folder with an empty index for staff and one per lower role."""
-    path.mkdir(parents=True)
+    """A new generation folder (owner-only) with an empty index for staff and one per lower role."""
+    private_dir(path)
     engine.create(path)
     for folder in ROLE_FOLDERS.values():
-        (path / folder).mkdir()
+        private_dir(path / folder)
         engine.create(path / folder)
 
 
