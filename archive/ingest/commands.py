@@ -17,7 +17,7 @@ from archive.core.clikit import (
     json_option,
     pass_ctx,
 )
-from archive.ingest.intake import IngestOptions
+from archive.ingest.intake import IngestOptions, details_not_applied
 from archive.ingest.jobs import ingest_and_transcribe, submit_ingest
 
 __all__ = ["COMMANDS"]
@@ -143,11 +143,21 @@ def ingest_command(
     if as_json:
         data = item_document(catalog, item.id, Viewer("staff"))
         data["duplicate"] = outcome.duplicate
+        if outcome.duplicate:
+            data["not_applied"] = details_not_applied(item, options.to_payload())
         data["job"] = job.to_dict() if job else None
         emit_json(data)
     else:
         if outcome.duplicate:
             click.echo(f"already archived: the same recording is item {item.id} ({item.title})")
+            ignored = details_not_applied(item, options.to_payload())
+            if ignored:
+                click.echo(
+                    "not applied to it (they differ from the item's): "
+                    + ", ".join(f"{k}={v!r}" for k, v in ignored.items())
+                    + " (run without --wait and apply them on the portal's Jobs page)",
+                    err=True,
+                )
         else:
             click.echo(f"archived as item {item.id}: {item.title}")
     if job is not None and job.state == "failed":

@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,41 @@ SOURCE_SUBTITLE_LANGS = [
 ]
 
 ProgressFn = Callable[[str, float], None]
+
+
+# Ingest option name -> item field.
+DETAIL_FIELDS: dict[str, str] = {
+    "title_zh": "title_zh",
+    "title_en": "title_en",
+    "description_zh": "description_zh",
+    "description_en": "description_en",
+    "collection": "collection",
+    "date": "recorded_date",
+    "speakers": "speakers",
+    "tags": "tags",
+    "language": "language",
+    "visibility": "visibility",
+}
+_DEFAULTS: dict[str, Any] = {"collection": "other", "language": "auto", "visibility": "staff"}
+
+
+def _plain_value(value: Any) -> Any:
+    return list(value) if isinstance(value, (tuple, list)) else value
+
+
+def details_not_applied(item: Item, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The details in ``options`` (an ingest's options) that were given and differ from
+    ``item``'s, as ``{item field: new value}``. Options left at their defaults are not given."""
+    changes: dict[str, Any] = {}
+    for option, item_field in DETAIL_FIELDS.items():
+        value = options.get(option)
+        if value in (None, "", (), []) or _DEFAULTS.get(option) == value:
+            continue
+        if option == "date":
+            value = normalise_date(str(value))
+        if _plain_value(value) != _plain_value(getattr(item, item_field)):
+            changes[item_field] = _plain_value(value)
+    return changes
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from archive.ingest.intake import (
     IngestOutcome,
     check_link,
     check_local_source,
+    details_not_applied,
     ingest,
     is_url,
 )
@@ -112,6 +113,10 @@ def handle_ingest(
     for hook in declared("archive.item_archived").values():
         hook(catalog, outcome.item.id, job.payload)
     result: dict[str, Any] = {"item_id": outcome.item.id, "duplicate": outcome.duplicate}
+    if outcome.duplicate:
+        # The same bytes are already archived: nothing new was made, and the details typed with
+        # this upload were not applied. Kept here so the Jobs page can say so and offer them.
+        result["not_applied"] = details_not_applied(outcome.item, job.payload["options"])
     if outcome.needs_transcription:
         follow = submit_transcription(
             settings,

@@ -16,6 +16,7 @@ from archive.jobs.queue import cancel_job, enqueue, retry_job
 from archive.portal import ui, ui_staff
 from archive.portal.i18n import N_
 from archive.preservation.fixity import last_fixity_run
+from archive.workspace.details import apply_details
 
 t = ui.page_i18n()
 _ = t._
@@ -53,6 +54,18 @@ PHASE_LABELS = {
     "public-media": N_("Silencing redacted speech: {pct}%"),
     "fixity": N_("Checking files: {pct}%"),
 }
+FIELD_LABELS = {
+    "title_zh": N_("Chinese title"),
+    "title_en": N_("English title"),
+    "description_zh": N_("Chinese description"),
+    "description_en": N_("English description"),
+    "collection": N_("collection"),
+    "recorded_date": N_("date"),
+    "speakers": N_("speakers"),
+    "tags": N_("tags"),
+    "language": N_("language"),
+    "visibility": N_("who may see it"),
+}
 SHOWN = {
     "active": (N_("Waiting and running"), ("queued", "running")),
     "failed": (N_("Failed"), ("failed",)),
@@ -74,6 +87,22 @@ def _title(job: Job) -> str:
         return str(options["original_name"])
     source = str(job.payload.get("source") or "")
     return source if source.startswith(("http://", "https://")) else ""
+
+
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
+def _apply_details(job_id: int) -> None:
+    """Button callback: the details typed with an upload of already archived bytes, applied to
+    the existing item (audited), once."""
+    job = cat.get_job(job_id)
+    changes = dict(job.result.get("not_applied") or {})
+    if not job.item_id or not changes:
+        return
+    try:
+        apply_details(settings, cat, job.item_id, changes, actor=who.username or "staff")
+        cat.update_job(job_id, result={**job.result, "not_applied": {}, "applied": changes})
+        st.session_state["jobs_notice"] = ("ok", _("The new details are applied."))
+    except ArchiveError as exc:
+        st.session_state["jobs_notice"] = ("error", ui.error_message(t, exc))
 
 
 @ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
@@ -143,6 +172,29 @@ def _job_card(job: Job) -> None:
             st.error(_("It failed: {reason}").format(reason=md(job.error)), icon=":material/error:")
         if job.message and job.state != "done":
             st.caption(md(job.message))
+        if job.state == "done" and job.result.get("duplicate"):
+            pending = job.result.get("not_applied") or {}
+            st.warning(
+                _(
+                    "Already in the archive: this file is the same recording as the item "
+                    "below, so no new item was made."
+                )
+                + (
+                    " "
+                    + _("The details typed with it were not applied: {fields}.").format(
+                        fields=md(", ".join(_(FIELD_LABELS.get(f, f)) for f in pending))
+                    )
+                    if pending
+                    else ""
+                ),
+                icon=":material/content_copy:",
+            )
+            if pending:
+                st.button(
+                    _("Apply the new details to it"), key=f"job_apply_{job.id}",
+                    icon=":material/published_with_changes:",
+                    on_click=_apply_details, args=(job.id,),
+                )  # fmt: skip
         meta = [
             _("Started by {name}").format(name=md(job.created_by)),
             job.created_at[:16].replace("T", " "),

@@ -16,6 +16,7 @@ from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.text_safety import md
 from archive.ingest.intake import IngestOptions, is_url
 from archive.ingest.jobs import submit_ingest
+from archive.media.store import hash_file
 from archive.portal import ui, ui_staff
 from archive.portal.i18n import N_
 from archive.portal.sessions import check_upload
@@ -143,11 +144,20 @@ if source == "file":
         except NotFoundError:
             st.error(_("That upload could not be found. Please upload the file again."))
         else:
+            # Hashed once, here: bytes already archived make no new item, and staff must know
+            # that before typing details that would otherwise be silently dropped.
+            before = st.session_state.get("upload_ready") or {}
+            if before.get("id") == str(uploaded["upload_id"]) and "existing" in before:
+                existing_id = before["existing"]  # hashed on an earlier run
+            else:
+                found = cat.item_by_original_sha(hash_file(checked.path)[0])
+                existing_id = found.id if found is not None else None
             ready = {
                 "id": str(uploaded["upload_id"]),
                 "name": checked.display_name,
                 "size": checked.size,
                 "mime": checked.mime,
+                "existing": existing_id,
             }
             st.session_state["upload_ready"] = ready
     elif isinstance(failed, dict):
@@ -162,6 +172,20 @@ if source == "file":
             ),
             icon=":material/attach_file:",
         )
+        if ready.get("existing") and cat.find_item(ready["existing"]) is not None:
+            same = cat.get_item(ready["existing"])
+            st.warning(
+                _(
+                    "This file is already in the archive as “{title}”. Adding it makes no new "
+                    "item; the details below can be applied to that item from the Jobs page "
+                    "once the job is done."
+                ).format(title=md(t.pick(same.title_zh, same.title_en) or same.id)),
+                icon=":material/content_copy:",
+            )
+            st.page_link(
+                ui.PAGES["item"], label=_("Open the existing recording"),
+                icon=":material/open_in_new:", query_params={"item": same.id, "lang": t.lang},
+            )  # fmt: skip
 else:
     url = st.text_input(
         _("Link to the recording"),
