@@ -28,7 +28,7 @@ from portal_harness import archive_home, log_in, new_session, open_page, texts
 from test_adversary_routes import _everything
 from test_feeds import fetch, serving
 
-from archive.catalog.access import Viewer, present_names, speaker_key, visible_revision
+from archive.catalog.access import Viewer, visible_revision
 from archive.catalog.db import Catalog
 from archive.catalog.models import Item
 from archive.core.config import load_settings
@@ -301,12 +301,16 @@ def test_setting_one_segment_to_a_close_spelling_keeps_it_withheld(small) -> Non
     ["TSANG MEI-WAH", "tsang mei wah", "Tsang  Mei‐wah", "Tsang Meiwah", "Ｔｓａｎｇ Mei-wah"],
 )
 def test_every_spelling_of_the_name_is_the_withheld_name(spelling: str) -> None:
+    from archive.catalog.access import present_names
+
     item = Item(id="x", speakers=(spelling, "Host"), withheld_speakers=((PERSON, BADGE),))
     assert present_names(item, item.speakers, Viewer("public")) == (BADGE, "Host")
     assert present_names(item, item.speakers, Viewer("staff")) == (spelling, "Host")
 
 
 def test_traditional_and_simplified_spellings_are_one_name() -> None:
+    from archive.catalog.access import present_names, speaker_key
+
     item = Item(id="x", withheld_speakers=(("曾美華", "受訪者丙"),))
     assert present_names(item, ["曾美华", "主持"], Viewer("members")) == ("受訪者丙", "主持")
     assert speaker_key("曾美華") == speaker_key("曾美华")
