@@ -10,8 +10,12 @@ What an item *says* is filtered here too, in one place (:func:`present_item`,
 (the portal's pages and files, search, feeds, citations, the mirror, ``archive show``/``export``):
 
 * **Withheld speakers.** Staff may mark a speaker of an item withheld, with a label
-  ("Interviewee A"). Below staff the label stands for the name in the item's speaker list and in
-  every segment's speaker field; the name itself is nowhere.
+  ("Interviewee A"). Below staff the label stands for the name in the item's speaker list, in
+  every segment's speaker field and in the speaker list of the event the item is the recording of
+  (:func:`present_names`); the name itself is nowhere. Withholding is of a person, not a
+  spelling: a name is matched by :func:`speaker_key` (case, spaces, punctuation, Traditional or
+  Simplified script do not count), and one label may stand for several names, the spellings the
+  person has had (a rename in the editor adds the new one, :mod:`archive.workspace.disclosure`).
 * **Source links.** The address an item was fetched from can carry a meeting password (Zoom's
   ``pwd=``), a presigned download (``X-Amz-Signature``) or ``user:pass@``. Below staff it is shown
   only when staff marked it public (``source_public``), and then only as :func:`public_source_url`
@@ -24,6 +28,8 @@ What an item *says* is filtered here too, in one place (:func:`present_item`,
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +37,7 @@ from archive.catalog.db import Catalog
 from archive.catalog.models import Item, TranscriptRevision, role_allows
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError
+from transcripts.chinese import fold
 from transcripts.segments import Segment
 
 __all__ = [
@@ -41,13 +48,16 @@ __all__ = [
     "label_speakers",
     "label_names_in_text",
     "present_item",
+    "present_names",
     "present_segments",
     "privacy_key",
     "public_source_url",
+    "speaker_key",
     "speaker_labels",
     "visible_item",
     "visible_revision",
     "visible_segments",
+    "withheld_label",
 ]
 
 # Query parameters that only ever point *into* a public page (YouTube's video, playlist and start
@@ -99,23 +109,53 @@ def public_source_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, urlencode(query), ""))
 
 
+def speaker_key(name: str) -> str:
+    """What identifies a speaker's name however it was typed: compatibility forms unified (NFKC),
+    Traditional, Hong Kong and Simplified characters folded alike (OpenCC, through
+    :func:`transcripts.chinese.fold`), case folded, and everything but letters and digits dropped.
+    ``speaker_key("Lam Wing-sze") == speaker_key("LAM wing sze") == speaker_key("lam，wingsze")``."""
+    text = fold(unicodedata.normalize("NFKC", str(name or ""))).casefold()
+    return "".join(c for c in text if c.isalnum())
+
+
 def speaker_labels(item: Item) -> dict[str, str]:
-    """Withheld speaker name -> the label shown below staff."""
-    return {name: label for name, label in item.withheld_speakers}
+    """:func:`speaker_key` of each withheld name (every spelling) -> the label shown below staff."""
+    return {k: label for name, label in item.withheld_speakers if (k := speaker_key(name))}
+
+
+def withheld_label(item: Item, name: str) -> str | None:
+    """The label that stands for ``name`` below staff, or None when the item does not withhold it."""
+    key = speaker_key(name)
+    return speaker_labels(item).get(key) if key else None
 
 
 def label_names_in_text(item: Item, text: str) -> str:
     """``text`` written by or about the item (its title, a chapter's title) with every withheld
     speaker's name, in any letter case, replaced by its label: for what the archive writes into a
     copy served below staff. Longer names first, so one that contains another goes whole."""
-    labels = speaker_labels(item)
-    for name in sorted(labels, key=len, reverse=True):
-        text = re.sub(re.escape(name), lambda _m, label=labels[name]: label, text, flags=re.I)
+    for name, label in sorted(item.withheld_speakers, key=lambda pair: len(pair[0]), reverse=True):
+        if name:
+            text = re.sub(re.escape(name), lambda _m, label=label: label, text, flags=re.I)
     return text
 
 
 def _label(name: str, labels: dict[str, str]) -> str:
-    return labels.get(name, name) if name else name
+    return labels.get(speaker_key(name), name) if name else name
+
+
+def present_names(item: Item | None, names: Iterable[str], viewer: Viewer) -> tuple[str, ...]:
+    """A list of speaker names as ``viewer`` may read it: below staff each name ``item`` (the
+    catalog's, not a presented one) withholds becomes its label, once. For the item's own list and
+    for any other list that names its speakers: the event the item is the recording of."""
+    if viewer.is_staff or item is None or not item.withheld_speakers:
+        return tuple(names)
+    labels = speaker_labels(item)
+    shown: list[str] = []
+    for name in names:
+        label = _label(name, labels)
+        if label not in shown:
+            shown.append(label)
+    return tuple(shown)
 
 
 def present_item(item: Item, viewer: Viewer) -> Item:
@@ -124,15 +164,9 @@ def present_item(item: Item, viewer: Viewer) -> Item:
     that say what was withheld are empty. Staff get the item unchanged."""
     if viewer.is_staff:
         return item
-    labels = speaker_labels(item)
-    speakers: list[str] = []
-    for name in item.speakers:
-        shown = _label(name, labels)
-        if shown not in speakers:
-            speakers.append(shown)
     return replace(
         item,
-        speakers=tuple(speakers),
+        speakers=present_names(item, item.speakers, viewer),
         source_url=public_source_url(item.source_url) if item.source_public else None,
         withheld_speakers=(),
     )
@@ -168,7 +202,7 @@ def label_speakers(
     labels = speaker_labels(item)
     if not labels:
         return tuple(segments)
-    return tuple(s.with_(speaker=labels[s.speaker]) if s.speaker in labels else s for s in segments)
+    return tuple(s.with_(speaker=_label(s.speaker, labels)) if s.speaker else s for s in segments)
 
 
 def _stored_item(catalog: Catalog, item_id: str, viewer: Viewer) -> Item:

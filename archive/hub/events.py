@@ -20,7 +20,12 @@ next read (:func:`resolve_attachments`).
 
 Access: an event has the same visibility levels as items. Every read for a viewer goes through
 :func:`visible_event` / :func:`list_events`, which treat an event above the viewer's role as
-nonexistent, so a members-only event (and its join link) is seen by members and staff only.
+nonexistent, so a members-only event (and its join link) is seen by members and staff only. Both
+hand out the event as the viewer may read it (:func:`present_event`): below staff, a speaker its
+recording withholds is named by the recording's label ("Witness B") in the event's speaker list
+too, whether or not the viewer may see the recording itself, so the event page, the hub's lists,
+the calendar and RSS feeds and ``archive event show --role public`` never pair the label with the
+name.
 
 >>> event = create_event(settings, catalog, title_zh="碼頭工人罷工十周年", title_en="Dock strike, ten years on",
 ...                      start="2026-07-10 20:00", tz="Europe/London", duration_minutes=90,
@@ -38,13 +43,13 @@ import sqlite3
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from archive.catalog.access import Viewer, visible_item
+from archive.catalog.access import Viewer, present_names, visible_item
 from archive.catalog.db import Catalog, note_change
 from archive.catalog.models import VISIBILITIES, Item, Job, now_utc, role_allows
 from archive.core.config import Settings
@@ -73,6 +78,7 @@ __all__ = [
     "poster_file",
     "poster_for_viewer",
     "postpone_event",
+    "present_event",
     "resolve_attachments",
     "update_event",
     "visible_event",
@@ -405,15 +411,29 @@ def get_event(catalog: Catalog, event_id: str) -> Event:
     return event
 
 
+def present_event(catalog: Catalog, event: Event, viewer: Viewer) -> Event:
+    """The event as ``viewer`` may read it: below staff, the speakers its recording withholds are
+    the recording's labels (:func:`archive.catalog.access.present_names`). The recording is read
+    as stored, whoever the viewer is: its withholding covers the event even when the recording
+    itself is above the viewer."""
+    if viewer.is_staff or event.item_id is None or not event.speakers:
+        return event
+    item = catalog.find_item(event.item_id)
+    if item is None or not item.withheld_speakers:
+        return event
+    return replace(event, speakers=present_names(item, event.speakers, viewer))
+
+
 def visible_event(catalog: Catalog, event_id: str, viewer: Viewer) -> Event:
-    """The event, or NotFoundError when it does not exist *or* the viewer may not see it."""
+    """The event as the viewer may read it (:func:`present_event`), or NotFoundError when it does
+    not exist *or* the viewer may not see it."""
     try:
         event = get_event(catalog, event_id)
     except NotFoundError:
         raise NotFoundError(f"no event {event_id}") from None
     if not event.visible_to(viewer):
         raise NotFoundError(f"no event {event_id}")
-    return event
+    return present_event(catalog, event, viewer)
 
 
 def list_events(
@@ -426,7 +446,7 @@ def list_events(
     now: datetime | None = None,
     limit: int | None = None,
 ) -> list[Event]:
-    """Events the viewer may see. ``upcoming=True``: not yet over at ``now`` (soonest first);
+    """Events the viewer may see, as they may read them (:func:`present_event`). ``upcoming=True``: not yet over at ``now`` (soonest first);
     ``False``: over (latest first); None: all, in start order. ``statuses`` filters by status."""
     if series_id is not None:
         visible_series(catalog, series_id, viewer)
@@ -447,7 +467,7 @@ def list_events(
     unlinked = [r["id"] for r in rows if r["item_id"] is None]
     if unlinked and resolve_attachments(catalog, unlinked):
         rows = catalog.conn.execute(sql, params).fetchall()
-    events = [_event_from_row(r) for r in rows]
+    events = [present_event(catalog, _event_from_row(r), viewer) for r in rows]
     if upcoming is not None:
         moment = now or datetime.now(UTC)
         if upcoming:

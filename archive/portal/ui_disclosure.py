@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import streamlit as st
 
+from archive.catalog.access import withheld_label
 from archive.catalog.models import Item
 from archive.core.errors import ArchiveError
+from archive.core.text_safety import md
 from archive.portal import ui, ui_staff
 from archive.portal.i18n import I18n
 from archive.workspace.disclosure import (
     item_speaker_names,
     set_source_public,
     unwithhold_speaker,
+    withheld_places,
     withhold_speaker,
 )
 
 __all__ = ["disclosure_controls"]
 
 NOTICE_KEY = "edit_notice"  # the editor page shows it at its top
+PLACES_KEY = "withhold_places"  # where else a name just withheld stands (shown under the form)
 
 
 def _staff_now(t: I18n) -> str | None:
@@ -53,11 +57,17 @@ def _run(t: I18n, action, done: str) -> None:  # type: ignore[no-untyped-def]
 def _withhold(t: I18n, item_id: str) -> None:
     name = st.session_state.get("withhold_name") or ""
     label = st.session_state.get("withhold_label") or ""
+
+    def action(actor: str) -> None:
+        withhold_speaker(ui.catalog(), ui.settings(), item_id, name, label, actor=actor)
+        # Withholding rewrites no free text: tell staff where else the name stands.
+        st.session_state[PLACES_KEY] = [
+            p.describe() for p in withheld_places(ui.catalog(), item_id, name)
+        ]
+
     _run(
         t,
-        lambda actor: withhold_speaker(
-            ui.catalog(), ui.settings(), item_id, name, label, actor=actor
-        ),
+        action,
         t._("Saved: below staff this speaker is now shown as {label}.").format(label=label),
     )
 
@@ -89,6 +99,11 @@ def disclosure_controls(t: I18n, item: Item) -> None:
             "the recording's page, Browse, search, feeds, citations and the mirror."
         )
     )
+    for place in st.session_state.pop(PLACES_KEY, None) or ():
+        st.warning(
+            md(_("The name also stands in {place}").format(place=place)),
+            icon=":material/person_search:",
+        )
     withheld = dict(item.withheld_speakers)
     for n, (name, label) in enumerate(withheld.items()):
         row = st.container(horizontal=True, vertical_alignment="center", key=f"withheld_{n}")
@@ -98,7 +113,11 @@ def disclosure_controls(t: I18n, item: Item) -> None:
                 _("Name again"), key=f"unwithhold_{n}", on_click=_unwithhold,
                 args=(t, item.id, name),
             )  # fmt: skip
-    names = [n for n in item_speaker_names(ui.catalog(), item.id) if n not in withheld]
+    names = [
+        n
+        for n in item_speaker_names(ui.catalog(), item.id)
+        if withheld_label(item, n) is None  # every spelling of a withheld person is withheld
+    ]
     if names:
         with st.form("withhold_form", border=True):
             st.selectbox(_("Speaker"), names, key="withhold_name")

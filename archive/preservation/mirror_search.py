@@ -27,7 +27,9 @@ from archive.core.errors import ConfigError
 from archive.preservation.mirror_files import MirrorError, MirrorFiles
 from archive.preservation.mirror_gather import MirrorEntry
 from archive.preservation.mirror_pages import escape, moment_text
-from indexer.glossary import BUILTIN_GLOSSARY, parse_glossary
+from indexer.analysis import TRACK_SEPARATOR
+from indexer.glossary import load_glossary
+from indexer.glossary_access import TextOccurrence, readable_glossary
 from transcripts.chinese import fold
 
 __all__ = [
@@ -113,28 +115,37 @@ def fold_table() -> dict[str, str]:
     return table
 
 
-def _glossary_for_browser(settings: Settings, corpus: str) -> list[list[list[str]]]:
+def _glossary_for_browser(settings: Settings, entries: list[MirrorEntry]) -> list[list[list[str]]]:
     """Glossary entries as ``[[zh forms], [en forms], [zh as written], [en as written]]``: the first
     two folded like the index (for matching), the last two for showing what was also searched.
-    The shipped glossary is public already; entries from the data folder's own glossary go in
-    only when one of their forms occurs in the public text."""
+
+    The glossary is the portal's (:func:`indexer.glossary.load_glossary`: shipped plus the data
+    folder's own) as the public may have it, by the portal's own rule
+    (:func:`indexer.glossary_access.readable_glossary`): a form only the local glossary has goes
+    in only when it occurs, as whole words, in the public text the mirror holds; the entry's
+    other forms are judged each on their own, so one public word does not publish the rest."""
+    texts = [
+        text
+        for e in entries
+        for text in (
+            e.item.title_zh,
+            e.item.title_en,
+            e.item.description_zh,
+            e.item.description_en,
+            TRACK_SEPARATOR.join(e.item.speakers),
+            TRACK_SEPARATOR.join(e.item.tags),
+            *(f"{s.text_zh}{TRACK_SEPARATOR}{s.text_en}" for s in e.segments),
+        )
+    ]
+    glossary = readable_glossary(load_glossary(settings.home), occurs=TextOccurrence(texts))
     out: list[list[list[str]]] = []
-    sources = [(BUILTIN_GLOSSARY, False), (settings.home / "glossary.tsv", True)]
-    for path, local in sources:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        entries, _ = parse_glossary(text, str(path))
-        for entry in entries:
-            zh = _forms(entry.zh)
-            en = _forms(entry.en)
-            if local and not any(folded in corpus for folded, _ in zh + en):
-                continue
-            if zh or en:
-                out.append(
-                    [[f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en]]
-                )
+    for entry in glossary.entries:
+        zh = _forms(entry.zh)
+        en = _forms(entry.en)
+        if zh or en:
+            out.append(
+                [[f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en]]
+            )
     return out
 
 
@@ -154,20 +165,10 @@ def write_search_aids(out: MirrorFiles, settings: Settings, entries: list[Mirror
         "assets/fold.json",
         json.dumps(fold_table(), ensure_ascii=False, separators=(",", ":"), sort_keys=True),
     )
-    corpus = fold(
-        "\n".join(
-            " ".join(
-                [e.item.title_zh, e.item.title_en, e.item.description_zh, e.item.description_en]
-            )
-            + "\n"
-            + "\n".join(f"{s.text_zh} {s.text_en}" for s in e.segments)
-            for e in entries
-        )
-    )
     out.put(
         "assets/glossary.json",
         json.dumps(
-            _glossary_for_browser(settings, corpus), ensure_ascii=False, separators=(",", ":")
+            _glossary_for_browser(settings, entries), ensure_ascii=False, separators=(",", ":")
         ),
     )
 

@@ -14,6 +14,7 @@ from archive.catalog.access import Viewer
 from archive.core.clikit import Context, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.errors import InputError
+from archive.workspace.disclosure import speaker_name_warnings
 from archive.workspace.editing import (
     EditText,
     MarkReviewed,
@@ -135,6 +136,7 @@ def _save(
     if base is None:
         ctx.catalog.get_item(item_id)
         raise InputError(f"item {item_id} has no transcript to edit")
+    notices: list[str] = []
     rev = apply_edits(
         ctx.catalog,
         ctx.settings,
@@ -143,7 +145,15 @@ def _save(
         author=_actor(actor),
         base_revision=base,
         summary=summary,
+        notices=notices,
     )
+    # A new speaker name near a withheld one: this item's are withheld by the save itself,
+    # another item's staff must judge (warnings on stderr, so --json stays one document).
+    named = [e.speaker for e in edits if isinstance(e, SetSpeaker)]
+    named += [e.new for e in edits if isinstance(e, RenameSpeaker)]
+    warnings = notices + speaker_name_warnings(ctx.catalog, item_id, named)
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
     if as_json:
         emit_json(
             {
@@ -151,6 +161,7 @@ def _save(
                 "revision": rev.revision,
                 "summary": rev.summary,
                 "changes": list(rev.changes),
+                "warnings": warnings,
             }
         )
     elif rev.revision == base:

@@ -40,6 +40,7 @@ from archive.catalog.models import TranscriptRevision
 from archive.core.config import Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.ingest.pipeline import reindex_item
+from archive.workspace.disclosure import follow_speaker_edits
 from transcripts.segments import Segment, new_uid
 
 __all__ = [
@@ -383,6 +384,7 @@ def apply_edits(
     author: str,
     base_revision: int,
     summary: str | None = None,
+    notices: list[str] | None = None,
 ) -> TranscriptRevision:
     """Apply ``edits`` in order to revision ``base_revision`` and store the result as a new revision.
 
@@ -390,6 +392,10 @@ def apply_edits(
     are not neighbours …) raises InputError and nothing is saved. When the edits change nothing, no
     revision is made and the current one is returned. InputError if the transcript has moved on
     since ``base_revision`` (someone else saved): reload and redo the edits.
+
+    A withheld speaker stays withheld through the save, renamed or re-spelt
+    (:func:`archive.workspace.disclosure.follow_speaker_edits`); what that did is appended to
+    ``notices``, one sentence each, for the editor to show.
     """
 
     author = check_actor(author)
@@ -424,6 +430,12 @@ def apply_edits(
             model=current.model,
             decode_language=current.decode_language,
         )
+        # Before the index sees the new names: a renamed withheld speaker is indexed by its label.
+        noted = follow_speaker_edits(
+            catalog, item_id, current.segments, draft.segments, actor=author
+        )
+        if notices is not None:
+            notices.extend(noted)
         # Indexed before the commit: an edit often removes words (a name corrected away); if
         # the index cannot follow, the save fails and can be retried.
         reindex_item(settings, catalog, item_id)

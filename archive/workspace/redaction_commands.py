@@ -10,6 +10,8 @@ change is attributed to ``--actor`` in the audit log.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import click
 
 from archive.catalog.models import Item
@@ -19,8 +21,10 @@ from archive.core.errors import InputError
 from archive.workspace.disclosure import (
     set_source_public,
     unwithhold_speaker,
+    withheld_places,
     withhold_speaker,
 )
+from archive.workspace.speaker_names import Place
 from archive.workspace.visibility import (
     list_redactions,
     redact,
@@ -170,19 +174,23 @@ def redactions_command(ctx: Context, item_id: str, as_json: bool) -> None:
 
 
 # -- what an item discloses: withheld speakers, the source link ----------------------------------
-def _report(item: Item, as_json: bool) -> None:
+def _report(item: Item, as_json: bool, places: list[Place] | None = None) -> None:
     if as_json:
-        emit_json(
-            {
-                "id": item.id,
-                "source_public": item.source_public,
-                "withheld_speakers": [{"name": n, "label": lb} for n, lb in item.withheld_speakers],
-            }
-        )
+        data: dict[str, object] = {
+            "id": item.id,
+            "source_public": item.source_public,
+            "withheld_speakers": [{"name": n, "label": lb} for n, lb in item.withheld_speakers],
+        }
+        if places is not None:
+            data["named_elsewhere"] = [{**asdict(p), "text": p.describe()} for p in places]
+        emit_json(data)
         return
     click.echo(f"source link shown below staff: {'yes' if item.source_public else 'no'}")
     for name, label in item.withheld_speakers:
         click.echo(f"withheld: {name} -> {label}")
+    # Where else the name stands: free text and other records withholding does not rewrite.
+    for place in places or ():
+        click.echo(f"warning: the name also stands in {place.describe()}", err=True)
 
 
 @click.group("item")
@@ -210,12 +218,16 @@ def withhold_command(
 ) -> None:
     """Show a label instead of a speaker's name to everyone below staff, everywhere.
 
+    Every spelling of the name counts (case, spaces, punctuation, Traditional or Simplified), and
+    the event the item is the recording of lists the label too. Places withholding cannot rewrite
+    (titles, descriptions, transcript text, other items and events) are listed as warnings.
+
     \b
     Example:
       archive item withhold k3v9x2m4qa "Chan Tai-man" --label "Interviewee A"
     """
     item = withhold_speaker(ctx.catalog, ctx.settings, item_id, name, label, actor=_actor(actor))
-    _report(item, as_json)
+    _report(item, as_json, withheld_places(ctx.catalog, item_id, name))
 
 
 @item_group.command("unwithhold")

@@ -22,6 +22,7 @@ from archive.core.text_safety import md
 from archive.jobs.queue import enqueue
 from archive.portal import ui, ui_disclosure, ui_staff
 from archive.portal.i18n import N_, clock
+from archive.workspace.disclosure import speaker_name_warnings
 from archive.workspace.editing import (
     MIN_PART_SECONDS,
     EditText,
@@ -117,6 +118,9 @@ by_uid = {s.uid: s for s in segments}
 redactions = list_redactions(cat, item_id)
 
 
+WARNINGS_KEY = "edit_speaker_warnings"
+
+
 def _notice(kind: str, text: str) -> None:
     st.session_state["edit_notice"] = (kind, text)
 
@@ -160,10 +164,12 @@ def _save(extra: list[Any] | None = None, summary: str | None = None) -> None:
     if not edits:
         _notice("info", _("There is nothing to save."))
         return
+    notices: list[str] = []
     try:
         saved = apply_edits(
-            cat, settings, item_id, edits, author=actor, base_revision=base or 0, summary=summary
-        )
+            cat, settings, item_id, edits, author=actor, base_revision=base or 0,
+            summary=summary, notices=notices,
+        )  # fmt: skip
     except InputError as exc:
         moved = cat.latest_revision_number(item_id)
         if moved != base:
@@ -188,6 +194,16 @@ def _save(extra: list[Any] | None = None, summary: str | None = None) -> None:
         return
     st.session_state[BASE_KEY] = saved.revision
     _notice("success", _("Saved as revision {n}.").format(n=saved.revision))
+    # A renamed withheld speaker stays withheld (said here); a new name close to a name another
+    # item withholds is for staff to judge.
+    named = [e.speaker for e in edits if isinstance(e, SetSpeaker)]
+    named += [e.new for e in edits if isinstance(e, RenameSpeaker)]
+    st.session_state[WARNINGS_KEY] = [
+        _("Withholding kept: {text}").format(text=n) for n in notices
+    ] + [
+        _("Check this name: {text}").format(text=w)
+        for w in speaker_name_warnings(cat, item_id, named)
+    ]
 
 
 def _load_latest() -> None:
@@ -274,6 +290,8 @@ st.page_link(
 notice = st.session_state.pop("edit_notice", None)
 if notice:
     {"success": st.success, "error": st.error, "info": st.info}.get(notice[0], st.info)(notice[1])
+for warning in st.session_state.pop(WARNINGS_KEY, None) or ():
+    st.warning(md(warning), icon=":material/person_off:")  # names are outside text: escaped
 if latest and base and latest != base:
     st.warning(
         _("Revision {n} was saved by someone else after you opened this transcript.").format(
