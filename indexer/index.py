@@ -472,7 +472,7 @@ class SearchIndex:
             query, notice, list(parsed.expansions), 0, 0, page, 0, [], empty_facets(), role
         )
         if parsed.query is None:
-            return empty
+            return replace(empty, limited="too_many_words") if parsed.refused else empty
         if parsed.filters_only:
             queries = [parsed.query]
         else:
@@ -516,7 +516,7 @@ class SearchIndex:
             )
         budget.check()
         out = self._assemble(snapshot, parsed, top, role, page, per_page, hits_per_item, notice)
-        out = replace(out, expanded_terms=expanded)
+        out = replace(out, expanded_terms=expanded, limited="prefixes_cut" if truncated else "")
         if exact:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)
