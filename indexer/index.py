@@ -37,6 +37,10 @@ Why it is safe:
   crashed before the commit, ``verify`` sees the difference; ``rebuild`` repairs it (and
   ``update_item`` for that one item).
 
+Roles and limits: a search reads its role's own index (:mod:`indexer.role_indexes`), so what a
+role may not read never weighs on its order; its work is bounded before and while it runs
+(:mod:`indexer.limits`: words, prefix expansions, a deadline, expensive searches at once).
+
 Performance choices here: each word is looked for in one ``body`` field for segments and, in a
 second small search, in the item fields; only the best ``MAX_SCORED`` documents are scored; the
 preferred phrase of several English words is checked on those best documents only
