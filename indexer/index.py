@@ -37,6 +37,10 @@ Why it is safe:
   crashed before the commit, ``verify`` sees the difference; ``rebuild`` repairs it (and
   ``update_item`` for that one item).
 
+Roles and limits: a search reads its role's own index (:mod:`indexer.role_indexes`), so what a
+role may not read never weighs on its order; its work is bounded before and while it runs
+(:mod:`indexer.limits`: words, prefix expansions, a deadline, expensive searches at once).
+
 Performance choices here: each word is looked for in one ``body`` field for segments and, in a
 second small search, in the item fields; only the best ``MAX_SCORED`` documents are scored; the
 preferred phrase of several English words is checked on those best documents only
@@ -483,7 +487,7 @@ class SearchIndex:
             query, notice, list(parsed.expansions), 0, 0, page, 0, [], empty_facets(), role
         )
         if parsed.query is None:
-            return empty
+            return replace(empty, limited="too_many_words") if parsed.refused else empty
         if parsed.filters_only:
             queries = [parsed.query]
         else:
@@ -527,7 +531,7 @@ class SearchIndex:
             )
         budget.check()
         out = self._assemble(snapshot, parsed, top, role, page, per_page, hits_per_item, notice)
-        out = replace(out, expanded_terms=expanded)
+        out = replace(out, expanded_terms=expanded, limited="prefixes_cut" if truncated else "")
         if exact:
             return out
         return replace(out, total_hits=max(out.total_hits, at_least), exact=False)

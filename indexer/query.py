@@ -292,6 +292,7 @@ class ParsedQuery:
     # With ``defer_boosts``: phrases that raise a match's score by ``1 + PHRASE_BOOST`` when
     # present, applied by the caller to the best matches only (see ``word_run``).
     boosts: tuple[qt.Node, ...] = ()
+    refused: bool = False  # more than MAX_TERMS words: not searched at all
 
 
 @dataclass
@@ -723,7 +724,7 @@ def parse_query(
             f"the search has more than {MAX_TERMS} words, phrases or prefixes and was not run; "
             "search for fewer"
         )
-        return ParsedQuery(text, None, _sentence(notes))
+        return ParsedQuery(text, None, _sentence(notes), refused=True)
     notes.extend(build.notes)
     if build.ignored:
         shown = " ".join(build.ignored)[:40]

@@ -115,6 +115,9 @@ class SearchResults:
     role: str = "public"
     exact: bool = True  # False: more than MAX_SCORED segments matched; counts cover the best ones
     expanded_terms: int = 0  # indexed terms the search's prefixes expanded to (indexer.limits)
+    # What a limit did to this search (indexer.limits), for pages to say in their language:
+    # "" nothing, "too_many_words" refused before it ran, "prefixes_cut" prefixes searched in part.
+    limited: str = ""
 
     @property
     def hits(self) -> list[Hit]:

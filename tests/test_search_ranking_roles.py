@@ -163,3 +163,47 @@ def test_verify_and_sync_see_every_role_index(tmp_path: Path, engine: str) -> No
     assert index.search("nothing", role="public").total_hits == 0
     assert index.search("nothing", role="members").total_hits == 0
     assert index.search("nothing", role="staff").total_hits == 1
+
+
+def test_verify_names_an_item_whose_update_reached_only_the_staff_index(
+    tmp_path: Path, engine: str
+) -> None:
+    """Updates commit public first, staff last; were the order ever broken (or a role's index
+    written by hand), verify still sees that the public index lags behind the staff one."""
+    from indexer.sync import documents_for
+
+    catalog, index, ids = _tied_archive(tmp_path / "home", engine)
+    with catalog.transaction() as conn:
+        insert_segment_redaction(conn, ids["other"], "o-1", created_by="staff")
+    with index._write_lock():
+        writer = index._writer("staff")  # the staff index only: the catalog's state recorded
+        writer.delete_item(ids["other"])
+        for doc in documents_for(catalog, ids["other"]) or ():
+            writer.add(doc)
+        writer.commit()
+    problems = index.verify(catalog)
+    assert [p.item_id for p in problems] == [ids["other"]]
+    assert "public search index" in problems[0].problem
+    assert index.search("nothing", role="public").total_hits == 1  # the lag, before repair
+    index.repair(catalog)
+    assert index.verify(catalog) == []
+    assert index.search("nothing", role="public").total_hits == 0
+
+
+def test_an_index_of_the_old_layout_is_searched_then_rebuilt_by_repair(
+    tmp_path: Path, engine: str
+) -> None:
+    import shutil
+
+    from indexer.role_indexes import ROLE_FOLDERS, is_layered
+
+    catalog, index, ids = _tied_archive(tmp_path / "home", engine)
+    generation = index.root / (index.current_generation() or "")
+    for folder in ROLE_FOLDERS.values():  # as written before per-role indexes
+        shutil.rmtree(generation / folder)
+    assert index.search("kestrel", role="public").total_items == 1  # the role filter still holds
+    problems = index.verify(catalog)
+    assert [p.item_id for p in problems] == [""] and "per-role" in problems[0].problem
+    index.repair(catalog)
+    assert is_layered(index.root / (index.current_generation() or ""))
+    assert index.verify(catalog) == []

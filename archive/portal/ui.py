@@ -27,6 +27,7 @@ from archive.core.errors import (
     IndexError_,
     InputError,
     NotFoundError,
+    SearchLimitError,
 )
 from archive.core.text_safety import html_text
 from archive.portal.i18n import (
@@ -241,6 +242,11 @@ def error_message(t: I18n, exc: BaseException) -> str:
         return t._("We couldn't find that. It may have been moved, or it isn't public.")
     if isinstance(exc, AccessDeniedError):
         return t._("You don't have access to this.")
+    if isinstance(exc, SearchLimitError):
+        return t._(
+            "That search needs too much work right now. Please try again in a moment, or search "
+            "for whole words."
+        )
     if isinstance(exc, IndexError_):
         return t._("Search is temporarily unavailable. Please try again in a few minutes.")
     if isinstance(exc, InputError):

@@ -201,7 +201,24 @@ def render() -> None:
             )
 
     # -- summary, notices -------------------------------------------------------------------------
-    if results.notice:
+    if results.limited == "too_many_words":
+        from indexer.query import MAX_TERMS  # the search package is there: it just answered
+
+        st.info(
+            _(
+                "Your search has too many words to run. Please search for {n} words or fewer."
+            ).format(n=t.number(MAX_TERMS)),
+            icon=":material/info:",
+        )
+    elif results.limited == "prefixes_cut":
+        st.info(
+            _(
+                "Some single characters or word beginnings match too many words, so only part of "
+                "them was searched. Type whole words for complete results."
+            ),
+            icon=":material/info:",
+        )
+    elif results.notice:
         st.info(
             _(
                 "Your search had a character the search doesn't understand, so it was read as plain words."
