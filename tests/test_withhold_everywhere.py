@@ -372,3 +372,31 @@ def test_the_staff_editor_page_says_the_rename_kept_it_withheld(small) -> None:
         shown = [str(w.value) for w in at.warning]
         assert any("Withholding kept" in w and BADGE in w for w in shown), shown
     assert cat.get_item(talk).withheld_speakers == ((PERSON, BADGE), (RENAMED, BADGE))
+
+
+def test_an_event_spelling_close_to_its_recordings_withheld_name_is_labelled(small) -> None:
+    """Points 3 and 5 together: the event of the recording types the name one letter off."""
+    from archive.hub.events import create_event, link_recording, visible_event
+
+    settings, cat, talk, _other = small
+    event = create_event(
+        settings, cat, title_en="A talk", start=f"{NEXT_YEAR}-03-01 19:00", tz="Asia/Hong_Kong",
+        duration_minutes=45, visibility="public", speakers=[RENAMED, "tsang MEI WAH", "Host"],
+    )  # fmt: skip
+    link_recording(cat, event.id, talk)
+    for role in ("public", "members"):
+        assert visible_event(cat, event.id, Viewer(role)).speakers == (BADGE, "Host")
+    assert visible_event(cat, event.id, Viewer("staff")).speakers == (
+        RENAMED, "tsang MEI WAH", "Host",
+    )  # fmt: skip
+
+
+def test_announcing_an_event_warns_of_a_withheld_speakers_name(small) -> None:
+    settings, _cat, talk, _other = small
+    done = run_cli(
+        settings.home, "event", "add", "--title-en", "Another talk",
+        "--start", f"{NEXT_YEAR}-04-01 19:00", "--tz", "Asia/Hong_Kong", "--duration", "30",
+        "--speaker", RENAMED, "--speaker", "Host",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and talk in done.stderr and BADGE in done.stderr

@@ -20,6 +20,7 @@ from archive.catalog.models import LANGUAGES, VISIBILITIES
 from archive.core.clikit import Context, Progress, emit_json, json_option, pass_ctx, role_option
 from archive.hub import feed_commands
 from archive.hub.events import (
+    Event,
     cancel_event,
     create_event,
     get_event,
@@ -32,6 +33,7 @@ from archive.hub.events import (
 from archive.hub.recordings import attach_recording, recording_options
 from archive.hub.series import create_series, list_series, set_item_series
 from archive.hub.times import format_event_time
+from archive.workspace.disclosure import speaker_name_warnings
 
 __all__ = ["COMMANDS", "event_group", "series_group"]
 
@@ -203,7 +205,15 @@ def event_add(
         poster=poster,
         visibility=visibility,
     )
+    _warn_withheld(ctx, event, speakers)
     _emit_event(event, as_json, "announced event")
+
+
+def _warn_withheld(ctx: Context, event: Event, speakers: tuple[str, ...]) -> None:
+    """Warn (stderr) of a speaker named as, or close to, a speaker another item withholds; the
+    event's own recording's withheld speakers are labelled on the event below staff anyway."""
+    for line in speaker_name_warnings(ctx.catalog, event.item_id or "", list(speakers)):
+        click.echo(f"warning: {line}", err=True)
 
 
 @event_group.command("list")
@@ -366,6 +376,7 @@ def event_edit(
         visibility=visibility,
     )
     changed = event.sequence != before.sequence
+    _warn_withheld(ctx, event, speakers)
     _emit_event(event, as_json, "changed event" if changed else "nothing to change in event")
 
 

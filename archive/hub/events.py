@@ -58,6 +58,7 @@ from archive.core.paths import POSTER_FOLDER, confined_file
 from archive.hub.posters import check_poster, public_poster, store_poster
 from archive.hub.series import check_series, visible_series
 from archive.hub.times import check_duration, check_timezone, local_to_utc, utc_iso
+from archive.workspace.speaker_names import close_names
 
 __all__ = [
     "EVENT_LANGUAGES",
@@ -413,7 +414,8 @@ def get_event(catalog: Catalog, event_id: str) -> Event:
 
 def present_event(catalog: Catalog, event: Event, viewer: Viewer) -> Event:
     """The event as ``viewer`` may read it: below staff, the speakers its recording withholds are
-    the recording's labels (:func:`archive.catalog.access.present_names`). The recording is read
+    the recording's labels (:func:`archive.catalog.access.present_names`), and so is a spelling
+    close to one (:func:`archive.workspace.speaker_names.close_names`). The recording is read
     as stored, whoever the viewer is: its withholding covers the event even when the recording
     itself is above the viewer."""
     if viewer.is_staff or event.item_id is None or not event.speakers:
@@ -421,7 +423,15 @@ def present_event(catalog: Catalog, event: Event, viewer: Viewer) -> Event:
     item = catalog.find_item(event.item_id)
     if item is None or not item.withheld_speakers:
         return event
-    return replace(event, speakers=present_names(item, event.speakers, viewer))
+    # An event's short speaker list beside its recording: a spelling close to a withheld name
+    # there is that person (typed again by whoever announced the talk), so it is labelled too.
+    labels = [(name, label) for name, label in item.withheld_speakers]
+    spelled = [
+        next((label for name, label in labels if close_names(speaker, name)), speaker)
+        for speaker in event.speakers
+    ]
+    shown = present_names(item, spelled, viewer)
+    return replace(event, speakers=tuple(dict.fromkeys(shown)))
 
 
 def visible_event(catalog: Catalog, event_id: str, viewer: Viewer) -> Event:

@@ -220,10 +220,14 @@ def speaker_name_warnings(catalog: Catalog, item_id: str, names: Sequence[str]) 
     for match in withheld_near(catalog, names):
         if match.item_id == item_id:
             continue
+        hint = (
+            f"withhold it here too: archive item withhold {item_id} {match.name!r} --label LABEL"
+            if item_id
+            else f"name them here by that label, {match.label!r}, not by name"
+        )
         out.append(
             f"the speaker name {match.name!r} is close to {match.withheld!r}, withheld on item "
-            f"{match.item_id} as {match.label!r}; if it is the same person, withhold it here too: "
-            f"archive item withhold {item_id} {match.name!r} --label LABEL"
+            f"{match.item_id} as {match.label!r}; if it is the same person, {hint}"
         )
     return out
 
