@@ -27,7 +27,7 @@ import streamlit as st
 
 from archive.catalog.access import Viewer
 from archive.core.config import Settings
-from archive.core.login_guard import client_address, parse_trusted
+from archive.core.login_guard import PROXY_KEY_HEADER, client_address, parse_trusted
 from archive.core.text_safety import md
 from archive.portal import resources
 from archive.portal.i18n import N_, I18n
@@ -173,9 +173,16 @@ def client_address_here(settings: Settings) -> str:
     try:
         peer = st.context.ip_address
         forwarded = ",".join(st.context.headers.get_all("X-Forwarded-For"))
+        presented = st.context.headers.get(PROXY_KEY_HEADER)
     except Exception:  # no browser connection (AppTest, bare mode): counted as loopback
-        peer, forwarded = None, ""
-    return client_address(peer, forwarded, parse_trusted(",".join(settings.trusted_proxies)))
+        peer, forwarded, presented = None, "", None
+    return client_address(
+        peer,
+        forwarded,
+        parse_trusted(",".join(settings.trusted_proxies)),
+        proxy_key=settings.proxy_key,
+        presented_key=presented,
+    )
 
 
 def log_out() -> None:
