@@ -40,7 +40,7 @@ from archive.portal.sessions import (
     session_viewer,
     upload_token,
 )
-from archive.workspace.accounts import authenticate, create_session
+from archive.workspace.accounts import authenticate, create_session, issue_recovery_code
 
 __all__ = [
     "LOGIN_PAGE",
@@ -151,15 +151,36 @@ def _forget() -> None:
         st.session_state.pop(key, None)
 
 
-def log_in(username: str, password: str) -> Viewer:
+NEW_RECOVERY_KEY = "_hk_new_recovery_code"
+
+
+def log_in(username: str, password: str, recovery_code: str | None = None) -> Viewer:
     """Check the name and password (AccessDeniedError with the library's words otherwise) and
-    start a session. The password goes no further than :func:`archive.workspace.accounts.authenticate`."""
+    start a session. The password goes no further than :func:`archive.workspace.accounts.authenticate`.
+
+    ``recovery_code`` gets the person in through a lock-out (with the right password); once it has
+    been spent a new one is issued at once and kept in the session for the page to show once."""
     cat, settings = _resources()
     account = authenticate(
-        cat, username, password, client=client_address_here(settings), settings=settings
+        cat,
+        username,
+        password,
+        client=client_address_here(settings),
+        settings=settings,
+        recovery_code=recovery_code or None,
     )
     token = create_session(cat, settings, account)
     _forget()
+    spent = (
+        recovery_code
+        and cat.conn.execute(
+            "SELECT 1 FROM users WHERE username = ? AND recovery_hash IS NULL", (account.username,)
+        ).fetchone()
+    )
+    if spent:
+        st.session_state[NEW_RECOVERY_KEY] = issue_recovery_code(
+            cat, account.username, actor=f"{account.username}:recovery"
+        )
     st.session_state.pop(CLOSE_KEY, None)
     st.session_state[TOKEN_KEY] = token
     st.session_state[CODE_KEY] = issue_login_code(token)
