@@ -4,7 +4,7 @@ session at the moment it runs (issue 11, finding 3).
 Streamlit runs a widget's callback before the page script, so before the page's staff check, with
 the viewer captured at the previous run. Each test here logs a staff member in, opens the page,
 then takes the staff rights away through the library, as ``archive user`` does (removed, demoted
-to members, locked out by failed log-ins, the session expired, logged out elsewhere), and only
+to members, its password changed by an administrator, the session expired, logged out elsewhere), and only
 then clicks. Nothing may change in the catalog, no audit row may be written, and the page says so.
 Real app (AppTest), real catalog, real accounts; the upload route through Starlette's client.
 """
@@ -23,7 +23,6 @@ from portal_harness import archive_home, log_in, new_session, open_page
 from streamlit.testing.v1 import AppTest
 
 from archive.catalog.db import Catalog
-from archive.core.errors import AccessDeniedError
 from archive.hub.events import create_event
 from archive.ingest.intake import IngestOptions
 from archive.ingest.jobs import submit_ingest
@@ -36,12 +35,11 @@ from archive.portal.sessions import (
     upload_token,
 )
 from archive.workspace.accounts import (
-    MAX_FAILURES,
     add_user,
-    authenticate,
     create_session,
     get_user,
     remove_user,
+    set_password,
     set_role,
 )
 from archive.workspace.visibility import redact
@@ -50,7 +48,7 @@ PASSWORD = "correct horse battery"
 REFUSAL = "Your session has ended or your account no longer has staff rights: nothing was changed."
 REFUSAL_ZH = "你的登入已經結束，或你的帳戶已不再有職員權限：甚麼都沒有更改。"
 TOKEN_KEY = "_hk_session_token"
-WAYS = ("removed", "demoted", "locked", "expired", "logged-out")
+WAYS = ("removed", "demoted", "password-changed", "expired", "logged-out")
 # Tables a staff action can change; users and login_throttle change with the account itself.
 WATCHED = ("items", "transcripts", "segments", "jobs", "redactions", "audit", "series", "events")
 
@@ -109,11 +107,10 @@ class Staff:
             remove_user(self.cat, self.name, actor="cli:admin")
         elif self.way == "demoted":
             set_role(self.cat, self.name, "members", actor="cli:admin")
-        elif self.way == "locked":
-            for _ in range(MAX_FAILURES):
-                with pytest.raises(AccessDeniedError):
-                    authenticate(self.cat, self.name, "not the password!")
-            assert get_user(self.cat, self.name).locked_until
+        elif self.way == "password-changed":
+            # What an administrator does to end someone's sessions. (A lock-out by failed
+            # log-ins no longer ends them: issue 18, tests/test_lockout_stranger.py.)
+            set_password(self.cat, self.name, "a new password, elsewhere", actor="cli:admin")
         elif self.way == "expired":
             monkeypatch.setenv("ARCHIVE_SESSION_HOURS", "1")
         elif self.way == "logged-out":
@@ -197,7 +194,7 @@ def test_an_edit_is_not_saved_by_a_locked_account(arch, cat, monkeypatch):
     item = arch.ids["bar"]
     rev = cat.get_revision(item)
     seg = rev.segments[0]
-    staff = Staff(arch, cat, "locked")
+    staff = Staff(arch, cat, "password-changed")
     at = staff.open("edit", item=item)
     at.text_area(key=f"ed_zh_{rev.revision}_{seg.uid}").set_value("不應儲存的改動。")
     at.checkbox(key=f"ed_reviewed_{rev.revision}_{seg.uid}").set_value(not seg.reviewed)
@@ -240,7 +237,7 @@ def _failed_job(arch, cat, fixtures_dir, tmp_path, title: str):
     return job
 
 
-@pytest.mark.parametrize(("action", "way"), [("retry", "removed"), ("cancel", "locked")])
+@pytest.mark.parametrize(("action", "way"), [("retry", "removed"), ("cancel", "password-changed")])
 def test_a_job_is_not_retried_or_cancelled_by_a_lost_session(
     arch, cat, monkeypatch, fixtures_dir, tmp_path, action, way
 ):
@@ -261,7 +258,7 @@ def test_a_fixity_run_is_not_started_by_a_demoted_account(arch, cat, monkeypatch
 
 
 # -- the upload page and route ---------------------------------------------------------------------
-@pytest.mark.parametrize("way", ["locked", "removed"])
+@pytest.mark.parametrize("way", ["password-changed", "removed"])
 def test_the_upload_form_queues_nothing_for_a_lost_session(
     arch, cat, monkeypatch, fixtures_dir, way
 ):
@@ -282,7 +279,7 @@ def test_the_upload_form_queues_nothing_for_a_lost_session(
     assert upload.path.exists()  # still waiting, not handed to a job
 
 
-@pytest.mark.parametrize("way", ["locked", "demoted", "removed"])
+@pytest.mark.parametrize("way", ["password-changed", "demoted", "removed"])
 def test_the_upload_route_refuses_a_lost_session(arch, cat, monkeypatch, fixtures_dir, way):
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
@@ -322,7 +319,7 @@ def _click(label: str) -> Callable[[AppTest], None]:
 
 
 def test_no_event_is_announced_by_a_locked_account(arch, cat, monkeypatch):
-    staff = Staff(arch, cat, "locked")
+    staff = Staff(arch, cat, "password-changed")
     at = staff.open("events_admin")
     at.text_input(key="new_title_en").input("Never announced")
     at.date_input(key="new_date").set_value(date(date.today().year + 1, 7, 20))
@@ -332,8 +329,8 @@ def test_no_event_is_announced_by_a_locked_account(arch, cat, monkeypatch):
 
 @pytest.mark.parametrize(
     ("action", "way"),
-    [("edit", "locked"), ("postpone", "locked"), ("cancel", "locked"), ("held", "locked"),
-     ("attach", "locked"), ("held", "demoted")],
+    [("edit", "password-changed"), ("postpone", "password-changed"), ("cancel", "password-changed"), ("held", "password-changed"),
+     ("attach", "password-changed"), ("held", "demoted")],
 )  # fmt: skip
 def test_an_event_is_not_changed_by_a_lost_session(arch, cat, monkeypatch, action, way):
     event = _event(arch, cat, f"Event to {action}")

@@ -260,6 +260,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE items ADD COLUMN source_public INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE items ADD COLUMN withheld_speakers TEXT NOT NULL DEFAULT '[]';
     """,
+    # 8: an account's one-time recovery code (archive.workspace.recovery), kept only as a digest:
+    # with the password it gets the person past a lock-out that a distributed attack set. A plain
+    # ADD COLUMN, so the order of this migration among others does not matter.
+    """
+    ALTER TABLE users ADD COLUMN recovery_hash TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

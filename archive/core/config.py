@@ -47,6 +47,12 @@ class Settings:
     ingest_allow_hosts: tuple[str, ...] = ()
     login_verify_concurrency: int = 2  # ARCHIVE_LOGIN_VERIFY_CONCURRENCY: Argon2 checks at once
     login_address_failures: int = 20  # ARCHIVE_LOGIN_ADDRESS_FAILURES: per address, any names
+    # ARCHIVE_LOGIN_ACCOUNT_FAILURES: against one name, each address counting for at most 5 of
+    # them, before the account itself is locked (a distributed attack; the recovery code passes)
+    login_account_failures: int = 50
+    # ARCHIVE_PROXY_KEY: the key the proxy (Caddy) sends in X-Archive-Proxy-Key; when set, only a
+    # request carrying it has its X-Forwarded-For believed (archive serve and deploy set it).
+    proxy_key: str | None = None
     # ARCHIVE_SEARCH_ENGINE: the engine of a *new* search index; an existing index keeps the
     # engine recorded in it until 'archive index rebuild --engine' changes it.
     search_engine: str = "whoosh"
@@ -125,6 +131,8 @@ def load_settings(home: str | os.PathLike[str] | None = None) -> Settings:
         ),
         login_verify_concurrency=_positive("ARCHIVE_LOGIN_VERIFY_CONCURRENCY", 2),
         login_address_failures=_positive("ARCHIVE_LOGIN_ADDRESS_FAILURES", 20),
+        login_account_failures=_positive("ARCHIVE_LOGIN_ACCOUNT_FAILURES", 50),
+        proxy_key=(os.environ.get("ARCHIVE_PROXY_KEY") or "").strip() or None,
         search_engine=engine,
     )
 

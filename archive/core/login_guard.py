@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import threading
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from archive.core.errors import ConfigError
 
 __all__ = [
     "DEFAULT_VERIFY_CONCURRENCY",
+    "PROXY_KEY_HEADER",
     "ProxyNetworks",
     "address_bucket",
     "client_address",
@@ -77,8 +79,22 @@ def _trusted(
     return any(address.version == net.version and address in net for net in trusted)
 
 
-def client_address(peer: str | None, forwarded_for: str | None, trusted: ProxyNetworks) -> str:
+PROXY_KEY_HEADER = "X-Archive-Proxy-Key"
+
+
+def client_address(
+    peer: str | None,
+    forwarded_for: str | None,
+    trusted: ProxyNetworks,
+    *,
+    proxy_key: str | None = None,
+    presented_key: str | None = None,
+) -> str:
     """The address to count a log-in against.
+
+    With a ``proxy_key`` (``ARCHIVE_PROXY_KEY``) a trusted peer must also present it
+    (``presented_key``, the request's ``X-Archive-Proxy-Key``): a trusted address alone proves
+    nothing when any local process can connect from 127.0.0.1. Without it the header is ignored.
 
     ``peer`` is the connection's own address (``None`` when the server does not say, as Streamlit
     does for a loopback connection: counted as ``127.0.0.1``). ``forwarded_for`` is the
@@ -89,6 +105,10 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: ProxyNe
     """
     current = _ip(peer) or ipaddress.ip_address("127.0.0.1")
     if not forwarded_for or not _trusted(current, trusted):
+        return str(current)
+    if proxy_key and not hmac.compare_digest(
+        (presented_key or "").encode("utf-8", "replace"), proxy_key.encode("utf-8", "replace")
+    ):
         return str(current)
     for hop in reversed([h for h in forwarded_for.split(",") if h.strip()]):
         address = _ip(hop)

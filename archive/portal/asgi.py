@@ -23,15 +23,17 @@ from typing import Any
 
 from starlette.middleware import Middleware
 
+from archive.core.config import Settings
 from archive.portal import NAVIGATION
 from archive.portal.i18n import compile_catalogs
 from archive.portal.routes.feeds import feed_routes
 from archive.portal.routes.files import ClosedPaths, routes
 from archive.portal.routes.headers import SecurityHeaders
+from archive.portal.routes.limits import BodyLimits
 from archive.portal.routes.uploads import upload_routes
 from archive.portal.ui import on_script_error
 
-__all__ = ["app_options"]
+__all__ = ["app_options", "middleware"]
 
 log = logging.getLogger("archive.portal")
 
@@ -55,6 +57,18 @@ async def lifespan(_app: Any) -> AsyncIterator[None]:
     yield
 
 
+def middleware(settings: Settings | None = None) -> list[Middleware]:
+    """The portal's middleware, outermost first: every response, Streamlit's own and the 404 of
+    :class:`ClosedPaths` included, gets the Content-Security-Policy; every request body is bounded
+    by its path's limit before anything reads it (:mod:`archive.portal.routes.limits`);
+    ``/_stcore/metrics`` (public in Streamlit, with no option to turn it off) answers 404."""
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(BodyLimits, settings=settings),
+        Middleware(ClosedPaths),
+    ]
+
+
 def app_options() -> dict[str, Any]:
     """The keyword arguments of the portal's ``st.App``; compiles the translations first."""
     compile_catalogs()
@@ -63,8 +77,5 @@ def app_options() -> dict[str, Any]:
         "routes": [*routes(), *feed_routes(), *upload_routes()],
         "on_script_error": on_script_error,
         "lifespan": lifespan,
-        # Outermost first: every response, Streamlit's own and the 404 below included, gets the
-        # Content-Security-Policy; /_stcore/metrics (public in Streamlit, with no option to turn
-        # it off) answers 404.
-        "middleware": [Middleware(SecurityHeaders), Middleware(ClosedPaths)],
+        "middleware": middleware(),
     }

@@ -108,6 +108,7 @@ def serve_command(
             portal_argv=lambda p: serve_argv(p, "127.0.0.1"),
             portal_cwd=PORTAL_DIR,
             echo=lambda line: click.echo(line, err=True),
+            upload_limit=settings.max_upload_bytes,
         )
         click.echo(
             f"Portal on http://{address}:{port}/ ({processes} processes behind Caddy, data folder "
@@ -159,7 +160,10 @@ def serve_command(
     "else /var/lib/USER/data].",
 )
 @click.option(
-    "--user", default="archive", show_default=True, help="The system user of the services."
+    "--user",
+    default="archive",
+    show_default=True,
+    help="The system user of the services (never root: it would own everything it touches).",
 )
 @click.option(
     "--processes",
@@ -216,6 +220,7 @@ def deploy_command(
         base_port=base_port,
         queue_url=ctx.settings.queue_url,
         email=email,
+        upload_limit=ctx.settings.max_upload_bytes,
     )
     files = deploy_files(plan)
     if output is None:

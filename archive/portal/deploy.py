@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.core.errors import InputError
-from archive.portal.serving import proxy_rules, read_template
+from archive.portal.serving import DEFAULT_UPLOAD_LIMIT, proxy_rules, read_template
 
 __all__ = [
     "DeployPlan",
@@ -61,6 +61,13 @@ class DeployPlan:
     email: str | None = None
     backup_dir: Path = Path("/var/backups/archive")
     backup_script: str = "/usr/local/sbin/archive-backup"
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT  # ARCHIVE_MAX_UPLOAD_MB: Caddy's /files/upload limit
+    # Each service's share of the machine (systemd MemoryMax= / CPUQuota=): a runaway request or
+    # job is stopped by the kernel before it takes the machine and the other services with it.
+    portal_memory: str = "2G"
+    portal_cpu: str = "100%"
+    worker_memory: str = "6G"
+    worker_cpu: str = "200%"
 
     @property
     def ports(self) -> list[int]:
@@ -81,6 +88,9 @@ def check_plan(plan: DeployPlan) -> DeployPlan:
     """The plan, or an :class:`InputError` naming what cannot go into the files."""
     if not _DOMAIN.match(plan.domain):
         raise InputError(f"--domain {plan.domain!r} is not a host name (e.g. archive.example.org)")
+    if plan.user.strip().lower() == "root":
+        # Everything the services touch would be root's, and a hole in the portal the machine's.
+        raise InputError("--user root is refused: the services run as their own system user")
     if not _USER.match(plan.user):
         raise InputError(f"--user {plan.user!r} is not a system user name")
     if not plan.home.is_absolute():
@@ -132,7 +142,21 @@ def deploy_files(plan: DeployPlan) -> dict[str, str]:
         else "\t# email you@example.org   (the contact for the certificate authority; optional)",
     }
     upstreams = [f"127.0.0.1:{port}" for port in plan.ports]
-    fill["proxy_rules"] = proxy_rules(upstreams, secrets.token_hex(16)).rstrip("\n")
+    # Caddy says it to the portal processes (archive.env's ARCHIVE_PROXY_KEY): a local process
+    # that reaches a portal's port directly cannot claim an address in X-Forwarded-For.
+    fill["proxy_key"] = secrets.token_hex(32)
+    fill["proxy_rules"] = proxy_rules(
+        upstreams,
+        secrets.token_hex(16),
+        proxy_key=fill["proxy_key"],
+        upload_limit=plan.upload_limit,
+    ).rstrip("\n")
+    fill.update(
+        portal_memory=plan.portal_memory,
+        portal_cpu=plan.portal_cpu,
+        worker_memory=plan.worker_memory,
+        worker_cpu=plan.worker_cpu,
+    )
     files = {
         "Caddyfile": read_template("Caddyfile.deploy").substitute(fill),
         "archive.env": read_template("archive.env").substitute(fill),
@@ -168,11 +192,13 @@ install -m 0640 -g {user} archive.env backup.env /etc/archive/
 install -m 0755 archive-backup {plan.backup_script}
 install -m 0644 systemd/* /etc/systemd/system/
 install -m 0644 logrotate.conf /etc/logrotate.d/archive
-install -m 0644 Caddyfile /etc/caddy/Caddyfile
+install -m 0640 -g caddy Caddyfile /etc/caddy/Caddyfile
 sudo -u {user} {plan.archive_bin or default_archive_bin()} model install
 systemctl daemon-reload
 systemctl enable --now archive.target archive-backup.timer
-systemctl reload-or-restart caddy
+systemctl restart caddy
+# (Caddy's admin endpoint is off, so `caddy reload` cannot work: after editing the Caddyfile,
+#  `systemctl restart caddy`.)
 # then: fill in /etc/archive/backup.env, `restic init` once (docs/preservation.md), and
 #   sudo -u {user} archive --home {home} user add NAME --role staff
 """

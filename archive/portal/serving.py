@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
+from archive.core.config import Settings
 from archive.core.errors import ArchiveError, ConfigError
 from archive.core.filemodes import private_dir
 
@@ -67,6 +68,7 @@ CRASH_LIMIT = 5
 CRASH_WINDOW = 120.0
 STOP_TIMEOUT = 20.0
 START_TIMEOUT = 180.0  # two cold portals on a busy 2-core machine take tens of seconds
+DEFAULT_UPLOAD_LIMIT = Settings.max_upload_bytes  # the default of ARCHIVE_MAX_UPLOAD_MB
 
 
 def default_processes() -> int:
@@ -108,27 +110,53 @@ def read_template(name: str) -> Fill:
         ) from exc
 
 
-def proxy_rules(upstreams: Sequence[str], lb_secret: str) -> str:
+def proxy_rules(
+    upstreams: Sequence[str],
+    lb_secret: str,
+    *,
+    proxy_key: str,
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+) -> str:
     """The body a Caddy site block needs in front of the portal processes at ``upstreams``
-    (``host:port``), the same for ``archive serve`` and ``archive deploy``."""
+    (``host:port``), the same for ``archive serve`` and ``archive deploy``: ``proxy_key`` is
+    what Caddy tells the portal processes in ``X-Archive-Proxy-Key`` (their
+    ``ARCHIVE_PROXY_KEY``: only a request carrying it has its ``X-Forwarded-For`` believed),
+    ``upload_limit`` the most bytes ``/files/upload`` takes (``ARCHIVE_MAX_UPLOAD_MB``)."""
     return read_template("proxy.caddy").substitute(
-        upstreams=" ".join(upstreams), lb_secret=lb_secret
+        upstreams=" ".join(upstreams),
+        lb_secret=lb_secret,
+        proxy_key=proxy_key,
+        upload_limit=str(int(upload_limit)),
     )
 
 
 def local_caddyfile(
-    *, address: str, port: int, upstreams: Sequence[str], caddy_dir: Path, log_file: Path
+    *,
+    address: str,
+    port: int,
+    upstreams: Sequence[str],
+    caddy_dir: Path,
+    log_file: Path,
+    proxy_key: str | None = None,
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
 ) -> str:
     """The Caddyfile of ``archive serve --processes N``: plain HTTP on ``address:port``, nothing
     fetched or administered, state in ``caddy_dir``. The sticky-session cookie's key is new at
-    every start (a restart sends visitors afresh to any process, as their sessions are gone)."""
+    every start (a restart sends visitors afresh to any process, as their sessions are gone), and
+    so is the proxy key when none is given."""
+    rules = proxy_rules(
+        upstreams,
+        secrets.token_hex(16),
+        proxy_key=proxy_key or secrets.token_hex(32),
+        upload_limit=upload_limit,
+    )
     return read_template("Caddyfile.local").substitute(
         processes=len(upstreams),
         storage=str(caddy_dir / "storage"),
         log_file=str(log_file),
         port=port,
         address=address,
-        proxy_rules=proxy_rules(upstreams, secrets.token_hex(16)).rstrip("\n"),
+        proxy_rules=rules.rstrip("\n"),
     )
 
 
@@ -304,6 +332,7 @@ def build_supervisor(
     portal_argv: Callable[[int], list[str]],
     portal_cwd: Path,
     echo: Callable[[str], None],
+    upload_limit: int = DEFAULT_UPLOAD_LIMIT,
 ) -> Supervisor:
     """The supervisor of ``processes`` portals (``portal_argv(port)`` each, on free 127.0.0.1
     ports) behind Caddy on ``address:port``, plus a worker; writes the Caddyfile into
@@ -316,17 +345,24 @@ def build_supervisor(
     private_dir(logs)
     ports = [p for p in free_ports(processes + 1) if p != port][:processes]
     caddyfile = caddy_dir / "Caddyfile"
-    caddyfile.write_text(
-        local_caddyfile(
-            address=address,
-            port=port,
-            upstreams=[f"127.0.0.1:{p}" for p in ports],
-            caddy_dir=caddy_dir,
-            log_file=logs / "caddy.log",
-        ),
-        encoding="utf-8",
+    # New at every start; only Caddy and the portal processes know it (the Caddyfile is the
+    # data folder's user's alone), so another local process that reaches a portal's port cannot
+    # claim an address in X-Forwarded-For.
+    proxy_key = secrets.token_hex(32)
+    text = local_caddyfile(
+        address=address,
+        port=port,
+        upstreams=[f"127.0.0.1:{p}" for p in ports],
+        caddy_dir=caddy_dir,
+        log_file=logs / "caddy.log",
+        proxy_key=proxy_key,
+        upload_limit=upload_limit,
     )
-    portal_env = dict(env, ARCHIVE_TRUSTED_PROXIES=LOOPBACK_PROXIES)
+    caddyfile.unlink(missing_ok=True)
+    fd = os.open(caddyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    portal_env = dict(env, ARCHIVE_TRUSTED_PROXIES=LOOPBACK_PROXIES, ARCHIVE_PROXY_KEY=proxy_key)
     portals = [
         Child(f"portal process {n + 1} (port {p})", portal_argv(p), portal_env, portal_cwd, port=p)
         for n, p in enumerate(ports)

@@ -43,7 +43,6 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,26 +196,22 @@ def live_staff_viewer(catalog: Catalog, settings: Settings, token: str | None) -
 
     What every staff action (a page's button or callback, the upload route) asks at the moment it
     runs, never a viewer remembered from an earlier run of the page: the token is signed and within
-    its age, not logged out, its account still exists with the same password and the role ``staff``
-    in the catalog now, and is not locked out.
+    its age, not logged out, and its account still exists with the same password and the role
+    ``staff`` in the catalog now.
+
+    A lock-out is *not* a reason: it stops new log-ins, and failures sent by other clients must
+    never freeze a session that already proved itself (during an incident staff must still be
+    able to redact). To end someone's sessions, remove the account, change its role or its
+    password (``archive user remove / role / passwd``).
     """
     viewer = session_viewer(catalog, settings, token)
     if viewer is None or not viewer.is_staff or not viewer.username:
         return None
     row = catalog.conn.execute(
-        "SELECT role, locked_until FROM users WHERE username = ?", (viewer.username,)
+        "SELECT role FROM users WHERE username = ?", (viewer.username,)
     ).fetchone()
     if row is None or row["role"] != "staff":
         return None
-    if row["locked_until"]:
-        try:
-            until = datetime.fromisoformat(row["locked_until"])
-        except ValueError:
-            return None  # unreadable: fail closed
-        if until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)
-        if until > datetime.now(UTC):
-            return None
     return viewer
 
 

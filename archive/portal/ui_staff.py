@@ -27,7 +27,7 @@ import streamlit as st
 
 from archive.catalog.access import Viewer
 from archive.core.config import Settings
-from archive.core.login_guard import client_address, parse_trusted
+from archive.core.login_guard import PROXY_KEY_HEADER, client_address, parse_trusted
 from archive.core.text_safety import md
 from archive.portal import resources
 from archive.portal.i18n import N_, I18n
@@ -40,7 +40,7 @@ from archive.portal.sessions import (
     session_viewer,
     upload_token,
 )
-from archive.workspace.accounts import authenticate, create_session
+from archive.workspace.accounts import authenticate, create_session, issue_recovery_code
 
 __all__ = [
     "LOGIN_PAGE",
@@ -152,15 +152,36 @@ def _forget() -> None:
         st.session_state.pop(key, None)
 
 
-def log_in(username: str, password: str) -> Viewer:
+NEW_RECOVERY_KEY = "_hk_new_recovery_code"
+
+
+def log_in(username: str, password: str, recovery_code: str | None = None) -> Viewer:
     """Check the name and password (AccessDeniedError with the library's words otherwise) and
-    start a session. The password goes no further than :func:`archive.workspace.accounts.authenticate`."""
+    start a session. The password goes no further than :func:`archive.workspace.accounts.authenticate`.
+
+    ``recovery_code`` gets the person in through a lock-out (with the right password); once it has
+    been spent a new one is issued at once and kept in the session for the page to show once."""
     cat, settings = _resources()
     account = authenticate(
-        cat, username, password, client=client_address_here(settings), settings=settings
+        cat,
+        username,
+        password,
+        client=client_address_here(settings),
+        settings=settings,
+        recovery_code=recovery_code or None,
     )
     token = create_session(cat, settings, account)
     _forget()
+    spent = (
+        recovery_code
+        and cat.conn.execute(
+            "SELECT 1 FROM users WHERE username = ? AND recovery_hash IS NULL", (account.username,)
+        ).fetchone()
+    )
+    if spent:
+        st.session_state[NEW_RECOVERY_KEY] = issue_recovery_code(
+            cat, account.username, actor=f"{account.username}:recovery"
+        )
     st.session_state.pop(CLOSE_KEY, None)
     st.session_state[TOKEN_KEY] = token
     st.session_state[CODE_KEY] = issue_login_code(token)
@@ -174,9 +195,16 @@ def client_address_here(settings: Settings) -> str:
     try:
         peer = st.context.ip_address
         forwarded = ",".join(st.context.headers.get_all("X-Forwarded-For"))
+        presented = st.context.headers.get(PROXY_KEY_HEADER)
     except Exception:  # no browser connection (AppTest, bare mode): counted as loopback
-        peer, forwarded = None, ""
-    return client_address(peer, forwarded, parse_trusted(",".join(settings.trusted_proxies)))
+        peer, forwarded, presented = None, "", None
+    return client_address(
+        peer,
+        forwarded,
+        parse_trusted(",".join(settings.trusted_proxies)),
+        proxy_key=settings.proxy_key,
+        presented_key=presented,
+    )
 
 
 def log_out() -> None:

@@ -34,6 +34,7 @@ Viewer(role='staff', username='alice')
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -42,7 +43,7 @@ import re
 import sqlite3
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -57,11 +58,13 @@ from archive.core.config import Settings, load_settings
 from archive.core.errors import AccessDeniedError, InputError, NotFoundError
 from archive.core.keys import load_secret
 from archive.core.login_guard import verification_slot
+from archive.workspace import recovery
 
 if TYPE_CHECKING:
     from archive.core.config import Settings
 
 __all__ = [
+    "ACCOUNT_LOCK_FAILURES",
     "ACCOUNT_ROLES",
     "MAX_FAILURES",
     "MIN_PASSWORD_LENGTH",
@@ -73,6 +76,7 @@ __all__ = [
     "check_username",
     "create_session",
     "get_user",
+    "issue_recovery_code",
     "list_users",
     "lockout_seconds",
     "remove_user",
@@ -89,7 +93,11 @@ ACCOUNT_ROLES = ("members", "staff")
 MIN_PASSWORD_LENGTH = 10
 # Argon2 hashes whatever it is given; a cap keeps a megabyte "password" from being a cheap DoS.
 MAX_PASSWORD_LENGTH = 1024
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # in a row, from one address against one name: that pair backs off
+# Failures against one name, each address counting for at most MAX_FAILURES of them, before the
+# account itself is locked: only many addresses together (a distributed attack) get there.
+# The default of ARCHIVE_LOGIN_ACCOUNT_FAILURES (Settings.login_account_failures).
+ACCOUNT_LOCK_FAILURES = 50
 FIRST_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 15 * 60
 SESSION_SALT = "archive.session"
@@ -114,6 +122,9 @@ class Account:
     last_login_at: str | None = None
     failed_logins: int = 0
     locked_until: str | None = None
+    # Only on the account add_user returns: the recovery code, shown once and kept nowhere else
+    # (the catalog has its digest). Never in a repr, a comparison or to_dict.
+    recovery_code: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def viewer(self) -> Viewer:
@@ -197,9 +208,23 @@ def add_user(
             "INSERT INTO users (username, role, password_hash, created_at) VALUES (?,?,?,?)",
             (name, role, password_hash, _stamp(_now(None))),
         )
+        code = recovery.store(conn, name)
         write_audit(conn, actor=actor, action="user.add", target=name, new_value=role)
     log.info("account %s added (%s)", name, role)
-    return get_user(catalog, name)
+    return dataclasses.replace(get_user(catalog, name), recovery_code=code)
+
+
+def issue_recovery_code(catalog: Catalog, username: str, *, actor: str = "system") -> str:
+    """A new one-time recovery code for ``username`` (the old one stops working), audited; the
+    code itself is returned for showing once and is never written anywhere."""
+    name = check_username(username)
+    with catalog.transaction() as conn:
+        if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone() is None:
+            raise NotFoundError(f"no user {name}")
+        code = recovery.store(conn, name)
+        write_audit(conn, actor=actor, action="user.recovery-code", target=name)
+    log.info("new recovery code for %s", name)
+    return code
 
 
 def get_user(catalog: Catalog, username: str) -> Account:
@@ -238,7 +263,9 @@ def set_password(catalog: Catalog, username: str, password: str, *, actor: str =
         )
         if cur.rowcount == 0:
             raise NotFoundError(f"no user {name}")
-        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
+        conn.execute(
+            "DELETE FROM login_throttle WHERE name_key = ? OR name_key LIKE ?", (key, key + "/%")
+        )
         # The audit says that it changed, never what to.
         write_audit(conn, actor=actor, action="user.passwd", target=name)
     log.info("password of %s changed", name)
@@ -274,7 +301,9 @@ def unlock_user(catalog: Catalog, username: str, *, actor: str = "system") -> Ac
         )
         if cur.rowcount == 0:
             raise NotFoundError(f"no user {name}")
-        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
+        conn.execute(
+            "DELETE FROM login_throttle WHERE name_key = ? OR name_key LIKE ?", (key, key + "/%")
+        )
         write_audit(conn, actor=actor, action="user.unlock", target=name)
     return get_user(catalog, name)
 
@@ -338,8 +367,9 @@ class _Attempt:
     name: str | None  # None: not a possible user name (counted against the address only)
     name_key: str | None
     address_key: str | None
+    pair_key: str | None  # this address against this name
     failures: int  # the name's count including this attempt
-    lock_seconds: int  # the lock this attempt set on the name, should it fail
+    lock_seconds: int  # the lock this attempt set on the account, should it fail
 
 
 def _bump(conn: sqlite3.Connection, key: str, moment: datetime, threshold: int) -> tuple[int, int]:
@@ -359,46 +389,72 @@ def _bump(conn: sqlite3.Connection, key: str, moment: datetime, threshold: int) 
 
 
 def _admit(
-    catalog: Catalog, name: str | None, address: str | None, moment: datetime, address_limit: int
+    catalog: Catalog,
+    name: str | None,
+    address: str | None,
+    moment: datetime,
+    address_limit: int,
+    *,
+    account_limit: int = ACCOUNT_LOCK_FAILURES,
+    recovering: bool = False,
 ) -> _Attempt | None:
     """Take the throttle before any password is verified, in one write transaction: refuse (None)
-    when the name, the address or the account is locked, else count this attempt as a failure
-    now (locking if it is one too many) so that parallel attempts see it at once. A success
-    takes it back (:func:`_succeeded`)."""
-    name_key = _throttle_key(catalog, name) if name else None
-    address_key = None
-    if address:
-        from archive.core.login_guard import address_bucket
+    when this address, this address against this name, or the account is locked, else count
+    this attempt as a failure now (locking if it is one too many) so that parallel attempts see
+    it at once. A success takes it back (:func:`_succeeded`).
 
-        address_key = _throttle_key(catalog, "addr:" + address_bucket(address))
+    An address adds to the name's own count only its first :data:`MAX_FAILURES` failures in a
+    row, so the account lock (at ``account_limit``) takes many addresses: a stranger
+    at one address locks only that address out. Without an address (a caller that has none) the
+    name's count is all there is, and locks at :data:`MAX_FAILURES`. ``recovering`` (the right
+    recovery code came with the attempt) passes every lock; the attempt is counted all the same.
+    """
+    from archive.core.login_guard import address_bucket
+
+    name_key = _throttle_key(catalog, name) if name else None
+    address_key = pair_key = None
+    if address:
+        bucket = address_bucket(address)
+        address_key = _throttle_key(catalog, "addr:" + bucket)
+        if name_key:
+            # Under the name's own key, so unlock and a new password clear every address's.
+            pair_key = name_key + "/" + address_key[:32]
     stamp = _stamp(moment)
     with catalog.transaction() as conn:  # BEGIN IMMEDIATE: one attempt at a time decides
         # Opportunistic clean-up: streaks forgotten by now, whoever they were against.
         conn.execute("DELETE FROM login_throttle WHERE forget_at <= ?", (stamp,))
-        keys = [k for k in (name_key, address_key) if k]
-        if any(_is_locked(_throttle_state(conn, k, moment)[1], moment) for k in keys):
+        keys = [k for k in (name_key, address_key, pair_key) if k]
+        if not recovering and any(
+            _is_locked(_throttle_state(conn, k, moment)[1], moment) for k in keys
+        ):
             return None
         row = None
         if name:
             row = conn.execute(
                 "SELECT locked_until FROM users WHERE username = ?", (name,)
             ).fetchone()
-            # The users row's own lock only mirrors the throttle's, but is honoured (a lock set
+            # The users row's own lock only mirrors the account's, but is honoured (a lock set
             # before the throttle table existed).
-            if row is not None and _is_locked(row["locked_until"], moment):
+            if not recovering and row is not None and _is_locked(row["locked_until"], moment):
                 return None
+        counts, threshold = True, MAX_FAILURES
+        if pair_key:
+            counts = _bump(conn, pair_key, moment, MAX_FAILURES)[0] <= MAX_FAILURES
+            threshold = max(account_limit, MAX_FAILURES)
         failures, seconds = (0, 0)
-        if name_key:
-            failures, seconds = _bump(conn, name_key, moment, MAX_FAILURES)
+        if name_key and counts:
+            failures, seconds = _bump(conn, name_key, moment, threshold)
             if row is not None:
                 conn.execute(
                     "UPDATE users SET failed_logins = ?, locked_until = ? WHERE username = ?",
                     (failures, _stamp(moment + timedelta(seconds=seconds)) if seconds else None,
                      name),
                 )  # fmt: skip
+        elif name_key:
+            failures = _throttle_state(conn, name_key, moment)[0]
         if address_key:
             _bump(conn, address_key, moment, address_limit)
-    return _Attempt(name, name_key, address_key, failures, seconds)
+    return _Attempt(name, name_key, address_key, pair_key, failures, seconds)
 
 
 def _failed(catalog: Catalog, attempt: _Attempt, has_account: bool) -> None:
@@ -419,17 +475,36 @@ def _failed(catalog: Catalog, attempt: _Attempt, has_account: bool) -> None:
 
 
 def _succeeded(
-    catalog: Catalog, attempt: _Attempt, moment: datetime, address_limit: int, new_hash: str | None
+    catalog: Catalog,
+    attempt: _Attempt,
+    moment: datetime,
+    address_limit: int,
+    new_hash: str | None,
+    *,
+    recovered: bool = False,
 ) -> bool:
-    """Clear the name's streak, take this attempt back from the address's count, and record the
-    log-in; False when the account went away meanwhile."""
+    """Clear the name's streak (and this address's against it), take this attempt back from the
+    address's count, spend a recovery code that was used, and record the log-in; False when the
+    account went away meanwhile."""
     with catalog.transaction() as conn:
         if (
             conn.execute("SELECT 1 FROM users WHERE username = ?", (attempt.name,)).fetchone()
             is None
         ):
             return False
-        conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (attempt.name_key,))
+        if recovered:
+            # Checked again inside the transaction: two log-ins cannot both spend one code.
+            if not conn.execute(
+                "SELECT 1 FROM users WHERE username = ? AND recovery_hash IS NOT NULL",
+                (attempt.name,),
+            ).fetchone():
+                return False
+            recovery.spend(conn, attempt.name or "")
+            write_audit(conn, actor="system:login", action="user.recovered", target=attempt.name,
+                        new_value="logged in with the recovery code; the lock-out is lifted")  # fmt: skip
+        for key in (attempt.name_key, attempt.pair_key):
+            if key:
+                conn.execute("DELETE FROM login_throttle WHERE name_key = ?", (key,))
         if attempt.address_key:
             failures = _throttle_state(conn, attempt.address_key, moment)[0] - 1
             if failures <= 0:
@@ -460,6 +535,7 @@ def authenticate(
     client: str | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
+    recovery_code: str | None = None,
 ) -> Account:
     """The account if the name and password match; AccessDeniedError otherwise, always with the
     same words (:data:`WRONG_CREDENTIALS`), whether the name is unknown, the password wrong or
@@ -473,9 +549,13 @@ def authenticate(
 
     ``client`` is the address the attempt came from (see
     :func:`archive.core.login_guard.client_address`): it is limited to
-    ``settings.login_address_failures`` failures in a row across all names. ``settings`` default
-    to the environment's for the catalog's folder; ``now`` is for tests (lock-out expiry without
-    sleeping).
+    ``settings.login_address_failures`` failures in a row across all names, and to
+    :data:`MAX_FAILURES` against one name; the account itself locks only when many addresses
+    fail against it (``settings.login_account_failures``). ``recovery_code`` (the account's one-time code,
+    :mod:`archive.workspace.recovery`), when it is the right one, lets the right password in
+    through any lock and is then spent; the caller should issue a new one
+    (:func:`issue_recovery_code`). ``settings`` default to the environment's for the catalog's
+    folder; ``now`` is for tests (lock-out expiry without sleeping).
     """
 
     moment = _now(now)
@@ -488,7 +568,19 @@ def authenticate(
         # address only.
         name = None
     text = password if isinstance(password, str) else ""
-    attempt = _admit(catalog, name, client, moment, address_limit)
+    # A digest comparison, no slower for a wrong code than for a right one.
+    recovering = bool(
+        name and recovery_code and recovery.matches(catalog.conn, name, recovery_code)
+    )
+    attempt = _admit(
+        catalog,
+        name,
+        client,
+        moment,
+        address_limit,
+        account_limit=settings.login_account_failures,
+        recovering=recovering,
+    )
     row = None
     if attempt is not None and name is not None:
         row = catalog.conn.execute("SELECT * FROM users WHERE username = ?", (name,)).fetchone()
@@ -509,9 +601,9 @@ def authenticate(
     if stale:
         with verification_slot(settings.login_verify_concurrency):  # hashing takes the memory too
             new_hash = _hasher.hash(password)
-    if not _succeeded(catalog, attempt, moment, address_limit, new_hash):
+    if not _succeeded(catalog, attempt, moment, address_limit, new_hash, recovered=recovering):
         raise AccessDeniedError(WRONG_CREDENTIALS)
-    log.info("log-in: %s", name)
+    log.info("log-in: %s%s", name, " (with the recovery code)" if recovering else "")
     return get_user(catalog, name)
 
 

@@ -26,6 +26,7 @@ from archive.workspace.accounts import (
     add_user,
     check_username,
     get_user,
+    issue_recovery_code,
     list_users,
     remove_user,
     set_password,
@@ -95,9 +96,37 @@ def user_add_command(
         ctx.catalog, username, role, _read_password(password_stdin), actor=_actor(actor)
     )
     if as_json:
-        emit_json(account.to_dict())
+        emit_json({**account.to_dict(), "recovery_code": account.recovery_code})
     else:
         click.echo(f"added {account.role} account {account.username}")
+        _show_recovery_code(account.recovery_code or "")
+
+
+def _show_recovery_code(code: str) -> None:
+    click.echo(f"recovery code: {code}")
+    click.echo(
+        "Give it to the person, to keep apart from the password (on paper). With the password it\n"
+        "lets them log in while many machines guessing at their name keep the account locked;\n"
+        "it works once. It is shown only now: `archive user recovery-code NAME` makes a new one.",
+        err=True,
+    )
+
+
+@user_group.command("recovery-code")
+@click.argument("username")
+@actor_option
+@pass_ctx
+def user_recovery_code_command(ctx: Context, username: str, actor: str | None) -> None:
+    """Issue a new one-time recovery code (the old one stops working; audited).
+
+    With their password, the code gets a person in while a distributed attack keeps the account
+    locked; after it is used, issue a new one.
+
+    \b
+    Example:
+      archive user recovery-code alice
+    """
+    _show_recovery_code(issue_recovery_code(ctx.catalog, username, actor=_actor(actor)))
 
 
 @user_group.command("remove")

@@ -23,7 +23,9 @@ withdrawn item stops being served at once) and get ``304 Not Modified`` when not
 The logo is the exception: its URL names its content, so it may be cached for a year.
 
 Absolute links in the feeds use ``ARCHIVE_PUBLIC_URL``; when it is unset (a local trial), the
-address the request came to.
+address the request came to, and only when its ``Host`` names this machine (127.0.0.1,
+localhost, ::1): any other host is answered 421 (:meth:`ArchiveRoutes.base_url`), so a forged
+``Host`` cannot put another host's address into a feed that a shared cache keeps.
 """
 
 from __future__ import annotations
@@ -48,7 +50,6 @@ from archive.hub.feeds import (
     LOGO_TYPE,
     TRANSCRIPT_TYPES,
     chapters_json,
-    check_base_url,
     event_ics,
     events_calendar,
     logo_digest,
@@ -57,7 +58,7 @@ from archive.hub.feeds import (
     rss_feed,
     transcript_text,
 )
-from archive.portal.routes.files import ArchiveRoutes
+from archive.portal.routes.files import ArchiveRoutes, UnknownHost, misdirected
 
 __all__ = ["feed_routes"]
 
@@ -101,10 +102,12 @@ def _body(
 class _Feeds(ArchiveRoutes):
     """The feed handlers."""
 
-    def base_url(self, request: Request) -> str:
-        if self.settings.public_url:
-            return check_base_url(self.settings.public_url)
-        return str(request.base_url).rstrip("/")
+    def _origin(self, request: Request) -> str | None:
+        """The origin of the feed's links; None for a host the archive was not told about."""
+        try:
+            return self.base_url(request)
+        except UnknownHost:
+            return None
 
     # Handlers are plain functions: Starlette runs them in its thread pool, so reading the
     # catalog and building a feed never blocks the event loop (and Streamlit with it).
@@ -113,10 +116,11 @@ class _Feeds(ArchiveRoutes):
         series_id = request.path_params.get("series_id")
         if series_id is not None and not _ID.match(series_id):
             return _not_found()
+        base = self._origin(request)
+        if base is None:
+            return misdirected()
         try:
-            data = events_calendar(
-                self.settings, self.catalog, base_url=self.base_url(request), series_id=series_id
-            )
+            data = events_calendar(self.settings, self.catalog, base_url=base, series_id=series_id)
         except ArchiveError:
             return _not_found()
         return _body(request, data, "text/calendar; charset=utf-8")
@@ -125,18 +129,22 @@ class _Feeds(ArchiveRoutes):
         event_id = request.path_params["event_id"]
         if not _ID.match(event_id):
             return _not_found()
+        base = self._origin(request)
+        if base is None:
+            return misdirected()
         try:
             event = visible_event(self.catalog, event_id, Viewer("public"))
-            data = event_ics(
-                event, base_url=self.base_url(request), organisation=self.settings.organisation
-            )
+            data = event_ics(event, base_url=base, organisation=self.settings.organisation)
         except ArchiveError:
             return _not_found()
         return _body(request, data, "text/calendar; charset=utf-8", filename=f"{event.id}.ics")
 
     def rss(self, request: Request) -> Response:
         atom = request.url.path.endswith("atom.xml")
-        data = rss_feed(self.settings, self.catalog, base_url=self.base_url(request), atom=atom)
+        base = self._origin(request)
+        if base is None:
+            return misdirected()
+        data = rss_feed(self.settings, self.catalog, base_url=base, atom=atom)
         kind = "application/atom+xml" if atom else "application/rss+xml"
         return _body(request, data, f"{kind}; charset=utf-8")
 
@@ -147,11 +155,14 @@ class _Feeds(ArchiveRoutes):
             return _not_found()
         if series_id is not None and not _ID.match(series_id):
             return _not_found()
+        base = self._origin(request)
+        if base is None:
+            return misdirected()
         try:
             data = podcast_feed(
                 self.settings,
                 self.catalog,
-                base_url=self.base_url(request),
+                base_url=base,
                 collection=collection,
                 series_id=series_id,
             )

@@ -42,7 +42,7 @@ from archive.core.errors import ArchiveError, NotFoundError
 from archive.core.keys import load_secret
 from archive.core.paths import MEDIA_FOLDER, file_inside
 from archive.hub.events import poster_for_viewer, visible_event
-from archive.hub.feeds import event_ics
+from archive.hub.feeds import check_base_url, event_ics
 from archive.hub.series import get_series
 from archive.media.renditions import media_for_viewer
 from archive.portal.sessions import holder_matches
@@ -203,6 +203,23 @@ def _not_found(message: str = "Not found") -> Response:
     return PlainTextResponse(message, status_code=404, headers={"Cache-Control": "no-store"})
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+UNKNOWN_HOST = (
+    "This archive does not know the host this request was sent to. Its feeds and calendars name "
+    "their links from ARCHIVE_PUBLIC_URL: set it to the archive's address (https://...) to serve "
+    "them on any host but this machine.\n"
+)
+
+
+class UnknownHost(ArchiveError):
+    """A request to a host the archive was not told about, where absolute links are needed."""
+
+
+def misdirected() -> Response:
+    """The answer to :class:`UnknownHost`: 421, never cached, naming no host."""
+    return PlainTextResponse(UNKNOWN_HOST, status_code=421, headers={"Cache-Control": "no-store"})
+
+
 class ArchiveRoutes:
     """Route handlers bound to one archive: settings and catalog opened on first use.
 
@@ -225,6 +242,18 @@ class ArchiveRoutes:
         if self._catalog is None:
             self._catalog = Catalog.open(self.settings)
         return self._catalog
+
+    def base_url(self, request: Request) -> str:
+        """The origin absolute links are made from: ``ARCHIVE_PUBLIC_URL``; without it (a local
+        trial) the request's own only when its ``Host`` names this machine. Anything else is
+        :class:`UnknownHost`: a feed built from a forged ``Host`` and kept by a shared cache would
+        send every reader's player to that host."""
+        if self.settings.public_url:
+            return check_base_url(self.settings.public_url)
+        host = (request.url.hostname or "").strip("[]").lower()
+        if host not in LOCAL_HOSTS:
+            raise UnknownHost("unknown host")
+        return str(request.base_url).rstrip("/")
 
 
 class _Files(ArchiveRoutes):
@@ -356,6 +385,10 @@ class _Files(ArchiveRoutes):
 
     def calendar(self, request: Request) -> Response:
         try:
+            self.base_url(request)
+        except UnknownHost:
+            return misdirected()
+        try:
             event, _viewer = self._event(request, "calendar")
             series = None
             if event.series_id:
@@ -365,7 +398,7 @@ class _Files(ArchiveRoutes):
                     series = None
             body = event_ics(
                 event,
-                base_url=self.settings.public_url or str(request.base_url).rstrip("/"),
+                base_url=self.base_url(request),
                 organisation=self.settings.organisation,
                 series=series,
             )

@@ -31,6 +31,13 @@ from archive.core.config import Settings
 from archive.core.errors import ArchiveError, InputError, MediaError
 from archive.media.uploads import write_upload_stream
 from archive.portal.routes.files import ArchiveRoutes
+from archive.portal.routes.limits import (
+    SESSION_BODY_LIMIT,
+    SESSION_PATHS,
+    UPLOAD_PATH,
+    TooLarge,
+    read_bounded,
+)
 from archive.portal.sessions import (
     check_upload_token,
     cookie_name,
@@ -48,9 +55,7 @@ __all__ = ["SESSION_CLOSE", "SESSION_OPEN", "UPLOAD_PATH", "upload_routes"]
 
 log = logging.getLogger("archive.portal")
 
-UPLOAD_PATH = "/files/upload"
-SESSION_OPEN = "/session/open"
-SESSION_CLOSE = "/session/close"
+SESSION_OPEN, SESSION_CLOSE = SESSION_PATHS
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
@@ -148,9 +153,12 @@ class _StaffRoutes(ArchiveRoutes):
     async def session_open(self, request: Request) -> Response:
         if not _same_origin(request):
             return _json(403, {"error": "forbidden"})
-        raw = await request.body()
-        if len(raw) > 200:
-            return _json(400, {"error": "bad-request"})
+        try:
+            # Bounded before a byte is read: a code is 43 characters, a gigabyte is refused at
+            # its Content-Length, or at the chunk that goes past the limit when it has none.
+            raw = await read_bounded(request, SESSION_BODY_LIMIT)
+        except TooLarge:
+            return _json(413, {"error": "too-large", "limit": SESSION_BODY_LIMIT})
         token = redeem_login_code(raw.decode("utf-8", "replace").strip())
         viewer = None
         if token is not None:

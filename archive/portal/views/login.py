@@ -1,4 +1,5 @@
-"""Log in and log out (staff and members). Errors in plain words; a lock-out says how long."""
+"""Log in and log out (staff and members). Errors in plain words, the same for every refusal; the
+recovery code field gets the person past an account lock, and a new code is shown once after."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ who = ui.viewer()
 
 if who.username:
     st.header(_("Logged in"), anchor=False)
+    fresh = st.session_state.pop(ui_staff.NEW_RECOVERY_KEY, None)
+    if fresh:
+        # Shown once, in this run only: the catalog keeps its digest, never the code.
+        st.warning(
+            _(
+                "You logged in with your recovery code, which now no longer works. Your new "
+                "recovery code is below: write it down now and keep it apart from your password. "
+                "It is not shown again."
+            ),
+            icon=":material/key:",
+        )
+        st.code(fresh, language=None)
     role = _("staff") if who.is_staff else _("member")
     st.markdown(
         _("You are logged in as **{name}** ({role}).").format(name=md(who.username), role=role)
@@ -49,12 +62,14 @@ def _submit() -> None:
     is never kept, shown again or logged)."""
     username = str(st.session_state.get("login_username") or "")
     password = str(st.session_state.get("login_password") or "")
+    code = str(st.session_state.get("login_recovery") or "")
     st.session_state["login_password"] = ""
+    st.session_state["login_recovery"] = ""
     if not username or not password:
         st.session_state["_login_error"] = _("Enter your user name and password.")
         return
     try:
-        ui_staff.log_in(username, password)
+        ui_staff.log_in(username, password, code or None)
     except AccessDeniedError as exc:
         st.session_state["_login_error"] = ui_staff.login_message(t, exc)
 
@@ -68,6 +83,13 @@ with st.form("login_form", enter_to_submit=True):
         autocomplete="current-password",
         max_chars=1024,
     )
+    st.text_input(
+        _("Recovery code (only if you cannot log in with your password alone)"),
+        key="login_recovery",
+        type="password",
+        autocomplete="off",
+        max_chars=40,
+    )
     st.form_submit_button(_("Log in"), key="login_submit", type="primary", on_click=_submit)
 
 error = st.session_state.pop("_login_error", None)
@@ -76,7 +98,8 @@ if error:
 # The same words for everyone, always: a lock-out is never announced to the one attempt it hit.
 st.caption(
     _(
-        "After several failed attempts in a row, a user name cannot log in for a while, even with "
-        "the right password."
+        "After several failed attempts in a row from one place, that place must wait a while, "
+        "even with the right password. If many machines guess at your name, your account is "
+        "locked: log in with your password and the recovery code you were given with the account."
     )
 )
