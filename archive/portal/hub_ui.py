@@ -412,7 +412,7 @@ def subscribe_links(t: I18n, series_id: str | None = None, *, podcast: bool = Fa
     if webcal and origin:
         # st.code carries Streamlit's own copy button: the address to paste into a calendar app.
         st.caption(t._("Or copy the calendar address:"))
-        st.code(origin.rstrip("/") + path, language=None)
+        st.code(origin.rstrip("/") + path, language=None, wrap_lines=True)
 
 
 def recording_card(t: I18n, cat: Catalog, item: Item, *, key: str) -> None:
