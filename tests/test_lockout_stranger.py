@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from conftest import run_cli
 from staff_helpers import run_cli_input
 

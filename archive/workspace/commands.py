@@ -23,10 +23,10 @@ from archive.core.config import ROLES
 from archive.core.errors import InputError
 from archive.workspace import edit_commands, redaction_commands
 from archive.workspace.accounts import (
-    issue_recovery_code,
     add_user,
     check_username,
     get_user,
+    issue_recovery_code,
     list_users,
     remove_user,
     set_password,
