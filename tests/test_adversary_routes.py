@@ -214,13 +214,14 @@ def test_staff_see_every_canary_on_the_pages(sweep):
 
 def _file_paths(sweep: Sweep, who: str) -> list[str]:
     viewer, ids, s = sweep.viewer(who), sweep.arch.ids, sweep.settings
+    session = sweep.cookies.get(who)  # links are bound to the session they were minted in
     paths = []
     for item in (ids["dock"], ids["interview"], ids["secret"]):
         for rev in (1, 2, None):
-            paths.append(transcript_url(s, item, rev, viewer))
+            paths.append(transcript_url(s, item, rev, viewer, session))
             for fmt in ("srt", "vtt", "txt", "json"):
                 for track in ("zh", "en"):
-                    paths.append(subtitle_url(s, item, rev, fmt, track, viewer))
+                    paths.append(subtitle_url(s, item, rev, fmt, track, viewer, session))
     return paths
 
 
@@ -250,11 +251,10 @@ def test_no_file_route_or_feed_carries_a_canary(sweep, who):
 
 def test_staff_get_the_canaries_from_the_file_routes(sweep):
     ids = sweep.arch.ids
-    rev1 = sweep.get(transcript_url(sweep.settings, ids["dock"], 1, sweep.viewer("staff")), "staff")
+    staff, session = sweep.viewer("staff"), sweep.cookies["staff"]
+    rev1 = sweep.get(transcript_url(sweep.settings, ids["dock"], 1, staff, session), "staff")
     assert rev1[0] == 200 and REDACTED[0] in rev1[1].decode()
-    secret = sweep.get(
-        transcript_url(sweep.settings, ids["secret"], 1, sweep.viewer("staff")), "staff"
-    )
+    secret = sweep.get(transcript_url(sweep.settings, ids["secret"], 1, staff, session), "staff")
     assert secret[0] == 200 and STAFF_ONLY[0] in secret[1].decode()
 
 

@@ -29,6 +29,7 @@ from archive.catalog.audit import audit_log
 from archive.core.config import load_settings
 from archive.core.errors import AccessDeniedError
 from archive.portal.sessions import COOKIE_NAME, live_staff_viewer, session_viewer, upload_token
+from archive.workspace import recovery
 from archive.workspace.accounts import (
     MAX_FAILURES,
     WRONG_CREDENTIALS,
@@ -171,3 +172,30 @@ def test_the_command_line_prints_and_renews_the_recovery_code(home):
     assert first not in audit.stdout and second not in audit.stdout  # never the code itself
     missing = run_cli(home, "user", "recovery-code", "nobody")
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
+
+
+def test_the_log_in_page_takes_the_recovery_code_and_shows_a_new_one_once(
+    settings, catalog, monkeypatch
+):
+    from portal_harness import archive_home, log_in, new_session, open_page, texts
+
+    monkeypatch.setenv("ARCHIVE_LOGIN_ACCOUNT_FAILURES", str(ACCOUNT_FAILURES))
+    code = add_user(catalog, "chan", "staff", PASSWORD, actor="test").recovery_code
+    _distributed(catalog, "chan", datetime.now(UTC), ACCOUNT_FAILURES // MAX_FAILURES + 2)
+    with archive_home(settings.home):
+        at = log_in(new_session(timeout=90), "chan", PASSWORD)
+        assert "Wrong user name or password." in texts(at)  # locked: the password alone
+        open_page(at, "login", lang="en")
+        at.text_input(key="login_username").input("chan")
+        at.text_input(key="login_password").input(PASSWORD)
+        at.text_input(key="login_recovery").input(code)
+        at.button(key="login_submit").click().run()
+        shown = texts(at)
+        assert "You are logged in as" in shown and code not in shown
+        fresh = [c.value for c in at.code]
+        assert len(fresh) == 1 and fresh[0] != code
+        open_page(at, "login", lang="en")
+        assert fresh[0] not in texts(at)  # shown once
+    # The new code is the account's code now; the used one is not.
+    assert recovery.matches(catalog.conn, "chan", fresh[0])
+    assert not recovery.matches(catalog.conn, "chan", code)

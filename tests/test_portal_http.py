@@ -118,12 +118,14 @@ def test_media_access_is_checked_at_every_request(served):
         from archive.portal.sessions import COOKIE_NAME
         from archive.workspace.accounts import add_user, authenticate, create_session
 
-        staff_url = portal.url + media_url(arch.settings, item, "audio", Viewer("staff", "ed"))
-        # A staff link works only beside that staff member's live session cookie, not copied.
-        assert get(staff_url, {"Range": "bytes=0-9"})[0] == 404
         add_user(cat, "ed", "staff", "correct horse battery", actor="test")
         token = create_session(cat, arch.settings, authenticate(cat, "ed", "correct horse battery"))
         cookie = {"Cookie": f"{COOKIE_NAME}={token}"}
+        staff_url = portal.url + media_url(
+            arch.settings, item, "audio", Viewer("staff", "ed"), token
+        )
+        # A staff link works only beside that staff member's live session cookie, not copied.
+        assert get(staff_url, {"Range": "bytes=0-9"})[0] == 404
         assert get(staff_url, {"Range": "bytes=0-9", **cookie})[0] == 206
     finally:
         cat.update_item(item, visibility="public")
@@ -235,10 +237,12 @@ def test_only_public_items_for_non_staff_may_stay_in_the_browser_cache(served):
     arch, portal = served
     cat = Catalog.open(arch.settings)
     cookies: dict[str, dict[str, str]] = {"public": {}}
+    sessions: dict[str, str] = {}
     for name, role in (("cache-member", "members"), ("cache-staff", "staff")):
         add_user(cat, name, role, "correct horse battery", actor="test")
         token = create_session(cat, arch.settings, authenticate(cat, name, "correct horse battery"))
         cookies[role] = {"Cookie": f"{COOKIE_NAME}={token}"}
+        sessions[role] = token
     viewers = {
         "public": PUBLIC,
         "members": Viewer("members", "cache-member"),
@@ -248,11 +252,14 @@ def test_only_public_items_for_non_staff_may_stay_in_the_browser_cache(served):
     def cache_headers(item: str, role: str) -> list[str]:
         """Cache-Control of the item's audio and of its transcript, fetched as ``role``."""
         viewer, cookie = viewers[role], cookies[role]
+        session = sessions.get(role)
         media = get(
-            portal.url + media_url(arch.settings, item, "audio", viewer),
+            portal.url + media_url(arch.settings, item, "audio", viewer, session),
             {"Range": "bytes=0-9", **cookie},
         )
-        transcript = get(portal.url + transcript_url(arch.settings, item, 1, viewer), cookie)
+        transcript = get(
+            portal.url + transcript_url(arch.settings, item, 1, viewer, session), cookie
+        )
         assert media[0] == 206 and transcript[0] == 200, (item, role)
         return [media[1]["cache-control"], transcript[1]["cache-control"]]
 

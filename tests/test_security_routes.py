@@ -106,13 +106,16 @@ def test_links_minted_for_staff_are_refused_when_replayed_by_anyone_else(served)
     s, base = served, served.portal.url
     staff = Viewer("staff", "staff1")
     secret, dock = s.arch.ids["secret"], s.arch.ids["dock"]
+    own = s.tokens["staff1"]  # minted in staff1's session, as the pages do
     links = {
-        "secret media": media_url(s.settings, secret, "audio", staff),
-        "secret subtitles": subtitle_url(s.settings, secret, 1, "srt", "zh", staff),
-        "secret transcript": transcript_url(s.settings, secret, 1, staff),
-        "redacted text, staff transcript": transcript_url(s.settings, dock, 1, staff),
-        "redacted text, staff subtitles": subtitle_url(s.settings, dock, 1, "txt", "en", staff),
-        "original unsilenced media": media_url(s.settings, dock, "audio", staff),
+        "secret media": media_url(s.settings, secret, "audio", staff, own),
+        "secret subtitles": subtitle_url(s.settings, secret, 1, "srt", "zh", staff, own),
+        "secret transcript": transcript_url(s.settings, secret, 1, staff, own),
+        "redacted text, staff transcript": transcript_url(s.settings, dock, 1, staff, own),
+        "redacted text, staff subtitles": subtitle_url(
+            s.settings, dock, 1, "txt", "en", staff, own
+        ),
+        "original unsilenced media": media_url(s.settings, dock, "audio", staff, own),
     }
     for what, path in links.items():
         ok = request(base + path, s.cookie("staff1"))
@@ -129,7 +132,9 @@ def test_a_logged_out_session_opens_nothing(served):
     s, base = served, served.portal.url
     cat = Catalog.open(s.settings)
     token = create_session(cat, s.settings, authenticate(cat, "staff1", PASSWORD))
-    link = base + media_url(s.settings, s.arch.ids["secret"], "audio", Viewer("staff", "staff1"))
+    link = base + media_url(
+        s.settings, s.arch.ids["secret"], "audio", Viewer("staff", "staff1"), token
+    )
     cookie = {"Cookie": f"{COOKIE_NAME}={token}"}
     assert request(link, cookie, method="HEAD")[0] == 200
     status, headers, _ = request(base + "/session/close", cookie, method="POST", data=b"")
@@ -157,7 +162,8 @@ def test_public_links_never_carry_the_redacted_sentence_or_the_staff_item(served
         )
     # Members get no more than the public of a redacted sentence.
     member = Viewer("members", "member1")
-    body = request(base + transcript_url(s.settings, dock, 1, member), s.cookie("member1"))[2]
+    link = transcript_url(s.settings, dock, 1, member, s.tokens["member1"])
+    body = request(base + link, s.cookie("member1"))[2]
     assert REDACTED_ZH not in body.decode()
     # The public audio is the silenced copy, not the original file.
     cat = Catalog.open(s.settings)

@@ -132,6 +132,8 @@ def _readable(token: str) -> str:
 
 def test_file_tokens_reveal_no_user_role_or_item(arch) -> None:
     from archive.portal.routes.files import (
+        MEDIA_PREFIX,
+        SUBTITLE_PREFIX,
         calendar_url,
         media_url,
         poster_url,
@@ -156,6 +158,11 @@ def test_file_tokens_reveal_no_user_role_or_item(arch) -> None:
     short = media_url(arch.settings, item, "audio", Viewer("members", "al"))
     long = media_url(arch.settings, item, "audio", Viewer("members", "al" * 20))
     assert len(short) == len(long)
+    # ...with the session tag of a logged-in viewer's link too (issue 18, point 14).
+    bound = subtitle_url(
+        arch.settings, "x" * 64, 99, "json", "zh", Viewer("members", "al" * 20), "t"
+    )
+    assert len(bound) - len(SUBTITLE_PREFIX) == len(short) - len(MEDIA_PREFIX)
     # Every token is new (a fresh nonce): two links to the same file cannot be matched up.
     assert media_url(arch.settings, item, "audio", viewer) != media_url(
         arch.settings, item, "audio", viewer
@@ -195,8 +202,8 @@ def test_members_files_are_refused_to_anyone_else(arch, portal) -> None:
     token = create_session(cat, arch.settings, authenticate(cat, "mei", PASSWORD))
     member = Viewer("members", "mei")
     cookie = {"Cookie": f"{COOKIE_NAME}={token}"}
-    calendar = portal.url + calendar_url(arch.settings, event, member)
-    poster = portal.url + poster_url(arch.settings, event, member)
+    calendar = portal.url + calendar_url(arch.settings, event, member, token)
+    poster = portal.url + poster_url(arch.settings, event, member, token)
     status, headers, body = _get(calendar, cookie)
     assert status == 200 and MEMBERS_LINK.split("?")[0].encode() in body
     assert headers["content-type"].startswith("text/calendar")
@@ -327,7 +334,8 @@ def test_cookie_behind_https_is_host_prefixed_and_secure(arch) -> None:
         # over plain HTTP) is ignored, so a member's link does not open with it.
         assert cookie_token(settings, {COOKIE_NAME: token}, "http") is None
         assert cookie_token(settings, {SECURE_COOKIE_NAME: token}, "http") == token
-        url = server.url + media_url(settings, arch.ids["dock"], "audio", Viewer("members", "mei"))
+        member = Viewer("members", "mei")
+        url = server.url + media_url(settings, arch.ids["dock"], "audio", member, token)
         assert _get(url, {"Cookie": f"{COOKIE_NAME}={token}", "Range": "bytes=0-9"})[0] == 404
         status = _get(url, {"Cookie": f"{SECURE_COOKIE_NAME}={token}", "Range": "bytes=0-9"})[0]
         assert status == 206

@@ -315,7 +315,8 @@ def event_ics_button(t: I18n, event: Event, *, key: str, series: Series | None =
         from archive.portal.routes.files import calendar_url
 
         url = ui.stable_url(
-            ("calendar", event.id), lambda: calendar_url(ui.settings(), event.id, ui.viewer())
+            ("calendar", event.id),
+            lambda: calendar_url(ui.settings(), event.id, ui.viewer(), ui.session_token()),
         )
         st.link_button(t._("Add to calendar"), url, key=key, icon=":material/calendar_add_on:")
         return
@@ -437,7 +438,7 @@ def recording_player(t: I18n, cat: Catalog, who: Viewer, item: Item, *, key: str
     cues = (
         ui.stable_url(
             ("cues", item.id, revision),
-            lambda: transcript_url(ui.settings(), item.id, revision, who),
+            lambda: transcript_url(ui.settings(), item.id, revision, who, ui.session_token()),
         )
         if revision
         else None

@@ -37,6 +37,7 @@ portal carries it and adds what a web session needs on top:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import sqlite3
@@ -68,6 +69,7 @@ __all__ = [
     "check_upload",
     "check_upload_token",
     "holder_matches",
+    "session_tag",
     "issue_login_code",
     "is_revoked",
     "live_staff_viewer",
@@ -215,17 +217,33 @@ def live_staff_viewer(catalog: Catalog, settings: Settings, token: str | None) -
     return viewer
 
 
-def holder_matches(catalog: Catalog, settings: Settings, request: Any, viewer: Viewer) -> bool:
-    """Whether the sender of ``request`` may use a signed URL minted for ``viewer``.
+def session_tag(token: str) -> str:
+    """What a signed file link keeps of the session it was minted in: a one-way tag of the
+    session's token (the token itself is never put into a link)."""
+    return hashlib.sha256(
+        b"archive.file-link-session:" + token.encode("utf-8", "replace")
+    ).hexdigest()[:32]
+
+
+def holder_matches(
+    catalog: Catalog, settings: Settings, request: Any, viewer: Viewer, tag: str | None = None
+) -> bool:
+    """Whether the sender of ``request`` may use a signed URL minted for ``viewer`` in the session
+    tagged ``tag`` (:func:`session_tag`).
 
     Public URLs are for anyone (the file route still checks the item is public *now*). A URL
-    minted for a logged-in member or staff member carries their role, so it is honoured only
-    alongside that same person's live session cookie: a copied link replayed by anyone else, or
-    after log-out, password change or role change, gets nothing.
+    minted for a logged-in member or staff member carries their role and the tag of the session
+    it was minted in, so it is honoured only alongside that same session's live cookie: a copied
+    link replayed by anyone else, in the same person's other session, or after log-out, password
+    change or role change, gets nothing.
     """
     if viewer.role == "public" and viewer.username is None:
         return True
     token = cookie_token(settings, request.cookies, request.url.scheme)
+    if not token or not tag:
+        return False
+    if not hmac.compare_digest(session_tag(token), tag):
+        return False
     current = session_viewer(catalog, settings, token)
     return current is not None and current == viewer
 

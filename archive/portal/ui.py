@@ -41,7 +41,7 @@ from archive.portal.i18n import (
 )
 from archive.portal.resources import catalog, settings
 from archive.portal.routes.files import TOKEN_TTL, media_url, subtitle_url
-from archive.portal.ui_staff import current_viewer
+from archive.portal.ui_staff import TOKEN_KEY, current_viewer
 
 __all__ = [
     "COLLECTION_LABELS",
@@ -378,7 +378,9 @@ def video_tracks(t: I18n, item: Item, rev: Any) -> list[dict[str, str]]:
             continue
         url = stable_url(
             ("vtt", item.id, rev.revision, track),
-            lambda track=track: subtitle_url(settings(), item.id, rev.revision, "vtt", track, who),
+            lambda track=track: subtitle_url(
+                settings(), item.id, rev.revision, "vtt", track, who, session_token()
+            ),
         )
         tracks.append(
             {
@@ -391,10 +393,18 @@ def video_tracks(t: I18n, item: Item, rev: Any) -> list[dict[str, str]]:
     return tracks
 
 
+def session_token() -> str | None:
+    """This browser session's log-in token (None when nobody is logged in): signed file links of a
+    logged-in viewer are bound to it (:func:`archive.portal.routes.files.UrlSigner.sign`)."""
+    token = st.session_state.get(TOKEN_KEY)
+    return token if isinstance(token, str) and token else None
+
+
 def signed_media_url(item_id: str, role: str) -> str:
     """The signed URL streaming one media file of an item to this session's viewer."""
     return stable_url(
-        ("media", item_id, role), lambda: media_url(settings(), item_id, role, viewer())
+        ("media", item_id, role),
+        lambda: media_url(settings(), item_id, role, viewer(), session_token()),
     )
 
 

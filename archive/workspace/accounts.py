@@ -40,6 +40,7 @@ import hmac
 import logging
 import os
 import re
+import secrets
 import sqlite3
 import time
 import unicodedata
@@ -658,8 +659,12 @@ def create_session(
     if row is None:
         raise NotFoundError(f"no user {account.username}")
     tag = _hash_tag(row["password_hash"])
+    # "n": two sessions of one person started in the same second are still two tokens (a log-out
+    # revokes one token; a file link is bound to one).
     return str(
-        _serializer(settings, now).dumps({"u": account.username, "r": account.role, "p": tag})
+        _serializer(settings, now).dumps(
+            {"u": account.username, "r": account.role, "p": tag, "n": secrets.token_hex(8)}
+        )
     )
 
 

@@ -12,7 +12,9 @@ URLs survive restarts and every process of one archive agrees on them. Tokens ar
 just signed (PyNaCl ``SecretBox``: XSalsa20-Poly1305 with a key derived from ``secret.key`` for
 this use only): a link read from a browser's history, a proxy's log or a screenshot says nothing
 about who it was minted for or which item it opens. Inside are the kind of file, what to serve, the
-viewer (role and user name) and the minting time; a token older than :data:`TOKEN_TTL` is refused.
+viewer (role and user name), for a logged-in viewer a tag of the session it was minted in, and the
+minting time; a token older than :data:`TOKEN_TTL` is refused. A logged-in viewer's link works only
+with that same session's live cookie: not after its log-out, not in the same person's other session.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from archive.hub.events import poster_for_viewer, visible_event
 from archive.hub.feeds import check_base_url, event_ics
 from archive.hub.series import get_series
 from archive.media.renditions import media_for_viewer
-from archive.portal.sessions import holder_matches
+from archive.portal.sessions import holder_matches, session_tag
 from transcripts.exports import EXPORT_TRACKS, export
 
 __all__ = [
@@ -97,9 +99,14 @@ class UrlSigner:
         key = hashlib.blake2b(self.secret, digest_size=32, person=b"archive-filetok").digest()
         return SecretBox(key)
 
-    def sign(self, kind: str, payload: dict[str, Any], viewer: Viewer) -> str:
-        # The token's own fields start with "@": they never collide with a payload's keys.
+    def sign(
+        self, kind: str, payload: dict[str, Any], viewer: Viewer, session: str | None = None
+    ) -> str:
+        # The token's own fields start with "@": they never collide with a payload's keys. "@s"
+        # binds a logged-in viewer's link to the session it was minted in (a tag of its token).
         data = {**payload, "@k": kind, "@r": viewer.role, "@u": viewer.username, "@t": time.time()}
+        if session and viewer.username:
+            data["@s"] = session_tag(session)
         plain = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         # Padded to a multiple of 256 bytes (every payload of ours with a user name of up to 40
         # characters fits in one), so a token's length does not tell a long user name, a staff
@@ -131,40 +138,57 @@ class UrlSigner:
         return data, viewer
 
 
-def media_url(settings: Settings, item_id: str, role: str, viewer: Viewer) -> str:
-    """A signed URL (path only, same origin) that streams one media file of an item to ``viewer``."""
-    token = UrlSigner(load_secret(settings)).sign("media", {"i": item_id, "m": role}, viewer)
+def media_url(
+    settings: Settings, item_id: str, role: str, viewer: Viewer, session: str | None = None
+) -> str:
+    """A signed URL (path only, same origin) that streams one media file of an item to ``viewer``
+    in the session whose token is ``session`` (a logged-in viewer's link works in no other)."""
+    token = UrlSigner(load_secret(settings)).sign(
+        "media", {"i": item_id, "m": role}, viewer, session
+    )
     return MEDIA_PREFIX + token
 
 
 def subtitle_url(
-    settings: Settings, item_id: str, revision: int, fmt: str, track: str, viewer: Viewer
+    settings: Settings,
+    item_id: str,
+    revision: int,
+    fmt: str,
+    track: str,
+    viewer: Viewer,
+    session: str | None = None,
 ) -> str:
     token = UrlSigner(load_secret(settings)).sign(
-        "subtitles", {"i": item_id, "r": revision, "f": fmt, "t": track}, viewer
+        "subtitles", {"i": item_id, "r": revision, "f": fmt, "t": track}, viewer, session
     )
     return SUBTITLE_PREFIX + token
 
 
-def transcript_url(settings: Settings, item_id: str, revision: int, viewer: Viewer) -> str:
+def transcript_url(
+    settings: Settings, item_id: str, revision: int, viewer: Viewer, session: str | None = None
+) -> str:
     """A signed URL of one revision's segments as compact JSON, for the portal's player."""
     token = UrlSigner(load_secret(settings)).sign(
-        "transcript", {"i": item_id, "r": revision}, viewer
+        "transcript", {"i": item_id, "r": revision}, viewer, session
     )
     return TRANSCRIPT_PREFIX + token
 
 
-def calendar_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
+def calendar_url(
+    settings: Settings, event_id: str, viewer: Viewer, session: str | None = None
+) -> str:
     """A signed URL of one event's ``.ics`` for ``viewer`` ("Add to calendar" of an event that is
     not public: a members-only event's file carries its join link, so it never goes through
     Streamlit's own ``/media/``, which serves anyone who has the URL)."""
-    token = UrlSigner(load_secret(settings)).sign("calendar", {"e": event_id}, viewer)
+    token = UrlSigner(load_secret(settings)).sign("calendar", {"e": event_id}, viewer, session)
     return CALENDAR_PREFIX + token
 
 
-def poster_url(settings: Settings, event_id: str, viewer: Viewer) -> str:
+def poster_url(
+    settings: Settings, event_id: str, viewer: Viewer, session: str | None = None
+) -> str:
     """A signed URL of a (not public) event's poster for ``viewer``."""
-    token = UrlSigner(load_secret(settings)).sign("poster", {"e": event_id}, viewer)
+    token = UrlSigner(load_secret(settings)).sign("poster", {"e": event_id}, viewer, session)
     return POSTER_PREFIX + token
 
 
@@ -272,11 +296,15 @@ class _Files(ArchiveRoutes):
             self._signer = UrlSigner(load_secret(self.settings))
         return self._signer
 
-    def _bound(self, request: Request, viewer: Viewer) -> None:
-        """A URL minted for a logged-in viewer works only with that viewer's live session cookie:
-        a copied staff link replayed elsewhere, or after log-out, is not found."""
+    def _bound(self, request: Request, viewer: Viewer, data: dict[str, Any]) -> None:
+        """A URL minted for a logged-in viewer works only with the live session cookie of the
+        session it was minted in: a copied staff link replayed elsewhere, in the same person's
+        other session, or after log-out, is not found."""
 
-        if not holder_matches(self.catalog, self.settings, request, viewer):
+        tag = data.get("@s")
+        if not holder_matches(
+            self.catalog, self.settings, request, viewer, tag if isinstance(tag, str) else None
+        ):
             raise NotFoundError("no such file")
 
     def _resolve_media(self, token: str) -> tuple[Path, str | None]:
@@ -294,7 +322,7 @@ class _Files(ArchiveRoutes):
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("media", token)
-            self._bound(request, viewer)
+            self._bound(request, viewer, data)
             path, mime = self._resolve_media(token)
             # Read after the access check, so a level lowered in between errs towards no-store.
             item = visible_item(self.catalog, str(data.get("i", "")), viewer)
@@ -317,7 +345,7 @@ class _Files(ArchiveRoutes):
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("transcript", token)
-            self._bound(request, viewer)
+            self._bound(request, viewer, data)
             item_id = str(data.get("i"))
             item = visible_item(self.catalog, item_id, viewer)
             revision = int(data.get("r") or 0) or self.catalog.latest_revision_number(item_id)
@@ -354,7 +382,7 @@ class _Files(ArchiveRoutes):
         token = request.path_params["token"]
         try:
             data, viewer = self.signer.check("subtitles", token)
-            self._bound(request, viewer)
+            self._bound(request, viewer, data)
             fmt, track = str(data.get("f")), str(data.get("t"))
             if fmt not in SUBTITLE_FORMATS or track not in EXPORT_TRACKS:
                 raise NotFoundError("no such file")
@@ -380,7 +408,7 @@ class _Files(ArchiveRoutes):
         """The event a calendar or poster token names, as its viewer may see it *now*."""
 
         data, viewer = self.signer.check(kind, request.path_params["token"])
-        self._bound(request, viewer)
+        self._bound(request, viewer, data)
         return visible_event(self.catalog, str(data.get("e", "")), viewer), viewer
 
     def calendar(self, request: Request) -> Response:

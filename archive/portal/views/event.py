@@ -179,7 +179,8 @@ with right:
             # Not public: never through Streamlit's /media/ (anyone with that URL gets it), but
             # from the archive's own route, signed for this viewer and checked when fetched.
             src = ui.stable_url(
-                ("poster", event.id), lambda: poster_url(ui.settings(), event.id, who)
+                ("poster", event.id),
+                lambda: poster_url(ui.settings(), event.id, who, ui.session_token()),
             )
             st.markdown(
                 f'<div class="hk-poster"><img src="{attr(src)}" alt="{alt}"></div>',

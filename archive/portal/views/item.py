@@ -184,7 +184,7 @@ src = ui.signed_media_url(item_id, media.role) if media else None
 cues = (
     ui.stable_url(
         ("cues", item_id, rev.revision),
-        lambda: transcript_url(ui.settings(), item_id, rev.revision, who),
+        lambda: transcript_url(ui.settings(), item_id, rev.revision, who, ui.session_token()),
     )
     if rev is not None
     else None
@@ -323,7 +323,9 @@ with right:
         # again when fetched, made on request (nothing kept in memory per visitor).
         anchors = []
         for fmt, label in FORMATS:
-            url = subtitle_url(ui.settings(), item_id, rev.revision, fmt, dl_track, who)
+            url = subtitle_url(
+                ui.settings(), item_id, rev.revision, fmt, dl_track, who, ui.session_token()
+            )
             name = f"{item_id}.r{rev.revision}.{dl_track}.{fmt}"
             anchors.append(
                 f'<a class="hk-dl" href="{attr(url)}" download="{attr(name)}" '
