@@ -80,7 +80,8 @@ def test_no_media_file_a_viewer_gets_carries_a_tag_of_the_original(planted, who,
     for item, role, viewer in itertools.product(
         _item_ids(sweep, planted_id), ("audio", "original"), viewers
     ):
-        status, body = sweep.get(media_url(sweep.settings, item, role, viewer), who)
+        session = sweep.cookies.get(who) if viewer.username else None  # links name a session
+        status, body = sweep.get(media_url(sweep.settings, item, role, viewer, session), who)
         if status == 404:
             continue  # an item above the viewer, without that file, or a dead session's link
         assert status == 200, (who, item, role)
@@ -126,6 +127,8 @@ def test_no_enclosure_or_mirror_file_carries_a_tag_of_the_original(planted, tmp_
 
 def test_staff_get_the_planted_original_byte_for_byte(planted):
     sweep, planted_id, video = planted
-    url = media_url(sweep.settings, planted_id, "original", sweep.viewer("staff"))
+    url = media_url(
+        sweep.settings, planted_id, "original", sweep.viewer("staff"), sweep.cookies["staff"]
+    )
     status, body = sweep.get(url, "staff")
     assert status == 200 and body == video.read_bytes()

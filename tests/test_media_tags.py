@@ -264,7 +264,9 @@ def _served_media(archive, server) -> list[tuple[str, bytes]]:
     ):
         for item in (archive.audio_item, archive.video_item):
             for role in ("audio", "original"):
-                status, body = get(server + media_url(archive.settings, item, role, viewer), cookie)
+                status, body = get(
+                    server + media_url(archive.settings, item, role, viewer, cookie), cookie
+                )
                 assert status == 200, (who, item, role)
                 out.append((f"{who} /files/media {item} {role}", body))
     status, feed = get(server + "/feeds/podcast.xml")
@@ -357,7 +359,9 @@ def test_posters_below_staff_carry_no_exif(archive, server):
     assert status == 200
     _poster_is_clean("feed poster", body)
     for event in (archive.public_event, archive.members_event):
-        url = server + poster_url(archive.settings, event, Viewer("members", "member1"))
+        url = server + poster_url(
+            archive.settings, event, Viewer("members", "member1"), archive.cookies["member1"]
+        )
         status, body = get(url, archive.cookies["member1"])
         assert status == 200, event
         _poster_is_clean(f"member poster {event}", body)
@@ -377,15 +381,15 @@ def test_staff_get_the_untouched_originals(archive, server):
     stored = (archive.settings.home / original.path).read_bytes()
     assert stored == archive.sources["video"].read_bytes()
     status, body = get(
-        server + media_url(archive.settings, archive.video_item, "original", staff), cookie
+        server + media_url(archive.settings, archive.video_item, "original", staff, cookie), cookie
     )
     assert status == 200 and body == stored
     status, body = get(
-        server + media_url(archive.settings, archive.audio_item, "original", staff), cookie
+        server + media_url(archive.settings, archive.audio_item, "original", staff, cookie), cookie
     )
     assert status == 200 and body == archive.sources["audio"].read_bytes()
     for event_id in (archive.public_event, archive.members_event):
-        status, body = get(server + poster_url(archive.settings, event_id, staff), cookie)
+        status, body = get(server + poster_url(archive.settings, event_id, staff, cookie), cookie)
         assert status == 200 and body == archive.sources["poster"].read_bytes()
         event = get_event(archive.catalog, event_id)
         assert (archive.settings.home / event.poster_path).read_bytes() == body
