@@ -117,6 +117,10 @@ def secure_folder(home: str | os.PathLike[str]) -> str | None:
     if mode & 0o077 == 0:
         return None
     changed = tighten_tree(folder)
+    if changed <= 1:
+        # Only the folder itself was open (a new, empty --home made with the umask): nothing in
+        # it was readable, so there is nothing to tell the operator.
+        return None
     note = (
         f"note: the data folder {folder} was readable by other users of this machine (mode "
         f"{mode:04o}); it and {changed - 1} path(s) in it are now owner-only (folders 0700, "
