@@ -156,6 +156,7 @@ def test_a_bag_from_an_older_schema_is_migrated_on_restore(sample: Sample, tmp_p
     conn.execute("DROP TABLE catalog_changes")
     conn.execute("ALTER TABLE items DROP COLUMN source_public")
     conn.execute("ALTER TABLE items DROP COLUMN withheld_speakers")
+    conn.execute("ALTER TABLE users DROP COLUMN recovery_hash")  # migration 8
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
