@@ -216,7 +216,8 @@ HOSTILE_SCHEMAS = {
             created_at TEXT NOT NULL,
             failed_logins INTEGER NOT NULL DEFAULT 0,
             locked_until TEXT,
-            last_login_at TEXT
+            last_login_at TEXT,
+            recovery_hash TEXT
         );
         INSERT INTO users SELECT * FROM users_old;
         DROP TABLE users_old;
