@@ -248,7 +248,9 @@ def test_past_event_plays_its_recording_and_upcoming_lists_everything(hub, brows
         page.goto(f"{running.url}/upcoming?lang=zh")
         page.get_by_role("heading", name="即將舉行", exact=True).wait_for()
         s.settle()
-        assert page.locator("a[href='/feeds/events.ics']").count() == 1
+        # A calendar subscription (webcal:) to this portal's own feed.
+        host = running.url.split("://", 1)[1]
+        assert page.locator(f"a[href='webcal://{host}/feeds/events.ics']").count() == 1
         page.locator("del, s", has_text="取消了的講座").first.wait_for()  # struck through
         s.shot("04-upcoming-zh", full=True)
         page.get_by_role("link", name="有錄音重溫").first.click()
