@@ -11,7 +11,6 @@ person to look at.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,6 +47,19 @@ PLAYER_STATE = """() => {
     expected, justBefore, marks: root.querySelectorAll('.hkp-row mark').length, first: starts[0], tag: media && media.__tag,
   };
 }"""
+
+
+def wait_for_player_at_moment(page) -> dict:  # type: ignore[no-untyped-def]
+    """Wait until the media has sought to ``?t=`` and the highlighted row is the one at its
+    position. The row is marked from the link at once; the seek waits for the media's metadata,
+    which on a busy machine comes later."""
+    page.wait_for_function(
+        "() => { const st = (" + PLAYER_STATE + ")();"
+        " return !!st && st.current !== null && st.t > 0"
+        " && (st.current === st.expected || st.current === st.justBefore); }",
+        timeout=30_000,
+    )
+    return page.evaluate(PLAYER_STATE)
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +202,7 @@ def test_item_downloads_cite_and_language_switch(portal, browser):
         page.goto(f"{running.url}/item?item={item}&t=5")
         page.locator("h1", has_text="Dock strike, ten years on").wait_for()
         page.locator(".hkp-row.current").wait_for()
-        state = page.evaluate(PLAYER_STATE)
+        state = wait_for_player_at_moment(page)
         assert state["kind"] == "audio" and state["src"].startswith("/files/media/")
         assert state["current"] in (state["expected"], state["justBefore"]), state
         assert "lang=en" in page.url
@@ -240,16 +252,7 @@ def test_phone_sized_pages(portal, browser, lang):
         s.shot(f"10-phone-search-{lang}")
         page.goto(f"{running.url}/item?item={arch.ids['long']}&t=600&lang={lang}")
         page.locator(".hkp-row.current").wait_for()
-        # The first row is current until the player has sought to ?t= (slow on a busy machine):
-        # wait, with a deadline, for the row at that second.
-        deadline = time.monotonic() + 30
-        state = page.evaluate(PLAYER_STATE)
-        while (
-            state["current"] not in (state["expected"], state["justBefore"])
-            and time.monotonic() < deadline
-        ):
-            page.wait_for_timeout(200)
-            state = page.evaluate(PLAYER_STATE)
+        state = wait_for_player_at_moment(page)
         assert state["current"] in (state["expected"], state["justBefore"]), state
         # The media and the transcript are stacked and fit the screen's width.
         width = page.evaluate("document.documentElement.scrollWidth")

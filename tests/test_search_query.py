@@ -8,6 +8,7 @@ import re
 import pytest
 from search_corpus import Archive, make_archive
 
+from archive.core.moments import moment_param
 from indexer import SearchFilters
 from indexer.query import parse_query
 
@@ -192,8 +193,9 @@ def test_results_shape(archive: Archive) -> None:
     scores = [g.score for g in results.groups]
     assert scores == sorted(scores, reverse=True)
     hit = results.groups[0].hits[0]
-    assert re.fullmatch(r"\?item=[a-z0-9]+&t=\d+", hit.permalink)
-    assert hit.permalink == f"?item={hit.item_id}&t={int(hit.start)}"
+    # The moment keeps its fraction: a link cut to whole seconds would open the line before.
+    assert re.fullmatch(r"\?item=[a-z0-9]+&t=\d+(\.\d+)?", hit.permalink)
+    assert hit.permalink == f"?item={hit.item_id}&t={moment_param(hit.start)}"
     assert hit.title_zh and hit.title_en and hit.text_zh
     assert "<mark>罷工</mark>" in hit.highlights["zh"]
     for group in results.groups:

@@ -54,7 +54,7 @@ from typing import Any
 import bagit
 
 from archive.catalog.db import Catalog
-from archive.catalog.models import MediaFile, now_utc
+from archive.catalog.models import MediaFile
 from archive.core.config import Settings
 from archive.core.errors import PreservationError
 from archive.core.filemodes import PRIVATE_DIR, private_file, private_opener, tighten_tree
@@ -396,7 +396,9 @@ def write_bag(
 
     if progress:
         progress("snapshot", 0, 1)
-    snapshot_at = now_utc()
+    # To the microsecond: two backups taken in the same second are still two moments, and the
+    # newest-first order of previous bags (for linking unchanged media) stays exact.
+    snapshot_at = datetime.now(UTC).isoformat(timespec="microseconds")
     schema = snapshot_catalog(settings.catalog_path, data / "catalog.sqlite")
     # A bag restore would refuse is no backup; and signing a catalog with a planted trigger or a
     # path out of media/ would vouch for it. The same check as restore's, on the snapshot.
