@@ -378,6 +378,17 @@ def build(
     return arch
 
 
+def name_every_speaker(settings: Settings, cat, item_id: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Name ``name`` as the item's speaker and the speaker of every line (a new revision), and
+    update the search index: the starting point of the withholding tests."""
+    from indexer import SearchIndex
+
+    cat.update_item(item_id, speakers=[name])
+    segments = cat.get_revision(item_id).segments
+    cat.add_revision(item_id, [s.with_(speaker=name) for s in segments], origin="edit")
+    SearchIndex.open(settings).update_item(cat, item_id)
+
+
 # -- running the real portal ---------------------------------------------------------------------
 def free_port() -> int:
     import socket
@@ -385,6 +396,52 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, *, timeout: float = 180.0) -> None:
+    """Poll ``url``'s health endpoint until it answers 200, bounded by ``timeout``; fail with the
+    end of ``log`` if the process exits first or the deadline passes."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)  # polling a child that is starting, bounded by the deadline
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a child started with ``start_new_session=True`` and everything it started."""
+    import signal
+
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serving(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path, url: str):  # type: ignore[no-untyped-def]
+    """Run ``argv`` (a portal) until its health endpoint at ``url`` answers; stop it afterwards."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_healthy(url, proc, log, timeout=120)
+            yield proc
+        finally:
+            stop_process_group(proc)
 
 
 class Portal:
@@ -430,35 +487,15 @@ class Portal:
 
     def wait_ready(self, timeout: float = 180.0) -> Portal:
         """Poll the health endpoint until it answers (bounded), or fail with the log."""
-        import time
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(
-            f"the portal did not start: {self.log_path.read_text(errors='replace')[-3000:]}"
-        )
+        try:
+            wait_healthy(self.url, self.process, self.log_path, timeout=timeout)
+        except AssertionError as exc:
+            self.stop()
+            raise RuntimeError(f"the portal did not start: {exc}") from None
+        return self
 
     def stop(self) -> None:
-        import signal
-
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        stop_process_group(self.process)
         self._log.close()
 
     def __enter__(self) -> Portal:
@@ -466,3 +503,78 @@ class Portal:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def caddy_in_front(folder: Path, handler: type, **caddyfile: object):  # type: ignore[no-untyped-def]
+    """A real Caddy on a free 127.0.0.1 port, configured by the portal's own ``local_caddyfile``
+    (with ``caddyfile``'s extra options), in front of a stdlib HTTP server running ``handler``;
+    yields Caddy's port. Both stop afterwards."""
+    import http.server
+    import threading
+
+    from archive.portal.serving import local_caddyfile
+    from archive.portal.serving import wait_healthy as caddy_healthy
+
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = free_port()
+    config = folder / "Caddyfile"
+    config.write_text(
+        local_caddyfile(
+            address="127.0.0.1",
+            port=port,
+            upstreams=[f"127.0.0.1:{upstream.server_address[1]}"],
+            caddy_dir=folder,
+            log_file=folder / "caddy.log",
+            **caddyfile,  # type: ignore[arg-type]
+        )
+    )
+    env = dict(os.environ, XDG_CONFIG_HOME=str(folder), XDG_DATA_HOME=str(folder))
+    proc = subprocess.Popen(
+        ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        log = folder / "caddy.log"
+        assert caddy_healthy(port, lambda: proc.poll() is None, timeout=30), (
+            log.read_text() if log.exists() else "caddy did not start"
+        )
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        upstream.shutdown()
+
+
+@contextlib.contextmanager
+def in_process(app: object):  # type: ignore[no-untyped-def]
+    """Serve ``app`` with uvicorn in a thread, on a 127.0.0.1 socket bound and listening before
+    the thread starts: the kernel queues the first connections until uvicorn accepts them, so no
+    waiting is needed. Yields the base URL; the server stops afterwards."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def in_process_port(app: object):  # type: ignore[no-untyped-def]
+    """:func:`in_process`, yielding the port (for tests that speak raw HTTP to it)."""
+    with in_process(app) as url:
+        yield int(url.rsplit(":", 1)[1])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from test_body_limits import SENT_AT_MOST, declared, serving, streamed
+from portal_data import in_process_port
+from test_body_limits import SENT_AT_MOST, declared, streamed
 from test_lockout_stranger import (
     ACCOUNT_FAILURES,
     HOME_ADDRESS,
@@ -53,7 +54,7 @@ def test_every_portal_route_refuses_an_oversized_body_unread(settings):
     )
     paths = _portal_paths(settings)
     assert "/session/open" in paths and "/files/upload" in paths and len(paths) > 15
-    with serving(app) as port:
+    with in_process_port(app) as port:
         for path in paths:
             assert declared(port, path, body_limit(settings, path) + 1) in (403, 413), path
             if path != "/files/upload":  # refused at 403 before reading (tests/test_body_limits)

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import run_cli
+from portal_data import in_process
 from portal_harness import archive_home, new_session, open_page, texts
-from test_feeds import serving
 
 from archive.catalog.db import Catalog
 from archive.core.config import load_settings
@@ -101,7 +101,7 @@ def feeds(hub) -> Iterator[str]:
 
     from archive.portal.routes.feeds import feed_routes
 
-    with serving(Starlette(routes=feed_routes(hub.settings))) as base:
+    with in_process(Starlette(routes=feed_routes(hub.settings))) as base:
         yield base
 
 

@@ -11,15 +11,13 @@ Without the bounds, ``/session/open`` read a 1.5 GB body whole into memory befor
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import select
 import socket
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
+from portal_data import in_process_port
 
 from archive.catalog.access import Viewer
 from archive.portal.sessions import COOKIE_NAME, upload_token
@@ -32,26 +30,6 @@ CHUNK = 64 * 1024
 # takes all of SENT_AT_MOST * 8.
 SENT_AT_MOST = 24 * 1024 * 1024
 GIVE_UP_AFTER = SENT_AT_MOST * 8
-
-
-@contextlib.contextmanager
-def serving(app) -> Iterator[int]:
-    """uvicorn on a socket bound before the thread starts (the kernel queues the first
-    connections until the server accepts them); yields the port."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def portal_app(settings):
@@ -133,12 +111,12 @@ def staff_headers(settings, catalog) -> dict[str, str]:
 
 
 def test_session_open_refuses_a_declared_huge_body_without_reading_it(settings):
-    with serving(portal_app(settings)) as port:
+    with in_process_port(portal_app(settings)) as port:
         assert declared(port, "/session/open", 1_500_000_000) == 413
 
 
 def test_session_open_stops_reading_a_chunked_body_at_its_limit(settings):
-    with serving(portal_app(settings)) as port:
+    with in_process_port(portal_app(settings)) as port:
         status, sent = streamed(port, "/session/open")
     assert status == 413
     assert sent < SENT_AT_MOST, f"the server read on: {sent} bytes"
@@ -146,20 +124,20 @@ def test_session_open_stops_reading_a_chunked_body_at_its_limit(settings):
 
 def test_upload_refuses_a_declared_body_over_the_limit(settings, staff_headers):
     small = dataclasses.replace(settings, max_upload_bytes=1024 * 1024)
-    with serving(portal_app(small)) as port:
+    with in_process_port(portal_app(small)) as port:
         assert declared(port, "/files/upload", 1_500_000_000, staff_headers) == 413
 
 
 def test_upload_stops_reading_a_chunked_body_at_the_limit(settings, staff_headers):
     small = dataclasses.replace(settings, max_upload_bytes=1024 * 1024)
-    with serving(portal_app(small)) as port:
+    with in_process_port(portal_app(small)) as port:
         status, sent = streamed(port, "/files/upload", staff_headers)
     assert status == 413
     assert sent < SENT_AT_MOST, f"the server read on: {sent} bytes"
 
 
 def test_an_upload_without_a_session_is_refused_before_any_byte_is_read(settings):
-    with serving(portal_app(settings)) as port:
+    with in_process_port(portal_app(settings)) as port:
         status, sent = streamed(port, "/files/upload")
     assert status == 403
     assert sent < SENT_AT_MOST, f"the server read on: {sent} bytes"
@@ -183,7 +161,7 @@ def test_every_other_path_is_bounded_by_the_middleware(settings, path):
         routes=[Route("/{rest:path}", greedy, methods=["POST", "PUT"])],
         middleware=middleware(settings),
     )
-    with serving(app) as port:
+    with in_process_port(app) as port:
         assert declared(port, path, 1_500_000_000) == 413
         status, sent = streamed(port, path)
     assert status == 413

@@ -11,16 +11,11 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
-import os
-import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from portal_data import free_port
-
-from archive.portal.serving import local_caddyfile, wait_healthy
+from portal_data import caddy_in_front
 
 BODY = b"console.log('hello from a hashed bundle');\n" * 200
 
@@ -52,37 +47,8 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def caddy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("caddy-rules")
-    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    port = free_port()
-    config = folder / "Caddyfile"
-    config.write_text(
-        local_caddyfile(
-            address="127.0.0.1",
-            port=port,
-            upstreams=[f"127.0.0.1:{upstream.server_address[1]}"],
-            caddy_dir=folder,
-            log_file=folder / "caddy.log",
-        )
-    )
-    env = dict(os.environ, XDG_CONFIG_HOME=str(folder), XDG_DATA_HOME=str(folder))
-    proc = subprocess.Popen(
-        ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert wait_healthy(port, lambda: proc.poll() is None, timeout=30), (
-            (folder / "caddy.log").read_text()
-            if (folder / "caddy.log").exists()
-            else "caddy did not start"
-        )
+    with caddy_in_front(folder, _Echo) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        upstream.shutdown()
 
 
 def _get(url: str, **headers: str):

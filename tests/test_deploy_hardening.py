@@ -19,17 +19,15 @@ import http.server
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from portal_data import free_port
+from portal_data import caddy_in_front
 
 from archive.core.errors import InputError
 from archive.portal.deploy import DeployPlan, check_plan, deploy_files
-from archive.portal.serving import local_caddyfile, wait_healthy
 
 UPLOAD_LIMIT = 1024 * 1024
 SEEN: dict[str, int] = {}
@@ -85,34 +83,8 @@ class _Reader(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def caddy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     folder = tmp_path_factory.mktemp("caddy-limits")
-    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Reader)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    port = free_port()
-    config = folder / "Caddyfile"
-    config.write_text(
-        local_caddyfile(
-            address="127.0.0.1",
-            port=port,
-            upstreams=[f"127.0.0.1:{upstream.server_address[1]}"],
-            caddy_dir=folder,
-            log_file=folder / "caddy.log",
-            upload_limit=UPLOAD_LIMIT,
-        )
-    )
-    env = dict(os.environ, XDG_CONFIG_HOME=str(folder), XDG_DATA_HOME=str(folder))
-    proc = subprocess.Popen(
-        ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert wait_healthy(port, lambda: proc.poll() is None, timeout=30), "caddy did not start"
+    with caddy_in_front(folder, _Reader, upload_limit=UPLOAD_LIMIT) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        upstream.shutdown()
 
 
 def _post(port: int, path: str, size: int, *, chunked: bool = False) -> tuple[int, bytes]:

@@ -10,11 +10,8 @@ visibility and status.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import socket
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +24,7 @@ import pytest
 from conftest import ffmpeg
 from icalendar import Calendar
 from lxml import etree
+from portal_data import in_process
 
 from archive.catalog.db import Catalog
 from archive.core.config import load_settings
@@ -602,26 +600,6 @@ def test_base_url(built):
 # -- over HTTP -----------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def serving(app) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a socket bound before the thread starts: the kernel queues the
-    first connections until the server accepts them, so no waiting is needed."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 def fetch(url: str, *, method: str = "GET", headers: dict[str, str] | None = None):
     """(status, headers, body) of a real HTTP request; errors are answers too."""
     request = urllib.request.Request(url, method=method, headers=headers or {})
@@ -638,7 +616,7 @@ def server(built) -> Iterator[str]:
 
     from archive.portal.routes.feeds import feed_routes
 
-    with serving(Starlette(routes=feed_routes(built.settings))) as base:
+    with in_process(Starlette(routes=feed_routes(built.settings))) as base:
         yield base
 
 
@@ -781,7 +759,7 @@ def test_links_use_archive_public_url(built):
     from archive.portal.routes.feeds import feed_routes
 
     settings = replace(built.settings, public_url="https://archive.example.net")
-    with serving(Starlette(routes=feed_routes(settings))) as base:
+    with in_process(Starlette(routes=feed_routes(settings))) as base:
         status, _headers, body = fetch(base + "/feeds/podcast/webinar.xml")
     assert status == 200
     hrefs = [e.enclosures[0].href for e in feedparser.parse(body).entries]

@@ -14,40 +14,19 @@ Real feed routes under uvicorn on 127.0.0.1; the real supervisor's files.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import http.client
 import os
-import socket
 import stat
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from portal_data import in_process_port
 
 from archive.core.config import load_settings
 from archive.core.login_guard import client_address, parse_trusted
 
 EVIL = "cache-poison.example"
-
-
-@contextlib.contextmanager
-def serving(app) -> Iterator[int]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _get(port: int, path: str, host: str) -> tuple[int, str, dict[str, str]]:
@@ -74,7 +53,7 @@ FEEDS = ["/feeds/rss.xml", "/feeds/atom.xml", "/feeds/podcast.xml", "/feeds/even
 @pytest.mark.parametrize("path", FEEDS)
 def test_without_a_public_url_a_foreign_host_gets_no_feed(settings, path):
     assert settings.public_url is None
-    with serving(_feeds(settings)) as port:
+    with in_process_port(_feeds(settings)) as port:
         status, body, headers = _get(port, path, EVIL)
         assert status == 421, (status, body[:300])
         assert EVIL not in body and "ARCHIVE_PUBLIC_URL" in body
@@ -85,7 +64,7 @@ def test_without_a_public_url_a_foreign_host_gets_no_feed(settings, path):
 
 
 def test_without_a_public_url_local_links_follow_the_local_host(settings):
-    with serving(_feeds(settings)) as port:
+    with in_process_port(_feeds(settings)) as port:
         _status, body, _headers = _get(port, "/feeds/rss.xml", f"localhost:{port}")
     assert f"http://localhost:{port}/" in body
 
@@ -93,7 +72,7 @@ def test_without_a_public_url_local_links_follow_the_local_host(settings):
 @pytest.mark.parametrize("path", FEEDS)
 def test_with_a_public_url_the_host_header_changes_nothing(settings, path):
     public = dataclasses.replace(settings, public_url="https://archive.example.org")
-    with serving(_feeds(public)) as port:
+    with in_process_port(_feeds(public)) as port:
         status, body, _headers = _get(port, path, EVIL)
     assert status == 200 and EVIL not in body
     if path.endswith(".xml"):

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import sqlite3
-import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import pytest
 from conftest import run_cli
 from icalendar import Calendar
+from portal_data import in_process
 
 BASE = "https://archive.example.org"
 ADD = ["event", "add", "--title-zh", "碼頭工人罷工十周年", "--title-en", "Dock strike, ten years on",
@@ -281,25 +279,6 @@ def test_feeds_are_exported_as_files(home, tmp_path):
 # -- the whole lifecycle ---------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _serving(app) -> Iterator[str]:
-    """uvicorn on a socket that already listens: requests queue in the kernel until it accepts."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.mark.slow
 def test_announce_postpone_hold_attach_transcribe_search_podcast(home, tmp_path, fixtures_dir):
     from starlette.applications import Starlette
@@ -352,7 +331,7 @@ def test_announce_postpone_hold_attach_transcribe_search_podcast(home, tmp_path,
     try:
         path, _mime = public_audio(settings, catalog, item_id)
         assert int(entry.enclosures[0].length) == path.stat().st_size
-        with _serving(Starlette(routes=feed_routes(settings))) as base:
+        with in_process(Starlette(routes=feed_routes(settings))) as base:
             with urllib.request.urlopen(f"{base}/feeds/series/uk-tour/podcast.xml") as response:
                 served = feedparser.parse(response.read())
             (served_entry,) = served.entries

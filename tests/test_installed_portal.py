@@ -30,7 +30,6 @@ import subprocess
 import sys
 import sysconfig
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,35 +85,6 @@ def _immutable(folder: Path) -> Iterator[None]:
         if os.getuid() == 0:
             _run(["chattr", "-i", str(folder)])
         folder.chmod(0o755)
-
-
-@contextmanager
-def _serving(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path, url: str):
-    """Run ``argv`` (a portal) until its health endpoint answers; stop it afterwards."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-                try:
-                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.2)  # polling a child that is starting, bounded by the deadline
-            yield proc
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, 15)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, 9)
-                    proc.wait(timeout=5)
 
 
 def _plays_an_item(browser, url: str, item_id: int, shot: str) -> None:
@@ -238,7 +208,7 @@ def test_the_installed_wheel_serves_the_portal_from_another_folder(tmp_path, arc
     started = time.monotonic()
     with (
         _immutable(installed_po),
-        _serving(
+        portal_data.serving(
             [
                 str(venv / "bin" / "archive"),
                 "--home",
@@ -266,7 +236,7 @@ def test_streamlit_run_streamlit_app_serves_the_complete_portal(tmp_path, archiv
     home, item_id = archive_home
     port = portal_data.free_port()
     url = f"http://127.0.0.1:{port}"
-    with _serving(
+    with portal_data.serving(
         [
             sys.executable,
             "-m",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ffmpeg
-from test_feeds import serving
+from portal_data import in_process
 
 from archive.catalog.access import Viewer
 from archive.catalog.db import Catalog
@@ -224,7 +224,7 @@ def server(archive) -> Iterator[str]:
     from archive.portal.routes.files import routes
 
     app = Starlette(routes=[*routes(archive.settings), *feed_routes(archive.settings)])
-    with serving(app) as base:
+    with in_process(app) as base:
         yield base
 
 

@@ -5,10 +5,7 @@ portal process."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import portal_data
@@ -34,39 +31,18 @@ def test_streamlit_run_listens_on_loopback_only_and_looks_nothing_up(tmp_path: P
     port = portal_data.free_port()
     log = tmp_path / "portal.log"
     env = dict(os.environ, ARCHIVE_HOME=str(tmp_path / "home"))
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "streamlit_app.py",
-                "--server.port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-                try:
-                    with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/_stcore/health", timeout=2
-                    ):
-                        break
-                except OSError:
-                    time.sleep(0.2)  # polling a child that is starting, bounded by the deadline
-            addresses = _listening_addresses(port)
-        finally:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=30)
+    argv = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.port",
+        str(port),
+    ]
+    url = f"http://127.0.0.1:{port}"
+    with portal_data.serving(argv, cwd=ROOT, env=env, log=log, url=url):
+        addresses = _listening_addresses(port)
     printed = log.read_text(errors="replace")
     # 0100007F is 127.0.0.1; 00000000 (every IPv4 interface) or :: would be any interface.
     assert addresses == {"0100007F"}, addresses

@@ -11,12 +11,9 @@ make. And a catalog changed in place, never restored, still gets nothing out of 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import sqlite3
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from portal_data import in_process
 from preserve_data import public_key, rehash, sample_copy
 
 from archive.core.config import Settings
@@ -327,25 +325,6 @@ def test_an_extra_tag_file_is_refused(bag: Path, key: str, tmp_path: Path) -> No
 # -- serving a catalog changed in place (no restore involved) --------------------------------
 
 
-@contextlib.contextmanager
-def _serving(app: object) -> Iterator[str]:
-    """uvicorn on a socket bound before the thread starts (the kernel queues connections)."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 def _get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
@@ -394,7 +373,7 @@ def test_file_routes_answer_404_for_a_catalog_path_outside_its_folder(
     conn = sqlite3.connect(home / "catalog.sqlite")
     try:
         event_id = conn.execute("SELECT id FROM events").fetchone()[0]
-        with _serving(Starlette(routes=[*routes(settings), *feed_routes(settings)])) as base:
+        with in_process(Starlette(routes=[*routes(settings), *feed_routes(settings)])) as base:
             # The control: the routes serve the real files before the catalog is changed.
             assert _get(f"{base}/feeds/media/{ids['wage']}.m4a")[0] == 200
             assert _get(f"{base}/feeds/posters/{event_id}")[0] == 200

@@ -32,14 +32,10 @@ def arch(tmp_path_factory: pytest.TempPathFactory):
     built = portal_data.build(home, long_talk=False, extra=0)
     from archive.catalog.db import Catalog
     from archive.workspace.accounts import add_user
-    from indexer import SearchIndex
 
     cat = Catalog.open(built.settings)
     interview = built.ids["interview"]
-    cat.update_item(interview, speakers=[NAME])
-    segments = cat.get_revision(interview).segments
-    cat.add_revision(interview, [s.with_(speaker=NAME) for s in segments], origin="edit")
-    SearchIndex.open(built.settings).update_item(cat, interview)
+    portal_data.name_every_speaker(built.settings, cat, interview, NAME)
     add_user(cat, "ed", "staff", PASSWORD, actor="test")
     add_user(cat, "mo", "members", PASSWORD, actor="test")
     cat.close()

@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 import portal_data
 import pytest
 from conftest import run_cli
+from portal_data import in_process
 from portal_harness import archive_home, log_in, new_session, open_page, texts
 from test_adversary_routes import _everything
-from test_feeds import fetch, serving
+from test_feeds import fetch
 
 from archive.catalog.access import Viewer, visible_revision
 from archive.catalog.db import Catalog
@@ -47,16 +48,13 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
     staff-only event and a staff-only item name the same person in their own words."""
     from archive.hub.events import create_event, link_recording
     from archive.workspace.accounts import add_user
-    from indexer import SearchIndex
 
     home = tmp_path_factory.mktemp("withhold-everywhere")
     built = portal_data.build(home, long_talk=False, extra=0)
     cat = Catalog.open(built.settings)
     interview = built.ids["interview"]
-    cat.update_item(interview, speakers=[NAME])
+    portal_data.name_every_speaker(built.settings, cat, interview, NAME)
     segments = cat.get_revision(interview).segments
-    cat.add_revision(interview, [s.with_(speaker=NAME) for s in segments], origin="edit")
-    SearchIndex.open(built.settings).update_item(cat, interview)
     event = create_event(
         built.settings, cat, title_zh="罷工見證", title_en="Witnesses of the strike",
         description_en="Two dockers recall the strike.", start=f"{NEXT_YEAR}-07-10 20:00",
@@ -131,7 +129,7 @@ def test_calendar_and_rss_feeds_name_only_the_label(hub) -> None:
     from archive.portal.routes.feeds import feed_routes
 
     built, _ = hub
-    with serving(Starlette(routes=feed_routes(built.settings))) as base:
+    with in_process(Starlette(routes=feed_routes(built.settings))) as base:
         bodies = {}
         for path in (
             "/feeds/events.ics",

@@ -32,6 +32,7 @@ __all__ = [
     "secure_folder",
     "tighten",
     "tighten_tree",
+    "write_atomically",
 ]
 
 PRIVATE_DIR = 0o700
@@ -128,3 +129,20 @@ def secure_folder(home: str | os.PathLike[str]) -> str | None:
     )
     log.warning(note)
     return note
+
+
+def write_atomically(target: Path, data: bytes, *, mode: int = PRIVATE_FILE) -> None:
+    """Write ``data`` to ``target`` through a temporary file beside it, renamed over it: a reader
+    (a web server publishing the folder, another process) sees the old file or the new one, never
+    half. The file gets ``mode`` before it appears under its name; nothing is left on failure."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -8,9 +8,7 @@ group to the command line.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -19,6 +17,7 @@ from archive.catalog.access import Viewer
 from archive.catalog.models import COLLECTIONS
 from archive.core.clikit import Context, pass_ctx
 from archive.core.errors import InputError
+from archive.core.filemodes import write_atomically
 from archive.hub.events import visible_event
 from archive.hub.feeds import event_ics, events_calendar, feed_base_url, podcast_feed, rss_feed
 
@@ -35,15 +34,7 @@ def _write_output(data: bytes, output: str | None) -> None:
     if not folder.is_dir():
         raise InputError(f"the folder {folder} does not exist")
     # Written beside the target and renamed: a web server publishing the file never serves half.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, data, mode=0o644)
     click.echo(f"wrote {target} ({len(data)} bytes)", err=True)
 
 

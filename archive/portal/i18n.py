@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gettext
 import hashlib
+import io
 import os
 import stat
 import tempfile
@@ -34,6 +35,8 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from archive.core.filemodes import write_atomically
 
 __all__ = [
     "BABEL_LOCALES",
@@ -134,15 +137,10 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
             mo_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with po_path.open("rb") as fh:
                 catalog = read_po(fh, locale=po_path.parent.parent.name)
-            fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    write_mo(fh, catalog, use_fuzzy=False)
-                os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the catalog is no secret
-                os.replace(tmp, mo_path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog, use_fuzzy=False)
+            # 0644: the catalog is no secret (a temporary file would otherwise be 0600).
+            write_atomically(mo_path, compiled.getvalue(), mode=0o644)
             written.append(mo_path)
     if written:
         _translations.cache_clear()
