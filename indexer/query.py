@@ -433,7 +433,7 @@ class _Build:
                 last, match = covered[i]
                 original = self._plain(atoms[i : last + 1])
                 typed = {tuple(keys[match.start : match.end])}  # type: ignore[attr-defined]
-                out.append(self.forms_query(original, match.entry.forms, typed))  # type: ignore[attr-defined]
+                out.append(self.forms_query(original, match.forms, typed))  # type: ignore[attr-defined]
                 i = last + 1
                 continue
             if i in partial and _leaves_words(atoms[i][3], bounds[i][0], partial[i]):
@@ -484,7 +484,7 @@ class _Build:
             term = self.word(Text(run[s:e]))
             if term is not None:
                 typed = {form_key(run[s:e])}
-                pieces.append(self.forms_query(term, match.entry.forms, typed))  # type: ignore[attr-defined]
+                pieces.append(self.forms_query(term, match.forms, typed))  # type: ignore[attr-defined]
             pos = e
         if pos < len(run):
             rest = self.word(Text(run[pos:]))
@@ -561,11 +561,8 @@ class _Build:
             return None
         keys = tuple(t.text for t in toks)
         q = self.tokens_node(keys, node.raw)
-        if self.glossary:
-            entries = self.glossary.lookup(node.raw)
-            if entries:
-                return self.forms_query(q, entries[0].forms, {keys})
-        return q
+        forms = self.glossary.expansion_forms(keys) if self.glossary else ()
+        return self.forms_query(q, forms, {keys}) if forms else q
 
     def field_filter(self, node: FieldFilter) -> qt.Node | None:
         value = node.value.strip()
