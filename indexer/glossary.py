@@ -25,9 +25,9 @@ in the other language whatever the glossary says is the same thing as what it fi
 * every form of each entry that has the term as a form, exactly or by word family (the
   ``bar bending`` query expands through both ``紮鐵 / bar bending`` and ``紮鐵工人 / bar-benders``,
   so it finds the English text ``bar-benders'`` as well as ``bar bending``);
-* for a Chinese term, also the English forms of each entry one of whose Chinese forms *contains*
-  it: ``紮鐵`` finds Chinese text saying ``紮鐵工人`` (a substring), so it searches ``bar-benders``
-  too. Only a term that is itself a glossary form does this: a fragment such as ``鐵工`` expands
+* for a Chinese term, also the English forms of each entry whose first (canonical) Chinese form
+  *contains* one of those entries' Chinese forms: ``紮鐵`` finds Chinese text saying ``紮鐵工人`` (a
+  substring), so it searches ``bar-benders`` too. Only a term that is itself a glossary form does this: a fragment such as ``鐵工`` expands
   to nothing (no guessing beyond the glossary);
 * at most :data:`MAX_ENTRIES_PER_TERM` entries per term: its own, then its family's, then the
   entries with the shortest containing forms, in file order (``香港`` is inside 40-odd entries).
@@ -198,25 +198,22 @@ class Glossary:
     def _containing_index(self) -> dict[Key, list[GlossaryEntry]]:
         if self._containing is not None:
             return self._containing
-        order = {id(e): n for n, e in enumerate(self.entries)}
         han_keys = {key for key in self._index if _is_han_key(key)}
-        # sub-key -> entry id -> (length of its shortest form containing sub-key, file order, entry)
-        best: dict[Key, dict[int, tuple[int, int, GlossaryEntry]]] = {}
-        for key in han_keys:
+        # Only an entry's first Chinese form counts: it names the whole entry, which its English
+        # forms translate. Its other forms may be narrower variants (葵涌貨櫃碼頭罷工 of 碼頭工人罷工,
+        # "dock strike"): through them 葵涌 would search every dock strike.
+        # sub-key -> (length of the containing form, file order, entry), best first
+        found: dict[Key, list[tuple[int, int, GlossaryEntry]]] = {}
+        for number, entry in enumerate(self.entries):
+            key = form_key(entry.zh[0]) if entry.zh else ()
+            if not _is_han_key(key):
+                continue
             n = len(key)
-            for length in range(1, n):
-                for i in range(n - length + 1):
-                    sub = key[i : i + length]
-                    if sub not in han_keys:
-                        continue
-                    slot = best.setdefault(sub, {})
-                    for entry, _ in self._index[key]:
-                        rank = (n, order.get(id(entry), len(order)), entry)
-                        if id(entry) not in slot or rank[:2] < slot[id(entry)][:2]:
-                            slot[id(entry)] = rank
+            subs = {key[i : i + size] for size in range(1, n) for i in range(n - size + 1)}
+            for sub in subs & han_keys:
+                found.setdefault(sub, []).append((n, number, entry))
         containing = {
-            sub: [r[2] for r in sorted(slot.values(), key=lambda r: r[:2])]
-            for sub, slot in best.items()
+            sub: [r[2] for r in sorted(ranks, key=lambda r: r[:2])] for sub, ranks in found.items()
         }
         object.__setattr__(self, "_containing", containing)
         return containing

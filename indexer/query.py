@@ -353,6 +353,9 @@ class _Build:
         added = [(form_key(form), form) for form in self.add_expansions(forms, typed_keys)]
         for key, form in sorted(added, key=lambda pair: len(pair[0])):
             if any(_contains_run(key, shorter) for shorter in kept):
+                # Still marked where it stands whole (紮鐵工人, not 紮鐵 of it), as it is listed.
+                if len(key) > 1 and self.glossary_forms < MAX_GLOSSARY_FORMS:
+                    self.phrases.append(key)
                 continue
             kept.append(key)
             if self.glossary_forms >= MAX_GLOSSARY_FORMS:
