@@ -193,7 +193,22 @@ class Glossary:
             if kept_bucket:
                 index[key] = kept_bucket  # type: ignore[assignment]
         max_len = max((len(k) for k in index), default=0)
-        return Glossary(tuple(entries), self.warnings, index, max_len)
+        containing = None
+        renamed = any(
+            kept is None or kept.zh[:1] != entry.zh[:1]
+            for entry in self.entries
+            if (kept := mapped[id(entry)]) is not entry
+        )
+        if self._containing is not None and not renamed:
+            # Carried over rather than made again (each search below staff may narrow the
+            # glossary): while every entry keeps its first Chinese form, only the dropped
+            # sub-terms go.
+            containing = {
+                sub: [mapped[id(e)] or e for e in bucket]
+                for sub, bucket in self._containing.items()
+                if sub not in drop
+            }
+        return Glossary(tuple(entries), self.warnings, index, max_len, _containing=containing)
 
     def _containing_index(self) -> dict[Key, list[GlossaryEntry]]:
         if self._containing is not None:
@@ -204,14 +219,17 @@ class Glossary:
         # "dock strike"): through them 葵涌 would search every dock strike.
         # sub-key -> (length of the containing form, file order, entry), best first
         found: dict[Key, list[tuple[int, int, GlossaryEntry]]] = {}
-        for number, entry in enumerate(self.entries):
-            key = form_key(entry.zh[0]) if entry.zh else ()
-            if not _is_han_key(key):
+        order = {id(e): number for number, e in enumerate(self.entries)}
+        for key in han_keys:
+            # The index already holds each form's key (no analysis again: this runs for every
+            # glossary a viewer's search narrows down).
+            canonical = [e for e, form in self._index[key] if e.zh and form == e.zh[0]]
+            if not canonical or len(key) < 2:
                 continue
             n = len(key)
             subs = {key[i : i + size] for size in range(1, n) for i in range(n - size + 1)}
             for sub in subs & han_keys:
-                found.setdefault(sub, []).append((n, number, entry))
+                found.setdefault(sub, []).extend((n, order[id(e)], e) for e in canonical)
         containing = {
             sub: [r[2] for r in sorted(ranks, key=lambda r: r[:2])] for sub, ranks in found.items()
         }

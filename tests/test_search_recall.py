@@ -127,3 +127,34 @@ def test_expansion_is_bounded_per_term() -> None:
     contributing = [e for e in glossary.entries if english & set(e.en)]
     assert "Hong Kong Island" in english  # 香港島, the shortest term containing 香港
     assert 1 < len(contributing) <= MAX_ENTRIES_PER_TERM
+
+
+@pytest.mark.parametrize(
+    "dropped", ["紮鐵工人", "紮鐵", "紮鐵工友", "bar-benders", "Hong Kong", "香港職工會聯盟"]
+)
+def test_a_narrowed_glossary_expands_as_one_built_afresh(dropped: str) -> None:
+    """Below staff the glossary is narrowed per search (:meth:`Glossary.without_forms`), which
+    carries the containment over instead of making it again: it must expand every term exactly
+    as a glossary built from the narrowed entries does."""
+    from indexer.glossary import Glossary, form_key
+
+    glossary = load_glossary(paths=None)
+    glossary.find(list(form_key("紮鐵")))  # the containment is made, and then carried over
+    narrowed = glossary.without_forms({form_key(dropped)})
+    fresh = Glossary.from_entries(narrowed.entries)
+    for query in (
+        "紮鐵",
+        "扎铁",
+        "紥鐵",
+        "香港",
+        "bar bending",
+        "bar-benders",
+        "紮鐵工友",
+        "職工會",
+        "工會",
+        "聯盟",
+    ):
+        assert parse_query(query, narrowed, [], fields={"body": 1.0}).expansions == (
+            parse_query(query, fresh, [], fields={"body": 1.0}).expansions
+        ), (dropped, query)
+    assert dropped not in parse_query(dropped, narrowed, [], fields={"body": 1.0}).expansions
