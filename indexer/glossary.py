@@ -27,10 +27,13 @@ in the other language whatever the glossary says is the same thing as what it fi
   so it finds the English text ``bar-benders'`` as well as ``bar bending``);
 * for a Chinese term, also the English forms of each entry whose first (canonical) Chinese form
   *contains* one of those entries' Chinese forms: ``紮鐵`` finds Chinese text saying ``紮鐵工人`` (a
-  substring), so it searches ``bar-benders`` too. Only a term that is itself a glossary form does this: a fragment such as ``鐵工`` expands
-  to nothing (no guessing beyond the glossary);
+  substring), so it searches ``bar-benders`` too. Only a term that is itself a glossary form
+  does this: a fragment such as ``鐵工`` expands to nothing (no guessing beyond the glossary);
 * at most :data:`MAX_ENTRIES_PER_TERM` entries per term: its own, then its family's, then the
   entries with the shortest containing forms, in file order (``香港`` is inside 40-odd entries).
+
+All of it happens to the query: what the index holds (the analysis) is unchanged, so no index
+needs rebuilding for it.
 """
 
 from __future__ import annotations

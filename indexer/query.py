@@ -20,7 +20,11 @@ nothing to apply to, only exclusions …) is searched as plain words instead, an
 punctuation, emoji) gives no results and a notice; it never raises.
 
 The glossary expands words and phrases across languages (``dock strike`` also searches
-``碼頭工人罷工``); the forms added are listed in :attr:`ParsedQuery.expansions`.
+``碼頭工人罷工``); the forms added are listed in :attr:`ParsedQuery.expansions`. A matched term
+expands through its own entries, its word family's (``bar bending`` and ``bar-benders``) and, for
+a Chinese term, the English of the entries containing it (``紮鐵`` ⊂ ``紮鐵工人``: ``bar-benders``),
+at most :data:`indexer.glossary.MAX_ENTRIES_PER_TERM` entries (:meth:`indexer.glossary.Glossary.
+expansion_forms`) and :data:`MAX_GLOSSARY_FORMS` forms per search.
 """
 
 from __future__ import annotations
