@@ -42,6 +42,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from .analysis import analyze, is_han
@@ -68,8 +69,10 @@ MAX_ENTRIES_PER_TERM = 8
 Key = tuple[str, ...]
 
 
+@lru_cache(maxsize=65_536)
 def form_key(form: str) -> tuple[str, ...]:
-    """The token sequence that identifies a form (folded, stemmed; no tail unigrams)."""
+    """The token sequence that identifies a form (folded, stemmed; no tail unigrams). Cached:
+    the same glossary forms are keyed again by every search that expands to them."""
     return tuple(t.text for t in analyze(form, tail_unigrams=False))
 
 
