@@ -18,6 +18,22 @@ words or more, an English agent noun is also matched by its verb (:func:`match_k
 ``bar-benders`` is found by ``bar-bender``, ``bar-benders'``, ``bar benders`` and ``bar-bending``
 alike. The glossary is applied to the query before any engine sees it, so it behaves the same on
 every search engine.
+
+What a matched term expands to (:meth:`Glossary.expansion_forms`, issue 19 point 4: a query finds
+in the other language whatever the glossary says is the same thing as what it finds in its own):
+
+* every form of each entry that has the term as a form, exactly or by word family (the
+  ``bar bending`` query expands through both ``紮鐵 / bar bending`` and ``紮鐵工人 / bar-benders``,
+  so it finds the English text ``bar-benders'`` as well as ``bar bending``);
+* for a Chinese term, also the English forms of each entry whose first (canonical) Chinese form
+  *contains* one of those entries' Chinese forms: ``紮鐵`` finds Chinese text saying ``紮鐵工人`` (a
+  substring), so it searches ``bar-benders`` too. Only a term that is itself a glossary form
+  does this: a fragment such as ``鐵工`` expands to nothing (no guessing beyond the glossary);
+* at most :data:`MAX_ENTRIES_PER_TERM` entries per term: its own, then its family's, then the
+  entries with the shortest containing forms, in file order (``香港`` is inside 40-odd entries).
+
+All of it happens to the query: what the index holds (the analysis) is unchanged, so no index
+needs rebuilding for it.
 """
 
 from __future__ import annotations
@@ -26,12 +42,14 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
-from .analysis import analyze
+from .analysis import analyze, is_han
 
 __all__ = [
     "BUILTIN_GLOSSARY",
+    "MAX_ENTRIES_PER_TERM",
     "Glossary",
     "GlossaryEntry",
     "GlossaryMatch",
@@ -44,10 +62,17 @@ log = logging.getLogger(__name__)
 
 BUILTIN_GLOSSARY = Path(__file__).with_name("glossary.tsv")
 _SPACES_RE = re.compile(r" {2,}|\t")
+# Entries one matched term may expand through (its own, its word family's, the ones containing it):
+# with MAX_GLOSSARY_FORMS in indexer.query, what keeps a query's expansion small.
+MAX_ENTRIES_PER_TERM = 8
+
+Key = tuple[str, ...]
 
 
+@lru_cache(maxsize=65_536)
 def form_key(form: str) -> tuple[str, ...]:
-    """The token sequence that identifies a form (folded, stemmed; no tail unigrams)."""
+    """The token sequence that identifies a form (folded, stemmed; no tail unigrams). Cached:
+    the same glossary forms are keyed again by every search that expands to them."""
     return tuple(t.text for t in analyze(form, tail_unigrams=False))
 
 
@@ -77,14 +102,21 @@ class GlossaryEntry:
         return self.zh + self.en
 
 
+def _is_han_key(key: Key) -> bool:
+    """Whether a form key is Chinese: every token a bigram or unigram of Han characters."""
+    return bool(key) and all(is_han(c) for token in key for c in token)
+
+
 @dataclass(frozen=True)
 class GlossaryMatch:
-    """An entry found in a token sequence at ``[start, end)``."""
+    """An entry found in a token sequence at ``[start, end)``; ``forms`` is what it expands to
+    (:meth:`Glossary.expansion_forms`)."""
 
     start: int
     end: int
     entry: GlossaryEntry
     matched_form: str
+    forms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +131,12 @@ class Glossary:
     # "bar-benders" finds the entry written "bar-benders" before one written "bar bending".
     _loose: dict[tuple[str, ...], list[tuple[GlossaryEntry, str]]] = field(
         default_factory=dict, repr=False, compare=False
+    )
+    # Chinese form key -> the entries with a longer Chinese form containing it, best first; made
+    # on first use (:meth:`_containing_index`), so a glossary made per query and never asked for
+    # expansions costs nothing more.
+    _containing: dict[Key, list[GlossaryEntry]] | None = field(
+        default=None, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
@@ -161,7 +199,74 @@ class Glossary:
             if kept_bucket:
                 index[key] = kept_bucket  # type: ignore[assignment]
         max_len = max((len(k) for k in index), default=0)
-        return Glossary(tuple(entries), self.warnings, index, max_len)
+        containing = None
+        renamed = any(
+            kept is None or kept.zh[:1] != entry.zh[:1]
+            for entry in self.entries
+            if (kept := mapped[id(entry)]) is not entry
+        )
+        if self._containing is not None and not renamed:
+            # Carried over rather than made again (each search below staff may narrow the
+            # glossary): while every entry keeps its first Chinese form, only the dropped
+            # sub-terms go.
+            containing = {
+                sub: [mapped[id(e)] or e for e in bucket]
+                for sub, bucket in self._containing.items()
+                if sub not in drop
+            }
+        return Glossary(tuple(entries), self.warnings, index, max_len, _containing=containing)
+
+    def _containing_index(self) -> dict[Key, list[GlossaryEntry]]:
+        if self._containing is not None:
+            return self._containing
+        han_keys = {key for key in self._index if _is_han_key(key)}
+        # Only an entry's first Chinese form counts: it names the whole entry, which its English
+        # forms translate. Its other forms may be narrower variants (葵涌貨櫃碼頭罷工 of 碼頭工人罷工,
+        # "dock strike"): through them 葵涌 would search every dock strike.
+        # sub-key -> (length of the containing form, file order, entry), best first
+        found: dict[Key, list[tuple[int, int, GlossaryEntry]]] = {}
+        order = {id(e): number for number, e in enumerate(self.entries)}
+        for key in han_keys:
+            # The index already holds each form's key (no analysis again: this runs for every
+            # glossary a viewer's search narrows down).
+            canonical = [e for e, form in self._index[key] if e.zh and form == e.zh[0]]
+            if not canonical or len(key) < 2:
+                continue
+            n = len(key)
+            subs = {key[i : i + size] for size in range(1, n) for i in range(n - size + 1)}
+            for sub in subs & han_keys:
+                found.setdefault(sub, []).extend((n, order[id(e)], e) for e in canonical)
+        containing = {
+            sub: [r[2] for r in sorted(ranks, key=lambda r: r[:2])] for sub, ranks in found.items()
+        }
+        object.__setattr__(self, "_containing", containing)
+        return containing
+
+    def expansion_forms(self, key: Key) -> tuple[str, ...]:
+        """The forms a matched term (its :func:`form_key`) expands to, in order: every form of
+        the entries that have it as a form (exactly, then by :func:`match_key`), then, for a
+        Chinese term, the English forms of the entries with a Chinese form containing it; at most
+        :data:`MAX_ENTRIES_PER_TERM` entries in all. Empty when no entry has the term as a form."""
+        whole: list[GlossaryEntry] = []
+        for entry, _ in (*self._index.get(key, ()), *self._loose.get(match_key(key), ())):
+            if len(whole) < MAX_ENTRIES_PER_TERM and all(e is not entry for e in whole):
+                whole.append(entry)
+        others: list[GlossaryEntry] = []
+        if whole and _is_han_key(key):
+            # Each Chinese form of those entries is searched, and each finds Chinese text that
+            # contains it (紥鐵 is a form of 紮鐵, which is inside 紮鐵工人): the entries containing
+            # any of them, the query's own key first, then form by form.
+            containing = self._containing_index()
+            subs = dict.fromkeys(
+                (key, *(k for e in whole for k in map(form_key, e.zh) if _is_han_key(k)))
+            )
+            for entry in (entry for sub in subs for entry in containing.get(sub, ())):
+                if len(whole) + len(others) >= MAX_ENTRIES_PER_TERM:
+                    break
+                if all(e is not entry for e in (*whole, *others)):
+                    others.append(entry)
+        forms = [f for e in whole for f in e.forms] + [f for e in others for f in e.en]
+        return tuple(dict.fromkeys(forms))
 
     def lookup(self, text: str) -> list[GlossaryEntry]:
         """Entries that have ``text`` (any script, any listed form) as one of their forms."""
@@ -175,9 +280,11 @@ class Glossary:
             for length in range(min(self._max_len, len(keys) - i), 0, -1):
                 hits = self._hits(tuple(keys[i : i + length]))
                 if hits:
-                    # Several entries may share a form (e.g. "CTU"): use the first as written.
+                    # Several entries may share a form: the first as written names the match,
+                    # all of them (bounded) are in what it expands to.
                     entry, form = hits[0]
-                    out.append(GlossaryMatch(i, i + length, entry, form))
+                    key = tuple(keys[i : i + length])
+                    out.append(GlossaryMatch(i, i + length, entry, form, self.expansion_forms(key)))
                     i += length
                     break
             else:

@@ -8,7 +8,8 @@ engines alike:
 
 * **Before it runs** (:mod:`indexer.query`): more than :data:`indexer.query.MAX_TERMS` typed
   words, phrases or prefixes and the search is refused with a notice (nothing is run); the
-  glossary adds at most :data:`indexer.query.MAX_GLOSSARY_FORMS` forms.
+  glossary adds at most :data:`indexer.query.MAX_GLOSSARY_FORMS` forms, through at most
+  :data:`indexer.glossary.MAX_ENTRIES_PER_TERM` entries per matched term.
 * **Prefixes** expand to at most :data:`MAX_EXPANDED_TERMS` indexed terms in one search, shared
   evenly among its prefixes (:func:`bound_prefixes`): a prefix's first terms in code-point order,
   the same on every engine. A notice says when a prefix matched more words than were searched.

@@ -20,7 +20,11 @@ nothing to apply to, only exclusions …) is searched as plain words instead, an
 punctuation, emoji) gives no results and a notice; it never raises.
 
 The glossary expands words and phrases across languages (``dock strike`` also searches
-``碼頭工人罷工``); the forms added are listed in :attr:`ParsedQuery.expansions`.
+``碼頭工人罷工``); the forms added are listed in :attr:`ParsedQuery.expansions`. A matched term
+expands through its own entries, its word family's (``bar bending`` and ``bar-benders``) and, for
+a Chinese term, the English of the entries containing it (``紮鐵`` ⊂ ``紮鐵工人``: ``bar-benders``),
+at most :data:`indexer.glossary.MAX_ENTRIES_PER_TERM` entries (:meth:`indexer.glossary.Glossary.
+expansion_forms`) and :data:`MAX_GLOSSARY_FORMS` forms per search.
 """
 
 from __future__ import annotations
@@ -353,6 +357,9 @@ class _Build:
         added = [(form_key(form), form) for form in self.add_expansions(forms, typed_keys)]
         for key, form in sorted(added, key=lambda pair: len(pair[0])):
             if any(_contains_run(key, shorter) for shorter in kept):
+                # Still marked where it stands whole (紮鐵工人, not 紮鐵 of it), as it is listed.
+                if len(key) > 1 and self.glossary_forms < MAX_GLOSSARY_FORMS:
+                    self.phrases.append(key)
                 continue
             kept.append(key)
             if self.glossary_forms >= MAX_GLOSSARY_FORMS:
@@ -433,7 +440,7 @@ class _Build:
                 last, match = covered[i]
                 original = self._plain(atoms[i : last + 1])
                 typed = {tuple(keys[match.start : match.end])}  # type: ignore[attr-defined]
-                out.append(self.forms_query(original, match.entry.forms, typed))  # type: ignore[attr-defined]
+                out.append(self.forms_query(original, match.forms, typed))  # type: ignore[attr-defined]
                 i = last + 1
                 continue
             if i in partial and _leaves_words(atoms[i][3], bounds[i][0], partial[i]):
@@ -484,7 +491,7 @@ class _Build:
             term = self.word(Text(run[s:e]))
             if term is not None:
                 typed = {form_key(run[s:e])}
-                pieces.append(self.forms_query(term, match.entry.forms, typed))  # type: ignore[attr-defined]
+                pieces.append(self.forms_query(term, match.forms, typed))  # type: ignore[attr-defined]
             pos = e
         if pos < len(run):
             rest = self.word(Text(run[pos:]))
@@ -561,11 +568,8 @@ class _Build:
             return None
         keys = tuple(t.text for t in toks)
         q = self.tokens_node(keys, node.raw)
-        if self.glossary:
-            entries = self.glossary.lookup(node.raw)
-            if entries:
-                return self.forms_query(q, entries[0].forms, {keys})
-        return q
+        forms = self.glossary.expansion_forms(keys) if self.glossary else ()
+        return self.forms_query(q, forms, {keys}) if forms else q
 
     def field_filter(self, node: FieldFilter) -> qt.Node | None:
         value = node.value.strip()
