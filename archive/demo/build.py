@@ -2,6 +2,11 @@
 made from subtitle files, and the hub's series and events (:mod:`archive.demo.hub`), so every page
 of the portal has something to show.
 
+The headline dock-strike talk keeps its own text (``demo_data/dock-strike-sample.srt``) and plays
+public sample speech from the fixtures laid into its cue slots (:mod:`archive.demo.talk_audio`);
+its description says so and cites the clips' sources and licences. Without the fixtures folder
+the demo still builds, with a note: the subtitle items and the hub, the talk as text only.
+
 Every demo item has ``is_demo`` set and "(demo)" / "（示範）" in its titles: nobody should mistake it
 for the organisation's own material.
 """
@@ -9,15 +14,23 @@ for the organisation's own material.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.catalog.db import Catalog
 from archive.catalog.models import Item
 from archive.core.config import Settings
-from archive.core.errors import ConfigError
 from archive.demo.hub import build_demo_hub
+from archive.demo.talk_audio import (
+    AUDIO_NOTE_EN,
+    AUDIO_NOTE_ZH,
+    DOCK_STRIKE_CLIPS,
+    TALK_AUDIO_NAME,
+    DemoClip,
+    compose_talk_audio,
+)
 from archive.ingest.intake import IngestOptions
 from archive.ingest.jobs import ingest_and_transcribe
 from archive.ingest.pipeline import reindex_item
@@ -41,6 +54,8 @@ class DemoEntry:
     description_en: str = ""
     description_zh: str = ""
     visibility: str = "public"
+    # Fixture clips laid into the cue slots of a subtitle item: its playable demo recording.
+    clips: tuple[DemoClip, ...] = ()
 
 
 DEMO_RECORDINGS = (
@@ -135,8 +150,9 @@ DEMO_SUBTITLES = (
         "2013-05-06",
         ("Demo narrator",),
         ("dock strike", "demo"),
-        "Written for this demo from public facts about the 2013 strike; not a recording.",
-        "根據 2013 年罷工的公開資料為示範而寫，並非錄音。",
+        "The text was written for this demo from public facts about the 2013 strike.",
+        "文字根據 2013 年罷工的公開資料為示範而寫。",
+        clips=DOCK_STRIKE_CLIPS,
     ),
 )
 
@@ -160,42 +176,31 @@ def build_demo(
     fixtures: Path | None = None,
     force: bool = False,
     echo: Callable[[str], None] = print,
+    recordings: Sequence[DemoEntry] = DEMO_RECORDINGS,
 ) -> list[Item]:
-    """Build the demo archive when the catalog is empty (or always, with ``force``)."""
+    """Build the demo archive when the catalog is empty (or always, with ``force``).
+
+    ``recordings`` are the fixtures transcribed by the real model (all of them by default)."""
 
     if catalog.item_ids() and not force:
         return []
     folder = fixtures or default_fixtures()
     if not folder.is_dir():
-        raise ConfigError(
-            f"the demo fixtures folder {folder} does not exist (set ARCHIVE_FIXTURES)"
+        # A fresh clone without ../shared still gets a demo: what needs no fixture.
+        echo(
+            f"note: the fixtures folder {folder} is missing (set ARCHIVE_FIXTURES, or put the "
+            "project's shared/ folder beside the checkout): the demo is built without recordings, "
+            "and its dock-strike talk is text only"
         )
+        recordings = ()
     built: list[Item] = []
-    for entry in DEMO_RECORDINGS:
+    for entry in recordings:
         path = folder / entry.path
         if not path.exists():
             echo(f"skipped {entry.path}: not found")
             continue
         echo(f"demo: {entry.title_en}")
-        outcome, _job = ingest_and_transcribe(
-            settings,
-            catalog,
-            str(path),
-            IngestOptions(
-                title_zh=entry.title_zh,
-                title_en=entry.title_en,
-                description_zh=entry.description_zh,
-                description_en=entry.description_en,
-                collection=entry.collection,
-                date=entry.date,
-                speakers=entry.speakers,
-                tags=entry.tags,
-                visibility=entry.visibility,
-                language=entry.language,
-                is_demo=True,
-                created_by="demo",
-            ),
-        )
+        outcome, _job = ingest_and_transcribe(settings, catalog, str(path), _options(entry))
         if outcome.duplicate:
             continue
         built.append(catalog.get_item(outcome.item.id))
@@ -205,29 +210,87 @@ def build_demo(
             echo(f"skipped {entry.path}: not found")
             continue
         echo(f"demo: {entry.title_en}")
-        segments = read_subtitles(path)
-        with catalog.transaction():
-            item = catalog.create_item(
-                title_zh=entry.title_zh,
-                title_en=entry.title_en,
-                description_zh=entry.description_zh,
-                description_en=entry.description_en,
-                collection=entry.collection,
-                recorded_date=entry.date,
-                speakers=list(entry.speakers),
-                tags=list(entry.tags),
-                visibility=entry.visibility,
-                language=entry.language,
-                is_demo=True,
-            )
-            catalog.add_revision(
-                item.id,
-                segments,
-                origin="subtitles",
-                author="demo",
-                summary=f"imported from {path.name}",
-            )
-        reindex_item(settings, catalog, item.id)
-        built.append(catalog.get_item(item.id))
+        item = (
+            _with_demo_audio(settings, catalog, entry, path, folder, echo) if entry.clips else None
+        )
+        built.append(item or _text_only(settings, catalog, entry, path))
     build_demo_hub(settings, catalog, built, echo=echo)
     return built
+
+
+def _options(entry: DemoEntry, **changes: object) -> IngestOptions:
+    values: dict[str, object] = {
+        "title_zh": entry.title_zh,
+        "title_en": entry.title_en,
+        "description_zh": entry.description_zh,
+        "description_en": entry.description_en,
+        "collection": entry.collection,
+        "date": entry.date,
+        "speakers": entry.speakers,
+        "tags": entry.tags,
+        "visibility": entry.visibility,
+        "language": entry.language,
+        "is_demo": True,
+        "created_by": "demo",
+    }
+    return IngestOptions(**(values | changes))  # type: ignore[arg-type]
+
+
+def _with_demo_audio(
+    settings: Settings,
+    catalog: Catalog,
+    entry: DemoEntry,
+    subtitles: Path,
+    fixtures: Path,
+    echo: Callable[[str], None],
+) -> Item | None:
+    """The subtitle item with its fixture clips as its recording (ingested like any file, the
+    subtitles as its transcript: no model run); None, with a note, when the clips can't be had."""
+    with tempfile.TemporaryDirectory(prefix="demo-audio-") as work:
+        audio, why = compose_talk_audio(fixtures, Path(work) / TALK_AUDIO_NAME, entry.clips)
+        if audio is None:
+            echo(f"note: {entry.title_en} is text only: its demo audio could not be made ({why})")
+            return None
+        outcome, _job = ingest_and_transcribe(
+            settings,
+            catalog,
+            str(audio),
+            _options(
+                entry,
+                description_en=f"{AUDIO_NOTE_EN}\n\n{entry.description_en}".strip(),
+                description_zh=f"{AUDIO_NOTE_ZH}\n\n{entry.description_zh}".strip(),
+                subtitles=str(subtitles),
+                original_name=TALK_AUDIO_NAME,
+            ),
+        )
+    return catalog.get_item(outcome.item.id)
+
+
+def _text_only(settings: Settings, catalog: Catalog, entry: DemoEntry, path: Path) -> Item:
+    segments = read_subtitles(path)
+    # A talk that would have had demo audio says that it has none.
+    no_audio_en = " No recording is held." if entry.clips else ""
+    no_audio_zh = "本庫未存錄音。" if entry.clips else ""
+    with catalog.transaction():
+        item = catalog.create_item(
+            title_zh=entry.title_zh,
+            title_en=entry.title_en,
+            description_zh=entry.description_zh + no_audio_zh,
+            description_en=entry.description_en + no_audio_en,
+            collection=entry.collection,
+            recorded_date=entry.date,
+            speakers=list(entry.speakers),
+            tags=list(entry.tags),
+            visibility=entry.visibility,
+            language=entry.language,
+            is_demo=True,
+        )
+        catalog.add_revision(
+            item.id,
+            segments,
+            origin="subtitles",
+            author="demo",
+            summary=f"imported from {path.name}",
+        )
+    reindex_item(settings, catalog, item.id)
+    return catalog.get_item(item.id)

@@ -100,7 +100,10 @@ def hub_css() -> None:
 .hk-subscribe a { display: inline-block; padding: .3rem .75rem; border: 1px solid rgba(49, 51, 63, .2);
   border-radius: .5rem; text-decoration: none; color: inherit !important; font-size: .9rem; }
 .hk-subscribe a:hover { border-color: #b3261e; color: #b3261e !important; }
-/* Event titles wrap on a phone instead of being cut without an ellipsis. */
+/* Event titles wrap on a phone instead of being cut without an ellipsis: every list of events
+   and recordings (Home's too; tests/test_event_title_wrap.py). */
+[class*="st-key-home_event_"] [data-testid="stPageLink"] p,
+[class*="st-key-home_item_"] [data-testid="stPageLink"] p,
 [class*="st-key-upcoming_"] [data-testid="stPageLink"] p,
 [class*="st-key-past_"] [data-testid="stPageLink"] p,
 [class*="st-key-series_"] [data-testid="stPageLink"] p { white-space: normal; overflow: visible; }

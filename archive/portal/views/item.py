@@ -37,6 +37,28 @@ STYLE_LABELS = {
 STYLE_CODE_LANG = {"bibtex": "latex", "csl-json": "json", "ris": None}
 FORMATS = (("srt", "SRT"), ("vtt", "WebVTT"), ("txt", N_("Text")), ("json", "JSON"))
 
+# Phones only (the width where ui.css makes the page's padding narrow). The title block is
+# tighter, and the two transcript controls share one row with their visible labels hidden: the
+# labels Streamlit draws are aria-hidden copies (the radio group and the text box carry their names
+# as aria-label), so screen readers lose nothing, and the find box shows a search icon and its
+# placeholder. Together this lifts the player from ~590 px down to the upper half of a 844 px
+# screen (tests/test_phone_player.py). The player's own CSS keeps the media pinned while the page
+# scrolls through the transcript.
+PHONE_CSS = """
+<style>
+@media (max-width: 640px) {
+  .st-key-item_head { gap: .5rem; }
+  .st-key-item_head h1 { font-size: 1.45rem !important; line-height: 1.25; padding: .2rem 0 .3rem 0; }
+  .st-key-item_head .hk-other-title { margin: 0; font-size: .9rem; }
+  .st-key-item_controls { flex-wrap: nowrap; gap: .5rem; }
+  .st-key-item_controls [data-testid="stWidgetLabel"] {
+    position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+    white-space: nowrap; }
+  .st-key-item_controls .st-key-item_find { flex: 1 1 6rem; min-width: 6rem; width: auto !important; }
+}
+</style>
+"""
+
 
 def _int_or_none(value: str | None) -> int | None:
     try:
@@ -83,17 +105,22 @@ spoken = spoken_track(
 )
 
 # -- title and metadata -----------------------------------------------------------------------
+# On a phone the player must be in the first screen (issue 19): the title block and the transcript
+# controls above it are made compact there (see PHONE_CSS), so a visitor opening a search hit sees,
+# and hears, the player without scrolling.
+st.html(PHONE_CSS)
 title = t.pick(item.title_zh, item.title_en)
 other_title = item.title_en if t.lang == "zh" else item.title_zh
-st.title(md(title), anchor=False)
-if other_title and other_title != title:
-    st.markdown(
-        f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
-        f"{html_text(other_title)}</p>",
-        unsafe_allow_html=True,
-    )
 duration = ui.item_duration(cat, item_id)
-st.markdown(ui.item_badges(t, item, duration), unsafe_allow_html=True)
+with st.container(key="item_head"):
+    st.title(md(title), anchor=False)
+    if other_title and other_title != title:
+        st.markdown(
+            f'<p class="hk-other-title" lang="{"en" if t.lang == "zh" else "zh-Hant-HK"}">'
+            f"{html_text(other_title)}</p>",
+            unsafe_allow_html=True,
+        )
+    st.markdown(ui.item_badges(t, item, duration), unsafe_allow_html=True)
 if rev_note:
     st.warning(rev_note, icon=":material/history:")
 if rev is not None and latest_rev and rev.revision != latest_rev:
@@ -140,6 +167,7 @@ with controls:
         _("Find in transcript"),
         key="item_find",
         placeholder=_("A word or phrase"),
+        icon=":material/search:",
         width=320,
     )
 find = (find or "").strip()
