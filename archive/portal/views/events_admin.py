@@ -33,7 +33,7 @@ from archive.hub.events import (
     postpone_event,
     update_event,
 )
-from archive.hub.posters import check_poster
+from archive.hub.posters import POSTER_MAX_BYTES, POSTER_MAX_MB, check_poster
 from archive.hub.recordings import attach_recording, recording_options
 from archive.hub.series import list_series
 from archive.hub.times import local_to_utc
@@ -318,9 +318,10 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
             )
         )
         poster = st.file_uploader(
-            _("Poster (PNG, JPEG or WebP, up to 10 MB)"),
+            _("Poster (PNG, JPEG or WebP, up to {size} MB)").format(size=POSTER_MAX_MB),
             type=["png", "jpg", "jpeg", "webp"],
             key=f"{prefix}_poster",
+            max_upload_size=POSTER_MAX_MB,
         )
         remove_poster = False
         if current is not None and current.poster_path:
@@ -353,12 +354,22 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         )
     poster_file = _save_upload(poster)
     if poster_file:
+        too_big = Path(poster_file).stat().st_size > POSTER_MAX_BYTES
         try:
             check_poster(poster_file)
         except InputError:
             Path(poster_file).unlink(missing_ok=True)
             poster_file = None
-            problems.append(_("The poster must be a PNG, JPEG or WebP image of at most 10 MB."))
+            problems.append(
+                _(
+                    "The poster is {size} MB: the limit is {limit} MB. Make it smaller (a JPEG "
+                    "or WebP of the same picture usually is) and try again."
+                ).format(size=f"{poster.size / 1024**2:.1f}", limit=POSTER_MAX_MB)
+                if too_big
+                else _(
+                    "The poster must be a PNG, JPEG or WebP image of at most {limit} MB."
+                ).format(limit=POSTER_MAX_MB)
+            )
     if problems:
         if poster_file:
             Path(poster_file).unlink(missing_ok=True)
