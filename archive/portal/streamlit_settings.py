@@ -40,7 +40,10 @@ SETTINGS: dict[str, str | bool | int] = {
     "server.maxUploadSize": POSTER_MAX_MB,
     # No tracebacks to visitors (archive.core.errors gives one clear message).
     "client.showErrorDetails": "none",
-    "client.toolbarMode": "viewer",
+    # Streamlit's own ⋮ menu (Settings, Print, Record a screencast, About …) is English only and
+    # cannot be translated: "minimal" shows only the items set_page_config adds, and the portal
+    # adds none (archive/portal/navigation.py), so there is no menu at all in either language.
+    "client.toolbarMode": "minimal",
     "client.showSidebarNavigation": False,
     "runner.magicEnabled": False,
     # Streamlit runs a full gc.collect(2) after every page run by default: on this app's heap that

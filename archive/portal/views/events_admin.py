@@ -31,10 +31,16 @@ from archive.hub.events import (
     hold_event,
     pending_attachment,
     postpone_event,
+    start_is_past,
     update_event,
 )
 from archive.hub.posters import POSTER_MAX_BYTES, POSTER_MAX_MB, check_poster
-from archive.hub.recordings import attach_recording, recording_options
+from archive.hub.recordings import (
+    attach_recording,
+    link_existing_recording,
+    recording_candidates,
+    recording_options,
+)
 from archive.hub.series import list_series
 from archive.hub.times import local_to_utc
 from archive.portal import hub_ui, ui, ui_staff
@@ -51,6 +57,20 @@ VISIBILITY_HELP = {
     "staff": N_("Staff only: a draft nobody else sees"),
     "members": N_("Members only: members see it and its join link"),
     "public": N_("Public: on the portal and in the calendar feeds"),
+}
+# What widening who can see an event means, said before it is saved (staff < members < public).
+WIDER_MEANS = {
+    "members": N_("Every member will be able to see this event and its join link once you save."),
+    "public": N_(
+        "Anyone on the internet will be able to see this event, its join link and its poster once "
+        "you save, and it goes into the public calendar and podcast feeds."
+    ),
+}
+RECORDING_SOURCES = ("link", "item", "upload")
+RECORDING_SOURCE_LABELS = {
+    "link": N_("A link"),
+    "item": N_("A recording already in the archive"),
+    "upload": N_("A file from this computer"),
 }
 PLACES = ("online", "in-person")
 PLACE_LABELS = {"online": N_("Online"), "in-person": N_("In person")}
@@ -124,6 +144,11 @@ def _run(action: dict[str, Any], fold: int | None = None) -> Event | None:
     if ui_staff.live_staff(t, who) is None:  # the session as it is now, not at page load
         return None
     kind, values = action["kind"], dict(action["values"])
+    if kind in ("create", "edit"):
+        # A start already over is saved only once staff said so (the confirmation below).
+        values["refuse_past"] = not action.get("confirmed")
+        if kind == "create" and action.get("confirmed") and action.get("past"):
+            values["held"] = True  # it took place: recorded as held, not announced as to come
     poster = values.get("poster")
     try:
         if kind == "create":
@@ -203,6 +228,88 @@ def _ask_fold() -> None:
                 "postpone": _("The event is postponed."),
             }
             _done(event, done.get(pending["kind"], _("The event is saved.")))
+
+
+def _submit(action: dict[str, Any], twice: bool, warnings: list[str], done: str) -> None:
+    """Save a checked form, or first ask which time (``twice``) or for a confirmation."""
+    if twice and "start" in action["values"]:
+        st.session_state["admin_pending"] = action
+    elif warnings:
+        st.session_state["admin_confirm"] = {**action, "warnings": warnings}
+    else:
+        saved = _run(action)
+        if saved is not None:
+            _done(saved, done)
+
+
+def _ask_confirm() -> None:
+    """A past start or a wider audience: said in words, saved only on an explicit yes."""
+    pending = st.session_state.get("admin_confirm")
+    here = (st.query_params.get("event") or "").strip() or None
+    if not pending or pending.get("event_id") != here:  # asked on another event's page
+        return
+    with st.container(border=True, key="admin_confirm_box"):
+        for warning in pending["warnings"]:
+            st.warning(warning, icon=":material/warning:")
+        row = st.container(horizontal=True, gap="small")
+        with row:
+            confirm = st.button(
+                _("Yes, record it as a past event")
+                if pending["kind"] == "create" and pending.get("past")
+                else _("Yes, save it"),
+                key="admin_confirm_ok",
+                type="primary",
+            )
+            drop = st.button(_("No, go back to the form"), key="admin_confirm_cancel")
+    if drop:
+        st.session_state.pop("admin_confirm", None)
+        st.rerun()
+    if confirm:
+        action = {k: v for k, v in pending.items() if k != "warnings"} | {"confirmed": True}
+        event = _run(action)
+        if event is not None:
+            st.session_state.pop("admin_confirm", None)
+            if pending["kind"] == "create":
+                message = (
+                    _("The past event is recorded.")
+                    if pending.get("past")
+                    else _("The event is announced.")
+                )
+            else:
+                message = _("The event is saved.")
+            _done(event, message)
+
+
+def _warnings(current: Event | None, values: dict[str, Any], start_past: bool) -> list[str]:
+    """What staff must confirm before this form is saved: a start already over, a wider audience."""
+    warnings = []
+    if start_past:
+        wall, zone = values["start"], values["tz"]
+        warnings.append(
+            (
+                _(
+                    "{time} ({zone}) is in the past. An announcement is for an event to come: "
+                    "saved, it is listed as already over and nobody can join it. If it did take "
+                    "place, record it as a past event; if not, go back and correct the date."
+                )
+                if current is None
+                else _(
+                    "The new start, {time} ({zone}), is in the past: the event will be listed as "
+                    "already over. Go back and correct the date unless that is what you mean."
+                )
+            ).format(time=wall, zone=zone)
+        )
+    before = current.visibility if current is not None else None
+    after = values.get("visibility")
+    if before is not None and VISIBILITIES.index(after) > VISIBILITIES.index(before):
+        warnings.append(
+            _("You are widening who can see this event, from {old} to {new}.").format(
+                old=_(VISIBILITY_HELP[before]), new=_(VISIBILITY_HELP[after])
+            )
+            + " "
+            + _(WIDER_MEANS[after])
+        )
+    return warnings
 
 
 def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
@@ -337,6 +444,7 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         problems.append(_("Give the event a title in Chinese, English or both."))
     wall = _wall(day, clock)
     twice = False
+    start_past = False
     if wall is None:
         problems.append(_("Give the date and time."))
     else:
@@ -344,6 +452,8 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         twice = problem == "twice"
         if problem and not twice:
             problems.append(problem)
+        elif problem is None:
+            start_past = start_is_past(local_to_utc(wall, tz))
     if place_kind == "in-person" and not city.strip():
         problems.append(_("An event in person needs a city."))
     try:
@@ -403,11 +513,19 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         # the one it was.
         if wall != current.local_start.strftime("%Y-%m-%d %H:%M") or tz != current.tz:
             values |= {"start": wall, "tz": tz}
+        else:
+            start_past = False  # an unchanged start is not asked about again
         if poster_file:
             values["poster"] = poster_file
         elif remove_poster:
             values["remove_poster"] = True
-    return {"kind": "create" if current is None else "edit", "values": values, "twice": twice}
+    return {
+        "kind": "create" if current is None else "edit",
+        "values": values,
+        "twice": twice,
+        "past": start_past,
+        "warnings": _warnings(current, values, start_past),
+    }
 
 
 # -- a new event -------------------------------------------------------------------------------------
@@ -423,14 +541,15 @@ if not event_id:
     _show_flash()
     checked = _event_form("new", None)
     if checked is not None:
-        action = {"kind": "create", "values": checked["values"], "event_id": None}
-        if checked["twice"]:
-            st.session_state["admin_pending"] = action
-        else:
-            created = _run(action)
-            if created is not None:
-                _done(created, _("The event is announced."))
+        action = {
+            "kind": "create",
+            "values": checked["values"],
+            "event_id": None,
+            "past": checked["past"],
+        }
+        _submit(action, checked["twice"], checked["warnings"], _("The event is announced."))
     _ask_fold()
+    _ask_confirm()
     st.stop()
 
 # -- one event ----------------------------------------------------------------------------------------
@@ -468,13 +587,14 @@ prefix = f"edit_{event.id}_{event.sequence}"
 with edit_tab:
     checked = _event_form(prefix, event)
     if checked is not None:
-        action = {"kind": "edit", "values": checked["values"], "event_id": event.id}
-        if checked["twice"] and "start" in checked["values"]:
-            st.session_state["admin_pending"] = action
-        else:
-            changed = _run(action)
-            if changed is not None:
-                _done(changed, _("The event is saved."))
+        action = {
+            "kind": "edit",
+            "values": checked["values"],
+            "event_id": event.id,
+            "past": checked["past"],
+        }
+        _submit(action, checked["twice"], checked["warnings"], _("The event is saved."))
+    _ask_confirm()
 
 with postpone_tab:
     if event.status in ("cancelled", "held"):
@@ -574,60 +694,120 @@ with recording_tab:
     elif event.status == "cancelled":
         st.caption(_("A cancelled event has no recording."))
     else:
-        with st.form(f"attach_{event.id}", border=True):
-            url = st.text_input(_("Recording link"), key="attach_url", placeholder="https://")
-            cols = st.columns(2)
-            visibility = cols[0].selectbox(
-                _("Who can see the recording"),
-                VISIBILITIES,
-                format_func=lambda v: _(VISIBILITY_HELP[v]),
-                key="attach_visibility",
-            )
-            transcribe = cols[1].checkbox(
-                _("Transcribe and translate"), value=True, key="attach_transcribe"
-            )
-            attach = st.form_submit_button(_("Archive the recording"), type="primary")
-        st.caption(
-            _(
-                "The recording is archived, transcribed and indexed in the background, with the "
-                "event's titles, speakers, series and date. The event page plays it when it is done."
-            )
+        source = st.segmented_control(
+            _("The recording is"),
+            RECORDING_SOURCES,
+            format_func=lambda s: _(RECORDING_SOURCE_LABELS[s]),
+            key="attach_source",
+            default="link",
+            required=True,
         )
-        if attach:
-            link = url.strip()
-            if ui_staff.live_staff(t, who) is None:
-                pass  # refused, and said so
-            elif not _is_web_link(link):
-                st.error(
-                    _(
-                        "The recording link must be a full web address starting with https:// or http://."
+        if source == "item":
+            candidates = {item.id: item for item in recording_candidates(cat)}
+            with st.form(f"attach_item_{event.id}", border=True):
+                chosen = st.selectbox(
+                    _("Recording"),
+                    list(candidates),
+                    index=None,
+                    placeholder=_("Choose a recording"),
+                    format_func=lambda i: " · ".join(
+                        p
+                        for p in (
+                            t.pick(candidates[i].title_zh, candidates[i].title_en) or i,
+                            candidates[i].recorded_date or "",
+                            ui_staff.visibility_label(t, candidates[i].effective_visibility()),
+                        )
+                        if p
                     ),
-                    icon=":material/error:",
+                    key="attach_item",
                 )
-            else:
-                try:
-                    outcome = attach_recording(
-                        settings,
-                        cat,
-                        event.id,
-                        link,
-                        recording_options(
-                            event,
-                            visibility=visibility,
-                            transcribe=transcribe,
-                            translate=transcribe,
-                            created_by=who.username or "portal",
+                link_it = st.form_submit_button(_("Link this recording"), type="primary")
+            st.caption(
+                _(
+                    "Recordings that are already another event's are not listed. Linking changes "
+                    "nothing about who may hear the recording."
+                )
+            )
+            if link_it and ui_staff.live_staff(t, who) is not None:
+                if chosen is None:
+                    st.error(_("Choose a recording first."), icon=":material/error:")
+                else:
+                    try:
+                        linked = link_existing_recording(cat, event.id, chosen)
+                    except ArchiveError as exc:
+                        st.error(ui.error_message(t, exc), icon=":material/error:")
+                        st.caption(md(str(exc)))
+                    else:
+                        _done(linked, _("The recording is linked to the event."))
+        elif source == "upload":
+            st.markdown(
+                _(
+                    "Upload the file on the Add a recording page: it is archived, transcribed and "
+                    "indexed there like any recording. When its job is done, choose it here under "
+                    "“A recording already in the archive”."
+                )
+            )
+            st.page_link(
+                ui_staff.STAFF_PAGES["upload"],
+                label=_("Add a recording"),
+                icon=":material/upload:",
+                query_params={"lang": t.lang},
+            )
+        else:
+            with st.form(f"attach_{event.id}", border=True):
+                url = st.text_input(_("Recording link"), key="attach_url", placeholder="https://")
+                cols = st.columns(2)
+                visibility = cols[0].selectbox(
+                    _("Who can see the recording"),
+                    VISIBILITIES,
+                    format_func=lambda v: _(VISIBILITY_HELP[v]),
+                    key="attach_visibility",
+                )
+                transcribe = cols[1].checkbox(
+                    _("Transcribe and translate"), value=True, key="attach_transcribe"
+                )
+                attach = st.form_submit_button(_("Archive the recording"), type="primary")
+            st.caption(
+                _(
+                    "The recording is archived, transcribed and indexed in the background, with the "
+                    "event's titles, speakers, series and date. The event page plays it when it is done."
+                )
+            )
+            if attach:
+                link = url.strip()
+                if ui_staff.live_staff(t, who) is None:
+                    pass  # refused, and said so
+                elif not _is_web_link(link):
+                    st.error(
+                        _(
+                            "The recording link must be a full web address starting with https:// or http://."
                         ),
-                        wait=False,
+                        icon=":material/error:",
                     )
-                    _done(
-                        outcome.event,
-                        _("The recording is queued for archiving (job {job}).").format(
-                            job=outcome.job.id if outcome.job else "—"
-                        ),
-                    )
-                except ArchiveError as exc:
-                    st.error(ui.error_message(t, exc), icon=":material/error:")
-                    st.caption(md(str(exc)))
+                else:
+                    try:
+                        outcome = attach_recording(
+                            settings,
+                            cat,
+                            event.id,
+                            link,
+                            recording_options(
+                                event,
+                                visibility=visibility,
+                                transcribe=transcribe,
+                                translate=transcribe,
+                                created_by=who.username or "portal",
+                            ),
+                            wait=False,
+                        )
+                        _done(
+                            outcome.event,
+                            _("The recording is queued for archiving (job {job}).").format(
+                                job=outcome.job.id if outcome.job else "—"
+                            ),
+                        )
+                    except ArchiveError as exc:
+                        st.error(ui.error_message(t, exc), icon=":material/error:")
+                        st.caption(md(str(exc)))
 
 _ask_fold()
