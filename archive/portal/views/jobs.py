@@ -147,7 +147,7 @@ ACTORS = {
 
 
 def _started_by(actor: str) -> str:
-    """"Started by …" in the interface language: the system and the other built-in actors in
+    """ "Started by …" in the interface language: the system and the other built-in actors in
     words, a command-line user as such, a person by their user name (outside text, escaped)."""
     if actor in ACTORS:
         return _(ACTORS[actor])
