@@ -221,6 +221,20 @@ def test_making_an_event_public_says_what_it_means_and_needs_a_second_step(arch)
     cat.close()
 
 
+def test_widening_an_items_visibility_has_its_warning_in_both_languages():
+    from archive.portal.i18n import I18n
+    from archive.portal.ui_staff import widening_warning
+
+    en, zh = I18n("en"), I18n("zh")
+    public = widening_warning(en, "staff", "public")
+    assert public is not None and "Anyone on the internet will be able to hear" in public
+    assert "Staff only → Public" in public
+    assert "互聯網上任何人都能收聽" in (widening_warning(zh, "members", "public") or "")
+    assert "Every member" in (widening_warning(en, "staff", "members") or "")
+    for old, new in (("public", "members"), ("members", "staff"), ("public", "public")):
+        assert widening_warning(en, old, new) is None  # narrowing, or no change: nothing to ask
+
+
 # -- a recording already in the archive --------------------------------------------------------------
 def test_an_item_already_in_the_archive_can_be_linked_as_the_recording(arch):
     cat = Catalog.open(arch.settings)
