@@ -44,19 +44,19 @@ def test_announce_list_and_show(home):
         home, "series", "add", "uk-tour", "--title-zh", "英國巡迴講座", "--title-en", "UK talk tour"
     )
     event = _json(
-        home, *ADD, "--start", "2026-07-10 20:00", "--tz", "Europe/London", "--series", "uk-tour",
+        home, *ADD, "--start", "2037-07-10 20:00", "--tz", "Europe/London", "--series", "uk-tour",
         "--speaker", "Lee Cheuk-yan", "--language", "yue", "--language", "en",
         "--place", "Manchester, Friends Meeting House", "--join-url", "https://example.org/register",
         "--visibility", "public", "--json",
     )  # fmt: skip
-    assert event["id"].startswith("ev") and event["start_utc"] == "2026-07-10T19:00:00+00:00"
+    assert event["id"].startswith("ev") and event["start_utc"] == "2037-07-10T19:00:00+00:00"
     assert event["series"] == "uk-tour" and event["languages"] == ["yue", "en"]
     assert (event["city"], event["venue"]) == ("Manchester", "Friends Meeting House")
     listed = _json(home, "event", "list", "--json")
     assert listed == [
         {
             "id": event["id"], "title_zh": "碼頭工人罷工十周年", "title_en": "Dock strike, ten years on",
-            "start_utc": "2026-07-10T19:00:00+00:00", "tz": "Europe/London", "status": "scheduled",
+            "start_utc": "2037-07-10T19:00:00+00:00", "tz": "Europe/London", "status": "scheduled",
             "series": "uk-tour", "item_id": None,
         }
     ]  # fmt: skip
@@ -71,7 +71,7 @@ def test_announce_list_and_show(home):
         "item_id",
     ]
     shown = _json(home, "event", "show", event["id"], "--viewer-tz", "Asia/Hong_Kong", "--json")
-    assert shown["times"]["viewer"] == "Sat, 11 Jul 2026, 03:00 Hong Kong Standard Time"
+    assert shown["times"]["viewer"] == "Sat, 11 Jul 2037, 03:00 Hong Kong Standard Time"
     text = _ok(
         home,
         "event",
@@ -83,7 +83,7 @@ def test_announce_list_and_show(home):
         "zh_Hant_HK",
     ).stdout
     assert (
-        "2026年7月11日週六 上午3:00 [香港標準時間]" in text
+        "2037年7月11日週六 上午3:00 [香港標準時間]" in text
         and "https://example.org/register" in text
     )
     assert _json(home, "series", "list", "--json")[0]["title_en"] == "UK talk tour"
@@ -101,7 +101,7 @@ def test_role_hides_events_from_the_command_line(home):
         home,
         *ADD,
         "--start",
-        "2026-07-10 20:00",
+        "2037-07-10 20:00",
         "--tz",
         "Europe/London",
         "--visibility",
@@ -117,18 +117,18 @@ def test_role_hides_events_from_the_command_line(home):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/Manchester"], "error: unknown time zone 'Europe/Manchester'"),
-        (["--start", "2026-03-29 01:30", "--tz", "Europe/London"], "error: 2026-03-29 01:30 does not exist in Europe/London"),
-        (["--start", "2026-10-25 01:30", "--tz", "Europe/London"], "error: 2026-10-25 01:30 happens twice in Europe/London"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--duration", "0"], "error: the duration must be more than 0"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--duration", "-15"], "error: the duration must be more than 0"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--join-url", "javascript:alert(1)"], "error: the join link must be"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--join-url", "data:text/html,hi"], "error: the join link must be"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--join-url", "file:///etc/passwd"], "error: the join link must be"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--series", "nope"], "error: no series 'nope'"),
-        (["--start", "2026-07-10 20:00", "--tz", "Europe/London", "--poster", "{notimage}"], "error: the poster notimage.png is not"),
-        (["--start", "2026-10-25 01:30", "--tz", "Europe/London", "--fold", "2"], "error: Invalid value for '--fold'"),
-        (["--start", "10/07/2026 8pm", "--tz", "Europe/London"], "error: the time '10/07/2026 8pm' is not"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/Manchester"], "error: unknown time zone 'Europe/Manchester'"),
+        (["--start", "2037-03-29 01:30", "--tz", "Europe/London"], "error: 2037-03-29 01:30 does not exist in Europe/London"),
+        (["--start", "2037-10-25 01:30", "--tz", "Europe/London"], "error: 2037-10-25 01:30 happens twice in Europe/London"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--duration", "0"], "error: the duration must be more than 0"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--duration", "-15"], "error: the duration must be more than 0"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--join-url", "javascript:alert(1)"], "error: the join link must be"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--join-url", "data:text/html,hi"], "error: the join link must be"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--join-url", "file:///etc/passwd"], "error: the join link must be"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--series", "nope"], "error: no series 'nope'"),
+        (["--start", "2037-07-10 20:00", "--tz", "Europe/London", "--poster", "{notimage}"], "error: the poster notimage.png is not"),
+        (["--start", "2037-10-25 01:30", "--tz", "Europe/London", "--fold", "2"], "error: Invalid value for '--fold'"),
+        (["--start", "10/07/2037 8pm", "--tz", "Europe/London"], "error: the time '10/07/2037 8pm' is not"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_writes_nothing(home, tmp_path, args, message):
@@ -147,41 +147,41 @@ def test_bad_input_is_one_line_and_writes_nothing(home, tmp_path, args, message)
 
 
 def test_the_ambiguous_hour_asks_for_fold_and_takes_it(home):
-    result = run_cli(home, *ADD, "--start", "2026-10-25 01:30", "--tz", "Europe/London")
+    result = run_cli(home, *ADD, "--start", "2037-10-25 01:30", "--tz", "Europe/London")
     assert (
         "add --fold 0 for the first (UTC+01:00) or --fold 1 for the second (UTC+00:00)"
         in result.stderr
     )
     second = _json(
-        home, *ADD, "--start", "2026-10-25 01:30", "--tz", "Europe/London", "--fold", "1", "--json"
+        home, *ADD, "--start", "2037-10-25 01:30", "--tz", "Europe/London", "--fold", "1", "--json"
     )
     first = _json(
-        home, *ADD, "--start", "2026-10-25 01:30", "--tz", "Europe/London", "--fold", "0", "--json"
+        home, *ADD, "--start", "2037-10-25 01:30", "--tz", "Europe/London", "--fold", "0", "--json"
     )
     assert (first["start_utc"], second["start_utc"]) == (
-        "2026-10-25T00:30:00+00:00",
-        "2026-10-25T01:30:00+00:00",
+        "2037-10-25T00:30:00+00:00",
+        "2037-10-25T01:30:00+00:00",
     )
 
 
 def test_edit_postpone_cancel(home):
-    event = _json(home, *ADD, "--start", "2026-07-10 20:00", "--tz", "Europe/London", "--json")
+    event = _json(home, *ADD, "--start", "2037-07-10 20:00", "--tz", "Europe/London", "--json")
     edited = _json(
         home, "event", "edit", event["id"], "--title-en", "Dock strike: ten years on", "--json"
     )
     assert edited["title_en"] == "Dock strike: ten years on" and edited["sequence"] == 1
     assert "nothing to change" in _ok(home, "event", "edit", event["id"], "--duration", "90").stdout
-    later = _json(home, "event", "postpone", event["id"], "--start", "2026-07-17 20:00", "--json")
+    later = _json(home, "event", "postpone", event["id"], "--start", "2037-07-17 20:00", "--json")
     assert (
         later["status"] == "postponed"
-        and later["previous_start_utc"] == "2026-07-10T19:00:00+00:00"
+        and later["previous_start_utc"] == "2037-07-10T19:00:00+00:00"
     )
     assert later["sequence"] == 2
     assert "cancelled event" in _ok(home, "event", "cancel", event["id"]).stdout
     for args, message in [
         (["event", "cancel", event["id"]], "is already cancelled"),
         (["event", "hold", event["id"]], "is cancelled"),
-        (["event", "postpone", event["id"], "--start", "2026-08-01 20:00"], "cannot be postponed"),
+        (["event", "postpone", event["id"], "--start", "2037-08-01 20:00"], "cannot be postponed"),
         (["event", "edit", event["id"], "--join-url", "javascript:x"], "the join link must be"),
         (["event", "edit", "evnosuchone", "--title-en", "x"], "no event evnosuchone"),
     ]:
@@ -197,7 +197,7 @@ def test_edit_postpone_cancel(home):
 
 def test_attach_refusals(home, fixtures_dir):
     jfk = str(fixtures_dir / "en/jfk.flac")
-    cancelled = _json(home, *ADD, "--start", "2026-07-10 20:00", "--tz", "Europe/London", "--json")
+    cancelled = _json(home, *ADD, "--start", "2037-07-10 20:00", "--tz", "Europe/London", "--json")
     _ok(home, "event", "cancel", cancelled["id"])
     result = run_cli(home, "event", "attach", cancelled["id"], jfk, "--wait", "--no-transcribe")
     assert (
@@ -205,7 +205,7 @@ def test_attach_refusals(home, fixtures_dir):
         == f"error: event {cancelled['id']} was cancelled: there is no recording to attach\n"
     )
     assert _rows(home, "SELECT id FROM items") == []
-    event = _json(home, *ADD, "--start", "2026-07-12 20:00", "--tz", "Europe/London", "--json")
+    event = _json(home, *ADD, "--start", "2037-07-12 20:00", "--tz", "Europe/London", "--json")
     attached = _json(
         home, "event", "attach", event["id"], jfk, "--wait", "--no-transcribe", "--json"
     )
@@ -227,9 +227,9 @@ def test_attach_refusals(home, fixtures_dir):
 
 def test_feeds_are_exported_as_files(home, tmp_path):
     _ok(
-        home, *ADD, "--start", "2026-07-10 20:00", "--tz", "Europe/London", "--visibility", "public"
+        home, *ADD, "--start", "2037-07-10 20:00", "--tz", "Europe/London", "--visibility", "public"
     )
-    _ok(home, *ADD, "--start", "2026-07-11 20:00", "--tz", "Europe/London", "--visibility", "staff",
+    _ok(home, *ADD, "--start", "2037-07-11 20:00", "--tz", "Europe/London", "--visibility", "staff",
         "--join-url", "https://example.org/staff-secret")  # fmt: skip
     ics = tmp_path / "events.ics"
     result = _ok(home, "feed", "ics", "--base-url", BASE, "-o", str(ics))
@@ -293,11 +293,11 @@ def test_announce_postpone_hold_attach_transcribe_search_podcast(home, tmp_path,
     )
     event = _json(
         home, "event", "add", "--title-zh", "甘迺迪就職演說", "--title-en", "An inaugural address",
-        "--start", "2026-07-10 20:00", "--tz", "Europe/London", "--duration", "60",
+        "--start", "2037-07-10 20:00", "--tz", "Europe/London", "--duration", "60",
         "--series", "uk-tour", "--speaker", "John F. Kennedy", "--language", "en",
         "--join-url", "https://example.org/join", "--visibility", "public", "--json",
     )  # fmt: skip
-    _ok(home, "event", "postpone", event["id"], "--start", "2026-07-17 20:00")
+    _ok(home, "event", "postpone", event["id"], "--start", "2037-07-17 20:00")
     _ok(home, "event", "hold", event["id"])
     attached = _json(
         home, "event", "attach", event["id"], str(fixtures_dir / "en/jfk.flac"),
@@ -307,7 +307,7 @@ def test_announce_postpone_hold_attach_transcribe_search_podcast(home, tmp_path,
     assert attached["job"]["state"] == "done"
     item = attached["item"]
     assert item["title_en"] == "An inaugural address" and item["series_id"] == "uk-tour"
-    assert item["recorded_date"] == "2026-07-17"  # the date it was held, not first announced
+    assert item["recorded_date"] == "2037-07-17"  # the date it was held, not first announced
     assert item["speakers"] == ["John F. Kennedy"] and item["language"] == "en"
     transcript = " ".join(s["text_en"] for s in item["segments"]).lower()
     assert "country" in transcript
@@ -344,5 +344,5 @@ def test_announce_postpone_hold_attach_transcribe_search_podcast(home, tmp_path,
     finally:
         catalog.close()
     assert int(vevent.get("sequence")) == 3
-    assert vevent.decoded("dtstart").isoformat() == "2026-07-17T19:00:00+00:00"
+    assert vevent.decoded("dtstart").isoformat() == "2037-07-17T19:00:00+00:00"
     assert str(vevent.get("url")) == f"{base}/?event={event['id']}"

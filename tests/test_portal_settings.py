@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from archive.hub.posters import POSTER_MAX_MB
 from archive.portal.commands import serve_argv
 from archive.portal.streamlit_settings import SETTINGS, setting_flags
 
@@ -36,9 +37,9 @@ def test_the_privacy_and_safety_settings_are_in_the_table():
     assert SETTINGS["server.enableXsrfProtection"] is True
     assert SETTINGS["server.enableStaticServing"] is False
     assert SETTINGS["client.showErrorDetails"] == "none"
-    assert SETTINGS["client.toolbarMode"] == "viewer"
+    assert SETTINGS["client.toolbarMode"] == "minimal"  # no untranslatable Streamlit menu
     assert SETTINGS["server.fileWatcherType"] == "none"
-    assert SETTINGS["server.maxUploadSize"] == 1
+    assert SETTINGS["server.maxUploadSize"] == POSTER_MAX_MB == 1  # posters are its only use
 
 
 def test_serve_passes_every_setting_as_a_flag():

@@ -61,7 +61,7 @@ def build_demo_hub(
     past = create_event(
         settings,
         catalog,
-        title_zh="碼頭工人罷工十周年（示範）",
+        title_zh="碼頭工人罷工十週年（示範）",
         title_en="The dock strike, ten years on (demo)",
         start="2023-05-06 20:00",
         tz="Europe/London",

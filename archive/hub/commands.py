@@ -27,12 +27,13 @@ from archive.hub.events import (
     hold_event,
     list_events,
     postpone_event,
+    start_is_past,
     update_event,
     visible_event,
 )
 from archive.hub.recordings import attach_recording, recording_options
 from archive.hub.series import create_series, list_series, set_item_series
-from archive.hub.times import format_event_time
+from archive.hub.times import format_event_time, local_to_utc
 from archive.workspace.disclosure import speaker_name_warnings
 
 __all__ = ["COMMANDS", "event_group", "series_group"]
@@ -45,6 +46,12 @@ fold_option = click.option(
     type=click.IntRange(0, 1),
     default=None,
     help="For a time that happens twice when the clocks go back: 0 = the first, 1 = the second.",
+)
+
+past_option = click.option(
+    "--past",
+    is_flag=True,
+    help="The event already took place: accept a start in the past (add records it as held).",
 )
 
 
@@ -109,7 +116,7 @@ def event_group() -> None:
 
     \b
     Example:
-      archive event add --title-zh "碼頭工人罷工十周年" --title-en "Dock strike, ten years on" \\
+      archive event add --title-zh "碼頭工人罷工十週年" --title-en "Dock strike, ten years on" \\
           --start "2026-07-10 20:00" --tz Europe/London --duration 90 --visibility public
       archive event list --json
     """
@@ -155,6 +162,7 @@ def event_group() -> None:
     show_default=True,
     help="Who may see the event (and its join link); only public events are in feeds.",
 )
+@past_option
 @json_option
 @pass_ctx
 def event_add(
@@ -174,9 +182,13 @@ def event_add(
     place: str | None,
     poster: str | None,
     visibility: str,
+    past: bool,
     as_json: bool,
 ) -> None:
     """Announce an event, once, in both languages.
+
+    A start that is already over is refused (a typo in the year announces nothing); an event that
+    did take place is recorded with --past, as held.
 
     \b
     Example:
@@ -204,9 +216,11 @@ def event_add(
         place=place,
         poster=poster,
         visibility=visibility,
+        refuse_past=not past,
+        held=past and start_is_past(local_to_utc(start, tz, fold)),
     )
     _warn_withheld(ctx, event, speakers)
-    _emit_event(event, as_json, "announced event")
+    _emit_event(event, as_json, "recorded past event" if past else "announced event")
 
 
 def _warn_withheld(ctx: Context, event: Event, speakers: tuple[str, ...]) -> None:
@@ -323,6 +337,7 @@ def event_show(
 @click.option("--poster", type=click.Path(dir_okay=False), help="A new PNG, JPEG or WebP poster.")
 @click.option("--no-poster", is_flag=True, help="Remove the poster.")
 @click.option("--visibility", type=click.Choice(VISIBILITIES))
+@past_option
 @json_option
 @pass_ctx
 def event_edit(
@@ -344,6 +359,7 @@ def event_edit(
     poster: str | None,
     no_poster: bool,
     visibility: str | None,
+    past: bool,
     as_json: bool,
 ) -> None:
     """Change an event (each change raises its calendar SEQUENCE so calendars update their copy).
@@ -364,6 +380,7 @@ def event_edit(
         place=place,
         poster=poster,
         remove_poster=no_poster,
+        refuse_past=not past,
         title_zh=title_zh,
         title_en=title_en,
         description_zh=description_zh,

@@ -27,7 +27,7 @@ too, whether or not the viewer may see the recording itself, so the event page, 
 the calendar and RSS feeds and ``archive event show --role public`` never pair the label with the
 name.
 
->>> event = create_event(settings, catalog, title_zh="碼頭工人罷工十周年", title_en="Dock strike, ten years on",
+>>> event = create_event(settings, catalog, title_zh="碼頭工人罷工十週年", title_en="Dock strike, ten years on",
 ...                      start="2026-07-10 20:00", tz="Europe/London", duration_minutes=90,
 ...                      visibility="public")
 >>> format_event_time(event, "Asia/Hong_Kong", "en_GB")["viewer"]   # archive.hub.times
@@ -81,6 +81,7 @@ __all__ = [
     "postpone_event",
     "present_event",
     "resolve_attachments",
+    "start_is_past",
     "update_event",
     "visible_event",
 ]
@@ -316,6 +317,19 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def start_is_past(start: datetime) -> bool:
+    """Whether the UTC instant ``start`` is already over, as of now."""
+    return start <= datetime.now(UTC)
+
+
+def _refuse_past(start: datetime, wall: str, tz: str) -> None:
+    if start_is_past(start):
+        raise InputError(
+            f"the start {wall} ({tz}) is in the past: an announcement is for an event to come. "
+            "To record an event that already took place, say so (--past on the command line)"
+        )
+
+
 def create_event(
     settings: Settings,
     catalog: Catalog,
@@ -338,9 +352,15 @@ def create_event(
     join_url: str | None = None,
     poster: str | os.PathLike[str] | None = None,
     visibility: str = "staff",
+    refuse_past: bool = False,
+    held: bool = False,
 ) -> Event:
     """Announce an event. ``start`` is the organiser's wall-clock time ``YYYY-MM-DD HH:MM`` in
     ``tz``; ``place`` is ``online`` or ``City, Venue`` (or give ``place_kind``/``city``/``venue``).
+
+    ``refuse_past`` (what the CLI and the portal ask for unless staff said the event already took
+    place) refuses a start that is already over; ``held`` records the event as one that took
+    place (status ``held``), for a past event entered after the fact.
 
     Everything is checked before anything is written: a bad value raises InputError and leaves no
     event, no poster file.
@@ -350,6 +370,8 @@ def create_event(
         raise InputError("an event needs a title (--title-zh and/or --title-en)")
     start_utc = local_to_utc(start, tz, fold)
     tz = check_timezone(tz).key
+    if refuse_past:
+        _refuse_past(start_utc, start, tz)
     minutes = check_duration(duration_minutes)
     if place is not None:
         place_kind, city, venue = parse_place(place)
@@ -381,7 +403,7 @@ def create_event(
     params = [
         event_id,
         f"{uuid.uuid4()}@hk-labour-archive",
-        "scheduled",
+        "held" if held else "scheduled",
         0,
         stamp,
         stamp,
@@ -527,11 +549,13 @@ def update_event(
     place: str | None = None,
     poster: str | os.PathLike[str] | None = None,
     remove_poster: bool = False,
+    refuse_past: bool = False,
     **values: Any,
 ) -> Event:
     """Change an event; the sequence is raised when anything actually changed.
 
-    ``start``/``tz``/``fold`` are read like :func:`create_event`'s. Changing only ``tz`` keeps the
+    ``start``/``tz``/``fold`` are read like :func:`create_event`'s; with ``refuse_past`` a new
+    start that is already over is refused (an unchanged one never is). Changing only ``tz`` keeps the
     wall-clock time and reads it in the new zone (the organiser named the wrong zone). Other
     keyword values are event fields (``title_en``, ``speakers``, ``join_url``, ``series_id``,
     ``duration_minutes``, ``visibility`` …); None means unchanged, ``""`` clears a text field. The
@@ -556,7 +580,10 @@ def update_event(
         wall = start if start is not None else current.local_start.strftime("%Y-%m-%d %H:%M")
         if start is None and fold is None:
             fold = current.local_start.fold
-        changes["start_utc"] = utc_iso(local_to_utc(wall, zone_name, fold))
+        moment = local_to_utc(wall, zone_name, fold)
+        if refuse_past and moment != current.start:
+            _refuse_past(moment, wall, zone_name)
+        changes["start_utc"] = utc_iso(moment)
         changes["tz"] = zone_name
     if "duration_minutes" in given:
         changes["duration_minutes"] = check_duration(given["duration_minutes"])

@@ -97,7 +97,7 @@ FEED_LANGUAGE = "zh-hk"
 COLLECTION_TITLES = {
     "webinar": ("網上講座", "Webinars"),
     "interview": ("訪談", "Interviews"),
-    "strike-anniversary": ("罷工周年紀念", "Strike anniversaries"),
+    "strike-anniversary": ("罷工週年紀念", "Strike anniversaries"),
     "other": ("其他錄音", "Other recordings"),
 }
 # The date of an empty feed: fixed, so an empty feed's bytes (and ETag) do not change every call.

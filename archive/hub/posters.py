@@ -33,6 +33,7 @@ from archive.core.errors import InputError
 
 __all__ = [
     "POSTER_MAX_BYTES",
+    "POSTER_MAX_MB",
     "POSTER_TYPES",
     "Poster",
     "check_poster",
@@ -43,7 +44,13 @@ __all__ = [
 
 # Only formats every browser shows and none can carry script (no SVG).
 POSTER_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
-POSTER_MAX_BYTES = 10 * 1024**2
+# The one poster limit: the portal's form states it, Streamlit's uploader (server.maxUploadSize,
+# archive.portal.streamlit_settings) and the upload route's body limit follow it, and
+# check_poster enforces it for the portal and the CLI alike. Streamlit keeps an upload in a portal
+# process's memory and its upload route is open to any session, so it stays small: a poster is
+# shown as a web image (public copies are re-encoded anyway), and 1 MB holds a screen-sized one.
+POSTER_MAX_MB = 1
+POSTER_MAX_BYTES = POSTER_MAX_MB * 1024**2
 # Bump when the way public copies are made changes: every cached one is then made again.
 PUBLIC_POSTER_VERSION = 1
 _PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
@@ -72,7 +79,7 @@ def check_poster(path: str | os.PathLike[str]) -> Poster:
     if size > POSTER_MAX_BYTES:
         raise InputError(
             f"the poster {source.name} is {size / 1024**2:.1f} MB, over the limit of "
-            f"{POSTER_MAX_BYTES // 1024**2} MB"
+            f"{POSTER_MAX_MB} MB"
         )
     data = source.read_bytes()
     kind = filetype.guess(data[:8192])

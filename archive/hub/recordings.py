@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.catalog.db import Catalog
-from archive.catalog.models import Job
+from archive.catalog.models import Item, Job
 from archive.core.config import Settings
 from archive.core.errors import InputError
 from archive.hub.events import Event, get_event, link_recording, pending_attachment
@@ -35,6 +35,8 @@ __all__ = [
     "AttachOutcome",
     "attach_recording",
     "link_archived_recording",
+    "link_existing_recording",
+    "recording_candidates",
     "recording_options",
 ]
 
@@ -68,6 +70,25 @@ def link_archived_recording(catalog: Catalog, item_id: str, payload: dict[str, A
     has archived its recording; link the two at once."""
     if payload.get("event_id"):
         link_recording(catalog, payload["event_id"], item_id)
+
+
+def recording_candidates(catalog: Catalog) -> list[Item]:
+    """The items staff may choose as an event's recording: every item that is not already the
+    recording of an event (one event per recording), latest recorded first."""
+    taken = {
+        row[0]
+        for row in catalog.conn.execute("SELECT item_id FROM events WHERE item_id IS NOT NULL")
+    }
+    return [item for item in catalog.list_items(role="staff") if item.id not in taken]
+
+
+def link_existing_recording(catalog: Catalog, event_id: str, item_id: str) -> Event:
+    """Make an item already in the archive the recording of an event (nothing is ingested): the
+    same checks as :func:`attach_recording` (not cancelled, no recording yet nor one on its way),
+    then :func:`archive.hub.events.link_recording`. NotFoundError for an item that does not exist."""
+    _check_attachable(catalog, event_id)
+    catalog.get_item(item_id)
+    return link_recording(catalog, event_id, item_id)
 
 
 def recording_options(event: Event, **overrides: Any) -> IngestOptions:

@@ -100,7 +100,7 @@ def ingest_command(
 
     \b
     Example:
-      archive ingest https://example.org/webinar --title-zh "碼頭工人罷工十周年" \\
+      archive ingest https://example.org/webinar --title-zh "碼頭工人罷工十週年" \\
           --title-en "Dock strike, ten years on" --collection webinar \\
           --speaker "Lee Cheuk-yan" --language yue --visibility public --wait
     """

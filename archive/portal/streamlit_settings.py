@@ -10,6 +10,8 @@ the two equal.
 
 from __future__ import annotations
 
+from archive.hub.posters import POSTER_MAX_MB
+
 __all__ = ["SETTINGS", "setting_flags"]
 
 # Latin from Streamlit's bundled Source Sans, Chinese from the visitor's own CJK fonts (no web fonts
@@ -33,11 +35,15 @@ SETTINGS: dict[str, str | bool | int] = {
     # Public and unchecked: never for archive files (the file routes check access).
     "server.enableStaticServing": False,
     "server.enableXsrfProtection": True,
-    # Megabytes through Streamlit's own uploader; staff uploads go through /files/upload.
-    "server.maxUploadSize": 1,
+    # Megabytes through Streamlit's own uploader, whose one use is an event's poster (so: the
+    # poster limit); recordings go through /files/upload.
+    "server.maxUploadSize": POSTER_MAX_MB,
     # No tracebacks to visitors (archive.core.errors gives one clear message).
     "client.showErrorDetails": "none",
-    "client.toolbarMode": "viewer",
+    # Streamlit's own ⋮ menu (Settings, Print, Record a screencast, About …) is English only and
+    # cannot be translated: "minimal" shows only the items set_page_config adds, and the portal
+    # adds none (archive/portal/navigation.py), so there is no menu at all in either language.
+    "client.toolbarMode": "minimal",
     "client.showSidebarNavigation": False,
     "runner.magicEnabled": False,
     # Streamlit runs a full gc.collect(2) after every page run by default: on this app's heap that

@@ -56,6 +56,7 @@ __all__ = [
     "session_bar",
     "show_staff_refusal",
     "staff_callback",
+    "widening_warning",
 ]
 
 log = logging.getLogger("archive.portal")
@@ -413,3 +414,35 @@ def visibility_text(t: I18n, level: str, until: str | None, then: str | None) ->
             then=visibility_label(t, then),
         )
     return visibility_label(t, level)
+
+
+# Most restricted first: a change to a later level widens who may see an item.
+VISIBILITY_ORDER = ("staff", "members", "public")
+WIDENING_MEANS = {
+    "members": N_(
+        "Every member will be able to hear this recording and read its transcript, and to find it "
+        "in search."
+    ),
+    "public": N_(
+        "Anyone on the internet will be able to hear this recording, read and download its "
+        "transcript and find it in search, the public feeds and the mirror. Copies made meanwhile "
+        "cannot be called back."
+    ),
+}
+
+
+def widening_warning(t: I18n, old: str, new: str) -> str | None:
+    """What widening an item's visibility from ``old`` to ``new`` means, in the interface language,
+    for a page to show before it saves (a second, explicit step); None when it does not widen.
+
+    The item's visibility form (``views/edit.py``) is to ask with this before ``set_visibility``.
+    """
+    if new not in WIDENING_MEANS or VISIBILITY_ORDER.index(new) <= VISIBILITY_ORDER.index(old):
+        return None
+    return (
+        t._("You are making this recording visible to more people: {old} → {new}.").format(
+            old=visibility_label(t, old), new=visibility_label(t, new)
+        )
+        + " "
+        + t._(WIDENING_MEANS[new])
+    )

@@ -45,7 +45,7 @@ LATEST_ON_HOME = 20
 COLLECTION_NAMES = {
     "webinar": ("網上研討會", "Webinars"),
     "interview": ("訪問", "Interviews"),
-    "strike-anniversary": ("罷工周年紀念", "Strike anniversaries"),
+    "strike-anniversary": ("罷工週年紀念", "Strike anniversaries"),
     "other": ("其他", "Other"),
 }
 

@@ -11,7 +11,7 @@ server a few buffers, never its memory.
   client gets the ``413``. Caddy in front sets the same limits (``templates/proxy.caddy``).
 * :func:`body_limit` is the table: ``/files/upload`` ``ARCHIVE_MAX_UPLOAD_MB``, the session
   routes :data:`SESSION_BODY_LIMIT`, Streamlit's own uploader :data:`STREAMLIT_UPLOAD_LIMIT`
-  (its ``server.maxUploadSize`` is 1 MB), everything else :data:`OTHER_BODY_LIMIT` (Streamlit's
+  (its ``server.maxUploadSize`` is the poster limit), everything else :data:`OTHER_BODY_LIMIT` (Streamlit's
   pages and the file and feed routes take no body at all).
 * :func:`read_bounded` is how a route itself reads a small body: the same two checks, so the
   route is safe even without the middleware.
@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from archive.core.config import Settings, load_settings
+from archive.hub.posters import POSTER_MAX_BYTES
 
 __all__ = [
     "OTHER_BODY_LIMIT",
@@ -37,7 +38,9 @@ __all__ = [
 ]
 
 SESSION_BODY_LIMIT = 1024  # a one-time log-in code is 43 characters
-STREAMLIT_UPLOAD_LIMIT = 2 * 1024 * 1024  # maxUploadSize 1 MB, plus the multipart framing
+# Streamlit's uploader takes only posters (its maxUploadSize is the poster limit), plus 1 MB for
+# the multipart framing; Caddy's template says the same number (templates/proxy.caddy).
+STREAMLIT_UPLOAD_LIMIT = POSTER_MAX_BYTES + 1024 * 1024
 OTHER_BODY_LIMIT = 64 * 1024
 UPLOAD_PATH = "/files/upload"  # archive.portal.routes.uploads.UPLOAD_PATH (which imports this)
 SESSION_PATHS = ("/session/open", "/session/close")

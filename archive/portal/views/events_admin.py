@@ -10,7 +10,6 @@ that happens twice (when the clocks go back) is asked about, never guessed.
 from __future__ import annotations
 
 import tempfile
-import urllib.parse
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,16 @@ from archive.hub.events import (
     create_event,
     get_event,
     hold_event,
-    pending_attachment,
     postpone_event,
+    start_is_past,
     update_event,
 )
-from archive.hub.posters import check_poster
-from archive.hub.recordings import attach_recording, recording_options
+from archive.hub.posters import POSTER_MAX_BYTES, POSTER_MAX_MB, check_poster
 from archive.hub.series import list_series
 from archive.hub.times import local_to_utc
 from archive.portal import hub_ui, ui, ui_staff
 from archive.portal.i18n import N_
+from archive.portal.ui_event_recording import VISIBILITIES, VISIBILITY_HELP, recording_form
 
 t = ui.page_i18n()
 _ = t._
@@ -46,11 +45,13 @@ cat = ui.catalog()
 who = ui.viewer()
 settings = ui.settings()
 
-VISIBILITIES = ("staff", "members", "public")
-VISIBILITY_HELP = {
-    "staff": N_("Staff only: a draft nobody else sees"),
-    "members": N_("Members only: members see it and its join link"),
-    "public": N_("Public: on the portal and in the calendar feeds"),
+# What widening who can see an event means, said before it is saved (staff < members < public).
+WIDER_MEANS = {
+    "members": N_("Every member will be able to see this event and its join link once you save."),
+    "public": N_(
+        "Anyone on the internet will be able to see this event, its join link and its poster once "
+        "you save, and it goes into the public calendar and podcast feeds."
+    ),
 }
 PLACES = ("online", "in-person")
 PLACE_LABELS = {"online": N_("Online"), "in-person": N_("In person")}
@@ -114,16 +115,16 @@ def _speakers(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
-def _is_web_link(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def _run(action: dict[str, Any], fold: int | None = None) -> Event | None:
     """Call the library for a checked form; on a time that happens twice, ask which."""
     if ui_staff.live_staff(t, who) is None:  # the session as it is now, not at page load
         return None
     kind, values = action["kind"], dict(action["values"])
+    if kind in ("create", "edit"):
+        # A start already over is saved only once staff said so (the confirmation below).
+        values["refuse_past"] = not action.get("confirmed")
+        if kind == "create" and action.get("confirmed") and action.get("past"):
+            values["held"] = True  # it took place: recorded as held, not announced as to come
     poster = values.get("poster")
     try:
         if kind == "create":
@@ -203,6 +204,88 @@ def _ask_fold() -> None:
                 "postpone": _("The event is postponed."),
             }
             _done(event, done.get(pending["kind"], _("The event is saved.")))
+
+
+def _submit(action: dict[str, Any], twice: bool, warnings: list[str], done: str) -> None:
+    """Save a checked form, or first ask which time (``twice``) or for a confirmation."""
+    if twice and "start" in action["values"]:
+        st.session_state["admin_pending"] = action
+    elif warnings:
+        st.session_state["admin_confirm"] = {**action, "warnings": warnings}
+    else:
+        saved = _run(action)
+        if saved is not None:
+            _done(saved, done)
+
+
+def _ask_confirm() -> None:
+    """A past start or a wider audience: said in words, saved only on an explicit yes."""
+    pending = st.session_state.get("admin_confirm")
+    here = (st.query_params.get("event") or "").strip() or None
+    if not pending or pending.get("event_id") != here:  # asked on another event's page
+        return
+    with st.container(border=True, key="admin_confirm_box"):
+        for warning in pending["warnings"]:
+            st.warning(warning, icon=":material/warning:")
+        row = st.container(horizontal=True, gap="small")
+        with row:
+            confirm = st.button(
+                _("Yes, record it as a past event")
+                if pending["kind"] == "create" and pending.get("past")
+                else _("Yes, save it"),
+                key="admin_confirm_ok",
+                type="primary",
+            )
+            drop = st.button(_("No, go back to the form"), key="admin_confirm_cancel")
+    if drop:
+        st.session_state.pop("admin_confirm", None)
+        st.rerun()
+    if confirm:
+        action = {k: v for k, v in pending.items() if k != "warnings"} | {"confirmed": True}
+        event = _run(action)
+        if event is not None:
+            st.session_state.pop("admin_confirm", None)
+            if pending["kind"] == "create":
+                message = (
+                    _("The past event is recorded.")
+                    if pending.get("past")
+                    else _("The event is announced.")
+                )
+            else:
+                message = _("The event is saved.")
+            _done(event, message)
+
+
+def _warnings(current: Event | None, values: dict[str, Any], start_past: bool) -> list[str]:
+    """What staff must confirm before this form is saved: a start already over, a wider audience."""
+    warnings = []
+    if start_past:
+        wall, zone = values["start"], values["tz"]
+        warnings.append(
+            (
+                _(
+                    "{time} ({zone}) is in the past. An announcement is for an event to come: "
+                    "saved, it is listed as already over and nobody can join it. If it did take "
+                    "place, record it as a past event; if not, go back and correct the date."
+                )
+                if current is None
+                else _(
+                    "The new start, {time} ({zone}), is in the past: the event will be listed as "
+                    "already over. Go back and correct the date unless that is what you mean."
+                )
+            ).format(time=wall, zone=zone)
+        )
+    before = current.visibility if current is not None else None
+    after = values.get("visibility")
+    if before is not None and VISIBILITIES.index(after) > VISIBILITIES.index(before):
+        warnings.append(
+            _("You are widening who can see this event, from {old} to {new}.").format(
+                old=_(VISIBILITY_HELP[before]), new=_(VISIBILITY_HELP[after])
+            )
+            + " "
+            + _(WIDER_MEANS[after])
+        )
+    return warnings
 
 
 def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
@@ -318,9 +401,10 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
             )
         )
         poster = st.file_uploader(
-            _("Poster (PNG, JPEG or WebP, up to 10 MB)"),
+            _("Poster (PNG, JPEG or WebP, up to {size} MB)").format(size=POSTER_MAX_MB),
             type=["png", "jpg", "jpeg", "webp"],
             key=f"{prefix}_poster",
+            max_upload_size=POSTER_MAX_MB,
         )
         remove_poster = False
         if current is not None and current.poster_path:
@@ -336,6 +420,7 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         problems.append(_("Give the event a title in Chinese, English or both."))
     wall = _wall(day, clock)
     twice = False
+    start_past = False
     if wall is None:
         problems.append(_("Give the date and time."))
     else:
@@ -343,6 +428,8 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         twice = problem == "twice"
         if problem and not twice:
             problems.append(problem)
+        elif problem is None:
+            start_past = start_is_past(local_to_utc(wall, tz))
     if place_kind == "in-person" and not city.strip():
         problems.append(_("An event in person needs a city."))
     try:
@@ -353,12 +440,22 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         )
     poster_file = _save_upload(poster)
     if poster_file:
+        too_big = Path(poster_file).stat().st_size > POSTER_MAX_BYTES
         try:
             check_poster(poster_file)
         except InputError:
             Path(poster_file).unlink(missing_ok=True)
             poster_file = None
-            problems.append(_("The poster must be a PNG, JPEG or WebP image of at most 10 MB."))
+            problems.append(
+                _(
+                    "The poster is {size} MB: the limit is {limit} MB. Make it smaller (a JPEG "
+                    "or WebP of the same picture usually is) and try again."
+                ).format(size=f"{poster.size / 1024**2:.1f}", limit=POSTER_MAX_MB)
+                if too_big
+                else _(
+                    "The poster must be a PNG, JPEG or WebP image of at most {limit} MB."
+                ).format(limit=POSTER_MAX_MB)
+            )
     if problems:
         if poster_file:
             Path(poster_file).unlink(missing_ok=True)
@@ -392,11 +489,19 @@ def _event_form(prefix: str, current: Event | None) -> dict[str, Any] | None:
         # the one it was.
         if wall != current.local_start.strftime("%Y-%m-%d %H:%M") or tz != current.tz:
             values |= {"start": wall, "tz": tz}
+        else:
+            start_past = False  # an unchanged start is not asked about again
         if poster_file:
             values["poster"] = poster_file
         elif remove_poster:
             values["remove_poster"] = True
-    return {"kind": "create" if current is None else "edit", "values": values, "twice": twice}
+    return {
+        "kind": "create" if current is None else "edit",
+        "values": values,
+        "twice": twice,
+        "past": start_past,
+        "warnings": _warnings(current, values, start_past),
+    }
 
 
 # -- a new event -------------------------------------------------------------------------------------
@@ -412,14 +517,15 @@ if not event_id:
     _show_flash()
     checked = _event_form("new", None)
     if checked is not None:
-        action = {"kind": "create", "values": checked["values"], "event_id": None}
-        if checked["twice"]:
-            st.session_state["admin_pending"] = action
-        else:
-            created = _run(action)
-            if created is not None:
-                _done(created, _("The event is announced."))
+        action = {
+            "kind": "create",
+            "values": checked["values"],
+            "event_id": None,
+            "past": checked["past"],
+        }
+        _submit(action, checked["twice"], checked["warnings"], _("The event is announced."))
     _ask_fold()
+    _ask_confirm()
     st.stop()
 
 # -- one event ----------------------------------------------------------------------------------------
@@ -457,13 +563,14 @@ prefix = f"edit_{event.id}_{event.sequence}"
 with edit_tab:
     checked = _event_form(prefix, event)
     if checked is not None:
-        action = {"kind": "edit", "values": checked["values"], "event_id": event.id}
-        if checked["twice"] and "start" in checked["values"]:
-            st.session_state["admin_pending"] = action
-        else:
-            changed = _run(action)
-            if changed is not None:
-                _done(changed, _("The event is saved."))
+        action = {
+            "kind": "edit",
+            "values": checked["values"],
+            "event_id": event.id,
+            "past": checked["past"],
+        }
+        _submit(action, checked["twice"], checked["warnings"], _("The event is saved."))
+    _ask_confirm()
 
 with postpone_tab:
     if event.status in ("cancelled", "held"):
@@ -543,80 +650,6 @@ with status_tab:
             st.caption(md(str(exc)))
 
 with recording_tab:
-    job = pending_attachment(cat, event.id)
-    if event.item_id:
-        st.markdown(_("This event's recording is in the archive."))
-        st.page_link(
-            ui.PAGES["item"],
-            label=_("Open the recording"),
-            icon=":material/play_circle:",
-            query_params={"item": event.item_id, "lang": t.lang},
-        )
-        st.caption(
-            _("Publish the recording from its staff page: it stays staff-only until someone does.")
-        )
-    elif job is not None:
-        st.info(
-            _("The recording is being archived (job {job}).").format(job=job.id),
-            icon=":material/hourglass_top:",
-        )
-    elif event.status == "cancelled":
-        st.caption(_("A cancelled event has no recording."))
-    else:
-        with st.form(f"attach_{event.id}", border=True):
-            url = st.text_input(_("Recording link"), key="attach_url", placeholder="https://")
-            cols = st.columns(2)
-            visibility = cols[0].selectbox(
-                _("Who can see the recording"),
-                VISIBILITIES,
-                format_func=lambda v: _(VISIBILITY_HELP[v]),
-                key="attach_visibility",
-            )
-            transcribe = cols[1].checkbox(
-                _("Transcribe and translate"), value=True, key="attach_transcribe"
-            )
-            attach = st.form_submit_button(_("Archive the recording"), type="primary")
-        st.caption(
-            _(
-                "The recording is archived, transcribed and indexed in the background, with the "
-                "event's titles, speakers, series and date. The event page plays it when it is done."
-            )
-        )
-        if attach:
-            link = url.strip()
-            if ui_staff.live_staff(t, who) is None:
-                pass  # refused, and said so
-            elif not _is_web_link(link):
-                st.error(
-                    _(
-                        "The recording link must be a full web address starting with https:// or http://."
-                    ),
-                    icon=":material/error:",
-                )
-            else:
-                try:
-                    outcome = attach_recording(
-                        settings,
-                        cat,
-                        event.id,
-                        link,
-                        recording_options(
-                            event,
-                            visibility=visibility,
-                            transcribe=transcribe,
-                            translate=transcribe,
-                            created_by=who.username or "portal",
-                        ),
-                        wait=False,
-                    )
-                    _done(
-                        outcome.event,
-                        _("The recording is queued for archiving (job {job}).").format(
-                            job=outcome.job.id if outcome.job else "—"
-                        ),
-                    )
-                except ArchiveError as exc:
-                    st.error(ui.error_message(t, exc), icon=":material/error:")
-                    st.caption(md(str(exc)))
+    recording_form(t, who, cat, settings, event, _done)
 
 _ask_fold()

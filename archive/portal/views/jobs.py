@@ -137,6 +137,25 @@ def _start_fixity() -> None:
     )
 
 
+ACTORS = {
+    # Who started a job when it was no person: the archive's own names, said in words.
+    "system": N_("Started by the system"),
+    "demo": N_("Added with the demonstration data"),
+    "portal": N_("Started from the portal"),
+    "staff": N_("Started by staff"),
+}
+
+
+def _started_by(actor: str) -> str:
+    """ "Started by …" in the interface language: the system and the other built-in actors in
+    words, a command-line user as such, a person by their user name (outside text, escaped)."""
+    if actor in ACTORS:
+        return _(ACTORS[actor])
+    if actor.startswith("cli:"):
+        return _("Started on the command line by {name}").format(name=md(actor[4:]))
+    return _("Started by {name}").format(name=md(actor))
+
+
 def _job_card(job: Job) -> None:
     with st.container(border=True, key=f"job_card_{job.id}"):
         head = st.container(horizontal=True, vertical_alignment="center", gap="small")
@@ -196,7 +215,7 @@ def _job_card(job: Job) -> None:
                     on_click=_apply_details, args=(job.id,),
                 )  # fmt: skip
         meta = [
-            _("Started by {name}").format(name=md(job.created_by)),
+            _started_by(job.created_by),
             job.created_at[:16].replace("T", " "),
         ]
         if job.state == "done" and job.result.get("transcribe_job"):
