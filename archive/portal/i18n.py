@@ -284,6 +284,7 @@ UI_SOURCES = (
     "archive/portal/hub_ui.py",
     "archive/portal/ui_search.py",
     "archive/portal/ui_disclosure.py",
+    "archive/portal/ui_editor.py",
     "archive/portal/i18n.py",
     "archive/portal/views/*.py",
 )
