@@ -298,3 +298,20 @@ def test_the_redact_action_of_the_visibility_tab_redacts_a_span(demo) -> None:
         assert DOCK_WORDS not in texts(reader, text_areas=True)
     finally:
         cat.close()
+
+
+def test_the_mirror_and_the_feeds_keep_the_sentence_without_the_name(made, tmp_path) -> None:
+    home, item_id = made
+    dest = tmp_path / "mirror"
+    _ok(run_cli(home, "mirror", str(dest), "--base-url", "https://mirror.example.org"))
+    bodies = {
+        p: p.read_bytes().decode("utf-8", "replace")
+        for p in dest.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".json", ".js", ".vtt", ".srt", ".txt", ".xml")
+    }
+    assert any("gave the organisers his list" in b for b in bodies.values())  # the rest is there
+    leaked = [str(p) for p, b in bodies.items() if "Tai-man" in b]
+    assert not leaked
+    for kind in ("rss", "podcast"):
+        out = _ok(run_cli(home, "feed", kind, "--base-url", "https://archive.example.org"))
+        assert "Tai-man" not in out, kind
