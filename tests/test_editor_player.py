@@ -161,6 +161,7 @@ def test_play_this_line_stops_at_the_segment_end_in_chromium(arch) -> None:
             timeout=20_000,
         )
         state = page.evaluate(STATE)
+        page.screenshot(path=str(ARTIFACTS / "editor-player-en.png"))
         assert (state["start"], state["end"]) == (third.start, third.end)
         # Stopped at the end: not before it, and within a few frames after.
         assert third.end - 0.01 <= state["stoppedAt"] <= third.end + 0.2, state

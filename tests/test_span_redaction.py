@@ -83,7 +83,11 @@ def fresh(tmp_path: Path) -> tuple[Path, str]:
 
 
 def _public_show(
-    home: Path, item_id: str, role: str = "public", *extra: str, hidden: tuple[str, ...] = ("Tai-man", "Chan")
+    home: Path,
+    item_id: str,
+    role: str = "public",
+    *extra: str,
+    hidden: tuple[str, ...] = ("Tai-man", "Chan"),
 ) -> list[dict]:
     out = _ok(run_cli(home, "show", item_id, "--role", role, "--json", *extra))
     assert not any(word in out for word in hidden)
@@ -138,7 +142,9 @@ def test_export_and_cite_below_staff_keep_the_rest(made) -> None:
     for role in ("public", "staff"):
         cited = json.loads(_ok(run_cli(home, "cite", item_id, "--at", "4", "--role", role,
                                        "--json")))  # fmt: skip
-        assert cited["quote"]["text_en"] == f"We met at the gate. {MARK} gave the organisers his list."
+        assert (
+            cited["quote"]["text_en"] == f"We met at the gate. {MARK} gave the organisers his list."
+        )
 
 
 def test_search_below_staff_finds_the_sentence_but_not_the_name(made) -> None:
@@ -179,7 +185,9 @@ def test_a_later_revision_is_masked_or_hidden_whole(fresh, tmp_path) -> None:
             assert spelling not in out
             second = json.loads(out)["segments"][1]
             if masked:  # found however it is written: only the name goes
-                assert second["text_en"] == f"We met at the gate. {MARK} gave the organisers his list."
+                assert (
+                    second["text_en"] == f"We met at the gate. {MARK} gave the organisers his list."
+                )
             else:  # not found: safety first, the whole sentence goes
                 assert second.get("redacted") is True and second["text_en"] == ""
             # Revision 1 still masked too.
@@ -207,7 +215,10 @@ def test_the_span_is_silenced_in_the_public_audio(made) -> None:
     ("args", "message"),
     [
         (("--at", "5", "--text", "   "), "the text given is empty"),
-        (("--at", "5", "--text", "Lam Wing-sze"), "the words to redact are not in the text of segment"),
+        (
+            ("--at", "5", "--text", "Lam Wing-sze"),
+            "the words to redact are not in the text of segment",
+        ),
         (("--at", "5", "--chars", "40:90"), "characters 40–90 are not a range inside the Chinese"),
         (("--at", "5", "--chars", "30:90", "--track", "en"), "which has 62 characters"),
         (("--at", "5", "--chars", "9:3", "--track", "en"), "first before stop"),
@@ -273,7 +284,10 @@ def test_the_redact_action_of_the_visibility_tab_redacts_a_span(demo) -> None:
             (DOCK_WORDS,), seg.uid, seg.start, seg.end,
         )  # fmt: skip
         entry = audit_log(cat, item, viewer=Viewer("staff", "x"))[0]
-        assert (entry.action, entry.actor) == ("redact", "staff1") and DOCK_WORDS not in entry.target
+        assert (entry.action, entry.actor) == (
+            "redact",
+            "staff1",
+        ) and DOCK_WORDS not in entry.target
         assert any("Redacted" in s.value for s in at.success)
 
         reader = open_page(new_session(lang="zh"), "item", lang="zh", item=item)
@@ -285,14 +299,17 @@ def test_the_redact_action_of_the_visibility_tab_redacts_a_span(demo) -> None:
         shown = texts(reader, text_areas=True) + "\n".join(players)
         assert "碼頭工人罷工十周年" in shown
         assert DOCK_WORDS not in shown
-        # The page's transcript is fetched from the file route; read it as the reader would.
-        rev = cat.get_revision(item)
-        from archive.portal.routes.files import transcript_payload
+        # The page's transcript comes from the file route: fetched by the URL the page gave.
+        from starlette.applications import Starlette
+        from starlette.testclient import TestClient
 
-        from archive.catalog.access import present_segments
+        from archive.portal.routes.files import routes
 
-        public = present_segments(cat.get_item(item), rev.segments, Viewer("public"))
-        cues = json.dumps(transcript_payload(public), ensure_ascii=False)
+        cues_url = json.loads(players[0])["cues_url"]
+        client = TestClient(Starlette(routes=routes(demo.settings)), base_url="http://127.0.0.1")
+        response = client.get(cues_url)
+        assert response.status_code == 200
+        cues = response.content.decode("utf-8")
         assert DOCK_WORDS not in cues and seg.text_zh.replace(DOCK_WORDS, MARK) in cues
         open_page(reader, "search", lang="zh", q="八百萬")
         assert DOCK_WORDS not in texts(reader, text_areas=True)
@@ -315,3 +332,24 @@ def test_the_mirror_and_the_feeds_keep_the_sentence_without_the_name(made, tmp_p
     for kind in ("rss", "podcast"):
         out = _ok(run_cli(home, "feed", kind, "--base-url", "https://archive.example.org"))
         assert "Tai-man" not in out, kind
+
+
+def test_no_segment_below_staff_carries_the_words_even_when_hidden_whole(fresh) -> None:
+    from dataclasses import asdict
+
+    from archive.catalog.access import visible_revision
+
+    home, item_id = fresh
+    # A whole-segment redaction over the same sentence too: hidden whole, and the words the
+    # text-span redaction keeps must not ride along on the segment in any field.
+    _ok(run_cli(home, "redact", item_id, "--at", "5", "--no-media"))
+    catalog = Catalog.open(load_settings(home))
+    try:
+        for role in ("public", "members"):
+            _item, rev = visible_revision(catalog, item_id, Viewer(role))
+            assert rev.segments[1].redacted and rev.segments[1].text_en == ""
+            assert "Tai-man" not in repr([asdict(s) for s in rev.segments])
+        _item, staff = visible_revision(catalog, item_id, Viewer("staff", "x"))
+        assert staff.segments[1].partial_redactions == ((3.337, 7.061, (NAME,)),)
+    finally:
+        catalog.close()

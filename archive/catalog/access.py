@@ -193,7 +193,9 @@ def present_segments(
         return tuple(segments)
     shown = (mask_segment(s) for s in label_speakers(item, segments))
     return tuple(
-        s.with_(text_zh="", text_en="", text_raw="", words=(), speaker="") if s.redacted else s
+        s.with_(text_zh="", text_en="", text_raw="", words=(), speaker="", partial_redactions=())
+        if s.redacted
+        else s
         for s in shown
     )
 

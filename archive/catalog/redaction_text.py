@@ -98,8 +98,10 @@ def mask_segment(segment: Segment) -> Segment:
     found emptied, and the segment marked ``redacted`` (hidden whole) when they are in none.
     A segment with no text-span redaction comes back unchanged."""
     parts = segment.partial_redactions
-    if not parts or segment.redacted:
+    if not parts:
         return segment
+    if segment.redacted:  # hidden whole anyway; the words it carries go too
+        return segment.with_(partial_redactions=())
     fields = {name: getattr(segment, name) for name in TRACK_FIELDS}
     words = list(segment.words)
     for start, end, forms in parts:

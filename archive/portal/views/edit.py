@@ -457,7 +457,9 @@ with transcript_tab:
             with st.container(border=True, key=f"seg_{uid}"):
                 head = st.container(horizontal=True, vertical_alignment="center", gap="small")
                 with head:
-                    badge = _("Redacted") if any(not r.texts for r in covering) else _("Words redacted")
+                    badge = (
+                        _("Redacted") if any(not r.texts for r in covering) else _("Words redacted")
+                    )
                     st.markdown(
                         f"`{clock(seg.start)}–{clock(seg.end)}`"
                         + (f" 🔒 **{md(badge)}**" if is_redacted else ""),
