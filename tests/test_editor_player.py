@@ -129,6 +129,11 @@ CLICK = """(name) => {
   host.shadowRoot.querySelector('.' + name).click();
 }"""
 
+CLEAR_STOP = """() => {
+  const host = [...document.querySelectorAll('*')].find(e => e.shadowRoot && e.shadowRoot.querySelector('.hke'));
+  delete host.shadowRoot.querySelector('.hke').dataset.stoppedAt;
+}"""
+
 
 @pytest.mark.browser
 def test_play_this_line_stops_at_the_segment_end_in_chromium(arch) -> None:
@@ -166,5 +171,23 @@ def test_play_this_line_stops_at_the_segment_end_in_chromium(arch) -> None:
         # Stopped at the end: not before it, and within a few frames after.
         assert third.end - 0.01 <= state["stoppedAt"] <= third.end + 0.2, state
         assert state["src"].startswith("/files/media/")
+
+        # The shortcuts, typed in the text field: they act on the player and type nothing.
+        field = page.locator(f".st-key-ed_zh_1_{third.uid} textarea")
+        before = field.input_value()
+        field.focus()
+        page.keyboard.press("Alt+KeyR")  # back 5 s (to 0 at most) and play
+        page.wait_for_function(f"() => {{ const s = ({STATE})(); return s && !s.paused; }}")
+        page.keyboard.press("Alt+KeyP")  # pause
+        page.wait_for_function(f"() => {{ const s = ({STATE})(); return s && s.paused; }}")
+        assert page.evaluate(STATE)["time"] < third.end - 4
+        page.evaluate(CLEAR_STOP)
+        page.keyboard.press("Alt+KeyL")  # the line again, stopping at its end
+        page.wait_for_function(
+            f"() => {{ const s = ({STATE})(); return s && s.stoppedAt !== null && s.paused; }}",
+            timeout=20_000,
+        )
+        assert third.end - 0.01 <= page.evaluate(STATE)["stoppedAt"] <= third.end + 0.2
+        assert field.input_value() == before
         assert not staff.outside_requests() and not staff.errors, staff.errors
         staff.context.close()

@@ -25,6 +25,7 @@ from transcripts.segments import Segment
 
 __all__ = [
     "EDITOR_PLAYER_HTML",
+    "PLAYER_BOX_CSS",
     "REDACT_MODES",
     "SHORTCUTS",
     "editor_player",
@@ -58,6 +59,16 @@ def _component() -> Any:
         css=(_ASSETS / "editor_player.css").read_text(encoding="utf-8"),
         js=(_ASSETS / "editor_player.js").read_text(encoding="utf-8"),
     )
+
+
+# The player stays in view while staff scroll to the segment they type in (the portal's theme is
+# light whatever the browser prefers: a white band under Streamlit's own header).
+# Streamlit wraps the keyed box in a layout wrapper of its own height: the wrapper is what sticks.
+PLAYER_BOX_CSS = (
+    "<style>[data-testid='stLayoutWrapper']:has(> .st-key-edit_player_box) { position: sticky; "
+    "top: 3.75rem; z-index: 50; background: #fff; padding: .4rem 0; "
+    "border-bottom: 1px solid rgba(49, 51, 63, .15); }</style>"
+)
 
 
 def shortcuts_help(t: I18n) -> str:

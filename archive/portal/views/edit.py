@@ -415,6 +415,7 @@ with transcript_tab:
         line_uid, line_n, line_play = st.session_state.get(LINE_KEY) or (None, 0, False)
         line = by_uid.get(line_uid) or (on_page[0] if on_page else None)
         media = ui.playable_media(cat, item_id)
+        st.html(ui_editor.PLAYER_BOX_CSS)
         with st.container(key="edit_player_box"):
             ui_editor.editor_player(
                 t, key=f"edit_player_{item_id}",
