@@ -139,7 +139,7 @@ def span_redaction_form(
         st.selectbox(
             _("Segment"), uids, key="red_segment",
             index=uids.index(chosen) if chosen in by_uid else 0,
-            format_func=lambda uid: md(segment_choice_label(by_uid[uid])),
+            format_func=lambda uid: segment_choice_label(by_uid[uid]),  # plain text, not Markdown
         )  # fmt: skip
         seg = by_uid.get(st.session_state.get("red_segment") or uids[0], by_uid[uids[0]])
         for label, text in ((_("Chinese"), seg.text_zh), (_("English"), seg.text_en)):
