@@ -25,6 +25,7 @@ from archive.catalog.audit import audit_log
 from archive.catalog.db import Catalog
 from archive.catalog.redaction_text import MARK
 from archive.core.config import load_settings
+from archive.core.errors import InputError
 from archive.workspace.accounts import add_user
 from archive.workspace.visibility import list_redactions
 
@@ -351,5 +352,47 @@ def test_no_segment_below_staff_carries_the_words_even_when_hidden_whole(fresh) 
             assert "Tai-man" not in repr([asdict(s) for s in rev.segments])
         _item, staff = visible_revision(catalog, item_id, Viewer("staff", "x"))
         assert staff.segments[1].partial_redactions == ((3.337, 7.061, (NAME,)),)
+    finally:
+        catalog.close()
+
+
+def test_word_timings_narrow_the_span_to_the_words(tmp_path) -> None:
+    from archive.catalog.access import visible_revision
+    from archive.workspace.visibility import redact_words
+    from transcripts.segments import Segment, Word
+
+    settings = load_settings(tmp_path / "home")
+    catalog = Catalog.open(settings)
+    try:
+        item = catalog.create_item(title_en="Gate", visibility="public")
+        words = [(10.25, 10.5, "I"), (10.5, 10.9, " met"), (10.9, 11.35, " Chan"),
+                 (11.35, 12.3, " Tai-man"), (12.3, 12.6, " at"), (12.6, 13.1, " the"),
+                 (13.1, 14.75, " gate.")]  # fmt: skip
+        catalog.add_revision(
+            item.id,
+            [
+                Segment(
+                    10.25,
+                    14.75,
+                    text_en="I met Chan Tai-man at the gate.",
+                    lang="en",
+                    words=tuple(Word(*w) for w in words),
+                ),
+                Segment(14.75, 16.5, text_en="Then we left.", lang="en"),
+            ],  # fmt: skip
+            origin="whisper",
+        )
+        uid = catalog.get_revision(item.id).segments[0].uid
+        made = redact_words(catalog, settings, item.id, uid=uid, text="chan TAI MAN", actor="alice",
+                            rebuild_media=False)  # fmt: skip
+        # The span is where the words are said (the sound silenced there only), not the segment.
+        assert (made.start, made.end, made.texts) == (10.9, 12.3, ("chan TAI MAN",))
+        _item, rev = visible_revision(catalog, item.id, Viewer("public"))
+        first, second = rev.segments
+        assert first.text_en == f"I met {MARK} at the gate." and not first.redacted
+        assert [w.text for w in first.words] == ["I", " met", " at", " the", " gate."]
+        assert second.text_en == "Then we left."
+        with pytest.raises(InputError, match="the words to redact are not in the text"):
+            redact_words(catalog, settings, item.id, uid=uid, text="Lam", actor="alice")
     finally:
         catalog.close()
