@@ -396,3 +396,28 @@ def test_word_timings_narrow_the_span_to_the_words(tmp_path) -> None:
             redact_words(catalog, settings, item.id, uid=uid, text="Lam", actor="alice")
     finally:
         catalog.close()
+
+
+def test_a_segments_more_menu_redacts_some_of_its_words(demo) -> None:
+    cat = Catalog.open(demo.settings)
+    try:
+        item = demo.ids["dock"]
+        seg = cat.get_revision(item).segments[0]
+        at = log_in(new_session(lang="en", timeout=90), "staff1", PASSWORD)
+        open_page(at, "edit", lang="en", item=item)
+        at.text_input(key=f"ed_words_{seg.uid}").input("四十天")
+        at.button(key=f"ed_redact_words_{seg.uid}").click().run()
+        assert not at.exception
+        made = [r for r in list_redactions(cat, item) if r.origin_uid == seg.uid]
+        assert [r.texts for r in made] == [("四十天",)]
+        assert "Words redacted" in texts(at)
+        # The rest is found below staff, the words are not (another demo item has the same
+        # sentence unredacted: only this item's hits count).
+        home = demo.settings.home
+        for query, found in (("罷工持續", True), ("四十天", False)):
+            hits = json.loads(_ok(run_cli(home, "search", query, "--role", "public", "--json")))
+            mine = [h for h in hits if h["item_id"] == item]
+            assert bool(mine) is found, query
+            assert "四十天" not in json.dumps(mine, ensure_ascii=False)
+    finally:
+        cat.close()
