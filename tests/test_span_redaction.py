@@ -421,3 +421,26 @@ def test_a_segments_more_menu_redacts_some_of_its_words(demo) -> None:
             assert "四十天" not in json.dumps(mine, ensure_ascii=False)
     finally:
         cat.close()
+
+
+def test_the_redact_form_of_a_demoted_account_changes_nothing(demo) -> None:
+    from archive.workspace.accounts import set_role
+
+    cat = Catalog.open(demo.settings)
+    try:
+        add_user(cat, "staff-demoted", "staff", PASSWORD, actor="test")
+        item = demo.ids["interview"]
+        seg = cat.get_revision(item).segments[0]
+        words = (seg.text_en or seg.text_zh).split()[0]
+        at = log_in(new_session(lang="en", timeout=90), "staff-demoted", PASSWORD)
+        open_page(at, "edit", lang="en", item=item)
+        at.button(key="red_open").click().run()
+        at.selectbox(key="red_segment").set_value(seg.uid).run()
+        at.text_input(key="red_words").input(words)
+        at.checkbox(key="red_confirm").check()
+        set_role(cat, "staff-demoted", "members", actor="test")  # while the page is open
+        at.button(key="red_go").click().run()
+        assert list_redactions(cat, item) == []
+        assert "no longer has staff rights" in texts(at)
+    finally:
+        cat.close()
