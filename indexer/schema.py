@@ -30,6 +30,7 @@ from typing import Any
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from archive.catalog.access import Viewer, label_speakers, present_item
+from archive.catalog.redaction_text import mask_segments
 
 from .analysis import TRACK_SEPARATOR, BilingualAnalyzer
 
@@ -193,7 +194,11 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
     """
 
     state = catalog_state(item, revision)
-    segments_in = label_speakers(item, revision.segments) if revision is not None else ()
+    # Words redacted inside a segment are masked for every role, staff included: one document per
+    # segment, so the staff index cannot hold them without the lower roles' holding them too.
+    segments_in = (
+        mask_segments(label_speakers(item, revision.segments)) if revision is not None else ()
+    )
     item = present_item(item, Viewer("public"))
     visibility = state.visibility
     year = str(item.year) if item.year else ""

@@ -41,6 +41,12 @@ class Segment:
     redacted: bool = False
     uid: str = field(default_factory=new_uid)
     words: tuple[Word, ...] = ()
+    # Text-span redactions overlapping it, as the catalog read them: ``(start, end, forms)``, the
+    # words to mask below staff (``archive.catalog.redaction_text``). Never stored with a
+    # revision: like ``redacted``, they are set on reading.
+    partial_redactions: tuple[tuple[float, float, tuple[str, ...]], ...] = field(
+        default=(), repr=False, compare=False
+    )
 
     def text(self, track: str) -> str:
         """The text of one track, ``zh`` or ``en``."""
@@ -73,4 +79,9 @@ class Segment:
         values = dict(data)
         words = values.pop("words", ()) or ()
         values["words"] = tuple(Word(**w) for w in words)  # type: ignore[arg-type]
+        parts = values.pop("partial_redactions", ()) or ()
+        values["partial_redactions"] = tuple(
+            (float(a), float(b), tuple(str(f) for f in forms))  # type: ignore[misc]
+            for a, b, forms in parts  # type: ignore[misc, attr-defined]
+        )
         return cls(**values)  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from archive.catalog.db import Catalog
 from archive.catalog.models import Item, TranscriptRevision, role_allows
+from archive.catalog.redaction_text import mask_segment
 from archive.core.config import ROLES
 from archive.core.errors import InputError, NotFoundError
 from transcripts.chinese import fold
@@ -178,19 +179,24 @@ def privacy_key(catalog: Catalog, item_id: str) -> tuple[object, ...]:
     cached rendering keyed on it is stale the moment either changes, by whatever path."""
     stored = catalog.find_item(item_id)
     withheld = stored.withheld_speakers if stored is not None else ()
-    return (catalog.redaction_spans(item_id), withheld)
+    return (catalog.redaction_spans(item_id), catalog.text_redactions(item_id), withheld)
 
 
 def present_segments(
     item: Item, segments: tuple[Segment, ...] | list[Segment], viewer: Viewer
 ) -> tuple[Segment, ...]:
-    """Segments as ``viewer`` may read them: below staff, redacted ones lose their text and
-    withheld speakers are shown by their labels. ``item`` is the catalog's (not a presented one)."""
+    """Segments as ``viewer`` may read them: below staff, redacted ones lose their text, words
+    redacted inside one are masked (:func:`archive.catalog.redaction_text.mask_segment`: the rest
+    of the sentence stays) and withheld speakers are shown by their labels. ``item`` is the
+    catalog's (not a presented one)."""
     if viewer.is_staff:
         return tuple(segments)
+    shown = (mask_segment(s) for s in label_speakers(item, segments))
     return tuple(
-        s.with_(text_zh="", text_en="", text_raw="", words=(), speaker="") if s.redacted else s
-        for s in label_speakers(item, segments)
+        s.with_(text_zh="", text_en="", text_raw="", words=(), speaker="", partial_redactions=())
+        if s.redacted
+        else s
+        for s in shown
     )
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 from archive.catalog.access import Viewer, visible_item, visible_revision
 from archive.catalog.db import Catalog
 from archive.catalog.models import Item
+from archive.catalog.redaction_text import mask_segment
 from archive.core.config import Settings
 from archive.core.errors import InputError
 from archive.core.moments import MOMENT_EPSILON, moment_param
@@ -251,6 +252,8 @@ def build_citation(
     redacted = False
     if at is not None:
         segment = segment_at(segments, at)
+        # Words redacted inside it are masked even for staff, for the same reason.
+        segment = mask_segment(segment) if segment is not None else None
         # A redacted segment is never quoted, not even for staff (who can read it): a citation
         # is made to be published.
         if segment is not None and segment.redacted:

@@ -89,7 +89,11 @@ def _job_from_row(row: sqlite3.Row) -> Job:
     return Job(**data)
 
 
-def _segment_from_row(row: sqlite3.Row, spans: Sequence[tuple[float, float]] = ()) -> Segment:
+def _segment_from_row(
+    row: sqlite3.Row,
+    spans: Sequence[tuple[float, float]] = (),
+    parts: Sequence[tuple[float, float, tuple[str, ...]]] = (),
+) -> Segment:
     start, end = row["start"], row["end"]
     return Segment(
         start=start,
@@ -105,6 +109,8 @@ def _segment_from_row(row: sqlite3.Row, spans: Sequence[tuple[float, float]] = (
         redacted=any(overlaps(start, end, a, b) for a, b in spans),
         uid=row["uid"],
         words=tuple(Word(*w) for w in json.loads(row["words"])),
+        # Words redacted inside it: masked below staff (archive.catalog.redaction_text).
+        partial_redactions=tuple(p for p in parts if overlaps(start, end, p[0], p[1])),
     )
 
 
@@ -457,8 +463,10 @@ class Catalog:
             # every revision says in it (old citable ones, and ones made later by an edit, a
             # subtitle import or a new transcription), whatever the segments' uids.
             spans = self.redaction_spans(item_id)
+            parts = self.text_redactions(item_id)
+            whole = self.redaction_spans(item_id, whole_only=True) if parts else spans
             segments = tuple(
-                _segment_from_row(r, spans)
+                _segment_from_row(r, whole, parts)
                 for r in self.conn.execute(
                     "SELECT * FROM segments WHERE transcript_id = ? ORDER BY idx", (row["id"],)
                 )
@@ -478,19 +486,39 @@ class Catalog:
             out.append(TranscriptRevision(**data))
         return out
 
-    def redaction_spans(self, item_id: str) -> tuple[tuple[float, float], ...]:
-        """The item's redacted spans ``(start, end)`` in seconds, sorted (as stored: not merged).
+    def redaction_spans(
+        self, item_id: str, *, whole_only: bool = False
+    ) -> tuple[tuple[float, float], ...]:
+        """The item's redacted spans ``(start, end)`` in seconds, sorted (as stored: not merged):
+        every redaction's, text-span ones included (their sound is silenced too); with
+        ``whole_only`` only those that hide the segments they overlap whole.
 
         Also a cache key: whatever was derived from a revision's segments (a page's transcript,
         a citation) is stale once this changes.
         """
+        where = " AND texts IS NULL" if whole_only else ""
         return tuple(
             (float(r[0]), float(r[1]))
             for r in self.conn.execute(
-                'SELECT start, "end" FROM redactions WHERE item_id = ? ORDER BY start, "end", id',
+                f'SELECT start, "end" FROM redactions WHERE item_id = ?{where} '
+                'ORDER BY start, "end", id',
                 (item_id,),
             )
         )
+
+    def text_redactions(self, item_id: str) -> tuple[tuple[float, float, tuple[str, ...]], ...]:
+        """The item's text-span redactions ``(start, end, forms)``: the words said in the span
+        (one form or several), masked below staff in every segment overlapping it."""
+        out = []
+        for r in self.conn.execute(
+            'SELECT start, "end", texts FROM redactions WHERE item_id = ? AND texts IS NOT NULL '
+            'ORDER BY start, "end", id',
+            (item_id,),
+        ):
+            forms = tuple(str(f) for f in json.loads(r[2]) if str(f).strip())
+            # A row whose forms are lost or empty hides its segments whole (safety first).
+            out.append((float(r[0]), float(r[1]), forms or ("",)))
+        return tuple(out)
 
     # -- jobs -------------------------------------------------------------------------------
     def create_job(

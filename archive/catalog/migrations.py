@@ -266,6 +266,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN recovery_hash TEXT;
     """,
+    # 9: text-span redactions (archive.catalog.redaction_text): ``texts`` is a JSON list of the
+    # words said in the span, masked below staff in every overlapping segment while the rest of
+    # the sentence stays; NULL (every redaction before it) hides the overlapping segments whole.
+    # A plain ADD COLUMN, so the order of this migration among others does not matter.
+    """
+    ALTER TABLE redactions ADD COLUMN texts TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

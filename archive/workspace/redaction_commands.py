@@ -4,7 +4,9 @@
 
 A redaction is a span of the recording (see :mod:`archive.workspace.visibility`). ``redact --at SECONDS``
 takes the span of the latest revision's segment playing then; ``--from``/``--to`` give a span
-directly. ``unredact`` lifts one redaction, named by its id or by a moment it covers; every
+directly. With ``--text WORDS`` (or ``--chars FIRST:STOP``) and ``--at``/``--uid`` only those words
+of the segment are hidden below staff and the rest of the sentence stays
+(:func:`archive.workspace.visibility.redact_words`). ``unredact`` lifts one redaction, named by its id or by a moment it covers; every
 change is attributed to ``--actor`` in the audit log.
 """
 
@@ -29,6 +31,7 @@ from archive.workspace.visibility import (
     list_redactions,
     redact,
     redact_segment,
+    redact_words,
     redactions_overlapping,
     unredact,
 )
@@ -47,6 +50,22 @@ __all__ = ["COMMANDS"]
 @click.option("--uid", metavar="UID", help="The span of this segment (see `archive segments ID`).")
 @click.option("--from", "start", type=float, metavar="SECONDS", help="A span from this moment …")
 @click.option("--to", "end", type=float, metavar="SECONDS", help="… to this one.")
+@click.option(
+    "--text", "words", metavar="WORDS",
+    help="Only these words of the segment (--at or --uid), exactly as they stand in its text.",
+)  # fmt: skip
+@click.option(
+    "--chars", metavar="FIRST:STOP",
+    help="Only these characters of the segment's text (0-based, STOP excluded; see --track).",
+)  # fmt: skip
+@click.option(
+    "--track", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+    help="The text --chars counts in.",
+)  # fmt: skip
+@click.option(
+    "--also", multiple=True, metavar="WORDS",
+    help="Another form of the same words to mask too (the English of a Chinese name); repeatable.",
+)  # fmt: skip
 @click.option("--reason", default="", help="Why (staff-only, in the audit log).")
 @click.option(
     "--no-media",
@@ -63,6 +82,10 @@ def redact_command(
     uid: str | None,
     start: float | None,
     end: float | None,
+    words: str | None,
+    chars: str | None,
+    track: str,
+    also: tuple[str, ...],
     reason: str,
     no_media: bool,
     actor: str | None,
@@ -75,13 +98,25 @@ def redact_command(
     Example:
       archive redact k3v9x2m4qa --at 754 --reason "names a worker's relative"
       archive redact k3v9x2m4qa --from 754.2 --to 761.5 --reason "names a worker's relative"
+      archive redact k3v9x2m4qa --at 754 --text "陳大文" --also "Chan Tai-man" --reason "a name"
+      archive redact k3v9x2m4qa --uid 3f9a0c1b2d4e --chars 4:7 --reason "a name"
     """
 
     explicit = start is not None or end is not None
     if sum((at is not None, uid is not None, explicit)) != 1:
         raise InputError("give the span as --at SECONDS, --uid UID or --from SECONDS --to SECONDS")
     common = {"actor": _actor(actor), "reason": reason, "rebuild_media": not no_media}
-    if explicit:
+    if words is not None or chars is not None or also:
+        if explicit:
+            raise InputError(
+                "words are redacted in one segment: give --at or --uid, not --from/--to"
+            )
+        made = redact_words(
+            ctx.catalog, ctx.settings, item_id, at=at, uid=uid, text=words,
+            chars=_char_range(chars) if chars is not None else None, track=track, also=also,
+            **common,
+        )  # fmt: skip
+    elif explicit:
         if start is None or end is None:
             raise InputError("an explicit span needs both --from and --to")
         made = redact(ctx.catalog, ctx.settings, item_id, start=start, end=end, **common)
@@ -91,6 +126,18 @@ def redact_command(
         emit_json(made.to_dict())
     else:
         click.echo(f"redacted {made.label} of {item_id} (redaction {made.id})")
+
+
+def _char_range(text: str) -> tuple[int, int]:
+    first, sep, stop = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(first), int(stop)
+    except ValueError as exc:
+        raise InputError(
+            f"--chars is FIRST:STOP (two whole numbers, as 4:7), not {text!r}"
+        ) from exc
 
 
 @click.command("unredact")
@@ -170,7 +217,8 @@ def redactions_command(ctx: Context, item_id: str, as_json: bool) -> None:
         click.echo(f"nothing of {item_id} is redacted")
     for r in found:
         why = f"  {r.reason}" if r.reason else ""
-        click.echo(f"{r.id:>5}  {r.label:<22} {r.created_by:<16} {r.created_at}{why}")
+        what = f"  words: {' / '.join(r.texts)}" if r.texts else ""
+        click.echo(f"{r.id:>5}  {r.label:<22} {r.created_by:<16} {r.created_at}{why}{what}")
 
 
 # -- what an item discloses: withheld speakers, the source link ----------------------------------

@@ -16,6 +16,13 @@ import or transcription makes, whatever their uids) is hidden whole below staff 
 raw text, words and speaker — (:meth:`archive.catalog.db.Catalog.get_revision` sets
 ``Segment.redacted``), and the span is silenced in the media they hear. Lifting one is audited.
 
+A *text-span* redaction (:func:`redact_words`) hides only some words of a segment: the span is
+where they are said (from the segment's word timings, else the whole segment) and it keeps the
+words themselves (one form or several, e.g. the Chinese and the English). Below staff every
+segment of every revision overlapping the span shows the words masked and the rest of the sentence
+(:mod:`archive.catalog.redaction_text`: a track where they cannot be found is hidden whole), and
+the span is silenced. The audit log names the span, never the words.
+
 >>> set_visibility(catalog, settings, item_id, "members", actor="alice")
 >>> redact(catalog, settings, item_id, start=754.2, end=759.8, actor="alice",
 ...        reason="names a worker's relative")
@@ -25,6 +32,7 @@ raw text, words and speaker — (:meth:`archive.catalog.db.Catalog.get_revision`
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass
@@ -34,6 +42,7 @@ from typing import Any
 from archive.catalog.audit import AuditEntry, audit_log, check_actor, write_audit
 from archive.catalog.db import Catalog
 from archive.catalog.models import Item, Job, embargo_instant, now_utc, overlaps, role_allows
+from archive.catalog.redaction_text import TRACK_FIELDS, find_spans, match_key
 from archive.core.config import ROLES, Settings
 from archive.core.errors import InputError, NotFoundError
 from archive.core.plugins import JobProgress, PeriodicTask
@@ -52,6 +61,7 @@ __all__ = [
     "list_redactions",
     "redact",
     "redact_segment",
+    "redact_words",
     "redactions_overlapping",
     "segment_at",
     "set_visibility",
@@ -89,6 +99,8 @@ class Redaction:
     created_by: str
     created_at: str
     origin_uid: str | None = None  # the segment it was made from (information only)
+    # A text-span redaction's words (forms of them); empty: the overlapping segments go whole.
+    texts: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -96,8 +108,9 @@ class Redaction:
 
     @property
     def target(self) -> str:
-        """How the audit log names it: ``redaction 3 (0:04.20–0:07.00)``."""
-        return f"redaction {self.id} ({self.label})"
+        """How the audit log names it: ``redaction 3 (0:04.20–0:07.00)``, with ``, words`` for
+        a text-span one (never the words themselves)."""
+        return f"redaction {self.id} ({self.label}{', words' if self.texts else ''})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +122,7 @@ class Redaction:
             "created_by": self.created_by,
             "created_at": self.created_at,
             "origin_uid": self.origin_uid,
+            "texts": list(self.texts),
         }
 
 
@@ -274,10 +288,11 @@ def _row_redaction(row: Any) -> Redaction:
         created_by=row["created_by"],
         created_at=row["created_at"],
         origin_uid=row["origin_uid"],
+        texts=tuple(json.loads(row["texts"])) if row["texts"] is not None else (),
     )
 
 
-_COLUMNS = 'id, item_id, start, "end", reason, created_by, created_at, origin_uid'
+_COLUMNS = 'id, item_id, start, "end", reason, created_by, created_at, origin_uid, texts'
 
 
 def list_redactions(catalog: Catalog, item_id: str) -> list[Redaction]:
@@ -358,13 +373,15 @@ def redact(
     reason: str = "",
     rebuild_media: bool = True,
     origin_uid: str | None = None,
+    texts: tuple[str, ...] = (),
 ) -> Redaction:
     """Hide the span ``start``–``end`` (seconds) of a recording from everyone below staff.
 
     Every segment of every revision (past ones, and ones made later) that overlaps the span is
     hidden whole, in both tracks, on every route; the span is silenced in the media they hear.
     InputError when one earlier redaction already covers the whole span. ``origin_uid`` (the
-    segment it was made from, if any) is kept for information only.
+    segment it was made from, if any) is kept for information only. With ``texts`` (use
+    :func:`redact_words`) only those words are hidden of the segments overlapping the span.
     """
     actor = check_actor(actor)
     reason = " ".join(str(reason or "").split())
@@ -375,8 +392,9 @@ def redact(
     with catalog.transaction() as conn:
         covering = conn.execute(
             'SELECT id FROM redactions WHERE item_id = ? AND start <= ? AND "end" >= ? '
-            "ORDER BY id LIMIT 1",
-            (item_id, start, end),
+            # A text-span redaction hides only words: it does not cover a whole-span one.
+            "AND (texts IS NULL OR texts = ?) ORDER BY id LIMIT 1",
+            (item_id, start, end, _texts_json(texts) if texts else None),
         ).fetchone()
         if covering:
             raise InputError(
@@ -386,11 +404,12 @@ def redact(
         stamp = now_utc()
         cur = conn.execute(
             'INSERT INTO redactions (item_id, start, "end", reason, created_by, created_at, '
-            "origin_uid) VALUES (?,?,?,?,?,?,?)",
-            (item_id, start, end, reason, actor, stamp, origin_uid),
-        )
+            "origin_uid, texts) VALUES (?,?,?,?,?,?,?,?)",
+            (item_id, start, end, reason, actor, stamp, origin_uid,
+             _texts_json(texts) if texts else None),
+        )  # fmt: skip
         made = Redaction(int(cur.lastrowid or 0), item_id, start, end, reason, actor, stamp,
-                         origin_uid)  # fmt: skip
+                         origin_uid, tuple(texts))  # fmt: skip
         write_audit(
             conn, actor=actor, action="redact", item_id=item_id, target=made.target,
             old_value="visible", new_value=f"redacted: {reason}" if reason else "redacted", at=stamp,
@@ -425,6 +444,100 @@ def redact_segment(
     return redact(
         catalog, settings, item_id, start=seg.start, end=seg.end, actor=actor, reason=reason,
         rebuild_media=rebuild_media, origin_uid=seg.uid,
+    )  # fmt: skip
+
+
+def _texts_json(texts: tuple[str, ...] | list[str]) -> str:
+    return json.dumps(list(texts), ensure_ascii=False)
+
+
+_TRACK_NAMES = {"zh": "Chinese", "en": "English"}
+
+
+def _words_span(seg: Segment, forms: tuple[str, ...]) -> tuple[float, float]:
+    """Where ``forms`` are said in ``seg``: from its word timings when they hold the words, else
+    the whole segment (exactly its bounds, not rounded: a neighbour must not be touched)."""
+    words = [w for w in seg.words if w.end > w.start]
+    owner: list[int] = []
+    for i, w in enumerate(words):
+        owner.extend([i] * len(match_key(w.text)))
+    joined = match_key("".join(w.text for w in words))
+    hit: list[int] = []
+    for form in forms:
+        needle = match_key(form)
+        at = joined.find(needle) if needle and len(owner) == len(joined) else -1
+        while at >= 0:
+            hit.extend((owner[at], owner[at + len(needle) - 1]))
+            at = joined.find(needle, at + 1)
+    if not hit:
+        return seg.start, seg.end
+    return max(seg.start, words[min(hit)].start), min(seg.end, words[max(hit)].end)
+
+
+def redact_words(
+    catalog: Catalog,
+    settings: Settings,
+    item_id: str,
+    *,
+    actor: str,
+    at: float | None = None,
+    uid: str | None = None,
+    text: str | None = None,
+    chars: tuple[int, int] | None = None,
+    track: str = "zh",
+    also: tuple[str, ...] | list[str] = (),
+    reason: str = "",
+    rebuild_media: bool = True,
+) -> Redaction:
+    """Hide some words of one segment of the latest revision below staff, keeping the rest.
+
+    The segment is the one playing at ``at`` seconds or the one with ``uid``; the words are
+    ``text`` as they stand in it, or the characters ``chars = (first, stop)`` of its ``track``
+    (``zh`` or ``en``) text. ``also`` gives other forms of the same words (the English of a
+    Chinese name) to mask wherever they stand. InputError, and nothing stored, when the words are
+    empty, outside the text, or not in the segment.
+    """
+    if (at is None) == (uid is None):
+        raise InputError("say which segment: a moment or a segment id")
+    seg = (
+        segment_at(catalog, item_id, float(at))
+        if at is not None
+        else _segment_by_uid(catalog, item_id, str(uid))
+    )
+    where = f"segment {seg.uid} ({span_label(seg.start, seg.end)})"
+    if (text is None) == (chars is None):
+        raise InputError("say which words to redact: their text or a range of characters")
+    if chars is not None:
+        if track not in _TRACK_NAMES:
+            raise InputError(f"the track is zh or en, not {track!r}")
+        field_text = seg.text(track)
+        try:
+            first, stop = int(chars[0]), int(chars[1])
+        except (TypeError, ValueError, IndexError) as exc:
+            raise InputError("a range of characters is two whole numbers, FIRST:STOP") from exc
+        if not 0 <= first < stop <= len(field_text):
+            raise InputError(
+                f"characters {first}–{stop} are not a range inside the {_TRACK_NAMES[track]} "
+                f"text of {where}, which has {len(field_text)} characters (0–{len(field_text)}, "
+                "first before stop)"
+            )
+        text = field_text[first:stop]
+    words = " ".join(str(text or "").split())
+    if not words:
+        raise InputError(f"say which words of {where} to redact: the text given is empty")
+    forms = (words, *(f for f in (" ".join(str(a).split()) for a in also) if f))
+    for form in forms:
+        if not match_key(form):
+            raise InputError("the words to redact must hold a letter or a digit")
+        if not any(find_spans(getattr(seg, name), (form,)) for name in TRACK_FIELDS):
+            raise InputError(
+                f"the words to redact are not in the text of {where} as the latest revision has "
+                "it; copy them exactly from it"
+            )
+    start, end = _words_span(seg, forms)
+    return redact(
+        catalog, settings, item_id, start=start, end=end, actor=actor, reason=reason,
+        rebuild_media=rebuild_media, origin_uid=seg.uid, texts=forms,
     )  # fmt: skip
 
 

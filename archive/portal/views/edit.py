@@ -1,4 +1,5 @@
-"""Staff: correct a transcript, mark it reviewed, redact sentences, set who may see the recording.
+"""Staff: correct a transcript while listening, mark it reviewed, redact words, sentences or
+spans, set who may see the recording.
 
 URL: ``/edit?item=ID&p=PAGE``. The transcript is shown a page of segments at a time (a two-hour
 talk has 1,500). Changes typed on any page are kept until *Save*, which stores them all as one new
@@ -6,6 +7,9 @@ revision (:func:`archive.workspace.editing.apply_edits`, author and time recorde
 citable). Saving checks that nobody else saved since this page loaded the transcript; if someone
 did, nothing is overwritten. Split and merge save at once, together with anything still unsaved.
 Redactions and visibility are not revisions: they apply at once and go into the audit log.
+
+The player above the transcript (:func:`archive.portal.ui_editor.editor_player`) follows the
+segment being edited: the one whose *Listen* was pressed, or whose text field has the focus.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from archive.catalog.models import overlaps
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.text_safety import md
 from archive.jobs.queue import enqueue
-from archive.portal import ui, ui_disclosure, ui_staff
+from archive.portal import ui, ui_disclosure, ui_editor, ui_staff
 from archive.portal.i18n import N_, clock
 from archive.workspace.disclosure import speaker_name_warnings
 from archive.workspace.editing import (
@@ -38,6 +42,8 @@ from archive.workspace.editing import (
 from archive.workspace.visibility import (
     list_redactions,
     redact,
+    redact_segment,
+    redact_words,
     set_visibility,
     span_label,
     unredact,
@@ -242,6 +248,61 @@ def _redact(uid: str, key: str) -> None:
 
 
 @ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
+def _redact_words(uid: str, key: str, reason_key: str) -> None:
+    try:
+        redact_words(cat, settings, item_id, uid=uid, text=st.session_state.get(key) or "",
+                     actor=actor, reason=st.session_state.get(reason_key) or "",
+                     rebuild_media=False)  # fmt: skip
+        _silence_later()
+        _notice("success", _("Redacted. Below staff these words are masked; the rest stays."))
+    except ArchiveError as exc:
+        _notice("error", _("That change could not be saved: {reason}").format(reason=md(str(exc))))
+
+
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
+def _redact_span() -> None:
+    """The Visibility tab's "Redact" form: some words of a segment, all of it, or a time range."""
+    get = st.session_state.get
+    if not get("red_confirm"):
+        _notice("error", _("Tick the box to confirm the redaction first. Nothing was redacted."))
+        return
+    uid, mode, reason = get("red_segment"), get("red_mode") or "words", get("red_reason") or ""
+    common: dict[str, Any] = {"actor": actor, "reason": reason, "rebuild_media": False}
+    try:
+        if mode == "words":
+            also = [get("red_also")] if (get("red_also") or "").strip() else []
+            redact_words(cat, settings, item_id, uid=uid, text=get("red_words") or "", also=also,
+                         **common)  # fmt: skip
+            done = _("Redacted. Below staff these words are masked; the rest stays.")
+        elif mode == "time":
+            redact(cat, settings, item_id, start=get("red_from"), end=get("red_to"), **common)
+            done = _("Redacted. Only staff can read or hear this span now.")
+        else:
+            redact_segment(cat, settings, item_id, uid=uid, **common)
+            done = _("Redacted. Only staff can read or hear this segment now.")
+    except ArchiveError as exc:
+        _notice("error", _("That change could not be saved: {reason}").format(reason=md(str(exc))))
+        return
+    _silence_later()
+    st.session_state["red_confirm"] = False
+    st.session_state["red_form_open"] = False
+    _notice("success", done)
+
+
+LINE_KEY = f"edit_line_{item_id}"
+
+
+def _listen(uid: str) -> None:
+    """A segment's *Listen*: the player moves to it and plays it."""
+    _line_uid, n, _play = st.session_state.get(LINE_KEY) or (None, 0, False)
+    st.session_state[LINE_KEY] = (uid, n + 1, True)
+
+
+def _open_redact_form() -> None:
+    st.session_state["red_form_open"] = not st.session_state.get("red_form_open")
+
+
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _unredact(redaction_id: int) -> None:
     try:
         unredact(cat, settings, item_id, redaction_id, actor=actor, rebuild_media=False)
@@ -348,6 +409,21 @@ with transcript_tab:
         except ValueError:
             wanted = 1
         page_no = min(max(1, wanted), pages)
+        on_page = [s for _i, s in shown[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]]
+        # The player: the staff media (the file route checks the viewer again on each request),
+        # on the segment being edited (the last *Listen*, else the first on this page).
+        line_uid, line_n, line_play = st.session_state.get(LINE_KEY) or (None, 0, False)
+        line = by_uid.get(line_uid) or (on_page[0] if on_page else None)
+        media = ui.playable_media(cat, item_id)
+        st.html(ui_editor.PLAYER_BOX_CSS)
+        with st.container(key="edit_player_box"):
+            ui_editor.editor_player(
+                t, key=f"edit_player_{item_id}",
+                src=ui.signed_media_url(item_id, media.role) if media else None,
+                kind="video" if media and media.has_video else "audio",
+                segments=on_page, line=line, line_n=line_n, play=line_play,
+            )  # fmt: skip
+            st.caption(ui_editor.shortcuts_help(t))
         nav_row = st.container(
             horizontal=True, vertical_alignment="center", gap="small", key="edit_pager"
         )
@@ -382,11 +458,18 @@ with transcript_tab:
             with st.container(border=True, key=f"seg_{uid}"):
                 head = st.container(horizontal=True, vertical_alignment="center", gap="small")
                 with head:
+                    badge = (
+                        _("Redacted") if any(not r.texts for r in covering) else _("Words redacted")
+                    )
                     st.markdown(
                         f"`{clock(seg.start)}–{clock(seg.end)}`"
-                        + (f" 🔒 **{md(_('Redacted'))}**" if is_redacted else ""),
+                        + (f" 🔒 **{md(badge)}**" if is_redacted else ""),
                         width="content",
                     )
+                    st.button(
+                        _("Listen"), key=f"ed_listen_{uid}", on_click=_listen, args=(uid,),
+                        icon=":material/headphones:", help=_("Play this segment in the player"),
+                    )  # fmt: skip
                     key = f"ed_speaker_{base}_{uid}"
                     st.text_input(
                         _("Speaker"), value=mine.get("speaker", seg.speaker), key=key, width=220,
@@ -423,11 +506,17 @@ with transcript_tab:
                                     st.caption(_("Reason: {reason}").format(reason=md(r.reason)))
                                 st.button(_("Remove the redaction"), key=f"ed_unredact_{r.id}_{uid}",
                                           on_click=_unredact, args=(r.id,))  # fmt: skip
-                        else:
+                        if not any(not r.texts for r in covering):
                             key = f"ed_reason_{uid}"
                             st.text_input(_("Why (staff only)"), key=key, max_chars=500)
                             st.button(_("Redact this segment"), key=f"ed_redact_{uid}", on_click=_redact,
                                       args=(uid, key), icon=":material/visibility_off:")  # fmt: skip
+                            words_key = f"ed_words_{uid}"
+                            st.text_input(
+                                _("Or only these words (exactly as in the text)"), key=words_key
+                            )
+                            st.button(_("Redact these words"), key=f"ed_redact_words_{uid}",
+                                      on_click=_redact_words, args=(uid, words_key, key))  # fmt: skip
                 cols = st.columns(2)
                 key = f"ed_zh_{base}_{uid}"
                 cols[0].text_area(
@@ -459,6 +548,9 @@ with transcript_tab:
 
 
 # -- visibility ---------------------------------------------------------------------------------------
+line_uid_for_form = (st.session_state.get(LINE_KEY) or (None,))[0]
+
+
 @ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
 def _set_visibility() -> None:
     level = st.session_state.get("vis_level")
@@ -524,6 +616,12 @@ with visibility_tab:
             _("Save visibility"), key="vis_save", type="primary", on_click=_set_visibility
         )
     st.subheader(_("Redacted spans"), anchor=False)
+    st.button(
+        _("Redact"), key="red_open", on_click=_open_redact_form, icon=":material/visibility_off:",
+        help=_("Hide some words of a segment, a whole segment or a time range below staff"),
+    )  # fmt: skip
+    if st.session_state.get("red_form_open"):
+        ui_editor.span_redaction_form(t, segments, _redact_span, chosen=line_uid_for_form)
     if not redactions:
         st.caption(_("Nothing in this recording is redacted."))
     else:
@@ -535,7 +633,11 @@ with visibility_tab:
                 {
                     _("Id"): r.id,
                     _("Time"): span_label(r.start, r.end),
-                    _("Text"): " ".join(s.text_zh or s.text_en for s in hidden),
+                    # A text-span redaction hides only its words: those are what it hides.
+                    _("Text"): " / ".join(r.texts)
+                    if r.texts
+                    else " ".join(s.text_zh or s.text_en for s in hidden),
+                    _("Hides"): _("Words") if r.texts else _("Whole segments"),
                     _("Reason"): r.reason,
                     _("By"): r.created_by,
                     _("When (UTC)"): r.created_at[:16].replace("T", " "),
