@@ -326,10 +326,11 @@ def test_a_visibility_change_is_audited_and_takes_effect(arch, cat):
     assert title in texts(member, text_areas=True)
     # An embargo: staff only now, public from a date.
     at.radio(key="vis_level").set_value("staff")
-    at.checkbox(key="vis_embargo").set_value(True)
+    at.checkbox(key="vis_embargo").set_value(True).run()
     at.radio(key="vis_then").set_value("public")
     at.button(key="vis_save").click()
     at.run()
+    at.button(key="vis_confirm").click().run()  # it opens wider on the date: the second step
     stored = cat.get_item(item)
     assert (
         stored.visibility == "staff"

@@ -551,17 +551,43 @@ with transcript_tab:
 line_uid_for_form = (st.session_state.get(LINE_KEY) or (None,))[0]
 
 
-@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
-def _set_visibility() -> None:
-    level = st.session_state.get("vis_level")
-    embargo = st.session_state.get("vis_embargo")
+VIS_PENDING = "vis_pending"  # a widening change waiting for its second, explicit step
+
+
+def _chosen_visibility() -> dict[str, object]:
+    embargo = bool(st.session_state.get("vis_embargo"))
     until = st.session_state.get("vis_until")
-    then = st.session_state.get("vis_then")
+    return {
+        "level": st.session_state.get("vis_level"),
+        "embargo_until": until.isoformat() if embargo and isinstance(until, date) else None,
+        "embargo_visibility": st.session_state.get("vis_then") if embargo else None,
+    }
+
+
+def _widening_text(chosen: dict[str, object]) -> str | None:
+    """What the change would mean, when it lets more people see the recording now or on the
+    embargo's date; None when it narrows or keeps the audience."""
+    level = str(chosen["level"])
+    now = ui_staff.widening_warning(t, item.visibility, level)
+    later = (
+        ui_staff.widening_warning(t, item.visibility, str(chosen["embargo_visibility"]))
+        if chosen["embargo_visibility"]
+        else None
+    )
+    if now:
+        return now
+    if later:
+        return later + " " + _("This happens on the embargo's date, without anyone acting.")
+    return None
+
+
+@ui_staff.staff_callback(t, who)  # checked when it runs, not at the last run
+def _save_visibility(chosen: dict[str, object]) -> None:
+    st.session_state.pop(VIS_PENDING, None)
     try:
         set_visibility(
-            cat, settings, item_id, level, actor=actor,
-            embargo_until=until.isoformat() if embargo and isinstance(until, date) else None,
-            embargo_visibility=then if embargo else None,
+            cat, settings, item_id, str(chosen["level"]), actor=actor,
+            embargo_until=chosen["embargo_until"], embargo_visibility=chosen["embargo_visibility"],
         )  # fmt: skip
     except InputError:
         _notice(
@@ -577,6 +603,20 @@ def _set_visibility() -> None:
     _notice("success", _("Visibility saved."))
 
 
+def _request_visibility() -> None:
+    """Save a change that narrows the audience at once; one that widens it waits for a second,
+    explicit step that says what it means (anyone on the internet, or every member)."""
+    chosen = _chosen_visibility()
+    if _widening_text(chosen):
+        st.session_state[VIS_PENDING] = chosen
+        return
+    _save_visibility(chosen)
+
+
+def _cancel_visibility() -> None:
+    st.session_state.pop(VIS_PENDING, None)
+
+
 with visibility_tab:
     st.markdown(
         _("Now: **{visibility}**").format(
@@ -586,35 +626,50 @@ with visibility_tab:
         )
     )
     levels = ("public", "members", "staff")
-    with st.form("vis_form", border=True):
+    vis_pending = st.session_state.get(VIS_PENDING)
+    with st.container(border=True):
+        # No st.form: the embargo's date and level show only once the embargo is ticked, which
+        # needs the page to run again when the box changes.
         st.radio(
             _("Who may see this recording"), levels, index=levels.index(item.visibility), key="vis_level",
             format_func=lambda v: ui_staff.visibility_label(t, v), horizontal=True,
+            disabled=bool(vis_pending),
         )  # fmt: skip
         st.checkbox(
             _("Open it wider on a date (embargo)"),
             value=bool(item.embargo_until),
             key="vis_embargo",
+            disabled=bool(vis_pending),
         )
-        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-        current_until = None
-        if item.embargo_until:
-            try:
-                current_until = date.fromisoformat(item.embargo_until[:10])
-            except ValueError:
-                current_until = None
-        st.date_input(
-            _("Embargo ends on"), value=max(current_until or tomorrow, tomorrow), min_value=tomorrow,
-            key="vis_until", format="YYYY-MM-DD",
-        )  # fmt: skip
-        st.radio(
-            _("Then visible to"), ("members", "public"), key="vis_then", horizontal=True,
-            index=1 if (item.embargo_visibility or "public") == "public" else 0,
-            format_func=lambda v: ui_staff.visibility_label(t, v),
-        )  # fmt: skip
-        st.form_submit_button(
-            _("Save visibility"), key="vis_save", type="primary", on_click=_set_visibility
-        )
+        if st.session_state.get("vis_embargo"):
+            tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+            current_until = None
+            if item.embargo_until:
+                try:
+                    current_until = date.fromisoformat(item.embargo_until[:10])
+                except ValueError:
+                    current_until = None
+            st.date_input(
+                _("Embargo ends on"), value=max(current_until or tomorrow, tomorrow), min_value=tomorrow,
+                key="vis_until", format="YYYY-MM-DD", disabled=bool(vis_pending),
+            )  # fmt: skip
+            st.radio(
+                _("Then visible to"), ("members", "public"), key="vis_then", horizontal=True,
+                index=1 if (item.embargo_visibility or "public") == "public" else 0,
+                format_func=lambda v: ui_staff.visibility_label(t, v), disabled=bool(vis_pending),
+            )  # fmt: skip
+        if vis_pending:
+            st.warning(_widening_text(vis_pending) or "")
+            yes, no = st.columns(2)
+            yes.button(
+                _("Yes, save it"), key="vis_confirm", type="primary",
+                on_click=_save_visibility, args=(vis_pending,),
+            )  # fmt: skip
+            no.button(_("No, keep it as it is"), key="vis_cancel", on_click=_cancel_visibility)
+        else:
+            st.button(
+                _("Save visibility"), key="vis_save", type="primary", on_click=_request_visibility
+            )
     st.subheader(_("Redacted spans"), anchor=False)
     st.button(
         _("Redact"), key="red_open", on_click=_open_redact_form, icon=":material/visibility_off:",
