@@ -9,32 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from archive.catalog.access import Viewer
 from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.hub.times import check_timezone
 from archive.portal.i18n import I18n, detect_lang
+from archive.portal.lite_links import LITE_PREFIX, lite_href, part
 from archive.portal.sessions import cookie_token, session_viewer
 
 __all__ = ["LITE_PREFIX", "LiteContext", "lite_href", "part", "request_context"]
-
-LITE_PREFIX = "/lite"
-
-
-def part(value: str) -> str:
-    """One path segment (an item, event or series id), percent-encoded whole."""
-    return quote(str(value), safe="")
-
-
-def lite_href(path: str, params: dict[str, Any] | None = None, fragment: str = "") -> str:
-    """A same-origin link into the light portal: ``/lite`` + ``path``, the parameters that have
-    a value (URL-encoded), and a fragment. Never an absolute URL."""
-    query = urlencode({k: str(v) for k, v in (params or {}).items() if v not in (None, "")})
-    return (
-        LITE_PREFIX + path + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
-    )
 
 
 @dataclass

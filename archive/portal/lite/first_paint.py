@@ -6,7 +6,7 @@ the page: seconds on a slow link. :class:`FirstPaint` (ASGI middleware) puts int
 before any script runs:
 
 - a notice, "Slow connection? Open the light version", linking the light twin of the page
-  (:func:`archive.portal.lite.links.lite_for_portal`);
+  (:func:`archive.portal.lite_links.lite_for_portal`);
 - the page's light content, rendered on the server for the request's viewer exactly as the
   light page is (:mod:`archive.portal.lite.pages`, :mod:`~archive.portal.lite.item_page`): for
   ``/?q=strike`` the hits, for ``/item?item=ID&t=…`` the title and the transcript from that moment.
@@ -32,9 +32,9 @@ from starlette.requests import Request
 
 from archive.core.config import Settings
 from archive.core.errors import NotFoundError
+from archive.portal.i18n import N_
 from archive.portal.lite.context import LiteContext
 from archive.portal.lite.item_page import item_body
-from archive.portal.lite.links import lite_for_portal
 from archive.portal.lite.pages import (
     browse_body,
     event_body,
@@ -45,6 +45,7 @@ from archive.portal.lite.pages import (
     series_list_body,
 )
 from archive.portal.lite.routes import context_for
+from archive.portal.lite_links import lite_for_portal
 from archive.portal.routes.files import ArchiveRoutes
 from archive.preservation.mirror_pages import escape
 
@@ -200,3 +201,11 @@ class FirstPaint:
         headers += [(b"content-length", str(len(body)).encode()), (b"cache-control", cache)]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+# Marked for the catalog: strings this module translates inside f-strings, which the
+# extractor (archive.portal.i18n.extract_messages) does not read.
+_MARKED = (
+    N_("Slow connection?"),
+    N_("Open the light version"),
+)

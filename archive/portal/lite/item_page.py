@@ -231,5 +231,17 @@ def item_body(ctx: LiteContext, item_id: str, *, first_paint: bool = False) -> t
     return first, body
 
 
-# Marked for the catalog: strings used above through a variable.
-_MARKED = (N_("Text"),)
+# Marked for the catalog: strings this module translates inside f-strings, which the
+# extractor (archive.portal.i18n.extract_messages) does not read.
+_MARKED = (
+    N_("Text"),
+    N_("This item is a transcript, with no recording to play."),
+    N_("[This passage has been removed from the public transcript.]"),
+    N_("machine translation"),
+    N_("Citations are not available yet."),
+    N_("Permalink"),
+    N_("Cite this"),
+    N_("Download the transcript"),
+    N_("This recording has no transcript yet."),
+    N_("Transcript"),
+)

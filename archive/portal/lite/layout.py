@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from archive.catalog.models import Item
 from archive.portal.i18n import N_
-from archive.portal.lite.context import LiteContext, part
+from archive.portal.lite.context import LiteContext
+from archive.portal.lite_links import lite_href, part
 from archive.preservation.mirror_pages import escape
 
 __all__ = [
@@ -49,8 +50,6 @@ def titles(ctx: LiteContext, zh: str | None, en: str | None, fallback: str = "")
 
 def other_lang_link(ctx: LiteContext, path: str, params: dict[str, str]) -> str:
     other = "en" if ctx.lang == "zh" else "zh"
-    from archive.portal.lite.context import lite_href
-
     href = lite_href(path, {**params, "lang": other, "tz": ctx.tz})
     name, code = ("English", "en") if other == "en" else ("繁體中文", "zh-Hant-HK")
     return f'<a href="{escape(href)}" hreflang="{code}" lang="{code}">{name}</a>'
@@ -138,3 +137,16 @@ def item_list(ctx: LiteContext, items: Iterable[Item], durations: dict[str, floa
     if not rows:
         return f'<p class="lede">{escape(ctx.t._("No recordings yet."))}</p>'
     return '<ul class="items">\n' + "\n".join(rows) + "\n</ul>"
+
+
+# Marked for the catalog: strings this module translates inside f-strings, which the
+# extractor (archive.portal.i18n.extract_messages) does not read.
+_MARKED = (
+    N_("Full version"),
+    N_("Search talks in Chinese or English, e.g. 碼頭罷工 or dock strike"),
+    N_("Search the archive"),
+    N_(
+        "This is the light version of the archive: plain pages that work on slow connections and without JavaScript."
+    ),
+    N_("No recordings yet."),
+)

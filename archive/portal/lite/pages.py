@@ -22,7 +22,7 @@ from archive.hub.events import Event, event_recording, list_events, visible_even
 from archive.hub.series import items_in_series, visible_series, visible_series_list
 from archive.hub.times import format_event_time
 from archive.portal.hub_ui import STATUS_LABELS, VISIBILITY_LABELS
-from archive.portal.i18n import clock
+from archive.portal.i18n import N_, clock
 from archive.portal.lite.context import LiteContext, part
 from archive.portal.lite.layout import collection_name, item_list, titles
 from archive.preservation.mirror_pages import escape
@@ -363,3 +363,32 @@ def search_body(ctx: LiteContext) -> tuple[str, str]:
     pages = max(1, results.pages or 1)
     parts.append(_pager(ctx, "/search", {"q": query}, min(page, pages), pages))
     return _("Search"), "".join(parts)
+
+
+# Marked for the catalog: strings this module translates inside f-strings, which the
+# extractor (archive.portal.i18n.extract_messages) does not read.
+_MARKED = (
+    N_("Find the moment a speaker said something, in any talk, in either language."),
+    N_("Upcoming events"),
+    N_("All events"),
+    N_("Latest recordings"),
+    N_("Browse all recordings"),
+    N_("Showing the latest {shown} of {total} past events."),
+    N_("Upcoming"),
+    N_("Past events"),
+    N_("Join online"),
+    N_("Watch or listen to the recording"),
+    N_("No series yet."),
+    N_("Recordings"),
+    N_("Previous"),
+    N_("Next"),
+    N_("All"),
+    N_("Collection"),
+    N_("Search is not available yet. You can still browse the archive."),
+    N_(
+        "That search needs too much work right now. Please try again in a moment, or search for whole words."
+    ),
+    N_("Search is temporarily unavailable. Please try again in a few minutes."),
+    N_("Also searched: {terms}"),
+    N_("No results for “{query}”"),
+)

@@ -24,7 +24,6 @@ from archive.core.errors import ArchiveError, NotFoundError
 from archive.portal.lite.context import LITE_PREFIX, LiteContext, part, request_context
 from archive.portal.lite.item_page import item_body
 from archive.portal.lite.layout import document
-from archive.portal.lite.links import portal_for_lite
 from archive.portal.lite.pages import (
     browse_body,
     event_body,
@@ -34,6 +33,7 @@ from archive.portal.lite.pages import (
     series_body,
     series_list_body,
 )
+from archive.portal.lite_links import portal_for_lite
 from archive.portal.routes.files import ArchiveRoutes, UnknownHost
 from archive.preservation.mirror_pages import ASSETS as MIRROR_ASSETS
 from archive.preservation.mirror_pages import escape

@@ -1,6 +1,8 @@
-"""Where a page lives in the other version: portal page → light page, and back.
+"""Links into the light portal (:mod:`archive.portal.lite`), and where a page lives in the other
+version: portal page → light page, and back.
 
-The portal's header links the light equivalent of the page being read
+Kept beside the light package, not in it, so the portal's header (:mod:`archive.portal.ui`)
+can use it without the light pages' imports. The portal's header links the light equivalent of the page being read
 (:func:`lite_for_portal`), the first paint's "open the light version" link uses it too, and every
 light page links its full-version twin (:func:`portal_for_lite`). Both give same-origin paths only.
 """
@@ -8,11 +10,26 @@ light page links its full-version twin (:func:`portal_for_lite`). Both give same
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import quote, urlencode
 
-from archive.portal.lite.context import lite_href, part
+__all__ = ["LITE_PREFIX", "lite_for_portal", "lite_href", "part", "portal_for_lite"]
 
-__all__ = ["lite_for_portal", "portal_for_lite"]
+LITE_PREFIX = "/lite"
+
+
+def part(value: str) -> str:
+    """One path segment (an item, event or series id), percent-encoded whole."""
+    return quote(str(value), safe="")
+
+
+def lite_href(path: str, params: dict[str, Any] | None = None, fragment: str = "") -> str:
+    """A same-origin link into the light portal: ``/lite`` + ``path``, the parameters that have
+    a value (URL-encoded), and a fragment. Never an absolute URL."""
+    query = urlencode({k: str(v) for k, v in (params or {}).items() if v not in (None, "")})
+    return (
+        LITE_PREFIX + path + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
+    )
 
 
 def _value(params: Mapping[str, object], name: str) -> str:
