@@ -106,7 +106,16 @@ def _rows(ctx: LiteContext, item_id: str, segments, chosen, rev_param, limit=Non
     return '<ol class="segments">\n' + "\n".join(rows) + "\n</ol>"
 
 
-def _citation(ctx: LiteContext, item_id: str, revision, at: float | None, style: str) -> str:  # type: ignore[no-untyped-def]
+def _citation(
+    ctx: LiteContext,
+    item_id: str,
+    revision: int | None,
+    at: float | None,
+    style: str,
+    link_rev: int | None,
+) -> str:
+    """The citation of the chosen moment in ``style``; the other styles' links keep the page's
+    moment and (only when the page was asked for one) its revision."""
     _ = ctx.t._
     base = ctx.settings.public_url or ctx.origin or ""
     try:
@@ -120,7 +129,7 @@ def _citation(ctx: LiteContext, item_id: str, revision, at: float | None, style:
     styles = " ".join(
         f"<strong>{name}</strong>"
         if key == style
-        else f'<a href="{escape(ctx.href(f"/item/{part(item_id)}", {"t": moment_param(at) if at else None, "rev": revision, "style": key}))}">{name}</a>'
+        else f'<a href="{escape(ctx.href(f"/item/{part(item_id)}", {"t": moment_param(at) if at else None, "rev": link_rev, "style": key}))}">{name}</a>'
         for key, name in STYLES.items()
     )
     when = (
@@ -218,7 +227,9 @@ def item_body(ctx: LiteContext, item_id: str, *, first_paint: bool = False) -> t
     cite_at = chosen.start if chosen is not None else at
     if cite_at is not None and duration:
         cite_at = min(cite_at, duration)
-    cite = _citation(ctx, item_id, rev.revision if rev is not None else None, cite_at, style)
+    cite = _citation(
+        ctx, item_id, rev.revision if rev is not None else None, cite_at, style, rev_param
+    )
     downloads = _downloads(ctx, item_id, rev.revision) if rev is not None else ""
     notes = ""
     if rev is not None and asked_rev is not None and rev.revision != asked_rev:

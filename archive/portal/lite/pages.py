@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from archive.catalog.access import present_item
 from archive.catalog.models import Item
-from archive.core.errors import ArchiveError, SearchLimitError
+from archive.core.errors import ArchiveError, InputError, NotFoundError, SearchLimitError
 from archive.core.moments import moment_param
 from archive.core.text_safety import link_url, marked_html
 from archive.hub.events import Event, event_recording, list_events, visible_event
@@ -200,7 +200,10 @@ def series_list_body(ctx: LiteContext) -> tuple[str, str]:
 def series_body(ctx: LiteContext, series_id: str) -> tuple[str, str]:
     """One series; NotFoundError when the viewer may see nothing in it (as for an unknown id)."""
     _ = ctx.t._
-    series = visible_series(ctx.catalog, series_id, ctx.viewer)
+    try:
+        series = visible_series(ctx.catalog, series_id, ctx.viewer)
+    except InputError:  # the hub's "no such series", for unknown and unseen alike
+        raise NotFoundError(f"no series {series_id}") from None
     name = ctx.t.pick(series.title_zh, series.title_en) or series.id
     description = ctx.t.pick(series.description_zh, series.description_en)
     items = items_in_series(ctx.catalog, series.id, ctx.viewer)
