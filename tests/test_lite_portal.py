@@ -17,8 +17,14 @@ from pathlib import Path
 
 import planted_data
 import pytest
-from portal_harness import RecordedSession, archive_home, launch_chromium, new_session, open_page
-from portal_harness import require_chromium
+from portal_harness import (
+    RecordedSession,
+    archive_home,
+    launch_chromium,
+    new_session,
+    open_page,
+    require_chromium,
+)
 
 from archive.catalog.db import Catalog
 
