@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import planted_data
+import portal_data
 import pytest
 from portal_harness import (
     RecordedSession,
@@ -35,8 +36,14 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 def lite(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("lite")
     planted = planted_data.build(home)
-    import portal_data
-
+    # A two-hour talk's transcript (1,500 rows, text only): the page must stay light.
+    cat = Catalog.open(planted.arch.settings)
+    long = cat.create_item(
+        title_zh="長講座", title_en="A long talk", collection="webinar", visibility="public"
+    )
+    cat.add_revision(long.id, portal_data.long_segments(), origin="subtitles")
+    cat.close()
+    planted.arch.ids["long"] = long.id
     with portal_data.Portal(home) as portal:
         yield planted, portal
 
@@ -114,6 +121,26 @@ def test_a_moment_selects_the_segment_at_or_containing_it_never_its_neighbour(li
     cite = page[page.index('<section class="cite"') :]
     assert "eight million dollars donated" in cite and "forty days" not in cite
     assert "0:05" in cite
+
+
+def test_a_two_hour_transcript_is_a_light_page_around_its_moment(lite):
+    planted, portal = lite
+    long = planted.arch.ids["long"]
+    segments = portal_data.long_segments()
+    target = segments[1234]  # start 5923.2 s: a fractional moment deep in the talk
+    status, page, _headers = get(portal, f"/lite/item/{long}?t={target.start}&lang=en")
+    assert status == 200
+    assert len(page.encode()) <= 100_000
+    assert current_row(page) == f"{target.start:.3f}"
+    assert f"Part {1235}: " in page and "Part 1: " not in page
+    # The parts before and after are one link away, each opening at a moment of its own.
+    earlier = re.search(r'<a rel="prev" href="([^"]+)"', page).group(1)
+    later = re.search(r'<a rel="next" href="([^"]+)"', page).group(1)
+    before = get(portal, earlier.replace("&amp;", "&"))[1]
+    after = get(portal, later.replace("&amp;", "&"))[1]
+    assert f"Part {1224}: " in before and f"Part {1385}: " in after
+    status, page, _headers = get(portal, f"/lite/item/{long}?lang=en")
+    assert "Part 1: " in page and len(page.encode()) <= 100_000
 
 
 def test_citation_styles_and_revision_links_keep_the_moment(lite):

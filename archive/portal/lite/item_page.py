@@ -27,12 +27,17 @@ from archive.portal.lite.layout import collection_name, titles
 from archive.portal.routes.files import media_url, subtitle_url
 from archive.portal.ui import item_duration, playable_media
 from archive.preservation.mirror_pages import escape, moment_text
+from transcripts.segments import Segment
 
 __all__ = ["STYLES", "item_body", "parse_time"]
 
 STYLES = {"chicago": "Chicago", "apa": "APA", "mla": "MLA", "bibtex": "BibTeX", "ris": "RIS"}
 # How many rows the first paint (archive.portal.lite.first_paint) shows from the chosen one.
 FIRST_PAINT_ROWS = 30
+# A light item page shows this many rows, from this many before the chosen one: a page stays
+# well under 100 KB however long the talk (about 400 bytes a row).
+PAGE_ROWS = 150
+ROWS_BEFORE = 10
 
 
 def parse_time(value: str | None) -> float | None:
@@ -70,19 +75,37 @@ def _player(ctx: LiteContext, item_id: str, at: float | None) -> str:
     )
 
 
-def _rows(ctx: LiteContext, item_id: str, segments, chosen, rev_param, limit=None) -> str:  # type: ignore[no-untyped-def]
+def _window(segments: list[Segment], chosen: Segment | None, size: int, before: int) -> int:
+    """Where the rows shown start: ``before`` rows ahead of the chosen one (or the top)."""
+    if chosen is None:
+        return 0
+    at = next((i for i, s in enumerate(segments) if s is chosen), 0)
+    return max(0, min(at - before, len(segments) - size))
+
+
+def _rows(
+    ctx: LiteContext,
+    item_id: str,
+    segments: list[Segment],
+    chosen: Segment | None,
+    rev_param: int | None,
+    *,
+    size: int,
+    before: int,
+) -> str:
+    """The transcript rows in view: ``size`` rows from a little before the chosen one, with
+    links to the parts before and after (so a two-hour talk stays a page of about 60 KB)."""
     _ = ctx.t._
     rows = []
     seen: set[str] = set()
-    start_at = 0
-    if limit is not None and chosen is not None:
-        start_at = next((i for i, s in enumerate(segments) if s is chosen), 0)
-    shown = segments[start_at : start_at + limit] if limit is not None else segments
+    start_at = _window(segments, chosen, size, before)
+    shown = segments[start_at : start_at + size]
+    link = f"/item/{part(item_id)}"
     for s in shown:
         moment = moment_text(s.start)
         anchor = f' id="t={moment}"' if moment not in seen else ""
         seen.add(moment)
-        href = ctx.href(f"/item/{part(item_id)}", {"t": moment, "rev": rev_param}, f"t={moment}")
+        href = ctx.href(link, {"t": moment, "rev": rev_param}, f"t={moment}")
         current = ' class="current" aria-current="true"' if s is chosen else ""
         if s.redacted and not (s.text_zh or s.text_en):
             text = f'<span class="redacted">{escape(_("[This passage has been removed from the public transcript.]"))}</span>'
@@ -103,7 +126,25 @@ def _rows(ctx: LiteContext, item_id: str, segments, chosen, rev_param, limit=Non
             f'<li{anchor}{current} data-start="{s.start:.3f}" data-end="{s.end:.3f}">'
             f'<a class="ts" href="{escape(href)}">{clock(s.start)}</a>{speaker}{text}</li>'
         )
-    return '<ol class="segments">\n' + "\n".join(rows) + "\n</ol>"
+    parts = []
+    if start_at > 0:
+        earlier = segments[max(0, start_at - size + before)].start
+        href = ctx.href(link, {"t": moment_text(earlier), "rev": rev_param}, "transcript")
+        parts.append(
+            f'<p class="pager"><a rel="prev" href="{escape(href)}">{escape(_("Earlier in the transcript"))}</a></p>'
+        )
+    parts.append('<ol class="segments">\n' + "\n".join(rows) + "\n</ol>")
+    if start_at + size < len(segments):
+        later = (
+            segments[start_at + size + before].start
+            if start_at + size + before < len(segments)
+            else segments[-1].start
+        )
+        href = ctx.href(link, {"t": moment_text(later), "rev": rev_param}, "transcript")
+        parts.append(
+            f'<p class="pager"><a rel="next" href="{escape(href)}">{escape(_("Later in the transcript"))}</a></p>'
+        )
+    return "".join(parts)
 
 
 def _citation(
@@ -209,8 +250,8 @@ def item_body(ctx: LiteContext, item_id: str, *, first_paint: bool = False) -> t
     if not segments:
         transcript = f"<p>{escape(_('This recording has no transcript yet.'))}</p>"
     else:
-        limit = FIRST_PAINT_ROWS if first_paint else None
-        transcript = _rows(ctx, item_id, segments, chosen, rev_param, limit)
+        size, before = (FIRST_PAINT_ROWS, 0) if first_paint else (PAGE_ROWS, ROWS_BEFORE)
+        transcript = _rows(ctx, item_id, segments, chosen, rev_param, size=size, before=before)
     heading_t = f'<h2 id="transcript">{escape(_("Transcript"))}</h2>'
     if first_paint:
         body = f'<article class="item">{heading}{meta_html}{heading_t}{transcript}</article>'
@@ -245,6 +286,8 @@ def item_body(ctx: LiteContext, item_id: str, *, first_paint: bool = False) -> t
 # Marked for the catalog: strings this module translates inside f-strings, which the
 # extractor (archive.portal.i18n.extract_messages) does not read.
 _MARKED = (
+    N_("Earlier in the transcript"),
+    N_("Later in the transcript"),
     N_("Text"),
     N_("This item is a transcript, with no recording to play."),
     N_("[This passage has been removed from the public transcript.]"),
