@@ -52,10 +52,10 @@ def fetch(portal, path: str, cookie: str | None = None) -> tuple[int, str, dict[
 
 
 def first_paint(page: str) -> str:
+    root = page.index('<div id="root"></div>')
     start = page.index('<div id="hk-first-paint"')
-    end = page.index('<div id="root"></div>')
-    assert start < end
-    return page[start:end]
+    assert root < start  # after the app's root: once drawn, the app's elements come first
+    return page[start : page.index("</body>")]
 
 
 def test_a_search_link_shell_holds_the_hits_before_any_script(shell):
@@ -65,7 +65,8 @@ def test_a_search_link_shell_holds_the_hits_before_any_script(shell):
     assert status == 200
     painted = first_paint(page)
     assert "<mark>strike</mark>" in painted
-    assert f'href="/lite/item/{dock}?t=5.4&amp;lang=en#t=5.4"' in painted
+    # Its links go where the app's own go: the full portal's item page at the hit's moment.
+    assert f'href="/item?item={dock}&amp;t=5.4&amp;lang=en#t=5.4"' in painted
     assert 'href="/lite/search?q=strike&amp;lang=en">Open the light version</a>' in painted
     assert '<html lang="en-GB">' in page
     # Styled and latched by files of the archive's own, not inline: the CSP is unchanged.
@@ -149,7 +150,7 @@ def test_readable_at_once_without_javascript_and_gone_once_the_app_has_drawn(she
         live.page.goto(portal.url + "/?q=strike&lang=en", wait_until="commit")
         # Streamlit draws the hits itself; then the server's copy is hidden for good.
         live.page.locator(".st-key-result_0").wait_for(state="visible", timeout=60_000)
-        live.page.locator("#hk-first-paint").wait_for(state="hidden", timeout=30_000)
+        live.page.locator("#hk-first-paint").wait_for(state="detached", timeout=30_000)
         assert live.page.evaluate("document.documentElement.classList.contains('hk-app-ready')")
         assert not live.outside_requests()
         live.context.close()

@@ -15,7 +15,7 @@ from archive.catalog.db import Catalog
 from archive.core.config import Settings
 from archive.hub.times import check_timezone
 from archive.portal.i18n import I18n, detect_lang
-from archive.portal.lite_links import LITE_PREFIX, lite_href, part
+from archive.portal.lite_links import LITE_PREFIX, lite_href, part, portal_for_lite
 from archive.portal.sessions import cookie_token, session_viewer
 
 __all__ = ["LITE_PREFIX", "LiteContext", "lite_href", "part", "request_context"]
@@ -33,14 +33,22 @@ class LiteContext:
     params: dict[str, str] = field(default_factory=dict)
     tz: str | None = None
     origin: str | None = None  # the request's own origin when it names this machine
+    # The first paint (archive.portal.lite.first_paint) links into the full portal instead: its
+    # links go where the app's own would, whether a reader clicks before or after it has drawn.
+    portal_links: bool = False
 
     @property
     def lang(self) -> str:
         return self.t.lang
 
     def href(self, path: str, params: dict[str, Any] | None = None, fragment: str = "") -> str:
-        """A light link keeping the language (and a chosen time zone)."""
-        return lite_href(path, {**(params or {}), "lang": self.lang, "tz": self.tz}, fragment)
+        """A light link keeping the language (and a chosen time zone); with ``portal_links``,
+        the full portal's page for it."""
+        full = {**(params or {}), "lang": self.lang, "tz": self.tz}
+        if self.portal_links:
+            kept = {k: str(v) for k, v in full.items() if v not in (None, "")}
+            return portal_for_lite(path, kept) + (f"#{fragment}" if fragment else "")
+        return lite_href(path, full, fragment)
 
 
 def _zone(value: str | None) -> str | None:

@@ -10,10 +10,14 @@ before any script runs:
 - the page's light content, rendered on the server for the request's viewer exactly as the
   light page is (:mod:`archive.portal.lite.pages`, :mod:`~archive.portal.lite.item_page`): for
   ``/?q=strike`` the hits, for ``/item?item=ID&t=…`` the title and the transcript from that moment.
+  Its links lead into the full portal (``/item?item=ID&t=12.4``), where the app's own would: a
+  reader who clicks before the app has drawn lands where the click meant to go, on a page that
+  again paints at once.
 
 It is styled and later hidden by ``/lite/static/first-paint.css`` (and ``first-paint.js``, a
 latch): no inline script or style, so the CSP is unchanged. It covers the page until Streamlit has
-finished its first run and drawn its elements, then disappears for good.
+finished its first run and drawn its elements, then disappears for good (the script removes it
+from the document, so the page holds each text once).
 
 Robust by construction: only a ``GET`` of a page path whose answer is a 200 ``text/html``
 without ``Content-Encoding`` is touched; any failure, or content that takes longer than
@@ -124,7 +128,8 @@ def shell_with_first_paint(shell: str, ctx: LiteContext, path: str) -> str:
     )
     out = shell.replace("</head>", HEAD_LINKS + "</head>", 1)
     out = out.replace('<html lang="en">', f'<html lang="{ctx.t.html_lang}">', 1)
-    return out.replace(ROOT_DIV, fragment + ROOT_DIV, 1)
+    # After the app's root: once the app has drawn, its elements come first in the document.
+    return out.replace(ROOT_DIV, ROOT_DIV + fragment, 1)
 
 
 class FirstPaint:
@@ -141,6 +146,7 @@ class FirstPaint:
     def _rewrite(self, scope: Scope, shell: bytes) -> tuple[bytes, bool]:
         request = Request(scope)
         ctx = context_for(self.archive, request)
+        ctx.portal_links = True
         text = shell.decode("utf-8")
         new = shell_with_first_paint(text, ctx, scope.get("path", "/"))
         return new.encode("utf-8"), ctx.session is not None

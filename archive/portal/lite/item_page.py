@@ -80,6 +80,9 @@ def _window(segments: list[Segment], chosen: Segment | None, size: int, before: 
     if chosen is None:
         return 0
     at = next((i for i, s in enumerate(segments) if s is chosen), 0)
+    if before == 0:  # the first paint: from the chosen row itself
+        return at
+    # A page near the end still shows a full window.
     return max(0, min(at - before, len(segments) - size))
 
 

@@ -33,7 +33,7 @@ from archive.portal.lite.pages import (
     series_body,
     series_list_body,
 )
-from archive.portal.lite_links import portal_for_lite
+from archive.portal.lite_links import carried, portal_for_lite
 from archive.portal.routes.files import ArchiveRoutes, UnknownHost
 from archive.preservation.mirror_pages import ASSETS as MIRROR_ASSETS
 from archive.preservation.mirror_pages import escape
@@ -119,7 +119,7 @@ class _Lite(ArchiveRoutes):
             title=title,
             body=body,
             path=path,
-            params={k: v for k, v in ctx.params.items() if k not in ("lang", "tz")},
+            params=carried(ctx.params),
             full_path=portal_for_lite(path, ctx.params),
             scripts=scripts,
             query=ctx.params.get("q", "") if path == "/search" else "",

@@ -1,5 +1,5 @@
 // The first paint's latch: once Streamlit has finished its first run and drawn the page, the
-// server-rendered copy (#hk-first-paint) is hidden for good, so a later rerun (a click, a search
+// server-rendered copy (#hk-first-paint) is removed for good, so a later rerun (a click, a search
 // typed in) never brings it back. Without this script the style sheet's :has() rule alone hides it.
 (function () {
   "use strict";
@@ -13,6 +13,9 @@
     if (ready()) {
       root.classList.add("hk-app-ready");
       observer.disconnect();
+      // Gone from the document, not just hidden: the page holds each text once.
+      var painted = document.getElementById("hk-first-paint");
+      if (painted) painted.remove();
     }
   }
   var observer = new MutationObserver(check);
