@@ -3,7 +3,7 @@
 ``app_options()`` gives the arguments of ``st.App``: the navigation script (by absolute path, so
 the app works from any working directory and from an installed wheel) together with
 ``/files/media/…`` (signed, access-checked media streaming), ``/files/subtitles/…``,
-``/files/transcript/…``, the feeds and the upload routes, all from the same process and port, so
+``/files/transcript/…``, the feeds, the upload routes and the light portal (``/lite/…``), all from the same process and port, so
 no page needs any other host. Every response carries a strict Content-Security-Policy
 (:mod:`archive.portal.routes.headers`).
 
@@ -26,6 +26,8 @@ from starlette.middleware import Middleware
 from archive.core.config import Settings
 from archive.portal import NAVIGATION
 from archive.portal.i18n import compile_catalogs
+from archive.portal.lite.first_paint import FirstPaint
+from archive.portal.lite.routes import lite_routes
 from archive.portal.routes.feeds import feed_routes
 from archive.portal.routes.files import ClosedPaths, routes
 from archive.portal.routes.headers import SecurityHeaders
@@ -61,11 +63,13 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
     """The portal's middleware, outermost first: every response, Streamlit's own and the 404 of
     :class:`ClosedPaths` included, gets the Content-Security-Policy; every request body is bounded
     by its path's limit before anything reads it (:mod:`archive.portal.routes.limits`);
-    ``/_stcore/metrics`` (public in Streamlit, with no option to turn it off) answers 404."""
+    ``/_stcore/metrics`` (public in Streamlit, with no option to turn it off) answers 404; the
+    page shell of a page path carries that page's light content (:mod:`archive.portal.lite`)."""
     return [
         Middleware(SecurityHeaders),
         Middleware(BodyLimits, settings=settings),
         Middleware(ClosedPaths),
+        Middleware(FirstPaint, settings=settings),
     ]
 
 
@@ -74,7 +78,7 @@ def app_options() -> dict[str, Any]:
     compile_catalogs()
     return {
         "script_path": str(NAVIGATION),
-        "routes": [*routes(), *feed_routes(), *upload_routes()],
+        "routes": [*routes(), *feed_routes(), *upload_routes(), *lite_routes()],
         "on_script_error": on_script_error,
         "lifespan": lifespan,
         "middleware": middleware(),

@@ -286,6 +286,7 @@ UI_SOURCES = (
     "archive/portal/ui_editor.py",
     "archive/portal/i18n.py",
     "archive/portal/views/*.py",
+    "archive/portal/lite/*.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

@@ -45,7 +45,7 @@ nav = {
 }
 page = st.navigation(list(nav.values()), position="hidden")
 if ui.archive_ready(t):
-    ui.chrome(t, nav)
+    ui.chrome(t, nav, page.url_path)
     ui_staff.session_bar(t, nav)
     with ui.guard(t, what=page.url_path):
         if page.url_path in ui_staff.STAFF_PAGES:

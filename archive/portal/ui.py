@@ -29,7 +29,7 @@ from archive.core.errors import (
     NotFoundError,
     SearchLimitError,
 )
-from archive.core.text_safety import html_text
+from archive.core.text_safety import attr, html_text
 from archive.portal.i18n import (
     LANG_NAMES,
     LANGS,
@@ -201,8 +201,19 @@ def _doc_lang_component() -> Any:
     )
 
 
-def chrome(t: I18n, nav: dict[str, Any]) -> None:
-    """The header every page shares: name, page links (keeping the language), language switch."""
+def lite_link(t: I18n, page_path: str) -> str:
+    """The header's link to the light version of the page being read (its light twin, with the
+    page's query parameters: a search, an item at a moment), as an inert HTML anchor."""
+    from archive.portal.lite_links import lite_for_portal
+
+    href = lite_for_portal(page_path, {**st.query_params.to_dict(), "lang": t.lang})
+    label = t._("Light version")
+    return f'<a class="hk-lite-link" href="{attr(href)}" target="_self">{html_text(label)}</a>'
+
+
+def chrome(t: I18n, nav: dict[str, Any], page_path: str = "") -> None:
+    """The header every page shares: name, page links (keeping the language), language switch,
+    and the light version of this page (``page_path``: the page's ``url_path``)."""
     st.html(css(t))
     # The document language picks the right CJK glyphs and tells screen readers what they read.
     # A component (its script a blob: module), not an inline <script>: the CSP allows no inline
@@ -222,6 +233,7 @@ def chrome(t: I18n, nav: dict[str, Any]) -> None:
             ("about", N_("About"), ":material/info:"),
         ):
             st.page_link(nav[name], label=t._(label), icon=icon, query_params={"lang": t.lang})
+        st.markdown(lite_link(t, page_path), unsafe_allow_html=True, width="content")
         if st.session_state.get("lang_switch") != t.lang:
             st.session_state["lang_switch"] = t.lang
         st.segmented_control(
