@@ -269,6 +269,61 @@ def test_an_item_already_in_the_archive_can_be_linked_as_the_recording(arch):
     assert "The recording is linked to the event." in [s.value for s in at.success]
 
 
+def test_a_file_uploaded_for_an_event_becomes_its_recording(arch, fixtures_dir):
+    from archive.media.uploads import write_upload_stream
+    from archive.portal.sessions import sign_upload
+
+    cat = Catalog.open(arch.settings)
+    event = create_event(
+        arch.settings, cat, title_zh="碼頭工人座談", title_en="Dockers' evening",
+        start=f"{Y}-11-03 19:30", tz="Asia/Hong_Kong", duration_minutes=90,
+        speakers=["Ho Wai-man"], visibility="public",
+    )  # fmt: skip
+    cat.close()
+    at = _staff()
+    # The event form's third way leads to the upload page opened for this event.
+    open_page(at, "events_admin", event=event.id, lang="en")
+    at.segmented_control(key="attach_source").set_value("upload").run()
+    link = next(p for p in at.get("page_link") if p.proto.label == "Upload this event's recording")
+    assert link.proto.page == "upload" and f"event={event.id}" in link.proto.query_string
+    open_page(at, "upload", event=event.id, lang="en")
+    shown = texts(at)
+    assert "becomes the recording of the event “Dockers' evening”" in shown, shown
+    # The event's details are the form's starting point.
+    assert at.text_input(key="meta_title_en").value == "Dockers' evening"
+    assert at.text_input(key="meta_speakers").value == "Ho Wai-man"
+    assert at.text_input(key="meta_date").value == f"{Y}-11-03"
+    upload = write_upload_stream(
+        arch.settings, [(fixtures_dir / "en" / "jfk.flac").read_bytes()], "evening.flac"
+    )
+    at.session_state["upload_ready"] = {
+        "id": sign_upload(arch.settings, upload.path, upload.display_name, upload.size, upload.mime, "staffer"),
+        "name": upload.display_name, "size": upload.size, "mime": upload.mime,
+    }  # fmt: skip
+    at.checkbox(key="meta_transcribe").uncheck()
+    at.button(key="meta_submit").click().run()
+    cat = Catalog.open(arch.settings)
+    try:
+        job = cat.list_jobs(limit=1)[0]
+        assert job.kind == "ingest" and job.payload["event_id"] == event.id
+        assert job.payload["delete_source"] is True and job.created_by == "staffer"
+    finally:
+        cat.close()
+    assert "event" not in at.query_params  # the next upload on this page is an ordinary one
+    burst = run_cli(arch.home, "worker", "--burst")
+    assert burst.returncode == 0, burst.stderr
+    cat = Catalog.open(arch.settings)
+    try:
+        linked = get_event(cat, event.id)
+        assert linked.item_id is not None
+        assert cat.get_item(linked.item_id).title_en == "Dockers' evening"
+    finally:
+        cat.close()
+    # An event that has its recording is not offered another.
+    open_page(at, "upload", event=event.id, lang="en")
+    assert at.error and "already has its recording" in texts(at)
+
+
 # -- words ----------------------------------------------------------------------------------------------
 def test_a_job_started_by_the_system_says_so_in_chinese(arch):
     cat = Catalog.open(arch.settings)

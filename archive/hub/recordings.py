@@ -34,6 +34,7 @@ from archive.ingest.jobs import ingest_and_transcribe, submit_ingest
 __all__ = [
     "AttachOutcome",
     "attach_recording",
+    "attachable_event",
     "link_archived_recording",
     "link_existing_recording",
     "recording_candidates",
@@ -63,6 +64,12 @@ def _check_attachable(catalog: Catalog, event_id: str) -> Event:
             f"a recording of event {event_id} is already being archived (job {job.id})"
         )
     return event
+
+
+def attachable_event(catalog: Catalog, event_id: str) -> Event:
+    """The event, when a recording may be attached to it now (not cancelled, no recording yet nor
+    one on its way); InputError saying why not, NotFoundError for no such event."""
+    return _check_attachable(catalog, event_id)
 
 
 def link_archived_recording(catalog: Catalog, item_id: str, payload: dict[str, Any]) -> None:
@@ -123,6 +130,8 @@ def attach_recording(
     *,
     wait: bool = False,
     progress: Callable[[str, float], None] | None = None,
+    delete_source: bool = False,
+    created_by: str = "system",
 ) -> AttachOutcome:
     """Archive a file or link as the recording of an event, through the normal ingest path.
 
@@ -130,7 +139,9 @@ def attach_recording(
     transcription run here and the event is linked at once; otherwise an ingest job is queued for
     ``archive worker`` (its payload carries ``event_id``) and the event is linked when read after
     the job is done. A cancelled event, or one that has (or is getting) a recording, is refused
-    before anything is fetched.
+    before anything is fetched. ``delete_source`` and ``created_by`` are
+    :func:`~archive.ingest.jobs.submit_ingest`'s (a file uploaded through the portal is the job's
+    to remove).
     """
     event = _check_attachable(catalog, event_id)
     options = options if options is not None else recording_options(event)
@@ -138,7 +149,10 @@ def attach_recording(
         with catalog.transaction():
             # One transaction: the check, the job and its event id are seen together or not at all.
             event = _check_attachable(catalog, event_id)
-            job = submit_ingest(settings, catalog, source, options)
+            job = submit_ingest(
+                settings, catalog, source, options,
+                delete_source=delete_source, created_by=created_by,
+            )  # fmt: skip
             catalog.update_job(job.id, payload={**job.payload, "event_id": event.id})
         return AttachOutcome(
             event=get_event(catalog, event_id), item_id=None, job=catalog.get_job(job.id)

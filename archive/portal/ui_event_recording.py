@@ -129,16 +129,16 @@ def recording_form(
         elif source == "upload":
             st.markdown(
                 _(
-                    "Upload the file on the Add a recording page: it is archived, transcribed and "
-                    "indexed there like any recording. When its job is done, choose it here under "
-                    "“A recording already in the archive”."
+                    "Upload the file on the Add a recording page, opened for this event: it is "
+                    "archived, transcribed and indexed like any recording, with the event's titles, "
+                    "speakers and date, and becomes the event's recording when its job is done."
                 )
             )
             st.page_link(
                 ui_staff.STAFF_PAGES["upload"],
-                label=_("Add a recording"),
+                label=_("Upload this event's recording"),
                 icon=":material/upload:",
-                query_params={"lang": t.lang},
+                query_params={"lang": t.lang, "event": event.id},
             )
         else:
             with st.form(f"attach_{event.id}", border=True):

@@ -14,6 +14,7 @@ import streamlit as st
 from archive.catalog.models import COLLECTIONS, normalise_date
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.text_safety import md
+from archive.hub.recordings import attach_recording, attachable_event, recording_options
 from archive.ingest.intake import IngestOptions, is_url
 from archive.ingest.jobs import submit_ingest
 from archive.media.store import hash_file
@@ -88,6 +89,36 @@ st.caption(
         "are made in the background: follow them on the Jobs page."
     )
 )
+
+# ?event=ID (the event form's "A file from this computer"): the recording becomes that event's
+# when its job is done, with the event's titles, speakers and date filled in to start with.
+event = None
+if st.query_params.get("event"):
+    try:
+        event = attachable_event(cat, st.query_params["event"])
+    except ArchiveError as exc:
+        st.error(ui.error_message(t, exc), icon=":material/error:")
+        st.caption(md(str(exc)))  # which event, and why (cancelled, has its recording)
+if event is not None:
+    st.info(
+        _(
+            "This recording becomes the recording of the event “{title}” ({date}) when its job is done."
+        ).format(
+            title=md(t.pick(event.title_zh, event.title_en) or event.id), date=event.local_date
+        ),
+        icon=":material/event:",
+    )
+    if st.session_state.get("upload_event_prefilled") != event.id:
+        inherited = recording_options(event)
+        st.session_state.update(
+            meta_title_zh=inherited.title_zh or "", meta_title_en=inherited.title_en or "",
+            meta_desc_zh=inherited.description_zh or "", meta_desc_en=inherited.description_en or "",
+            meta_collection=inherited.collection, meta_date=inherited.date or "",
+            meta_speakers=", ".join(inherited.speakers),
+        )  # fmt: skip
+        if inherited.language in ui_staff.LANGUAGE_CHOICES:
+            st.session_state["meta_language"] = inherited.language
+        st.session_state["upload_event_prefilled"] = event.id
 
 queued = st.session_state.pop("upload_queued", None)
 if queued:
@@ -272,14 +303,20 @@ if submitted:
                 created_by=who.username or "staff",
                 original_name=original,
             )
-            job = submit_ingest(
-                settings,
-                cat,
-                location,
-                options,
-                delete_source=source == "file",
-                created_by=who.username or "staff",
-            )
+            if event is not None:
+                job = attach_recording(
+                    settings, cat, event.id, location, options,
+                    delete_source=source == "file", created_by=who.username or "staff",
+                ).job  # fmt: skip
+            else:
+                job = submit_ingest(
+                    settings,
+                    cat,
+                    location,
+                    options,
+                    delete_source=source == "file",
+                    created_by=who.username or "staff",
+                )
         except NotFoundError:
             st.session_state.pop("upload_ready", None)
             st.error(_("That upload could not be found. Please upload the file again."))
@@ -293,4 +330,7 @@ if submitted:
                         "meta_speakers", "meta_tags", "upload_url"):  # fmt: skip
                 st.session_state.pop(key, None)
             st.session_state["upload_queued"] = job.id
+            if event is not None:  # attached: the next recording on this page is no longer its
+                st.session_state.pop("upload_event_prefilled", None)
+                del st.query_params["event"]
             st.rerun()
