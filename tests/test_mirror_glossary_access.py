@@ -120,3 +120,22 @@ def test_the_rule_is_the_portals_on_whole_words(tmp_path: Path) -> None:
     kept_forms = {f for e in kept.entries for f in e.forms}
     assert "Dock" in kept_forms and "碼頭工人罷工" in kept_forms
     assert not {"Ton", "陳大文", "Chan Tai-man", "鷸蚌計劃", "zephyrine plan"} & kept_forms
+
+
+def test_the_mirror_expands_a_term_as_the_portal_does(mirrored) -> None:
+    """Issue 19, point 4, in the mirror: 紮鐵 also searches the English of the longer terms that
+    contain it (bar-benders), and "bar bending" the rest of its word family, as the portal's
+    search does, from the same readable glossary."""
+    from indexer.glossary import form_key, load_glossary
+
+    sample, _site, raw = mirrored
+    entries = json.loads(raw)
+    bar = next(e for e in entries if fold("紮鐵") in e[0])
+    also = set(bar[4])
+    assert any("bar-bender" in form or "bar bender" in form for form in also), bar
+    portal = load_glossary(sample.settings.home)
+    expected = {fold(f).strip() for f in portal.expansion_forms(form_key("紮鐵"))}
+    assert also <= expected | {fold(f).strip() for e in portal.entries for f in e.forms}
+    # Every "also" form is a form of some entry the mirror itself publishes: nothing new leaks.
+    published = {form for entry in entries for group in entry[:2] for form in group}
+    assert also <= published, also - published

@@ -28,7 +28,7 @@ from archive.preservation.mirror_files import MirrorError, MirrorFiles
 from archive.preservation.mirror_gather import MirrorEntry
 from archive.preservation.mirror_pages import escape, moment_text
 from indexer.analysis import TRACK_SEPARATOR
-from indexer.glossary import load_glossary
+from indexer.glossary import form_key, load_glossary
 from indexer.glossary_access import TextOccurrence, readable_glossary
 from transcripts.chinese import fold
 
@@ -116,8 +116,10 @@ def fold_table() -> dict[str, str]:
 
 
 def _glossary_for_browser(settings: Settings, entries: list[MirrorEntry]) -> list[list[list[str]]]:
-    """Glossary entries as ``[[zh forms], [en forms], [zh as written], [en as written]]``: the first
-    two folded like the index (for matching), the last two for showing what was also searched.
+    """Glossary entries as ``[[zh forms], [en forms], [zh as written], [en as written], [also],
+    [also as written]]``: the first two folded like the index (for matching), the next two for
+    showing what was also searched; the last two are the forms of other entries the portal's
+    search expands this entry to (:meth:`indexer.glossary.Glossary.expansion_forms`).
 
     The glossary is the portal's (:func:`indexer.glossary.load_glossary`: shipped plus the data
     folder's own) as the public may have it, by the portal's own rule
@@ -143,9 +145,22 @@ def _glossary_for_browser(settings: Settings, entries: list[MirrorEntry]) -> lis
         zh = _forms(entry.zh)
         en = _forms(entry.en)
         if zh or en:
-            out.append(
-                [[f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en]]
+            # What the portal's search also expands this entry's forms to (the English of longer
+            # Chinese terms containing it, the other entries of an English word family), from the
+            # same readable glossary and bounded the same way (MAX_ENTRIES_PER_TERM).
+            own = set(entry.forms)
+            also = _forms(
+                form
+                for key in dict.fromkeys(form_key(f) for f in entry.forms if f.strip())
+                for form in glossary.expansion_forms(key)
+                if form not in own
             )
+            out.append(
+                [
+                    [f for f, _ in zh], [f for f, _ in en], [w for _, w in zh], [w for _, w in en],
+                    [f for f, _ in also], [w for _, w in also],
+                ]
+            )  # fmt: skip
     return out
 
 

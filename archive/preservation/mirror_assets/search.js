@@ -83,7 +83,7 @@
   // Each is {query: folded, label: the form as the glossary writes it}.
   function expansions(folded, glossary) {
     var found = [];
-    for (var i = 0; i < glossary.length && found.length < 6; i++) {
+    for (var i = 0; i < glossary.length && found.length < 10; i++) {
       var forms = glossary[i][0].concat(glossary[i][1]);
       var written = glossary[i][2].concat(glossary[i][3]);
       var hit = null;
@@ -91,11 +91,15 @@
         if (usable(forms[j]) && wordIn(folded, forms[j]) && (!hit || forms[j].length > hit.length)) hit = forms[j];
       }
       if (!hit) continue;
-      for (var k = 0; k < forms.length && found.length < 6; k++) {
-        if (forms[k] === hit || !usable(forms[k])) continue;
-        var other = folded.replace(hit, forms[k]);
+      // Its other forms, then what the portal also searches for it (the English of longer
+      // Chinese terms that contain it, the rest of an English word family): entries 4 and 5.
+      var alsoForms = forms.concat(glossary[i][4] || []);
+      var alsoWritten = written.concat(glossary[i][5] || []);
+      for (var k = 0; k < alsoForms.length && found.length < 10; k++) {
+        if (alsoForms[k] === hit || !usable(alsoForms[k])) continue;
+        var other = folded.replace(hit, alsoForms[k]);
         if (other !== folded && !found.some(function (f) { return f.query === other; })) {
-          found.push({ query: other, label: written[k] });
+          found.push({ query: other, label: alsoWritten[k] });
         }
       }
     }
