@@ -17,7 +17,7 @@ run: setup
 	$(BIN)/archive --home $(HOME_DIR) serve
 
 test: setup
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n auto --dist loadfile
 
 setup: system-deps $(STAMP) $(NODE_STAMP)
 
