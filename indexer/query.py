@@ -37,7 +37,7 @@ from typing import Any
 from . import query_tree as qt
 from .analysis import analyze, fold
 from .glossary import Glossary, form_key
-from .schema import DEFAULT_FIELDS, normalise_lang
+from .schema import DEFAULT_FIELDS, normalise_lang, speaker_key
 
 __all__ = ["HighlightSpec", "ParsedQuery", "QuerySyntaxError", "filter_queries", "parse_query"]
 
@@ -602,7 +602,13 @@ class _Build:
             self.notes.append(f"{node.name}:{value} was ignored: nothing to search for in it")
             return None
         keys = tuple(t.text for t in toks)
-        return qt.Term(field_name, keys[0]) if len(keys) == 1 else qt.Phrase(field_name, keys)
+        words = qt.Term(field_name, keys[0]) if len(keys) == 1 else qt.Phrase(field_name, keys)
+        if node.name != "speaker":
+            return words
+        # The words of the name (speaker:lee finds "Lee Cheuk-yan"), or the whole name however it
+        # is spelled: speaker_key folds case, spaces, punctuation and Traditional/Simplified.
+        key = speaker_key(value)
+        return qt.Or((words, qt.Term("speaker_key", key))) if key else words
 
 
 def _leaves_words(run: str, offset: int, matches: list[Any]) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from archive.catalog.access import Viewer, label_speakers, present_item
+from archive.catalog.access import Viewer, label_speakers, present_item, speaker_key
 from archive.catalog.redaction_text import mask_segments
 
 from .analysis import TRACK_SEPARATOR, BilingualAnalyzer
@@ -87,6 +87,7 @@ def make_schema() -> Schema:
         # Filters and facets.
         speaker=TEXT(analyzer=names, phrase=True, stored=True),  # "speaker:" filter
         speaker_facet=ID(stored=False, sortable=True),  # the segment's speaker, exact, for facets
+        speaker_key=KEYWORD(),  # each speaker's speaker_key: "speaker:" however the name is typed
         lang=ID(stored=True, sortable=True),
         collection=ID(stored=True),
         year=ID(stored=True),
@@ -96,6 +97,11 @@ def make_schema() -> Schema:
         state=STORED(),
         meta=STORED(),
     )
+
+
+def speaker_keys(names: list[str]) -> str:
+    """The ``speaker_key`` field: the :func:`speaker_key` of each name (no spaces in a key)."""
+    return " ".join(dict.fromkeys(k for n in names if (k := speaker_key(n))))
 
 
 def visible_to(visibility: str) -> str:
@@ -216,6 +222,7 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
             "tags": TRACK_SEPARATOR.join(item.tags),
             "speaker": TRACK_SEPARATOR.join(speakers),
             "speaker_facet": speakers[0] if speakers else "",
+            "speaker_key": speaker_keys(speakers),
             "lang": item_lang,
             "collection": item.collection,
             "year": year,
@@ -254,6 +261,7 @@ def item_documents(item: Any, revision: Any | None) -> list[dict[str, Any]]:
                 "text_en": seg.text_en,
                 "speaker": speaker,
                 "speaker_facet": speaker,
+                "speaker_key": speaker_keys([seg.speaker] if seg.speaker else speakers[:1]),
                 "lang": lang,
                 "collection": item.collection,
                 "year": year,

@@ -15,7 +15,7 @@ Promises:
   or phrase therefore needs no special case here; both engines match the same documents.
 * **Keyword fields** (``kind``, ``item_id``, ``lang``, ``collection``, ``year``, ``visibility``,
   ``speaker_facet``) are indexed whole (``raw``), as Whoosh's ``ID`` fields are; ``visible_to``
-  holds one term per role. Each of the fields :meth:`~indexer.engine.EngineSnapshot.value` reads
+  holds one term per role, ``speaker_key`` one per speaker. Each of the fields :meth:`~indexer.engine.EngineSnapshot.value` reads
   also has a numeric fast field holding a 63-bit hash of the value (tantivy-py reads only
   numeric fast fields); the snapshot maps hashes back through the field's term dictionary.
 * **Stored fields** are kept as one stored-only JSON value (``_stored``), so :meth:`stored` gives back the
@@ -112,6 +112,8 @@ def make_tantivy_schema() -> Any:
             name, stored=False, tokenizer_name="raw", index_option="freq", fast=name == "item_id"
         )
     sb.add_text_field("visible_to", stored=False, tokenizer_name="whitespace", index_option="basic")
+    # One term per speaker's speaker_key, scored as a keyword match (as Whoosh's KEYWORD).
+    sb.add_text_field("speaker_key", stored=False, tokenizer_name="whitespace", index_option="freq")
     for name in VALUE_FIELDS:
         sb.add_unsigned_field(code_field(name), stored=False, indexed=False, fast=True)
     # Stored only, never indexed: a bytes field (a text field would put each JSON in the terms).
@@ -136,6 +138,8 @@ def to_tantivy_document(doc: dict[str, Any]) -> Any:
             out.add_text(name, str(value))
     if doc.get("visible_to"):
         out.add_text("visible_to", doc["visible_to"])
+    if doc.get("speaker_key"):
+        out.add_text("speaker_key", doc["speaker_key"])
     for name in VALUE_FIELDS:
         out.add_unsigned(code_field(name), code_of(str(doc.get(name) or "")))
     stored = {k: doc[k] for k in STORED_FIELDS if k in doc}

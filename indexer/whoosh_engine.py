@@ -216,7 +216,10 @@ class WhooshWriter:
         self._writer = writer
 
     def add(self, doc: dict[str, Any]) -> None:
-        self._writer.add_document(**doc)
+        # An index made before a field was added (speaker_key) takes the fields it has; a rebuild
+        # gives it the new ones.
+        known = self._writer.schema
+        self._writer.add_document(**{k: v for k, v in doc.items() if k in known})
 
     def delete_item(self, item_id: str) -> None:
         self._writer.delete_by_term("item_id", item_id)

@@ -10,6 +10,11 @@ empty are never written.
   SRT, WebVTT and text (WebVTT and text files explain the mark in a note at the top), and
   ``machine_translation`` in JSON. A reader of an exported file must not take a machine's words
   for the speaker's.
+* Each cue names its speaker when the segment has one: a WebVTT voice span (``<v Name>``, the
+  name escaped so that no ``>``, ``<`` or ``&`` in it can end or break the tag), ``Name: `` before
+  the cue's first line in SRT and before the text in plain text, ``speaker`` in JSON. The
+  segments are written as given: the caller passes what the reader may see (below staff a
+  withheld speaker is already its label, :func:`archive.catalog.access.visible_revision`).
 * :func:`spoken_track` is the track a transcript is spoken in (what an export writes unless told
   otherwise), :func:`tracks_with_text` those that have any text, and :func:`require_text` refuses,
   with a sentence naming the tracks that exist, a track that would write an empty file.
@@ -202,13 +207,29 @@ def _has_machine(items: Sequence[tuple[Segment, list[str]]], track: str) -> bool
     return track != "zh" and any(segment.en_machine and segment.text_en for segment, _ in items)
 
 
-def _to_ssafile(items: Sequence[tuple[Segment, list[str]]], *, escape: bool) -> pysubs2.SSAFile:
+def _speaker(segment: Segment) -> str:
+    """The segment's speaker as one line of text ("" when none): no line breaks, spaces folded."""
+    return " ".join(segment.speaker.split())
+
+
+def _voice_tag(name: str) -> str:
+    """A WebVTT voice span's start tag. The annotation ends at the first ``>`` and reads ``&``
+    as a character reference, so both are entities here (``<`` too, for readers that stop there)."""
+    return f"<v {html.escape(name, quote=False)}>"
+
+
+def _to_ssafile(items: Sequence[tuple[Segment, list[str]]], *, vtt: bool) -> pysubs2.SSAFile:
     subs = pysubs2.SSAFile()
     for segment, lines in items:
         start = _to_ms(segment.start)
         end = max(start, _to_ms(segment.end))
-        if escape:  # WebVTT text is HTML-like: a literal < or & must be an entity
+        name = _speaker(segment)
+        if vtt:  # WebVTT text is HTML-like: a literal < or & must be an entity
             lines = [html.escape(line, quote=False) for line in lines]
+            if name:  # one span for the whole cue: it runs to the cue's end, across its lines
+                lines = [_voice_tag(name) + lines[0], *lines[1:]]
+        elif name:
+            lines = [f"{name}: {lines[0]}", *lines[1:]]
         subs.append(pysubs2.SSAEvent(start=start, end=end, text=r"\N".join(lines)))
     return subs
 
@@ -216,7 +237,7 @@ def _to_ssafile(items: Sequence[tuple[Segment, list[str]]], *, escape: bool) -> 
 # -- the formats ---------------------------------------------------------------------------------
 def export_srt(segments: Iterable[Segment], track: str) -> str:
     """An SRT file of one track (``zh``, ``en``) or of both (``both``: Chinese line, English line)."""
-    subs = _to_ssafile(_exportable(segments, track), escape=False)
+    subs = _to_ssafile(_exportable(segments, track), vtt=False)
     # keep_ssa_tags: write text as it is; otherwise pysubs2 would read "{...}" in it as styling.
     return subs.to_string("srt", keep_ssa_tags=True)
 
@@ -224,7 +245,7 @@ def export_srt(segments: Iterable[Segment], track: str) -> str:
 def export_vtt(segments: Iterable[Segment], track: str) -> str:
     """A WebVTT file of one track or both; a ``NOTE`` at the top explains a machine-translation mark."""
     items = _exportable(segments, track)
-    text = _to_ssafile(items, escape=True).to_string("vtt", keep_ssa_tags=True)
+    text = _to_ssafile(items, vtt=True).to_string("vtt", keep_ssa_tags=True)
     if _has_machine(items, track):
         header, _, cues = text.partition("\n\n")
         text = f"{header}\n\nNOTE {_MACHINE_NOTE}\n\n{cues}"
@@ -232,25 +253,31 @@ def export_vtt(segments: Iterable[Segment], track: str) -> str:
 
 
 def export_txt(segments: Iterable[Segment], track: str) -> str:
-    """Plain text, one line per segment: ``[00:01:02] text``.
+    """Plain text, one line per segment: ``[00:01:02] text``, or ``[00:01:02] Name: text``.
 
     ``both`` writes two tab-separated columns under a header, ``time``, ``中文``, ``English``
-    (it opens as a two-column table in a spreadsheet, and reads line by line in an editor).
+    (it opens as a two-column table in a spreadsheet, and reads line by line in an editor); each
+    non-empty column starts with the speaker's ``Name: ``, so either read alone says who spoke.
     """
     items = _exportable(segments, track)
     out = [f"# {_MACHINE_NOTE}"] if _has_machine(items, track) else []
     if track == "both":
         out.append("time\t中文\tEnglish")
         for segment, _ in items:
-            zh = " ".join(_lines(segment.text_zh))
-            en = " ".join(_english(segment))
+            zh = _said(segment, " ".join(_lines(segment.text_zh)))
+            en = _said(segment, " ".join(_english(segment)))
             out.append(f"[{format_timestamp(segment.start, 'hms')}]\t{zh}\t{en}")
     else:
         out.extend(
-            f"[{format_timestamp(segment.start, 'hms')}] {' '.join(lines)}"
+            f"[{format_timestamp(segment.start, 'hms')}] {_said(segment, ' '.join(lines))}"
             for segment, lines in items
         )
     return "".join(line + "\n" for line in out)
+
+
+def _said(segment: Segment, text: str) -> str:
+    name = _speaker(segment)
+    return f"{name}: {text}" if name and text else text
 
 
 def export_json(

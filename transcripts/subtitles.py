@@ -365,7 +365,7 @@ def _cue(event: pysubs2.SSAEvent, *, vtt: bool) -> _Cue:
     for line in lines:
         voice = _VOICE.search(line)
         if voice and not speaker:
-            speaker = voice.group(1)
+            speaker = html.unescape(voice.group(1))
         line = _SSA_TAG.sub("", line).replace(r"\h", " ")
         line = html.unescape(_HTML_TAG.sub("", line))
         line = " ".join(line.split())

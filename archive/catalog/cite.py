@@ -471,11 +471,14 @@ def _render_bibtex(citation: Citation) -> str:
         fields["note"] = note
     if citation.quote is not None:
         # annote: kept with the reference by reference managers, printed only by annotated styles.
-        fields["annote"] = " / ".join(
+        said = " / ".join(
             t
             for t in (citation.quote.text_zh, citation.quote.text_zh_hans, citation.quote.text_en)
             if t
         )
+        # Who said it, as every other style names the speaker of the quoted moment.
+        who = citation.quote.speaker
+        fields["annote"] = f"{who}: {said}" if who else said
     persons = {}
     if csl.get("author"):
         # Outer braces make each name one unit: BibTeX must not split "Lee Cheuk-yan".

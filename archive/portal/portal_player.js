@@ -102,7 +102,7 @@ function render(S) {
   const cues = S.cues;
   const playFrom = esc(L.play_from || "Play from");
   const parts = [];
-  let shown = 0;
+  let shown = 0, lastSpeaker = "";
   for (let i = 0; i < cues.length; i++) {
     const c = cues[i];
     const zh = c[2] || "", en = c[3] || "", redacted = c[6];
@@ -111,7 +111,11 @@ function render(S) {
       if (hay.indexOf(needle) < 0) continue;
     }
     const ts = fmt(c[0]);
-    let body = c[5] ? '<span class="hkp-speaker">' + esc(c[5]) + "</span>" : "";
+    // The speaker is named where a turn begins (c[8]); in a filtered list, where the speaker
+    // differs from the row shown above, so every shown row can be told who said it.
+    const turn = needle ? Boolean(c[5]) && c[5] !== lastSpeaker : Boolean(c[8]);
+    lastSpeaker = c[5] || "";
+    let body = turn ? '<span class="hkp-speaker">' + esc(c[5]) + "</span>" : "";
     if (redacted && !zh && !en) {
       body += '<p class="hkp-redacted">' + esc(L.redacted || "[removed]") + "</p>";
     } else {
@@ -126,7 +130,7 @@ function render(S) {
       }
     }
     parts.push(
-      '<div class="hkp-row" role="listitem" data-i="' + i + '" data-start="' + c[0] + '">' +
+      '<div class="hkp-row' + (turn ? " hkp-turn" : "") + '" role="listitem" data-i="' + i + '" data-start="' + c[0] + '">' +
       '<button type="button" class="hkp-ts" data-i="' + i + '" aria-label="' + playFrom + " " + ts + '">' +
       ts + '</button><div class="hkp-text">' + body + "</div></div>"
     );

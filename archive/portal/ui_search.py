@@ -323,12 +323,18 @@ def render() -> None:
                     zh = marked_html(marks["zh"]) if marks.get("zh") else html_text(hit.text_zh)
                     en = marked_html(marks["en"]) if marks.get("en") else html_text(hit.text_en)
                     parts = []
+                    # Who said it (the index holds a withheld speaker's label only).
+                    who = (
+                        f'<span class="hk-speaker">{html_text(hit.speaker)}:</span> '
+                        if hit.speaker
+                        else ""
+                    )
                     if zh:
                         parts.append(f'<span class="zh" lang="zh-Hant-HK">{zh}</span>')
                     if en:
                         parts.append(f'<span class="en" lang="en">{en}</span>')
                     st.markdown(
-                        '<div class="hk-snippet">' + "<br>".join(parts) + "</div>",
+                        '<div class="hk-snippet">' + who + "<br>".join(parts) + "</div>",
                         unsafe_allow_html=True,
                     )
 

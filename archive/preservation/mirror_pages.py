@@ -25,6 +25,7 @@ from archive.core.moments import moment_param
 from archive.preservation.mirror_files import MirrorFiles
 from archive.preservation.mirror_gather import CITATION_STYLES, MirrorEntry, MirrorSeries
 from transcripts.subtitles import export
+from transcripts.turns import turn_starts
 
 __all__ = [
     "ASSETS",
@@ -352,7 +353,7 @@ def _item_page(
     # #t= links also work without JavaScript.
     seen_ids: set[str] = set()
     seg_rows = []
-    for s in entry.segments:
+    for s, turn in zip(entry.segments, turn_starts(entry.segments), strict=True):
         moment = moment_text(s.start)
         anchor = f' id="t={moment}"' if moment not in seen_ids else ""
         seen_ids.add(moment)
@@ -362,7 +363,8 @@ def _item_page(
         if s.text_en:
             machine = f' <span class="machine">({t["machine"]})</span>' if s.en_machine else ""
             parts.append(f'<span class="en" lang="en">{escape(s.text_en)}{machine}</span>')
-        speaker = f'<span class="speaker">{escape(s.speaker)}:</span> ' if s.speaker else ""
+        # The speaker is named where a turn begins, not on every line.
+        speaker = f'<span class="speaker">{escape(s.speaker)}:</span> ' if turn else ""
         seg_rows.append(
             f'<li{anchor} data-start="{s.start:.3f}" data-end="{s.end:.3f}"><a class="ts" href="#t={moment}">'
             f"{_clock(s.start)}</a>{speaker}{''.join(parts)}</li>"

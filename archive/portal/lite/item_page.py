@@ -28,6 +28,7 @@ from archive.portal.routes.files import media_url, subtitle_url
 from archive.portal.ui import item_duration, playable_media
 from archive.preservation.mirror_pages import escape, moment_text
 from transcripts.segments import Segment
+from transcripts.turns import turn_starts
 
 __all__ = ["STYLES", "item_body", "parse_time"]
 
@@ -104,7 +105,9 @@ def _rows(
     start_at = _window(segments, chosen, size, before)
     shown = segments[start_at : start_at + size]
     link = f"/item/{part(item_id)}"
-    for s in shown:
+    # The first row shown names its speaker too: the turn's start may be on another page.
+    turns = turn_starts(shown)
+    for s, turn in zip(shown, turns, strict=True):
         moment = moment_text(s.start)
         anchor = f' id="t={moment}"' if moment not in seen else ""
         seen.add(moment)
@@ -124,7 +127,7 @@ def _rows(
                 )
                 parts.append(f'<span class="en" lang="en">{escape(s.text_en)}{machine}</span>')
             text = "".join(parts)
-        speaker = f'<span class="speaker">{escape(s.speaker)}:</span> ' if s.speaker else ""
+        speaker = f'<span class="speaker">{escape(s.speaker)}:</span> ' if turn else ""
         rows.append(
             f'<li{anchor}{current} data-start="{s.start:.3f}" data-end="{s.end:.3f}">'
             f'<a class="ts" href="{escape(href)}">{clock(s.start)}</a>{speaker}{text}</li>'

@@ -358,8 +358,9 @@ def search_body(ctx: LiteContext) -> tuple[str, str]:
             text = (f'<span class="zh" lang="zh-Hant-HK">{zh}</span>' if zh else "") + (
                 f'<span class="en" lang="en">{en}</span>' if en else ""
             )
+            who = f'<span class="speaker">{escape(hit.speaker)}:</span> ' if hit.speaker else ""
             parts.append(
-                f'<li><a class="ts" href="{escape(href)}">{clock(hit.start)}</a>{text}</li>'
+                f'<li><a class="ts" href="{escape(href)}">{clock(hit.start)}</a>{who}{text}</li>'
             )
         parts.append("</ul></li>")
     parts.append("</ol>")

@@ -49,6 +49,7 @@ from archive.hub.series import get_series
 from archive.media.renditions import media_for_viewer
 from archive.portal.sessions import holder_matches, session_tag
 from transcripts.exports import EXPORT_TRACKS, export
+from transcripts.turns import turn_starts
 
 __all__ = [
     "CLOSED_PATHS",
@@ -193,8 +194,10 @@ def poster_url(
 
 
 def transcript_payload(segments: Any) -> dict[str, Any]:
-    """``{"cues": [[start, end, zh, en, lang, speaker, redacted, en_machine], ...]}`` (what the
-    player reads)."""
+    """``{"cues": [[start, end, zh, en, lang, speaker, redacted, en_machine, turn], ...]}`` (what
+    the player reads). ``turn`` is 1 where a speaker's turn begins (a speaker other than the
+    previous segment's): the player names the speaker there, not on every line."""
+    segments = list(segments)
     return {
         "cues": [
             [
@@ -206,8 +209,9 @@ def transcript_payload(segments: Any) -> dict[str, Any]:
                 s.speaker,
                 int(s.redacted),
                 int(s.en_machine and bool(s.text_en)),
+                int(turn),
             ]
-            for s in segments
+            for s, turn in zip(segments, turn_starts(segments), strict=True)
         ]
     }
 
