@@ -123,6 +123,16 @@ MAX_SCORED = 1000
 RANKED_CACHE = 32  # ranked lists kept per index version, for paging
 BULK_ITEMS = 200  # a rebuild of more items than this may use the engine's bulk writer
 ENGINE_FILE = "ENGINE"  # in each generation folder: the engine that wrote it
+# In each generation folder: the version of the documents' fields it was written with. 2 added
+# speaker_key (speaker: by the whole name, however it is typed). A generation without the file
+# is version 1: it is searched and written as it is (a field it lacks matches nothing), and
+# verify reports it, so the nightly repair (or `archive index repair`) rebuilds it.
+FIELDS_FILE = "FIELDS"
+FIELDS_VERSION = 2
+FIELDS_PROBLEM = (
+    "the search index was written before speaker names were indexed as a whole "
+    "(speaker: however the name is typed); it is rebuilt"
+)
 
 
 # -- the index --------------------------------------------------------------------------------
@@ -220,6 +230,7 @@ class SearchIndex:
             private_dir(path)
             _create_layered(engine, path)
             _record_engine(path, engine.name)
+            _record_fields(path)
             tighten_tree(path)
             self._set_current(name)
 
@@ -346,6 +357,7 @@ class SearchIndex:
                     writer.commit()
                 # Recorded before the switch: CURRENT never names a generation without its engine.
                 _record_engine(path, chosen.name)
+                _record_fields(path)
                 tighten_tree(path)
             except BaseException:
                 shutil.rmtree(path, ignore_errors=True)
@@ -375,6 +387,8 @@ class SearchIndex:
             generation = self.current_generation()
             if generation is None or not is_layered(self.root / generation):
                 return [VerifyProblem("", LEGACY_PROBLEM)]
+            if fields_version(self.root / generation) < FIELDS_VERSION:
+                return [VerifyProblem("", FIELDS_PROBLEM)]
             roles = {role: self._view_now(role) for role in ROLE_FOLDERS}
         except IndexError_ as exc:
             return [VerifyProblem("", str(exc))]
@@ -707,6 +721,22 @@ def _create_layered(engine: Engine, path: Path) -> None:
     for folder in ROLE_FOLDERS.values():
         private_dir(path / folder)
         engine.create(path / folder)
+
+
+def fields_version(generation: Path) -> int:
+    """The version of the fields ``generation`` was written with (:data:`FIELDS_VERSION`); 1 for
+    a generation written before it was recorded."""
+    try:
+        return int((generation / FIELDS_FILE).read_text(encoding="utf-8").strip() or 1)
+    except (FileNotFoundError, ValueError):
+        return 1
+
+
+def _record_fields(path: Path) -> None:
+    target = path / FIELDS_FILE
+    target.write_text(f"{FIELDS_VERSION}\n", encoding="utf-8")
+    with open(target, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def _record_engine(path: Path, name: str) -> None:

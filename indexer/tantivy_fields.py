@@ -181,7 +181,12 @@ def compile_query(node: Node, schema: Any, expand: Expander | None = None) -> An
         return compile_query(child, schema, expand)
 
     if isinstance(node, Term):
-        return _boosted(q.term_query(schema, node.field, node.text), node.boost)
+        try:
+            return _boosted(q.term_query(schema, node.field, node.text), node.boost)
+        except ValueError:
+            # A field added after this index was written (speaker_key): nothing in it can match,
+            # as in Whoosh; `archive index repair` rebuilds the index with it.
+            return q.empty_query()
     if isinstance(node, Phrase):
         if len(node.words) == 1:
             return _boosted(q.term_query(schema, node.field, node.words[0]), node.boost)
