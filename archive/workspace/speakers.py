@@ -5,8 +5,9 @@ speaker once for the whole item, merge two that are one person, or give one segm
 speaker. Each of those is one new revision through the editor's own path
 (:func:`archive.workspace.editing.apply_edits`: checked against the revision it was meant for,
 re-indexed, a withheld speaker kept withheld through a rename), and each is in the audit log
-(``speaker-rename``, ``speaker-merge``, ``speaker-set``). A later re-transcription keeps the names
-(:mod:`transcripts.speaker_carry`).
+(``speaker-rename``, ``speaker-merge``, ``speaker-set``). The revision's summary names no one
+("1 speaker rename"): a withheld person's name belongs in staff-only places only. A later
+re-transcription keeps the names (:mod:`transcripts.speaker_carry`).
 
 :func:`speaker_summary` reads the speakers as a viewer may: below staff a withheld speaker is its
 label (two spellings of one withheld person are one row), and a redacted segment counts for no one.
@@ -196,7 +197,7 @@ def name_speaker(
         )
     return apply_edits(
         catalog, settings, item_id, [RenameSpeaker(old, new)], author=actor,
-        base_revision=rev.revision, summary=f"speaker {old} named {new}", notices=notices,
+        base_revision=rev.revision, notices=notices,
     )  # fmt: skip
 
 
@@ -220,7 +221,7 @@ def merge_speakers(
         raise InputError(f"{old!r} cannot be merged into itself")
     return apply_edits(
         catalog, settings, item_id, [MergeSpeakers(old, into)], author=actor,
-        base_revision=rev.revision, summary=f"speaker {old} merged into {into}", notices=notices,
+        base_revision=rev.revision, notices=notices,
     )  # fmt: skip
 
 
