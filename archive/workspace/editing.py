@@ -138,7 +138,14 @@ class MarkReviewed:
 
 
 Edit = (
-    EditText | Split | Merge | SetSpeaker | RenameSpeaker | MergeSpeakers | ReplaceText | MarkReviewed
+    EditText
+    | Split
+    | Merge
+    | SetSpeaker
+    | RenameSpeaker
+    | MergeSpeakers
+    | ReplaceText
+    | MarkReviewed
 )
 
 # Change records that say who spoke, and the audit action each one is logged as.

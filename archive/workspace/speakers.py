@@ -35,9 +35,12 @@ __all__ = [
     "PLAY_SECONDS",
     "SpeakerSummary",
     "merge_speakers",
+    "merging_edit",
     "name_speaker",
+    "naming_edit",
     "reassign_segment_speaker",
     "speaker_summary",
+    "summarize",
 ]
 
 FIRST_WORDS = 60  # characters of a speaker's first words shown in the list
@@ -153,10 +156,10 @@ def _current(catalog: Catalog, item_id: str, base_revision: int | None) -> Trans
     return catalog.get_revision(item_id, latest if base_revision is None else base_revision)
 
 
-def _speaker_of(rev: TranscriptRevision, item_id: str, label: str) -> str:
-    """The speaker ``label`` names in ``rev``: exactly, else the one spelling it by
+def _speaker_of(segments: Sequence[Segment], item_id: str, label: str) -> str:
+    """The speaker ``label`` names in ``segments``: exactly, else the one spelling it by
     :func:`speaker_key` ("speaker 2" for "Speaker 2")."""
-    names = list(dict.fromkeys(s.speaker for s in rev.segments if s.speaker))
+    names = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
     label = " ".join(str(label or "").split())
     if not label:
         raise InputError("say which speaker (its label or name, as `archive speakers ITEM` lists)")
@@ -167,6 +170,33 @@ def _speaker_of(rev: TranscriptRevision, item_id: str, label: str) -> str:
         return same[0]
     listed = ", ".join(repr(n) for n in names) or "none"
     raise InputError(f"item {item_id} has no speaker {label!r} (its speakers: {listed})")
+
+
+def naming_edit(segments: Sequence[Segment], item_id: str, label: str, name: str) -> RenameSpeaker:
+    """The edit that names speaker ``label`` ``name`` in ``segments``, checked: InputError for an
+    unknown speaker, an empty name, or the name of another speaker (that is a merge)."""
+    old = _speaker_of(segments, item_id, label)
+    new = " ".join(str(name or "").split())
+    if not new:
+        raise InputError("give the speaker's name (it may not be empty)")
+    others = {speaker_key(s.speaker) for s in segments if s.speaker and s.speaker != old}
+    if speaker_key(new) in others:
+        raise InputError(
+            f"another speaker of item {item_id} is already {new!r}; if they are one person: "
+            f"archive speakers merge {item_id} {old!r} {new!r}"
+        )
+    return RenameSpeaker(old, new)
+
+
+def merging_edit(
+    segments: Sequence[Segment], item_id: str, source: str, target: str
+) -> MergeSpeakers:
+    """The edit that gives speaker ``source``'s segments to ``target``, checked: InputError for
+    an unknown speaker or a speaker merged into itself."""
+    old, into = _speaker_of(segments, item_id, source), _speaker_of(segments, item_id, target)
+    if old == into:
+        raise InputError(f"{old!r} cannot be merged into itself")
+    return MergeSpeakers(old, into)
 
 
 def name_speaker(
@@ -185,19 +215,10 @@ def name_speaker(
     merge: :func:`merge_speakers`). A withheld speaker stays withheld under its new name, and a
     name withheld on this item is shown as its label below staff."""
     rev = _current(catalog, item_id, base_revision)
-    old = _speaker_of(rev, item_id, label)
-    new = " ".join(str(name or "").split())
-    if not new:
-        raise InputError("give the speaker's name (it may not be empty)")
-    others = {speaker_key(s.speaker) for s in rev.segments if s.speaker and s.speaker != old}
-    if speaker_key(new) in others:
-        raise InputError(
-            f"another speaker of item {item_id} is already {new!r}; if they are one person: "
-            f"archive speakers merge {item_id} {old!r} {new!r}"
-        )
+    edit = naming_edit(rev.segments, item_id, label, name)
     return apply_edits(
-        catalog, settings, item_id, [RenameSpeaker(old, new)], author=actor,
-        base_revision=rev.revision, notices=notices,
+        catalog, settings, item_id, [edit], author=actor, base_revision=rev.revision,
+        notices=notices,
     )  # fmt: skip
 
 
@@ -216,12 +237,10 @@ def merge_speakers(
     one new revision (audited as ``speaker-merge``). A withheld ``source`` makes ``target``
     withheld too, under the same label (the safe side: staff may name it again)."""
     rev = _current(catalog, item_id, base_revision)
-    old, into = _speaker_of(rev, item_id, source), _speaker_of(rev, item_id, target)
-    if old == into:
-        raise InputError(f"{old!r} cannot be merged into itself")
+    edit = merging_edit(rev.segments, item_id, source, target)
     return apply_edits(
-        catalog, settings, item_id, [MergeSpeakers(old, into)], author=actor,
-        base_revision=rev.revision, notices=notices,
+        catalog, settings, item_id, [edit], author=actor, base_revision=rev.revision,
+        notices=notices,
     )  # fmt: skip
 
 
