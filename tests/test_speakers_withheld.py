@@ -92,3 +92,13 @@ def test_the_revision_summary_names_no_one(home, item_id, catalog) -> None:
     _ok(run_cli(home, "speakers", "merge", item_id, "Speaker 3", "Chan Tai-man"))
     summaries = [r.summary for r in catalog.list_revisions(item_id)]
     assert summaries[-2:] == ["1 speaker rename", "1 speaker merge"]
+
+
+def test_a_redacted_segment_counts_for_no_one_below_staff(home, item_id) -> None:
+    _ok(run_cli(home, "redact", item_id, "--uid", "b1b1b1b1b1b1", "--reason", "a name"))
+    public = json.loads(_ok(run_cli(home, "speakers", item_id, "--role", "public", "--json")))
+    assert [r["name"] for r in public["speakers"]] == ["Speaker 1", "Speaker 3"]
+    assert "twenty-four" not in json.dumps(public)
+    staff = json.loads(_ok(run_cli(home, "speakers", item_id, "--json")))
+    two = next(r for r in staff["speakers"] if r["name"] == "Speaker 2")
+    assert (two["talk_seconds"], two["first_words"]) == (5.5, "We worked twenty-four hours.")

@@ -67,7 +67,8 @@ def speakers_section(
                 edit = naming_edit(segments, item.id, label, st.session_state.get(key) or "")
             except InputError as exc:
                 notify(
-                    "error", _("That change could not be saved: {reason}").format(reason=md(str(exc)))
+                    "error",
+                    _("That change could not be saved: {reason}").format(reason=md(str(exc))),
                 )
                 return
             save([edit])
@@ -77,7 +78,8 @@ def speakers_section(
                 edit = merging_edit(segments, item.id, label, st.session_state.get(key) or "")
             except InputError as exc:
                 notify(
-                    "error", _("That change could not be saved: {reason}").format(reason=md(str(exc)))
+                    "error",
+                    _("That change could not be saved: {reason}").format(reason=md(str(exc))),
                 )
                 return
             save([edit])
@@ -97,7 +99,9 @@ def speakers_section(
                             "{time} · {n} turn · first at {at}",
                             "{time} · {n} turns · first at {at}",
                             s.turns,
-                        ).format(time=t.duration(s.talk_seconds), n=s.turns, at=clock(s.first_start)),
+                        ).format(
+                            time=t.duration(s.talk_seconds), n=s.turns, at=clock(s.first_start)
+                        ),
                         width="content",
                     )
                     st.space("stretch")
