@@ -155,3 +155,20 @@ def test_a_re_transcription_keeps_the_speakers_names_by_time() -> None:
     assert [s.speaker for s in labelled] == [
         "Lee Cheuk-yan", "Chan Tai-man", "Lee Cheuk-yan", "Speaker 3",
     ]  # fmt: skip
+
+
+def test_re_transcribing_with_the_real_model_keeps_the_name_given(
+    home, settings, catalog, fixtures_dir
+) -> None:
+    from staff_helpers import item_with_media
+
+    from archive.ingest.pipeline import transcribe_item
+
+    item = item_with_media(settings, catalog, fixtures_dir, "en/jfk.flac", [
+        Segment(0.0, 11.0, text_en="(to be transcribed)", lang="en", speaker="Speaker 1"),
+    ])  # fmt: skip
+    _ok(run_cli(home, "speakers", "name", item.id, "Speaker 1", "John F. Kennedy"))
+    rev = transcribe_item(settings, catalog, item.id, translate=False)
+    assert rev.revision == 3 and rev.origin == "whisper" and len(rev.segments) >= 1
+    assert "country" in " ".join(s.text_en for s in rev.segments).lower()  # really re-heard
+    assert {s.speaker for s in rev.segments} == {"John F. Kennedy"}
