@@ -172,3 +172,16 @@ def test_re_transcribing_with_the_real_model_keeps_the_name_given(
     assert rev.revision == 3 and rev.origin == "whisper" and len(rev.segments) >= 1
     assert "country" in " ".join(s.text_en for s in rev.segments).lower()  # really re-heard
     assert {s.speaker for s in rev.segments} == {"John F. Kennedy"}
+
+
+def test_a_segment_without_a_speaker_ends_a_turn(home, catalog) -> None:
+    item = catalog.create_item(title_en="Phone-in", visibility="public")
+    catalog.add_revision(item.id, [
+        Segment(0.0, 2.0, text_en="First.", speaker="Speaker 1"),
+        Segment(2.0, 3.0, text_en="(caller, unheard)"),
+        Segment(3.0, 4.5, text_en="Second.", speaker="Speaker 1"),
+    ], origin="whisper")  # fmt: skip
+    data = json.loads(_ok(run_cli(home, "speakers", item.id, "--json")))
+    assert [(r["name"], r["talk_seconds"], r["turns"]) for r in data["speakers"]] == [
+        ("Speaker 1", 3.5, 2)
+    ]

@@ -44,11 +44,12 @@ def speakers_section(
     ``save(edits)`` stores edits as the page's Save does; ``listen(uid)`` moves the player to a
     segment and plays it; ``notify(kind, text)`` shows a message on the next run."""
     _ = t._
-    named = [s for s in segments if s.speaker]
     withheld = {
-        s.speaker: label for s in named if (label := withheld_label(item, s.speaker)) is not None
+        s.speaker: label
+        for s in segments
+        if s.speaker and (label := withheld_label(item, s.speaker)) is not None
     }
-    found = summarize(named, withheld)
+    found = summarize(segments, withheld)
     title = _("Speakers ({n})").format(n=len(found))
     with st.expander(title, icon=":material/groups:", key="edit_speakers"):
         if not found:

@@ -101,8 +101,9 @@ def _turns(segments: Sequence[Segment]) -> list[list[Segment]]:
 def summarize(
     segments: Sequence[Segment], withheld: dict[str, str] | None = None
 ) -> tuple[SpeakerSummary, ...]:
-    """The speakers of ``segments`` (already as the viewer may read them), in order of first
-    appearance. ``withheld``: name -> label, for staff's view."""
+    """The speakers of ``segments`` (already as the viewer may read them; those without a
+    speaker count for no one but end a turn), in order of first appearance. ``withheld``:
+    name -> label, for staff's view."""
     ordered = sorted(segments, key=lambda s: (s.start, s.end))
     runs = _turns(ordered)
     out = []
@@ -136,13 +137,14 @@ def speaker_summary(
     """The speakers of an item's transcript (the latest revision, or ``revision``) as ``viewer``
     may read them. NotFoundError for an unknown item, one above the viewer, or no transcript."""
     _item, rev = visible_revision(catalog, item_id, viewer, revision)
-    # Below staff, redacted segments have no speaker left: they count for no one.
-    segments = [s for s in rev.segments if s.speaker and not (s.redacted and not viewer.is_staff)]
+    # Below staff a redacted segment has no speaker left and counts for no one, not even as a
+    # break between two turns (what it would say is who spoke there).
+    segments = [s for s in rev.segments if viewer.is_staff or not s.redacted]
     withheld: dict[str, str] = {}
     if viewer.is_staff:
         stored = catalog.get_item(item_id)
         for seg in segments:
-            label = withheld_label(stored, seg.speaker)
+            label = withheld_label(stored, seg.speaker) if seg.speaker else None
             if label is not None:
                 withheld[seg.speaker] = label
     return summarize(segments, withheld)
