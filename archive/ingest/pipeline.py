@@ -15,6 +15,7 @@ from archive.core.errors import NotFoundError
 from archive.core.paths import MEDIA_FOLDER, confined_file
 from archive.media.store import SILENCE_MAX_VOLUME_DB
 from indexer import SearchIndex
+from transcripts.speaker_carry import carry_speakers
 
 __all__ = ["reindex_item", "transcribe_item"]
 
@@ -35,7 +36,10 @@ def transcribe_item(
     translate: bool = True,
     progress: Callable[[str, float], None] | None = None,
 ) -> TranscriptRevision:
-    """Run the speech model on an item's audio derivative and store the result as a new revision."""
+    """Run the speech model on an item's audio derivative and store the result as a new revision.
+
+    A re-transcription keeps the speakers' names of the revision before it, by time
+    (:func:`transcripts.speaker_carry.carry_speakers`)."""
     from transcripts.model import model_name
 
     item = catalog.get_item(item_id)
@@ -61,9 +65,14 @@ def transcribe_item(
     source = confined_file(settings.home, audio.path, MEDIA_FOLDER)
     result = transcribe(source, options, settings=settings, on_progress=progress)
     with catalog.transaction():
+        # Read under the write lock: a save made while the model ran is the one carried from.
+        previous = catalog.latest_revision_number(item_id)
+        segments = result.segments
+        if previous is not None:
+            segments = carry_speakers(catalog.get_revision(item_id, previous).segments, segments)
         revision = catalog.add_revision(
             item_id,
-            result.segments,
+            segments,
             origin="whisper",
             model=result.model,
             decode_language=result.decode_language,

@@ -284,6 +284,7 @@ UI_SOURCES = (
     "archive/portal/ui_disclosure.py",
     "archive/portal/ui_event_recording.py",
     "archive/portal/ui_editor.py",
+    "archive/portal/ui_speakers.py",
     "archive/portal/i18n.py",
     "archive/portal/views/*.py",
     "archive/portal/lite/*.py",

@@ -1,7 +1,8 @@
 """Staff commands: ``user``, ``visibility`` and ``audit`` here; with them the package's other
 commands, which the CLI loads from this module's :data:`COMMANDS`: ``segments``, ``history`` and
 ``edit`` (:mod:`archive.workspace.edit_commands`), ``redact``, ``unredact``, ``redactions`` and
-``item`` (:mod:`archive.workspace.redaction_commands`).
+``item`` (:mod:`archive.workspace.redaction_commands`), ``speakers``
+(:mod:`archive.workspace.speaker_commands`).
 
 The command line is a staff tool (whoever runs it can read the catalog file anyway); changes are
 attributed to ``--actor`` (default ``cli:<login name>``) in the audit log and revision history.
@@ -21,7 +22,7 @@ from archive.core.clikit import Context, actor_option, emit_json, json_option, p
 from archive.core.clikit import actor_name as _actor
 from archive.core.config import ROLES
 from archive.core.errors import InputError
-from archive.workspace import edit_commands, redaction_commands
+from archive.workspace import edit_commands, redaction_commands, speaker_commands
 from archive.workspace.accounts import (
     add_user,
     check_username,
@@ -312,4 +313,5 @@ COMMANDS = [
     audit_command,
     *edit_commands.COMMANDS,
     *redaction_commands.COMMANDS,
+    *speaker_commands.COMMANDS,
 ]

@@ -6,11 +6,13 @@ revision), attributed to ``--actor`` (default ``cli:<login name>``) in the revis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from archive.catalog.access import Viewer
+from archive.catalog.models import TranscriptRevision
 from archive.core.clikit import Context, emit_json, json_option, pass_ctx
 from archive.core.clikit import actor_name as _actor
 from archive.core.errors import InputError
@@ -26,6 +28,7 @@ from archive.workspace.editing import (
     apply_edits,
     revision_history,
 )
+from archive.workspace.speakers import reassign_segment_speaker
 
 __all__ = ["COMMANDS"]
 
@@ -129,7 +132,10 @@ def _save(
     base_revision: int | None,
     summary: str | None,
     as_json: bool,
+    run: Callable[[int, list[str]], TranscriptRevision] | None = None,
 ) -> None:
+    """Save ``edits`` (or what ``run`` saves, given the base revision and the notices list) and
+    say what was saved."""
     base = (
         base_revision if base_revision is not None else ctx.catalog.latest_revision_number(item_id)
     )
@@ -137,16 +143,19 @@ def _save(
         ctx.catalog.get_item(item_id)
         raise InputError(f"item {item_id} has no transcript to edit")
     notices: list[str] = []
-    rev = apply_edits(
-        ctx.catalog,
-        ctx.settings,
-        item_id,
-        edits,
-        author=_actor(actor),
-        base_revision=base,
-        summary=summary,
-        notices=notices,
-    )
+    if run is not None:
+        rev = run(base, notices)
+    else:
+        rev = apply_edits(
+            ctx.catalog,
+            ctx.settings,
+            item_id,
+            edits,
+            author=_actor(actor),
+            base_revision=base,
+            summary=summary,
+            notices=notices,
+        )
     # A new speaker name near a withheld one: this item's are withheld by the save itself,
     # another item's staff must judge (warnings on stderr, so --json stays one document).
     named = [e.speaker for e in edits if isinstance(e, SetSpeaker)]
@@ -288,14 +297,21 @@ def edit_speaker_command(
     summary: str | None,
     as_json: bool,
 ) -> None:
-    """Set the speaker of one segment ("" clears it).
+    """Give one segment to a speaker ("" clears it): a label or name the transcript has, in any
+    spelling, or a new one. Audited; see `archive speakers ITEM` for the speakers.
 
     \b
     Example:
       archive edit speaker k3v9x2m4qa 3fa2c81b9d0e "Lee Cheuk-yan"
     """
 
-    _save(ctx, item_id, [SetSpeaker(uid, speaker)], actor, base_revision, summary, as_json)
+    _save(
+        ctx, item_id, [SetSpeaker(uid, speaker)], actor, base_revision, summary, as_json,
+        run=lambda base, notices: reassign_segment_speaker(
+            ctx.catalog, ctx.settings, item_id, uid, speaker, actor=_actor(actor),
+            base_revision=base, notices=notices,
+        ),
+    )  # fmt: skip
 
 
 @edit_group.command("rename-speaker")

@@ -6,8 +6,12 @@ An edit is a frozen dataclass naming a segment by its ``uid`` (stable across rev
   not run through OpenCC; editing the English marks it as no longer machine-made);
 * :class:`Split` — cut a segment at a time; the first half keeps the uid, the second gets a new one;
 * :class:`Merge` — join a segment with the one right after it (the merged one keeps the first uid);
-* :class:`SetSpeaker`, :class:`RenameSpeaker` (one name everywhere), :class:`ReplaceText`
-  (correct a misheard name in every segment), :class:`MarkReviewed`.
+* :class:`SetSpeaker`, :class:`RenameSpeaker` (one name everywhere), :class:`MergeSpeakers` (one
+  speaker's segments given to another who is already there), :class:`ReplaceText` (correct a
+  misheard name in every segment), :class:`MarkReviewed`.
+
+Every change of who spoke (set, rename, merge) is also written to the audit log, by the author of
+the save, in the save's own transaction.
 
 :func:`apply_edits` checks the save against the revision the editor opened (``base_revision``): if
 someone saved in between, nothing is written and the editor is told to reload. It stores the new
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.catalog.access import Viewer, visible_item
-from archive.catalog.audit import check_actor
+from archive.catalog.audit import check_actor, write_audit
 from archive.catalog.db import Catalog
 from archive.catalog.models import TranscriptRevision
 from archive.core.config import Settings
@@ -49,6 +53,7 @@ __all__ = [
     "HistoryEntry",
     "MarkReviewed",
     "Merge",
+    "MergeSpeakers",
     "RenameSpeaker",
     "ReplaceText",
     "SetSpeaker",
@@ -109,6 +114,15 @@ class RenameSpeaker:
 
 
 @dataclass(frozen=True)
+class MergeSpeakers:
+    """Every segment spoken by ``source`` is given to ``target``, a speaker already in the
+    transcript (diarization heard one person as two)."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
 class ReplaceText:
     """Replace the literal text ``old`` with ``new`` in every segment (``track``: zh, en or both)."""
 
@@ -123,7 +137,23 @@ class MarkReviewed:
     reviewed: bool = True
 
 
-Edit = EditText | Split | Merge | SetSpeaker | RenameSpeaker | ReplaceText | MarkReviewed
+Edit = (
+    EditText
+    | Split
+    | Merge
+    | SetSpeaker
+    | RenameSpeaker
+    | MergeSpeakers
+    | ReplaceText
+    | MarkReviewed
+)
+
+# Change records that say who spoke, and the audit action each one is logged as.
+SPEAKER_AUDIT = {
+    "speaker": "speaker-set",
+    "rename-speaker": "speaker-rename",
+    "merge-speakers": "speaker-merge",
+}
 
 
 @dataclass(frozen=True)
@@ -241,6 +271,8 @@ class _Draft:
                 self.segments[i] = self.segments[i].with_(speaker=new)
             if old != new:
                 self.record("rename-speaker", "", old, new, segments=len(hits))
+        elif isinstance(edit, MergeSpeakers):
+            self._merge_speakers(edit)
         elif isinstance(edit, ReplaceText):
             self._replace(edit)
         elif isinstance(edit, MarkReviewed):
@@ -275,6 +307,21 @@ class _Draft:
             self._set_text(i, "zh", _clean_text(edit.text_zh, "the Chinese text"), "text")
         if edit.text_en is not None:
             self._set_text(i, "en", _clean_text(edit.text_en, "the English text"), "text")
+
+    def _merge_speakers(self, edit: MergeSpeakers) -> None:
+        source, target = _clean_speaker(edit.source), _clean_speaker(edit.target)
+        if not source or not target:
+            raise InputError("say which speaker to merge into which")
+        if source == target:
+            raise InputError(f"{source!r} cannot be merged into itself")
+        hits = [i for i, s in enumerate(self.segments) if s.speaker == source]
+        if not hits:
+            raise InputError(f"no segment has the speaker {source!r}")
+        if not any(s.speaker == target for s in self.segments):
+            raise InputError(f"no segment has the speaker {target!r}")
+        for i in hits:
+            self.segments[i] = self.segments[i].with_(speaker=target)
+        self.record("merge-speakers", "", source, target, segments=len(hits))
 
     def _replace(self, edit: ReplaceText) -> None:
         old = _clean_text(edit.old, "the text to replace")
@@ -367,6 +414,7 @@ class _Draft:
         names = {
             "text": "text edit", "replace": "replacement", "split": "split", "merge": "merge",
             "speaker": "speaker change", "rename-speaker": "speaker rename", "reviewed": "review mark",
+            "merge-speakers": "speaker merge",
         }  # fmt: skip
         parts = []
         for op, n in self.counts.items():
@@ -430,6 +478,13 @@ def apply_edits(
             model=current.model,
             decode_language=current.decode_language,
         )
+        for change in draft.changes:
+            if change["op"] in SPEAKER_AUDIT:
+                write_audit(
+                    catalog.conn, actor=author, action=SPEAKER_AUDIT[change["op"]],
+                    item_id=item_id, target=change["uid"] or str(change["before"]),
+                    old_value=str(change["before"]), new_value=str(change["after"]),
+                )  # fmt: skip
         # Before the index sees the new names: a renamed withheld speaker is indexed by its label.
         noted = follow_speaker_edits(
             catalog, item_id, current.segments, draft.segments, actor=author

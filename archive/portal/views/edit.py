@@ -24,7 +24,7 @@ from archive.catalog.models import overlaps
 from archive.core.errors import ArchiveError, InputError, NotFoundError
 from archive.core.text_safety import md
 from archive.jobs.queue import enqueue
-from archive.portal import ui, ui_disclosure, ui_editor, ui_staff
+from archive.portal import ui, ui_disclosure, ui_editor, ui_speakers, ui_staff
 from archive.portal.i18n import N_, clock
 from archive.workspace.disclosure import speaker_name_warnings
 from archive.workspace.editing import (
@@ -66,6 +66,9 @@ AUDIT_ACTIONS = {
     "withhold-speaker": N_("Speaker's name withheld"),
     "unwithhold-speaker": N_("Speaker named again"),
     "source-public": N_("Source link shown or hidden"),
+    "speaker-set": N_("Speaker set"),
+    "speaker-rename": N_("Speaker renamed"),
+    "speaker-merge": N_("Speakers merged"),
 }
 OP_LABELS = {
     "text": N_("Text edited"),
@@ -74,6 +77,7 @@ OP_LABELS = {
     "merge": N_("Segments merged"),
     "speaker": N_("Speaker set"),
     "rename-speaker": N_("Speaker renamed"),
+    "merge-speakers": N_("Speakers merged"),
     "reviewed": N_("Review mark"),
 }
 
@@ -398,6 +402,9 @@ with transcript_tab:
                 st.text_input(_("Rename to"), key="edit_rename_new")
                 st.button(_("Rename everywhere and save"), key="edit_rename_go", on_click=_rename)
 
+        ui_speakers.speakers_section(
+            t, item=item, segments=segments, base=base, save=_save, listen=_listen, notify=_notice
+        )
         shown = [
             (i, s) for i, s in enumerate(segments)
             if (not only_open or not s.reviewed)
