@@ -30,6 +30,7 @@ from archive.portal.routes.feeds import feed_routes
 from archive.portal.routes.files import ClosedPaths, routes
 from archive.portal.routes.headers import SecurityHeaders
 from archive.portal.routes.limits import BodyLimits
+from archive.portal.routes.transfer import Transfer
 from archive.portal.routes.uploads import upload_routes
 from archive.portal.ui import on_script_error
 
@@ -61,9 +62,11 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
     """The portal's middleware, outermost first: every response, Streamlit's own and the 404 of
     :class:`ClosedPaths` included, gets the Content-Security-Policy; every request body is bounded
     by its path's limit before anything reads it (:mod:`archive.portal.routes.limits`);
+    Streamlit's page and bundles go gzipped and cached (:mod:`archive.portal.routes.transfer`);
     ``/_stcore/metrics`` (public in Streamlit, with no option to turn it off) answers 404."""
     return [
         Middleware(SecurityHeaders),
+        Middleware(Transfer),
         Middleware(BodyLimits, settings=settings),
         Middleware(ClosedPaths),
     ]
