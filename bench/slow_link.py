@@ -232,7 +232,9 @@ class Server:
                 str(self.port),
                 "--address",
                 "127.0.0.1",
-            ],  # fmt: skip
+                "--processes",
+                str(self.processes),
+            ],
             cwd=self.code,
             env=_env(self.code, self.home),
             stdout=log,

@@ -3,7 +3,8 @@ serve --processes 1`` (the ASGI app alone, no Caddy in front): Streamlit's page 
 come gzipped to a browser that accepts gzip, and decompress to exactly the bytes sent
 uncompressed (and installed); media and byte ranges are never compressed and stay byte-exact;
 the hashed bundles are cached a year; every answer, compressed or not, keeps the
-Content-Security-Policy (``archive/portal/routes/transfer.py``)."""
+Content-Security-Policy; and no public page fetches Streamlit's icon font
+(``archive/portal/routes/transfer.py``)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from pathlib import Path
 
 import portal_data
 import pytest
+from portal_harness import RecordedSession, launch_chromium, require_chromium
 
 from archive.catalog.access import Viewer
 from archive.catalog.db import Catalog
 from archive.media.renditions import media_for_viewer
 from archive.portal.routes.files import media_url
 from archive.portal.routes.headers import content_security_policy
+from archive.portal.routes.transfer import defer_icon_font
 
 PUBLIC = Viewer("public")
 GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
@@ -77,12 +80,14 @@ def test_bundles_come_gzipped_and_decompress_to_the_installed_bytes(served):
         assert status == 200 and headers.get("content-encoding") == "gzip", (path, headers)
         assert "accept-encoding" in headers.get("vary", "").lower()
         assert int(headers["content-length"]) == len(body) < len(installed(path))
-        assert gzip.decompress(body) == installed(path)
-        # Not accepted, or refused with q=0: the bytes as installed.
+        # Style sheets: the icon font's face deferred (the one change), scripts as installed.
+        expected = defer_icon_font(installed(path)) if path.endswith(".css") else installed(path)
+        assert gzip.decompress(body) == expected
+        # Not accepted, or refused with q=0: the same bytes, uncompressed.
         for refusing in (PLAIN, {"Accept-Encoding": "gzip;q=0, br"}, {}):
             status, headers, body = get(portal.url + path, refusing)
             assert status == 200 and "content-encoding" not in headers, (path, refusing)
-            assert body == installed(path)
+            assert body == expected and int(headers["content-length"]) == len(body)
 
 
 def test_the_page_comes_gzipped_and_reflects_nothing_of_the_request(served):
@@ -159,3 +164,34 @@ def test_the_policy_is_on_every_answer_compressed_or_not(served):
             if path.endswith(".woff2"):
                 assert status == 200 and "content-encoding" not in headers
                 assert body == installed(path)
+
+
+def test_no_public_page_fetches_the_icon_font_yet_an_icon_still_draws(served, tmp_path: Path):
+    """Streamlit asks for its 375 kB icon font at start-up on every page; the public pages draw
+    no icon, so on a slow link the font is seconds of nothing. Deferred, not broken: the first
+    icon a page draws (a staff page's) still fetches and uses it."""
+    require_chromium()
+    arch, portal = served
+    checks = (
+        ("/", "input[aria-label='Search the archive']"),
+        ("/?q=strike", ".hk-snippet mark"),
+        (f"/item?item={arch.ids['dock']}&t=6", ".hkp-row"),
+    )
+    with launch_chromium(tmp_path / "shots") as browser:
+        for path, shown in checks:
+            session = RecordedSession(browser, locale="en-GB")
+            session.page.goto(portal.url + path)
+            session.page.locator(shown).first.wait_for()
+            fonts = [u for u in session.requests if "MaterialSymbols" in u]
+            assert fonts == [], (path, fonts)
+            session.close()
+        session = RecordedSession(browser, locale="en-GB")
+        session.page.goto(portal.url + "/")
+        session.page.locator(checks[0][1]).first.wait_for()
+        statuses = session.page.evaluate(
+            """async () => (await document.fonts.load('1em "Material Symbols Rounded"', 'search'))
+                .map(face => face.status)"""
+        )
+        assert statuses == ["loaded"]
+        assert [u for u in session.requests if "MaterialSymbols" in u], session.requests[-5:]
+        session.close()

@@ -17,6 +17,12 @@ What it promises (issue 19, point 5: on a 3G-like link Home took 6–7 s to show
   the bytes asked for.
 * A compressed answer says ``Content-Encoding: gzip``, ``Vary: Accept-Encoding`` and a weak ETag
   (``W/"…"``; the bytes differ from the file's, and Starlette still answers ``304`` to it).
+* Streamlit asks for its 375 kB icon font (Material Symbols) at start-up on every page, icons
+  or not (``document.fonts.load('1em "Material Symbols Rounded"')``: the text it loads for is a
+  space). :func:`defer_icon_font` gives that ``@font-face`` in Streamlit's style sheet a
+  ``unicode-range`` without the space: the start-up call then loads nothing, and the browser
+  fetches the font only when a page draws an icon (its names are letters, in the range). The
+  public pages draw none (emoji instead), so a visitor never downloads it; staff pages still do.
 * ``/static/…`` (Streamlit's content-hashed bundles: a new release has new names) is always
   ``Cache-Control: public, max-age=31536000, immutable``, as Caddy sets it in front of several
   processes; ``index.html`` keeps Streamlit's ``no-cache``.
@@ -29,12 +35,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["IMMUTABLE", "MAX_COMPRESSED", "Transfer", "accepts_gzip"]
+__all__ = ["IMMUTABLE", "MAX_COMPRESSED", "Transfer", "accepts_gzip", "defer_icon_font"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -57,6 +64,18 @@ COMPRESSIBLE = (
     b"text/plain",
 )
 NEVER = ("/files/media/", "/media/")  # byte ranges of recordings: never compressed
+
+
+_ICON_FACE = re.compile(
+    rb"@font-face\{(?=[^}]*font-family:\s*[\"']?Material Symbols Rounded[\"']?\s*;)(?![^}]*unicode-range)"
+)
+NOT_A_SPACE = b"unicode-range:U+0021-10FFFF;"
+
+
+def defer_icon_font(css: bytes) -> bytes:
+    """``css`` with the icon font's ``@font-face`` limited to every character but the space
+    (and the control characters below it), so no page loads the font before it draws an icon."""
+    return _ICON_FACE.sub(lambda m: m.group(0) + NOT_A_SPACE, css)
 
 
 def accepts_gzip(header: str) -> bool:
@@ -127,6 +146,7 @@ class Transfer:
         path: str = scope.get("path", "")
         request = [(bytes(k).lower(), bytes(v)) for k, v in scope.get("headers") or ()]
         static = path.startswith("/static/")
+        style_sheet = static and path.endswith(".css")
         candidate = (
             scope.get("method") == "GET"
             and not path.startswith(NEVER)
@@ -150,8 +170,8 @@ class Transfer:
                 message = {**message, "headers": headers}
                 if candidate and status == 200 and self._compressible(headers):
                     message["headers"] = [*headers, (b"vary", b"Accept-Encoding")]
-                    if gzip_ok:
-                        held = message  # sent with the compressed body
+                    if gzip_ok or style_sheet:
+                        held = message  # sent with the rewritten or compressed body
                         return
                 await send(message)
                 return
@@ -168,7 +188,10 @@ class Transfer:
                 return
             if message.get("more_body", False):
                 return
-            await self._send_compressed(held, b"".join(chunks), send)
+            body = b"".join(chunks)
+            await self._send_lighter(
+                held, defer_icon_font(body) if style_sheet else body, gzip_ok, send
+            )
             held = None
 
         await self.app(scope, receive, send_lighter)
@@ -185,25 +208,28 @@ class Transfer:
             and (length is None or not length.isdigit() or int(length) >= MIN_SIZE)
         )
 
-    async def _send_compressed(self, start: Message, body: bytes, send: Send) -> None:
+    async def _send_lighter(self, start: Message, body: bytes, gzip_ok: bool, send: Send) -> None:
         import anyio.to_thread
 
-        if len(body) < MIN_SIZE:
-            packed = None
-        elif len(body) > 64 * 1024:  # compressing a big bundle the first time: off the event loop
-            packed = await anyio.to_thread.run_sync(self.cache.compressed, body)
-        else:
-            packed = self.cache.compressed(body)
         headers = list(start.get("headers") or ())
-        if packed is None:
-            await send(start)
+        packed = body
+        if gzip_ok and len(body) >= MIN_SIZE:
+            if len(body) > 64 * 1024:  # a big bundle's first compression: off the event loop
+                packed = await anyio.to_thread.run_sync(self.cache.compressed, body)
+            else:
+                packed = self.cache.compressed(body)
+        length = _header(headers, b"content-length")
+        if packed is body and length == str(len(body)).encode():
+            await send(start)  # neither rewritten nor compressed: as Streamlit sent it
             await send({"type": "http.response.body", "body": body})
             return
         drop = {b"content-length", b"accept-ranges", b"etag"}
         kept = [(k, v) for k, v in headers if bytes(k).lower() not in drop]
         etag = _header(headers, b"etag")
-        if etag is not None:
+        if etag is not None:  # not the file's bytes: a weak tag (Starlette still answers 304)
             kept.append((b"etag", etag if etag.startswith(b"W/") else b"W/" + etag))
-        kept += [(b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode())]
+        if packed is not body:
+            kept.append((b"content-encoding", b"gzip"))
+        kept.append((b"content-length", str(len(packed)).encode()))
         await send({**start, "headers": kept})
         await send({"type": "http.response.body", "body": packed})
