@@ -13,9 +13,10 @@ For each page it prints the median of
 
 * ``readable_s``: from the start of navigation to the first *readable text* on screen: the first
   animation frame in which a text element (``h1``–``h3``, ``p``, ``li``, ``a``, ``label``, ``td``,
-  ``summary``; at least 8 characters) is laid out inside the viewport, not hidden, and drawn in a
-  font that has loaded (``document.fonts.check``; Chromium draws text in a loading web font as
-  nothing for up to 3 s, so such text counts from 3 s after it was laid out). Polled in the page,
+  ``summary``; at least 8 characters) is laid out inside the viewport, not hidden, and drawn: its
+  first font is a system font, a web font that has loaded, or one whose faces all say
+  ``font-display: swap`` (Chromium draws text in a loading web font without it as nothing for up
+  to 3 s, so such text counts from 3 s after it was laid out). Polled in the page,
   not Chromium's first-contentful-paint, which Streamlit's empty frame already triggers (``fcp_s``
   is printed beside it for comparison);
 * ``hits_s`` (search links): until the first highlighted hit (a visible ``<mark>``) is on screen;
@@ -91,6 +92,15 @@ PROBE = r"""
     const s = getComputedStyle(el);
     return s.visibility !== 'hidden' && s.display !== 'none' && Number(s.opacity) > 0;
   }
+  // Drawn: in a system font, in a web font that has loaded, or in one whose faces all swap
+  // (font-display swap/fallback/optional: the fallback font draws the text meanwhile).
+  const bare = (name) => name.trim().replace(/^["']|["']$/g, '');
+  function drawn(el) {
+    const family = bare(getComputedStyle(el).fontFamily.split(',')[0]);
+    const faces = [...document.fonts].filter((f) => bare(f.family) === family);
+    if (!faces.length || faces.some((f) => f.status === 'loaded')) return true;
+    return faces.every((f) => ['swap', 'fallback', 'optional'].includes(f.display));
+  }
   function roots() {
     const out = [document];
     for (const el of document.querySelectorAll('*')) if (el.shadowRoot) out.push(el.shadowRoot);
@@ -102,11 +112,8 @@ PROBE = r"""
       for (const el of document.querySelectorAll(TEXT)) {
         const text = (el.innerText || '').trim();
         if (text.length < 8 || !onScreen(el)) continue;
-        const font = getComputedStyle(el).font;
         if (!m.laidOut.has(el)) m.laidOut.set(el, now);
-        let drawn = false;
-        try { drawn = document.fonts.check(font, text.slice(0, 20)); } catch (e) { drawn = true; }
-        if (drawn || now - m.laidOut.get(el) >= 3000) { m.readable = now; m.text = text.slice(0, 60); break; }
+        if (drawn(el) || now - m.laidOut.get(el) >= 3000) { m.readable = now; m.text = text.slice(0, 60); break; }
       }
     }
     if (m.hits === null && window.__slowLinkWant) {
@@ -370,6 +377,10 @@ def summarise(loads: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    # Stopped (SIGTERM), the portals started here are stopped too (the servers' context exits).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="cold loads per page (median)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

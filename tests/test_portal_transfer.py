@@ -23,7 +23,7 @@ from archive.catalog.db import Catalog
 from archive.media.renditions import media_for_viewer
 from archive.portal.routes.files import media_url
 from archive.portal.routes.headers import content_security_policy
-from archive.portal.routes.transfer import defer_icon_font
+from archive.portal.routes.transfer import lighter_css
 
 PUBLIC = Viewer("public")
 GZIP = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
@@ -80,8 +80,9 @@ def test_bundles_come_gzipped_and_decompress_to_the_installed_bytes(served):
         assert status == 200 and headers.get("content-encoding") == "gzip", (path, headers)
         assert "accept-encoding" in headers.get("vary", "").lower()
         assert int(headers["content-length"]) == len(body) < len(installed(path))
-        # Style sheets: the icon font's face deferred (the one change), scripts as installed.
-        expected = defer_icon_font(installed(path)) if path.endswith(".css") else installed(path)
+        # Style sheets: the fonts' faces deferred or swapped (their one change), scripts as
+        # installed.
+        expected = lighter_css(installed(path)) if path.endswith(".css") else installed(path)
         assert gzip.decompress(body) == expected
         # Not accepted, or refused with q=0: the same bytes, uncompressed.
         for refusing in (PLAIN, {"Accept-Encoding": "gzip;q=0, br"}, {}):
