@@ -46,3 +46,4 @@ bench: setup
 	$(BIN)/python bench/search.py --hours 10
 	$(BIN)/python bench/search.py --hours 10 --engine tantivy
 	$(BIN)/python bench/crowd.py --visitors 40 --concurrency 20
+	$(BIN)/python bench/slow_link.py --runs 3

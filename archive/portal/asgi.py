@@ -32,6 +32,7 @@ from archive.portal.routes.feeds import feed_routes
 from archive.portal.routes.files import ClosedPaths, routes
 from archive.portal.routes.headers import SecurityHeaders
 from archive.portal.routes.limits import BodyLimits
+from archive.portal.routes.transfer import Transfer
 from archive.portal.routes.uploads import upload_routes
 from archive.portal.ui import on_script_error
 
@@ -63,10 +64,13 @@ def middleware(settings: Settings | None = None) -> list[Middleware]:
     """The portal's middleware, outermost first: every response, Streamlit's own and the 404 of
     :class:`ClosedPaths` included, gets the Content-Security-Policy; every request body is bounded
     by its path's limit before anything reads it (:mod:`archive.portal.routes.limits`);
-    ``/_stcore/metrics`` (public in Streamlit, with no option to turn it off) answers 404; the
-    page shell of a page path carries that page's light content (:mod:`archive.portal.lite`)."""
+    Streamlit's page and bundles go gzipped and cached (:mod:`archive.portal.routes.transfer`),
+    except a page shell that carries its page's light content (:mod:`archive.portal.lite`: it
+    holds what the visitor asked for beside what their role may read, so it is never compressed);
+    ``/_stcore/metrics`` (public in Streamlit, with no option to turn it off) answers 404."""
     return [
         Middleware(SecurityHeaders),
+        Middleware(Transfer),
         Middleware(BodyLimits, settings=settings),
         Middleware(ClosedPaths),
         Middleware(FirstPaint, settings=settings),

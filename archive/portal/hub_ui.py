@@ -321,7 +321,7 @@ def event_ics_button(t: I18n, event: Event, *, key: str, series: Series | None =
             ("calendar", event.id),
             lambda: calendar_url(ui.settings(), event.id, ui.viewer(), ui.session_token()),
         )
-        st.link_button(t._("Add to calendar"), url, key=key, icon=":material/calendar_add_on:")
+        st.link_button(t._("Add to calendar"), url, key=key, icon="📅")
         return
     st.download_button(
         t._("Add to calendar"),
@@ -329,7 +329,7 @@ def event_ics_button(t: I18n, event: Event, *, key: str, series: Series | None =
         file_name=f"{event.id}.ics",
         mime="text/calendar",
         key=key,
-        icon=":material/calendar_add_on:",
+        icon="📅",
         on_click="ignore",
     )
 
@@ -357,7 +357,7 @@ def event_card(
         st.page_link(
             ui.PAGES["event"],
             label=title,
-            icon=":material/event:",
+            icon="📅",
             query_params=link_params(t, event=event.id),
         )
         st.markdown(

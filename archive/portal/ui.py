@@ -226,11 +226,11 @@ def chrome(t: I18n, nav: dict[str, Any], page_path: str = "") -> None:
         st.page_link(nav["home"], label=f"**{t._(s.organisation)}**", query_params={"lang": t.lang})
         st.space("stretch")
         for name, label, icon in (
-            ("upcoming", N_("Events"), ":material/event:"),
-            ("series", N_("Series"), ":material/folder_special:"),
-            ("search", N_("Search"), ":material/search:"),
-            ("browse", N_("Browse"), ":material/video_library:"),
-            ("about", N_("About"), ":material/info:"),
+            ("upcoming", N_("Events"), "📅"),
+            ("series", N_("Series"), "🗂️"),
+            ("search", N_("Search"), "🔍"),
+            ("browse", N_("Browse"), "🎞️"),
+            ("about", N_("About"), "ℹ️"),
         ):
             st.page_link(nav[name], label=t._(label), icon=icon, query_params={"lang": t.lang})
         st.markdown(lite_link(t, page_path), unsafe_allow_html=True, width="content")
@@ -276,10 +276,10 @@ def guard(t: I18n, *, what: str | None = None) -> Iterator[None]:
     try:
         yield
     except ArchiveError as exc:
-        st.error(error_message(t, exc), icon=":material/error:")
+        st.error(error_message(t, exc), icon="⚠️")
     except Exception as exc:  # the edge of the portal: never a traceback to a visitor
         log.exception("portal error%s", f" in {what}" if what else "")
-        st.error(error_message(t, exc), icon=":material/error:")
+        st.error(error_message(t, exc), icon="⚠️")
 
 
 def archive_ready(t: I18n) -> bool:
@@ -289,11 +289,11 @@ def archive_ready(t: I18n) -> bool:
         catalog()
     except ArchiveError as exc:
         st.title(t._("Hong Kong Labour Rights Archive"), anchor=False)
-        st.error(error_message(t, exc), icon=":material/error:")
+        st.error(error_message(t, exc), icon="⚠️")
         return False
     except Exception as exc:
         log.exception("the portal cannot open the archive")
-        st.error(error_message(t, exc), icon=":material/error:")
+        st.error(error_message(t, exc), icon="⚠️")
         return False
     return True
 
@@ -303,7 +303,7 @@ def on_script_error(exc: Exception) -> bool:
     log.error("uncaught portal error", exc_info=exc)
     try:
         t = page_i18n()
-        st.error(error_message(t, exc), icon=":material/error:")
+        st.error(error_message(t, exc), icon="⚠️")
     except Exception:
         st.error("Something went wrong. / 出現問題。")
     return True
@@ -327,8 +327,11 @@ def playable_media(cat: Catalog, item_id: str) -> MediaFile | None:
     return None
 
 
-PLAY_ICON = ":material/play_circle:"
-TEXT_ICON = ":material/article:"
+# The public pages' icons are emoji, drawn by the visitor's own fonts: a single Material icon would
+# make the browser fetch Streamlit's 375 kB icon font, seconds on a slow link (issue 19; measured
+# by bench/slow_link.py). Staff pages keep Material icons.
+PLAY_ICON = "▶️"
+TEXT_ICON = "📄"
 
 
 def item_icon(cat: Catalog, item_id: str) -> str:
@@ -348,7 +351,7 @@ def no_media_note(t: I18n, cat: Catalog, item_id: str) -> None:
     if is_text_only(cat, item_id):
         st.info(t._("This item is a transcript, with no recording to play."), icon=TEXT_ICON)
     else:
-        st.warning(t._("This recording can't be played here."), icon=":material/volume_off:")
+        st.warning(t._("This recording can't be played here."), icon="🔇")
 
 
 def item_duration(cat: Catalog, item_id: str) -> float | None:
@@ -602,7 +605,7 @@ def pager(t: I18n, prefix: str, page: int, pages: int) -> None:
             disabled=page <= 1,
             on_click=_go,
             args=(-1,),
-            icon=":material/chevron_left:",
+            icon="⬅️",
         )
         st.markdown(
             _("Page {page} of {pages}").format(page=t.number(page), pages=t.number(pages)),
@@ -614,7 +617,7 @@ def pager(t: I18n, prefix: str, page: int, pages: int) -> None:
             disabled=page >= pages,
             on_click=_go,
             args=(1,),
-            icon=":material/chevron_right:",
+            icon="➡️",
             icon_position="right",
         )
 

@@ -102,7 +102,7 @@ def disclosure_controls(t: I18n, item: Item) -> None:
     for place in st.session_state.pop(PLACES_KEY, None) or ():
         st.warning(
             md(_("The name also stands in {place}").format(place=place)),
-            icon=":material/person_search:",
+            icon="🔎",
         )
     withheld = dict(item.withheld_speakers)
     for n, (name, label) in enumerate(withheld.items()):

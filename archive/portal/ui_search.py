@@ -87,9 +87,7 @@ def render() -> None:
                 placeholder=_("Search talks in Chinese or English, e.g. 碼頭罷工 or dock strike"),
                 max_chars=300,
             )
-            st.form_submit_button(
-                _("Search"), type="primary", icon=":material/search:", on_click=_submit
-            )
+            st.form_submit_button(_("Search"), type="primary", icon="🔍", on_click=_submit)
 
     query = (st.session_state.get("search_q") or "").strip()
     page = max(1, int(st.session_state.get("search_page") or 1))
@@ -143,7 +141,7 @@ def render() -> None:
     except ImportError:
         st.warning(
             _("Search is not available yet. You can still browse the archive."),
-            icon=":material/construction:",
+            icon="🚧",
         )
         st.page_link(
             ui.PAGES["browse"], label=_("Browse the archive"), query_params={"lang": t.lang}
@@ -152,7 +150,7 @@ def render() -> None:
     except (ArchiveError, ValueError) as exc:
         st.error(
             ui.error_message(t, exc if isinstance(exc, ArchiveError) else ArchiveError()),
-            icon=":material/error:",
+            icon="⚠️",
         )
         st.stop()
 
@@ -172,7 +170,7 @@ def render() -> None:
 
     active = sum(1 for v in chosen.values() if v)
     label = _("Filters") if not active else _("Filters ({n} on)").format(n=t.number(active))
-    with st.expander(label, icon=":material/filter_list:", expanded=bool(active)):
+    with st.expander(label, icon="🔽", expanded=bool(active)):
         cols = st.columns(4)
         for col, (param, key, flabel) in zip(cols, FACETS, strict=True):
             counts = {str(v): c for v, c in (results.facets or {}).get(param, [])}
@@ -197,7 +195,7 @@ def render() -> None:
                 _("Clear filters"),
                 key="search_clear",
                 on_click=_clear_filters,
-                icon=":material/close:",
+                icon="✖️",
             )
 
     # -- summary, notices -------------------------------------------------------------------------
@@ -208,7 +206,7 @@ def render() -> None:
             _(
                 "Your search has too many words to run. Please search for {n} words or fewer."
             ).format(n=t.number(MAX_TERMS)),
-            icon=":material/info:",
+            icon="ℹ️",
         )
     elif results.limited == "prefixes_cut":
         st.info(
@@ -216,14 +214,14 @@ def render() -> None:
                 "Some single characters or word beginnings match too many words, so only part of "
                 "them was searched. Type whole words for complete results."
             ),
-            icon=":material/info:",
+            icon="ℹ️",
         )
     elif results.notice:
         st.info(
             _(
                 "Your search had a character the search doesn't understand, so it was read as plain words."
             ),
-            icon=":material/info:",
+            icon="ℹ️",
         )
     if results.expansions:
         st.caption(_("Also searched: {terms}").format(terms=md(" · ".join(results.expansions))))
@@ -315,7 +313,7 @@ def render() -> None:
                         help=(_("Play from {time}") if playable else _("Read from {time}")).format(
                             time=clock(hit.start)
                         ),
-                        icon=":material/play_arrow:" if playable else ":material/subject:",
+                        icon="▶️" if playable else "📄",
                     )
                     # The index's highlights are HTML-escaped, not Markdown-inert: re-escaped
                     # here, the <mark> spans kept.

@@ -68,10 +68,10 @@ STAFF_PAGES = {
     "edit": "views/edit.py",
 }
 STAFF_LINKS = (
-    ("upload", N_("Upload"), ":material/upload:"),
-    ("jobs", N_("Jobs"), ":material/pending_actions:"),
-    ("edit", N_("Edit transcripts"), ":material/edit_note:"),
-    ("events_admin", N_("New event"), ":material/edit_calendar:"),
+    ("upload", N_("Upload"), "⬆️"),
+    ("jobs", N_("Jobs"), "⏳"),
+    ("edit", N_("Edit transcripts"), "📝"),
+    ("events_admin", N_("New event"), "📆"),
 )
 
 TOKEN_KEY = "_hk_session_token"
@@ -295,9 +295,9 @@ def session_bar(t: I18n, nav: dict[str, Any]) -> None:
                 t._("Logged in as {name} ({role})").format(name=md(who.username), role=role),
                 width="content",
             )
-            label, icon = t._("Log out"), ":material/logout:"
+            label, icon = t._("Log out"), "🚪"
         else:
-            label, icon = t._("Log in"), ":material/login:"
+            label, icon = t._("Log in"), "🔑"
         if "login" in nav:
             st.page_link(nav["login"], label=label, icon=icon, query_params={"lang": t.lang})
 
@@ -307,12 +307,8 @@ def require_staff(t: I18n) -> Viewer:
     who = current_viewer()
     if not who.is_staff:
         lost_staff_notice(t)
-        st.error(
-            t._("This page is for the archive's staff. Please log in."), icon=":material/lock:"
-        )
-        st.page_link(
-            LOGIN_PAGE, label=t._("Log in"), icon=":material/login:", query_params={"lang": t.lang}
-        )
+        st.error(t._("This page is for the archive's staff. Please log in."), icon="🔒")
+        st.page_link(LOGIN_PAGE, label=t._("Log in"), icon="🔑", query_params={"lang": t.lang})
         st.stop()
     return who
 
@@ -321,7 +317,7 @@ def lost_staff_notice(t: I18n) -> None:
     """On the run that found this session no longer staff, a staff page says that whatever was
     clicked did not happen (its refusal to show itself follows)."""
     if st.session_state.pop(_LOST_KEY, None):
-        st.error(t._(STAFF_REFUSAL), icon=":material/block:")
+        st.error(t._(STAFF_REFUSAL), icon="🚫")
 
 
 # -- staff actions: checked when they run ---------------------------------------------------------
@@ -356,7 +352,7 @@ def live_staff(t: I18n, expected: Viewer | None = None, *, show: bool = True) ->
 def show_staff_refusal(t: I18n) -> None:
     """Say that a staff action was refused (once), if one was."""
     if st.session_state.pop(_REFUSED_KEY, None):
-        st.error(t._(STAFF_REFUSAL), icon=":material/lock:")
+        st.error(t._(STAFF_REFUSAL), icon="🔒")
 
 
 _P = ParamSpec("_P")

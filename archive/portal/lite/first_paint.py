@@ -198,11 +198,15 @@ class FirstPaint:
         except Exception:  # any failure: the plain shell, never an error page
             log.warning("first paint failed for %s", scope.get("path"), exc_info=True)
             body, private = shell, False
-        headers = [
-            (k, v)
-            for k, v in start.get("headers") or ()
-            if bytes(k).lower() not in (b"content-length", b"cache-control")
-        ]
+        # A rewritten shell is no longer the file on disk: without its Last-Modified and ETag a
+        # browser never revalidates it into an old first paint, and the compression outside
+        # (routes.transfer, which compresses only files from disk) leaves it alone. It must: it
+        # holds text the visitor chose (?q=) beside text only their role may read, which is what
+        # a compression side channel (BREACH) needs.
+        dropped = (b"content-length", b"cache-control")
+        if body != shell:
+            dropped += (b"last-modified", b"etag")
+        headers = [(k, v) for k, v in start.get("headers") or () if bytes(k).lower() not in dropped]
         cache = b"private, no-store" if private else b"private, no-cache"
         headers += [(b"content-length", str(len(body)).encode()), (b"cache-control", cache)]
         await send({**start, "headers": headers})

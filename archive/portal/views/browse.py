@@ -185,7 +185,7 @@ with st.expander(
     _("Archive hours by year and collection ({hours} in total)").format(
         hours=t.hours(total_hours * 3600)
     ),
-    icon=":material/bar_chart:",
+    icon="📊",
     expanded=False,
 ):
     if chart_rows:
@@ -215,11 +215,11 @@ with st.expander(
 if not rows:
     st.info(
         _("The archive is empty so far. Recordings appear here once they are added."),
-        icon=":material/inbox:",
+        icon="📭",
     )
     st.stop()
 if not shown:
-    st.info(_("No recordings match these filters."), icon=":material/filter_alt_off:")
+    st.info(_("No recordings match these filters."), icon="✖️")
 
     def _clear() -> None:
         for key in (
@@ -232,7 +232,7 @@ if not shown:
             st.session_state[key] = None
         _reset_page()
 
-    st.button(_("Clear filters"), key="browse_clear", on_click=_clear, icon=":material/close:")
+    st.button(_("Clear filters"), key="browse_clear", on_click=_clear, icon="✖️")
     st.stop()
 
 st.caption(

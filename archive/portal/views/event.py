@@ -34,7 +34,7 @@ who = ui.viewer()
 hub_ui.hub_css()
 event_id = (st.query_params.get("event") or "").strip()
 if not event_id:
-    st.info(_("Choose an event from the list of events."), icon=":material/info:")
+    st.info(_("Choose an event from the list of events."), icon="ℹ️")
     st.page_link(ui.PAGES["upcoming"], label=_("All events"), query_params=hub_ui.link_params(t))
     st.stop()
 
@@ -71,16 +71,16 @@ if badges:
 
 times = format_event_time(event, tz, t.locale)
 if event.status == "cancelled":
-    st.error(_("This event has been cancelled."), icon=":material/event_busy:")
+    st.error(_("This event has been cancelled."), icon="🚫")
 elif event.status == "postponed":
     st.warning(
         _("This event has been postponed to {new}. It was planned for {old}.").format(
             new=times["viewer"], old=times.get("previous_viewer", "—")
         ),
-        icon=":material/update:",
+        icon="🔄",
     )
 elif over and recording is None:
-    st.info(_("This event has taken place."), icon=":material/event_available:")
+    st.info(_("This event has taken place."), icon="✅")
 
 # -- the recording --------------------------------------------------------------------------------
 if recording is not None:
@@ -89,7 +89,7 @@ if recording is not None:
     st.page_link(
         ui.PAGES["item"],
         label=_("Transcript downloads and citation"),
-        icon=":material/description:",
+        icon="📄",
         query_params={"item": recording.id, "lang": t.lang},
     )
 elif over and event.status != "cancelled":
@@ -124,7 +124,7 @@ with left:
                     _("Join online") if event.is_online else _("Registration and details"),
                     join_url,
                     type="primary",
-                    icon=":material/open_in_new:",
+                    icon="↗️",
                 )
             hub_ui.event_ics_button(t, event, key="event_ics", series=series)
         if joinable and event.visibility != "public":
@@ -147,7 +147,7 @@ with left:
         st.page_link(
             ui.PAGES["series"],
             label=_("Series: {title}").format(title=md(hub_ui.series_title(t, series))),
-            icon=":material/folder_special:",
+            icon="🗂️",
             query_params=hub_ui.link_params(t, series=series.id),
         )
 
@@ -193,12 +193,12 @@ with right:
         st.page_link(
             ui.PAGES["events_admin"],
             label=_("Manage this event"),
-            icon=":material/edit_calendar:",
+            icon="📆",
             query_params={"event": event.id, "lang": t.lang},
         )
 st.page_link(
     ui.PAGES["upcoming"],
     label=_("All events"),
-    icon=":material/calendar_month:",
+    icon="📅",
     query_params=hub_ui.link_params(t),
 )

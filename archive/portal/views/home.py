@@ -45,7 +45,7 @@ with st.form("home_search_form", border=False, enter_to_submit=True):
         st.form_submit_button(
             _("Search"),
             type="primary",
-            icon=":material/search:",
+            icon="🔍",
             on_click=ui_search.start_from_home,
         )
 
@@ -70,13 +70,13 @@ with links:
     st.page_link(
         ui.PAGES["upcoming"],
         label=_("All events"),
-        icon=":material/calendar_month:",
+        icon="📅",
         query_params=hub_ui.link_params(t),
     )
     st.page_link(
         ui.PAGES["series"],
         label=_("Series"),
-        icon=":material/folder_special:",
+        icon="🗂️",
         query_params=hub_ui.link_params(t),
     )
 
@@ -91,6 +91,6 @@ for item in items:
 st.page_link(
     ui.PAGES["browse"],
     label=_("Browse all recordings"),
-    icon=":material/video_library:",
+    icon="🎞️",
     query_params={"lang": t.lang},
 )

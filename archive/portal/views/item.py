@@ -69,7 +69,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 item_id = (st.query_params.get("item") or "").strip()
 if not item_id:
-    st.info(_("Choose a recording from Search or Browse."), icon=":material/info:")
+    st.info(_("Choose a recording from Search or Browse."), icon="ℹ️")
     st.page_link(ui.PAGES["browse"], label=_("Browse the archive"), query_params={"lang": t.lang})
     st.stop()
 
@@ -122,13 +122,13 @@ with st.container(key="item_head"):
         )
     st.markdown(ui.item_badges(t, item, duration), unsafe_allow_html=True)
 if rev_note:
-    st.warning(rev_note, icon=":material/history:")
+    st.warning(rev_note, icon="🕘")
 if rev is not None and latest_rev and rev.revision != latest_rev:
     st.info(
         _(
             "You are reading transcript revision {rev}, as cited. The latest is revision {latest}."
         ).format(rev=t.number(rev.revision), latest=t.number(latest_rev)),
-        icon=":material/history:",
+        icon="🕘",
     )
     st.page_link(
         ui.PAGES["item"],
@@ -243,7 +243,7 @@ else:
 if not media:
     ui.no_media_note(t, cat, item_id)
 if rev is None:
-    st.info(_("This recording has no transcript yet."), icon=":material/subtitles_off:")
+    st.info(_("This recording has no transcript yet."), icon="🔇")
 else:
     # The same rule as "Cite this" below and `archive cite --at`: the caption names the segment
     # that the citation quotes.
@@ -257,7 +257,7 @@ else:
 
 # -- chapters -------------------------------------------------------------------------------
 if item.chapters:
-    with st.expander(_("Chapters"), icon=":material/toc:"):
+    with st.expander(_("Chapters"), icon="📑"):
         for chapter in item.chapters:
             start = float(chapter.get("start") or chapter.get("start_time") or 0)
             label = (

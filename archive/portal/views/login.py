@@ -24,7 +24,7 @@ if who.username:
                 "recovery code is below: write it down now and keep it apart from your password. "
                 "It is not shown again."
             ),
-            icon=":material/key:",
+            icon="🔑",
         )
         st.code(fresh, language=None)
     role = _("staff") if who.is_staff else _("member")
@@ -41,7 +41,7 @@ if who.username:
                     icon=icon,
                     query_params={"lang": t.lang},
                 )
-    if st.button(_("Log out"), key="logout_button", icon=":material/logout:"):
+    if st.button(_("Log out"), key="logout_button", icon="🚪"):
         ui_staff.log_out()
         st.session_state["_login_notice"] = "out"
         st.rerun()
@@ -49,7 +49,7 @@ if who.username:
 
 st.header(_("Log in"), anchor=False)
 if st.session_state.pop("_login_notice", None) == "out":
-    st.success(_("You have logged out."), icon=":material/check:")
+    st.success(_("You have logged out."), icon="✅")
 st.caption(
     _(
         "For the archive's staff and members. Everyone else can search and listen without an account."
@@ -94,7 +94,7 @@ with st.form("login_form", enter_to_submit=True):
 
 error = st.session_state.pop("_login_error", None)
 if error:
-    st.error(error, icon=":material/lock:")
+    st.error(error, icon="🔒")
 # The same words for everyone, always: a lock-out is never announced to the one attempt it hit.
 st.caption(
     _(

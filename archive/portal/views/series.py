@@ -45,7 +45,7 @@ if not series_id:
             st.page_link(
                 ui.PAGES["series"],
                 label=md(hub_ui.series_title(t, series)),
-                icon=":material/folder_special:",
+                icon="🗂️",
                 query_params=hub_ui.link_params(t, series=series.id),
             )
             description = t.pick(series.description_zh, series.description_en)
@@ -116,6 +116,6 @@ if without:
 st.page_link(
     ui.PAGES["series"],
     label=_("All series"),
-    icon=":material/folder_special:",
+    icon="🗂️",
     query_params=hub_ui.link_params(t),
 )

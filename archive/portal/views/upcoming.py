@@ -41,7 +41,7 @@ with head:
         st.page_link(
             ui.PAGES["events_admin"],
             label=_("New event"),
-            icon=":material/add_circle:",
+            icon="➕",
             query_params={"lang": t.lang},
         )
 
@@ -66,7 +66,7 @@ if series_id:
     st.page_link(
         ui.PAGES["series"],
         label=_("About this series"),
-        icon=":material/folder_special:",
+        icon="🗂️",
         query_params=hub_ui.link_params(t, series=series_id),
     )
 
