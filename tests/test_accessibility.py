@@ -465,7 +465,8 @@ def test_a_video_has_captions_from_its_transcript(portal, browser, axe_source):
         })"""
         )
         # A machine translation says so in the captions too (transcripts.exports.MACHINE_MARK).
-        assert first == "[MT] I started working with the union in the 1990s."
+        # The cue names its speaker in a WebVTT voice span (cue.text keeps the tag).
+        assert first == "<v Carol Ng>[MT] I started working with the union in the 1990s.", first
         page.evaluate(axe_source)
         result = page.evaluate(
             "() => axe.run(document, {runOnly: {type: 'rule', values: ['video-caption']}})"

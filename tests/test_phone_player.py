@@ -59,12 +59,15 @@ def _open(page, url: str) -> dict:  # type: ignore[no-untyped-def]
         " && b.height > 0; }",
         timeout=30_000,
     )
-    # Streamlit lays the page out in steps (fonts, widgets); read the box once it no longer moves.
+    # Streamlit lays the page out in steps (fonts, widgets, each in its own run): read the box
+    # once it has not moved for eight polls in a row (2 s): on a loaded machine two reads 250 ms
+    # apart can both fall inside one step.
     page.wait_for_function(
-        "() => { const b = (" + MEDIA_BOX + ")(); const was = window.__hkTop;"
-        " window.__hkTop = b.top; return was === b.top; }",
+        "() => { const b = (" + MEDIA_BOX + ")();"
+        " window.__hkSame = window.__hkTop === b.top ? (window.__hkSame || 0) + 1 : 0;"
+        " window.__hkTop = b.top; return window.__hkSame >= 8; }",
         polling=250,
-        timeout=30_000,
+        timeout=45_000,
     )
     return page.evaluate(MEDIA_BOX)
 

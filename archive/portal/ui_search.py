@@ -322,7 +322,7 @@ def render() -> None:
                     en = marked_html(marks["en"]) if marks.get("en") else html_text(hit.text_en)
                     parts = []
                     # Who said it (the index holds a withheld speaker's label only).
-                    who = (
+                    spoke = (
                         f'<span class="hk-speaker">{html_text(hit.speaker)}:</span> '
                         if hit.speaker
                         else ""
@@ -332,7 +332,7 @@ def render() -> None:
                     if en:
                         parts.append(f'<span class="en" lang="en">{en}</span>')
                     st.markdown(
-                        '<div class="hk-snippet">' + who + "<br>".join(parts) + "</div>",
+                        '<div class="hk-snippet">' + spoke + "<br>".join(parts) + "</div>",
                         unsafe_allow_html=True,
                     )
 
