@@ -263,7 +263,12 @@ def test_upload_transcribe_edit_redact_publish_and_every_other_door_stays_shut(
         # -- open it to members ------------------------------------------------------------------------
         page.get_by_role("tab", name="Visibility and redactions").click()
         page.get_by_text("Members only").first.click()
+        staff.shot("07b-editor-visibility-chosen-en")  # the choice's own run has finished
         page.get_by_role("button", name="Save visibility").click()
+        # Wider: the page says what it means and waits for the second step.
+        page.get_by_text("Every member will be able to hear this recording").wait_for()
+        assert cat.get_item(item_id).visibility == "staff"
+        page.get_by_role("button", name="Yes, save it").click()
         page.get_by_text("Visibility saved.").wait_for()
         assert cat.get_item(item_id).visibility == "members"
         page.get_by_role("tab", name="Visibility and redactions").click()

@@ -367,8 +367,9 @@ if latest and base and latest != base:
     st.button(_("Load the latest revision"), key="edit_load_latest", on_click=_load_latest,
               help=_("Unsaved changes on this page will be dropped."))  # fmt: skip
 
+# Keyed: the tab open stays open through a widget's rerun (the Visibility tab's choices rerun).
 transcript_tab, visibility_tab, history_tab = st.tabs(
-    [_("Transcript"), _("Visibility and redactions"), _("Revisions and audit log")]
+    [_("Transcript"), _("Visibility and redactions"), _("Revisions and audit log")], key="edit_tab"
 )
 
 # -- transcript -----------------------------------------------------------------------------------------
