@@ -154,3 +154,22 @@ def test_readable_at_once_without_javascript_and_gone_once_the_app_has_drawn(she
         assert live.page.evaluate("document.documentElement.classList.contains('hk-app-ready')")
         assert not live.outside_requests()
         live.context.close()
+
+
+def test_a_browser_that_accepts_gzip_gets_the_first_paint_on_every_page_path(shell):
+    """Streamlit gzips the shell of every page path but "/" itself for a browser that accepts
+    it; the first paint must not depend on what the browser accepts (a real Chromium sends
+    ``Accept-Encoding: gzip, deflate, br``)."""
+    import gzip
+
+    arch, portal, _token = shell
+    for path in (f"/item?item={arch.ids['dock']}&t=5.4&lang=en", "/browse?lang=en", "/?lang=en"):
+        request = urllib.request.Request(
+            portal.url + path, headers={"Accept-Encoding": "gzip, deflate, br"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            raw = response.read()
+            encoding = response.headers.get("Content-Encoding")
+        page = (gzip.decompress(raw) if encoding == "gzip" else raw).decode("utf-8")
+        assert 'id="hk-first-paint"' in page, path
+        assert encoding is None, (path, encoding)  # a rewritten shell goes uncompressed (BREACH)

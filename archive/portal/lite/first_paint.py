@@ -159,6 +159,17 @@ class FirstPaint:
         ):
             await self.app(scope, receive, send)
             return
+        # Streamlit gzips a page path's shell itself (all but "/") when the browser accepts it,
+        # and a compressed shell cannot be rewritten: ask it for the plain one. Compression is
+        # decided outside (routes.transfer), which never compresses a rewritten shell.
+        scope = {
+            **scope,
+            "headers": [
+                (k, v)
+                for k, v in scope.get("headers") or ()
+                if bytes(k).lower() != b"accept-encoding"
+            ],
+        }
         start: Message | None = None
         chunks: list[bytes] = []
         passing = False
