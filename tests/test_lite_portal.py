@@ -255,3 +255,12 @@ def test_light_pages_read_the_catalog_live(lite):
     finally:
         cat.update_item(bar, visibility="public")
         cat.close()
+
+
+def test_the_light_item_page_does_not_fetch_the_recording_until_it_is_played(lite):
+    """A light page stays light (issue 19, point 5: ≤ 100 kB): the player fetches nothing, not
+    even the recording's metadata, until the reader presses play."""
+    planted, portal = lite
+    _status, page, _headers = get(portal, f"/lite/item/{planted.arch.ids['dock']}?t=5.4")
+    players = re.findall(r"<(?:audio|video) [^>]*>", page)
+    assert players and all('preload="none"' in p for p in players), players

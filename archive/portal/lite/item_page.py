@@ -70,8 +70,10 @@ def _player(ctx: LiteContext, item_id: str, at: float | None) -> str:
     src = media_url(ctx.settings, item_id, media.role, ctx.viewer, ctx.session)
     fragment = f"#t={moment_param(at)}" if at else ""
     tag = "video" if media.has_video else "audio"
+    # preload="none": on a slow link the page is the transcript; the recording comes when played
+    # (metadata alone cost a short talk's page 100 kB).
     return (
-        f'<div class="player"><{tag} id="player" controls preload="metadata" '
+        f'<div class="player"><{tag} id="player" controls preload="none" '
         f'src="{escape(src + fragment)}"></{tag}></div>'
     )
 
