@@ -136,3 +136,72 @@ def test_the_embargo_fields_show_only_while_the_embargo_is_ticked(arch):
     at.checkbox(key="vis_embargo").uncheck().run()
     assert not [d for d in at.date_input if d.key == "vis_until"]
     assert "Embargo ends on" not in texts(at)
+
+
+def test_a_new_recording_is_not_made_public_in_one_click(arch):
+    """The Upload page: Members or Public for a new recording says what it means and needs an
+    explicit tick; Staff only (the default) needs none."""
+    cat = Catalog.open(arch.settings)
+    try:
+        before = len(cat.list_jobs(limit=1000))
+    finally:
+        cat.close()
+    at = log_in(open_page(new_session(lang="en", timeout=90), lang="en"), "staff1", PASSWORD)
+    open_page(at, "upload", lang="en")
+    at.segmented_control(key="upload_source").set_value("link").run()
+    at.text_input(key="upload_url").set_value("https://example.org/talks/open.mp4")
+    at.text_input(key="meta_title_en").set_value("An open talk")
+    at.selectbox(key="meta_visibility").set_value("public")
+    at.button(key="meta_submit").click().run()
+    shown = " ".join(e.value for e in at.error)
+    assert "Anyone on the internet" in shown and "Tick the box" in shown, shown
+    cat = Catalog.open(arch.settings)
+    try:
+        assert len(cat.list_jobs(limit=1000)) == before  # nothing queued
+    finally:
+        cat.close()
+    at.checkbox(key="meta_wide_ok").check()
+    at.button(key="meta_submit").click().run()
+    cat = Catalog.open(arch.settings)
+    try:
+        job = cat.list_jobs(limit=1)[0]
+        assert len(cat.list_jobs(limit=1000)) == before + 1
+        assert job.payload["options"]["visibility"] == "public"
+    finally:
+        cat.close()
+
+
+def test_an_events_recording_by_link_is_not_made_public_in_one_click(arch):
+    from datetime import UTC, datetime
+
+    from archive.hub.events import create_event, pending_attachment
+
+    cat = Catalog.open(arch.settings)
+    try:
+        event = create_event(
+            arch.settings, cat, title_en="Open evening", start=f"{datetime.now(UTC).year + 1}-09-01 19:00",
+            tz="Europe/London", duration_minutes=60, visibility="public",
+        )  # fmt: skip
+    finally:
+        cat.close()
+    at = log_in(open_page(new_session(lang="en", timeout=90), lang="en"), "staff1", PASSWORD)
+    open_page(at, "events_admin", event=event.id, lang="en")
+    at.text_input(key="attach_url").set_value("https://example.org/talks/evening.mp4")
+    at.selectbox(key="attach_visibility").set_value("public")
+    labels = [b.label for b in at.button]
+    at.button[labels.index("Archive the recording")].click().run()
+    assert "Anyone on the internet" in " ".join(e.value for e in at.error)
+    cat = Catalog.open(arch.settings)
+    try:
+        assert pending_attachment(cat, event.id) is None  # nothing queued
+    finally:
+        cat.close()
+    at.checkbox(key="attach_wide_ok").check()
+    labels = [b.label for b in at.button]
+    at.button[labels.index("Archive the recording")].click().run()
+    cat = Catalog.open(arch.settings)
+    try:
+        job = pending_attachment(cat, event.id)
+        assert job is not None and job.payload["options"]["visibility"] == "public"
+    finally:
+        cat.close()

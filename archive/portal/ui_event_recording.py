@@ -153,6 +153,12 @@ def recording_form(
                 transcribe = cols[1].checkbox(
                     _("Transcribe and translate"), value=True, key="attach_transcribe"
                 )
+                wide_ok = st.checkbox(
+                    _(
+                        "If members or the public may see it: I have checked what it says and who speaks"
+                    ),
+                    key="attach_wide_ok",
+                )
                 attach = st.form_submit_button(_("Archive the recording"), type="primary")
             st.caption(
                 _(
@@ -164,6 +170,14 @@ def recording_form(
                 link = url.strip()
                 if ui_staff.live_staff(t, who) is None:
                     pass  # refused, and said so
+                elif ui_staff.widening_warning(t, "staff", visibility) and not wide_ok:
+                    # Wider than staff is never one click (as on the Upload page).
+                    st.error(
+                        (ui_staff.widening_warning(t, "staff", visibility) or "")
+                        + " "
+                        + _("Tick the box above the button to confirm, or choose Staff only."),
+                        icon=":material/error:",
+                    )
                 elif not _is_web_link(link):
                     st.error(
                         _(

@@ -263,6 +263,10 @@ with st.form("upload_meta", clear_on_submit=False, enter_to_submit=False):
     translate = right.checkbox(
         _("Add a machine English translation"), value=True, key="meta_translate"
     )
+    wide_ok = st.checkbox(
+        _("If members or the public may see it: I have checked what it says and who speaks"),
+        key="meta_wide_ok",
+    )
     submitted = st.form_submit_button(_("Add to the archive"), type="primary", key="meta_submit")
 
 if submitted:
@@ -278,6 +282,12 @@ if submitted:
             normalise_date(date)
         except InputError:
             problem = _("The date must be YYYY, YYYY-MM or YYYY-MM-DD.")
+    # Wider than staff is never one click: what it means, and an explicit tick.
+    widening = ui_staff.widening_warning(t, "staff", visibility)
+    if not problem and widening and not wide_ok:
+        problem = (
+            widening + " " + _("Tick the box above the button to confirm, or choose Staff only.")
+        )
     if problem:
         st.error(problem, icon=":material/error:")
     elif ui_staff.live_staff(t, who) is not None:  # the session as it is now, not at page load
