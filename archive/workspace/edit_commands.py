@@ -107,8 +107,9 @@ def edit_group() -> None:
     """
 
 
-def _edit_options(fn: Any) -> Any:
-    fn = click.option("--summary", help="A note for the revision history.")(fn)
+def revision_options(fn: Any) -> Any:
+    """The options of every command that makes a transcript revision: ``--base-revision``,
+    ``--author`` and ``--json`` (also the speaker commands')."""
     fn = click.option(
         "--base-revision",
         type=int,
@@ -119,9 +120,14 @@ def _edit_options(fn: Any) -> Any:
         "actor",
         default=None,
         metavar="NAME",
-        help="Who makes the edit (default: cli:<your login name>).",
+        help="Who makes the change (default: cli:<your login name>).",
     )(fn)
     return json_option(fn)
+
+
+def _edit_options(fn: Any) -> Any:
+    fn = click.option("--summary", help="A note for the revision history.")(fn)
+    return revision_options(fn)
 
 
 def _save(

@@ -8,8 +8,6 @@ segment to another speaker is ``archive edit speaker ITEM UID NAME``
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from archive.catalog.access import Viewer
@@ -17,6 +15,7 @@ from archive.catalog.models import TranscriptRevision
 from archive.core.clikit import Context, emit_json, json_option, pass_ctx, role_option
 from archive.core.clikit import actor_name as _actor
 from archive.workspace.disclosure import speaker_name_warnings
+from archive.workspace.edit_commands import revision_options
 from archive.workspace.speakers import merge_speakers, name_speaker, speaker_summary
 
 __all__ = ["COMMANDS"]
@@ -91,22 +90,6 @@ def speakers_list_command(
         )
 
 
-def _options(fn: Any) -> Any:
-    fn = click.option(
-        "--base-revision",
-        type=int,
-        help="Refuse if the transcript is no longer at this revision (default: latest).",
-    )(fn)
-    fn = click.option(
-        "--author",
-        "actor",
-        default=None,
-        metavar="NAME",
-        help="Who makes the change (default: cli:<your login name>).",
-    )(fn)
-    return json_option(fn)
-
-
 def _report(
     ctx: Context,
     item_id: str,
@@ -136,7 +119,7 @@ def _report(
 @click.argument("item_id")
 @click.argument("label")
 @click.argument("name")
-@_options
+@revision_options
 @pass_ctx
 def speakers_name_command(
     ctx: Context,
@@ -165,7 +148,7 @@ def speakers_name_command(
 @click.argument("item_id")
 @click.argument("source")
 @click.argument("target")
-@_options
+@revision_options
 @pass_ctx
 def speakers_merge_command(
     ctx: Context,
