@@ -63,20 +63,10 @@ def speakers_section(
         )
         names = [s.name for s in found]
 
-        def _name(label: str, key: str) -> None:
+        def _apply(make_edit: Any, label: str, key: str) -> None:
+            """Save the naming or merging edit ``make_edit`` builds from the box at ``key``."""
             try:
-                edit = naming_edit(segments, item.id, label, st.session_state.get(key) or "")
-            except InputError as exc:
-                notify(
-                    "error",
-                    _("That change could not be saved: {reason}").format(reason=md(str(exc))),
-                )
-                return
-            save([edit])
-
-        def _merge(label: str, key: str) -> None:
-            try:
-                edit = merging_edit(segments, item.id, label, st.session_state.get(key) or "")
+                edit = make_edit(segments, item.id, label, st.session_state.get(key) or "")
             except InputError as exc:
                 notify(
                     "error",
@@ -120,11 +110,11 @@ def speakers_section(
                     key = f"spk_name_{base}_{n}"
                     st.text_input(_("Name this speaker"), key=key, width=260, max_chars=100,
                                   placeholder=s.name)  # fmt: skip
-                    st.button(_("Name and save"), key=f"spk_name_go_{base}_{n}", on_click=_name,
-                              args=(s.name, key))  # fmt: skip
+                    st.button(_("Name and save"), key=f"spk_name_go_{base}_{n}", on_click=_apply,
+                              args=(naming_edit, s.name, key))  # fmt: skip
                     others = [m for m in names if m != s.name]
                     if others:
                         key = f"spk_merge_{base}_{n}"
                         st.selectbox(_("Same person as"), others, key=key, width=220)
                         st.button(_("Merge and save"), key=f"spk_merge_go_{base}_{n}",
-                                  on_click=_merge, args=(s.name, key))  # fmt: skip
+                                  on_click=_apply, args=(merging_edit, s.name, key))  # fmt: skip
