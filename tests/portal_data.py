@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from archive.catalog.db import Catalog
 from archive.core.config import Settings, load_settings
@@ -376,6 +377,22 @@ def build(
     SearchIndex.open(settings).rebuild(cat, engine=engine)
     cat.close()
     return arch
+
+
+def build_with_accounts(
+    home: Path, accounts: list[tuple[str, str]], password: str, **options: Any
+) -> DemoArchive:
+    """:func:`build` (with ``options``), then the accounts ``(name, role)``, all with ``password``."""
+    from archive.workspace.accounts import add_user
+
+    built = build(home, **options)
+    cat = Catalog.open(built.settings)
+    try:
+        for name, role in accounts:
+            add_user(cat, name, role, password, actor="test")
+    finally:
+        cat.close()
+    return built
 
 
 def name_every_speaker(settings: Settings, cat, item_id: str, name: str) -> None:  # type: ignore[no-untyped-def]

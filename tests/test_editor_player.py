@@ -30,7 +30,6 @@ from archive.catalog.db import Catalog
 from archive.core.keys import load_secret
 from archive.portal.routes.files import MEDIA_PREFIX, UrlSigner
 from archive.portal.ui_editor import EDITOR_PLAYER_HTML
-from archive.workspace.accounts import add_user
 
 PASSWORD = "correct horse battery"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "editor-player"
@@ -39,10 +38,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "editor-player"
 @pytest.fixture(scope="module")
 def arch(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive:
     home = tmp_path_factory.mktemp("editor-player")
-    built = portal_data.build(home, long_talk=False, extra=0)
-    cat = Catalog.open(built.settings)
-    add_user(cat, "staff1", "staff", PASSWORD, actor="test")
-    cat.close()
+    built = portal_data.build_with_accounts(
+        home, [("staff1", "staff")], PASSWORD, long_talk=False, extra=0
+    )
     with archive_home(home):
         yield built
 

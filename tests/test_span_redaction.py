@@ -255,10 +255,9 @@ DOCK_WORDS = "八百萬元"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive:
     home = tmp_path_factory.mktemp("span-portal")
-    built = portal_data.build(home, long_talk=False, extra=0)
-    cat = Catalog.open(built.settings)
-    add_user(cat, "staff1", "staff", PASSWORD, actor="test")
-    cat.close()
+    built = portal_data.build_with_accounts(
+        home, [("staff1", "staff")], PASSWORD, long_talk=False, extra=0
+    )
     with archive_home(home):
         yield built
 

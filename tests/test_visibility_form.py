@@ -15,7 +15,6 @@ from portal_harness import archive_home, log_in, new_session, open_page, texts
 from archive.catalog.access import Viewer
 from archive.catalog.audit import audit_log
 from archive.catalog.db import Catalog
-from archive.workspace.accounts import add_user
 
 PASSWORD = "correct horse battery"
 
@@ -23,10 +22,9 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def arch(tmp_path_factory: pytest.TempPathFactory) -> portal_data.DemoArchive:
     home = tmp_path_factory.mktemp("visibility-form")
-    built = portal_data.build(home, long_talk=False, extra=2)
-    cat = Catalog.open(built.settings)
-    add_user(cat, "staff1", "staff", PASSWORD, actor="test")
-    cat.close()
+    built = portal_data.build_with_accounts(
+        home, [("staff1", "staff")], PASSWORD, long_talk=False, extra=2
+    )
     with archive_home(home):
         yield built
 
